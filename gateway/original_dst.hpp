@@ -1,0 +1,31 @@
+#pragma once
+// Where a redirected connection was really going, and whether it was
+// redirected to us at all (the gateway is never an open proxy).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/ip_address.hpp"
+
+namespace tlsgate {
+
+enum class RedirectMode { redirect, tproxy };
+
+// The original destination of an accepted socket: SO_ORIGINAL_DST /
+// IP6T_SO_ORIGINAL_DST for REDIRECT, the socket's local address for TPROXY.
+// nullopt when the kernel has no conntrack entry for it (or errno text set).
+std::optional<Endpoint> original_destination(int fd, RedirectMode mode, std::string* error);
+
+// The local address the connection arrived on, and its peer.
+std::optional<Endpoint> local_endpoint(int fd);
+std::optional<Endpoint> peer_endpoint(int fd);
+
+// Every address configured on this host's interfaces (getifaddrs).
+std::vector<IpAddress> local_addresses();
+
+// A connection was redirected to us when its original destination is neither
+// the listener's own endpoint nor any address of this gateway.
+bool is_redirected(const Endpoint& original, const Endpoint& listener,
+                   const std::vector<IpAddress>& own_addresses);
+
+}  // namespace tlsgate

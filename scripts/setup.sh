@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, the lab and the tests need.
+# Idempotent: packages already present are skipped; apt-get update runs only
+# when something is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libcli11-dev
+  libnetfilter-queue-dev libmnl-dev libnghttp2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # lab and integration tests
+  iproute2 nftables iptables nginx openssl ca-certificates curl
+  nghttp2-client socat jq procps psmisc
+  python3 python3-cryptography python3-jsonschema
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup.sh: run as root (installs Debian packages)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup.sh: all ${#packages[@]} packages present"
+fi
