@@ -1,0 +1,217 @@
+#include "gateway/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace tlsgate {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
+  throw ConfigError(source + ": " + key + ": " + what);
+}
+
+// Reads one object's keys through a table of handlers so that every key not in
+// the table is reported, with its full path.
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string source, std::string path)
+      : object_(object), source_(std::move(source)), path_(std::move(path)) {
+    if (!object_.is_object()) fail(source_, path_.empty() ? "/" : path_, "must be an object");
+  }
+
+  template <class F>
+  ObjectReader& on(const std::string& key, F&& handler) {
+    handlers_.emplace(key, std::forward<F>(handler));
+    return *this;
+  }
+
+  void run() const {
+    for (const auto& [key, value] : object_.items()) {
+      const auto it = handlers_.find(key);
+      if (it == handlers_.end()) fail(source_, path_ + "/" + key, "unknown key");
+      it->second(value, path_ + "/" + key);
+    }
+  }
+
+ private:
+  const json& object_;
+  std::string source_;
+  std::string path_;
+  std::map<std::string, std::function<void(const json&, const std::string&)>> handlers_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  std::string string(const json& v, const std::string& key) const {
+    if (!v.is_string() || v.get_ref<const std::string&>().empty())
+      fail(source_, key, "must be a non-empty string");
+    return v.get<std::string>();
+  }
+  std::optional<std::string> optional_string(const json& v, const std::string& key) const {
+    if (v.is_null()) return std::nullopt;
+    return string(v, key);
+  }
+  bool boolean(const json& v, const std::string& key) const {
+    if (!v.is_boolean()) fail(source_, key, "must be true or false");
+    return v.get<bool>();
+  }
+  std::uint64_t integer(const json& v, const std::string& key, std::uint64_t min, std::uint64_t max) const {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+      fail(source_, key, "must be a non-negative integer");
+    const auto n = v.get<std::uint64_t>();
+    if (n < min || n > max)
+      fail(source_, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return n;
+  }
+  template <class T>
+  T choice(const json& v, const std::string& key, const std::map<std::string, T>& options) const {
+    std::string names;
+    for (const auto& [name, value] : options) names += (names.empty() ? "" : ", ") + name;
+    if (!v.is_string()) fail(source_, key, "must be one of: " + names);
+    const auto it = options.find(v.get<std::string>());
+    if (it == options.end()) fail(source_, key, "must be one of: " + names);
+    return it->second;
+  }
+  std::vector<std::uint16_t> ports(const json& v, const std::string& key) const {
+    if (!v.is_array()) fail(source_, key, "must be an array of port numbers");
+    std::vector<std::uint16_t> out;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      out.push_back(static_cast<std::uint16_t>(integer(v[i], key + "/" + std::to_string(i), 1, 65535)));
+    return out;
+  }
+  IpAddress address(const json& v, const std::string& key) const {
+    const auto ip = v.is_string() ? IpAddress::parse(v.get<std::string>()) : std::nullopt;
+    if (!ip) fail(source_, key, "must be an IPv4 or IPv6 address");
+    return *ip;
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+ListenerConfig parse_listener(const json& v, const std::string& path, const Reader& r) {
+  ListenerConfig l;
+  bool has_port = false;
+  ObjectReader(v, r.source(), path)
+      .on("mode", [&](const json& x, const std::string& k) {
+        l.mode = r.choice<RedirectMode>(x, k, {{"redirect", RedirectMode::redirect}, {"tproxy", RedirectMode::tproxy}});
+      })
+      .on("address", [&](const json& x, const std::string& k) { l.address = r.address(x, k); })
+      .on("port", [&](const json& x, const std::string& k) {
+        l.port = static_cast<std::uint16_t>(r.integer(x, k, 1, 65535));
+        has_port = true;
+      })
+      .run();
+  if (!has_port) fail(r.source(), path + "/port", "is required");
+  return l;
+}
+
+void parse_top(const json& doc, Config& c, const Reader& r) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  auto ms = [&](auto& field, std::uint64_t min, std::uint64_t max) {
+    return [&field, &r, min, max](const json& x, const std::string& k) { field = milliseconds(r.integer(x, k, min, max)); };
+  };
+  auto secs = [&](auto& field, std::uint64_t min, std::uint64_t max) {
+    return [&field, &r, min, max](const json& x, const std::string& k) { field = seconds(r.integer(x, k, min, max)); };
+  };
+  auto size = [&](std::size_t& field, std::uint64_t min, std::uint64_t max) {
+    return [&field, &r, min, max](const json& x, const std::string& k) { field = r.integer(x, k, min, max); };
+  };
+  auto flag = [&](bool& field) { return [&field, &r](const json& x, const std::string& k) { field = r.boolean(x, k); }; };
+  auto opt_str = [&](std::optional<std::string>& field) {
+    return [&field, &r](const json& x, const std::string& k) { field = r.optional_string(x, k); };
+  };
+  auto str = [&](std::string& field) { return [&field, &r](const json& x, const std::string& k) { field = r.string(x, k); }; };
+  auto key_type = [&](std::string& field) {
+    return [&field, &r](const json& x, const std::string& k) {
+      field = r.choice<std::string>(x, k, {{"ec", "ec"}, {"rsa2048", "rsa2048"}, {"rsa3072", "rsa3072"}});
+    };
+  };
+  constexpr std::uint64_t day_s = 24 * 3600;
+
+  ObjectReader(doc, r.source(), "")
+      .on("listeners", [&](const json& x, const std::string& k) {
+        if (!x.is_array() || x.empty()) fail(r.source(), k, "must be a non-empty array of listeners");
+        c.listeners.clear();
+        for (std::size_t i = 0; i < x.size(); ++i) c.listeners.push_back(parse_listener(x[i], k + "/" + std::to_string(i), r));
+      })
+      .on("workers", [&](const json& x, const std::string& k) { c.workers = static_cast<unsigned>(r.integer(x, k, 0, 256)); })
+      .on("flow_log", str(c.flow_log))
+      .on("log_queue_lines", size(c.log_queue_lines, 16, 16u << 20))
+      .on("connect_timeout_ms", ms(c.connect_timeout, 10, 120000))
+      .on("idle_timeout_s", secs(c.idle_timeout, 1, 7 * day_s))
+      .on("shutdown_grace_s", secs(c.shutdown_grace, 0, 3600))
+      .on("peek_timeout_ms", ms(c.peek_timeout, 10, 120000))
+      .on("peek_max_bytes", size(c.peek_max_bytes, 16 * 1024, 1024 * 1024))
+      .on("tls_ports", [&](const json& x, const std::string& k) { c.tls_ports = r.ports(x, k); })
+      .on("http_ports", [&](const json& x, const std::string& k) { c.http_ports = r.ports(x, k); })
+      .on("default_action", [&](const json& x, const std::string& k) {
+        c.default_action = r.choice<DefaultAction>(x, k, {{"intercept", DefaultAction::intercept}, {"tunnel", DefaultAction::tunnel}});
+      })
+      .on("policy_file", opt_str(c.policy_file))
+      .on("upstream_cert_error", [&](const json& x, const std::string& k) {
+        c.upstream_cert_error = r.choice<UpstreamCertError>(x, k, {{"tunnel", UpstreamCertError::tunnel}, {"reject", UpstreamCertError::reject}});
+      })
+      .on("state_dir", str(c.state_dir))
+      .on("ca_cert", opt_str(c.ca_cert))
+      .on("ca_key", opt_str(c.ca_key))
+      .on("ca_key_type", key_type(c.ca_key_type))
+      .on("leaf_key_type", key_type(c.leaf_key_type))
+      .on("upstream_ca_file", opt_str(c.upstream_ca_file))
+      .on("cert_cache_entries", size(c.cert_cache_entries, 1, 10'000'000))
+      .on("upstream_session_cache_entries", size(c.upstream_session_cache_entries, 0, 10'000'000))
+      .on("keylog_file", opt_str(c.keylog_file))
+      .on("learned_bypass", flag(c.learned_bypass))
+      .on("learned_bypass_ttl_s", secs(c.learned_bypass_ttl, 1, 365 * day_s))
+      .on("learned_bypass_all_clients", flag(c.learned_bypass_all_clients))
+      .on("http_inspect", flag(c.http_inspect))
+      .on("http_max_header_bytes", size(c.http_max_header_bytes, 1024, 16u << 20))
+      .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
+      .on("http_redact", flag(c.http_redact))
+      .run();
+
+  if (c.ca_cert.has_value() != c.ca_key.has_value())
+    fail(r.source(), c.ca_cert ? "/ca_key" : "/ca_cert", "ca_cert and ca_key must be given together");
+}
+
+}  // namespace
+
+bool Config::is_tls_port(std::uint16_t port) const {
+  return std::find(tls_ports.begin(), tls_ports.end(), port) != tls_ports.end();
+}
+
+bool Config::is_http_port(std::uint16_t port) const {
+  return std::find(http_ports.begin(), http_ports.end(), port) != http_ports.end();
+}
+
+Config parse_config(const std::string& json_text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw ConfigError(source + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+  Config c;
+  parse_top(doc, c, Reader(source));
+  return c;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace tlsgate

@@ -1,0 +1,72 @@
+#pragma once
+// The daemon's configuration: a JSON file -> Config. Every field has a
+// documented default (docs/configuration.md); unknown keys and bad values are
+// rejected with a ConfigError naming the key.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gateway/ip_address.hpp"
+#include "gateway/original_dst.hpp"
+
+namespace tlsgate {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenerConfig {
+  RedirectMode mode = RedirectMode::redirect;
+  IpAddress address = *IpAddress::parse("::");  // "::" accepts IPv4 and IPv6
+  std::uint16_t port = 15001;
+};
+
+enum class DefaultAction { intercept, tunnel };
+enum class UpstreamCertError { tunnel, reject };
+
+struct Config {
+  std::vector<ListenerConfig> listeners{ListenerConfig{}};
+  unsigned workers = 0;  // 0: one per core
+  std::string flow_log = "stdout";
+  std::size_t log_queue_lines = 65536;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::seconds idle_timeout{300};
+  std::chrono::seconds shutdown_grace{10};
+  std::chrono::milliseconds peek_timeout{5000};
+  std::size_t peek_max_bytes = 64 * 1024;
+  std::vector<std::uint16_t> tls_ports{443, 8443};
+  std::vector<std::uint16_t> http_ports{80};
+  // TLS interception
+  DefaultAction default_action = DefaultAction::intercept;
+  std::optional<std::string> policy_file;
+  UpstreamCertError upstream_cert_error = UpstreamCertError::tunnel;
+  std::string state_dir = "/var/lib/tlsgate";
+  std::optional<std::string> ca_cert;  // operator-supplied CA (both or neither)
+  std::optional<std::string> ca_key;
+  std::string ca_key_type = "ec";
+  std::string leaf_key_type = "ec";
+  std::optional<std::string> upstream_ca_file;
+  std::size_t cert_cache_entries = 10000;
+  std::size_t upstream_session_cache_entries = 10000;
+  std::optional<std::string> keylog_file;
+  bool learned_bypass = true;
+  std::chrono::seconds learned_bypass_ttl{24 * 3600};
+  bool learned_bypass_all_clients = false;
+  // HTTP inspection
+  bool http_inspect = true;
+  std::size_t http_max_header_bytes = 64 * 1024;
+  std::size_t http_body_capture_bytes = 0;
+  bool http_redact = true;
+
+  bool is_tls_port(std::uint16_t port) const;
+  bool is_http_port(std::uint16_t port) const;
+};
+
+// Parses JSON text; `source` names the file in error messages.
+Config parse_config(const std::string& json_text, const std::string& source);
+Config load_config_file(const std::string& path);
+
+}  // namespace tlsgate

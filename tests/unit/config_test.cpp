@@ -1,0 +1,95 @@
+#include "gateway/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tlsgate {
+namespace {
+
+TEST(Config, EmptyObjectGivesDocumentedDefaults) {
+  const Config c = parse_config("{}", "test.json");
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].mode, RedirectMode::redirect);
+  EXPECT_EQ(c.listeners[0].port, 15001);
+  EXPECT_EQ(c.listeners[0].address.to_string(), "::");
+  EXPECT_EQ(c.workers, 0u);
+  EXPECT_EQ(c.flow_log, "stdout");
+  EXPECT_EQ(c.connect_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(300));
+  EXPECT_TRUE(c.is_tls_port(443));
+  EXPECT_TRUE(c.is_tls_port(8443));
+  EXPECT_FALSE(c.is_tls_port(80));
+  EXPECT_TRUE(c.is_http_port(80));
+  EXPECT_EQ(c.default_action, DefaultAction::intercept);
+  EXPECT_EQ(c.upstream_cert_error, UpstreamCertError::tunnel);
+  EXPECT_GE(c.peek_max_bytes, 16u * 1024);
+}
+
+TEST(Config, ReadsEveryKindOfField) {
+  const Config c = parse_config(R"({
+    "listeners": [{"mode": "redirect", "port": 15001},
+                  {"mode": "tproxy", "address": "0.0.0.0", "port": 15002}],
+    "workers": 3, "flow_log": "/var/log/tlsgate/flows.jsonl",
+    "connect_timeout_ms": 250, "idle_timeout_s": 30, "tls_ports": [443],
+    "default_action": "tunnel", "upstream_cert_error": "reject",
+    "ca_cert": "/etc/ca.crt", "ca_key": "/etc/ca.key", "keylog_file": null,
+    "learned_bypass": false, "http_redact": false
+  })", "test.json");
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[1].mode, RedirectMode::tproxy);
+  EXPECT_EQ(c.listeners[1].address.to_string(), "0.0.0.0");
+  EXPECT_EQ(c.listeners[1].port, 15002);
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.flow_log, "/var/log/tlsgate/flows.jsonl");
+  EXPECT_EQ(c.connect_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(30));
+  EXPECT_FALSE(c.is_tls_port(8443));
+  EXPECT_EQ(c.default_action, DefaultAction::tunnel);
+  EXPECT_EQ(c.upstream_cert_error, UpstreamCertError::reject);
+  EXPECT_EQ(c.ca_cert, "/etc/ca.crt");
+  EXPECT_FALSE(c.keylog_file.has_value());
+  EXPECT_FALSE(c.learned_bypass);
+  EXPECT_FALSE(c.http_redact);
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  struct Case {
+    const char* name;
+    const char* json;
+    const char* expected_fragment;
+  };
+  const Case cases[] = {
+      {"unknown_top", R"({"listners": []})", "test.json: /listners: unknown key"},
+      {"unknown_nested", R"({"listeners": [{"port": 1, "mdoe": "tproxy"}]})", "/listeners/0/mdoe: unknown key"},
+      {"bad_mode", R"({"listeners": [{"port": 1, "mode": "nat"}]})", "/listeners/0/mode: must be one of: redirect, tproxy"},
+      {"missing_port", R"({"listeners": [{"mode": "redirect"}]})", "/listeners/0/port: is required"},
+      {"port_range", R"({"listeners": [{"port": 70000}]})", "/listeners/0/port: must be between 1 and 65535"},
+      {"bad_address", R"({"listeners": [{"port": 1, "address": "localhost"}]})", "/listeners/0/address: must be an IPv4"},
+      {"empty_listeners", R"({"listeners": []})", "/listeners: must be a non-empty array"},
+      {"negative", R"({"workers": -1})", "/workers: must be a non-negative integer"},
+      {"string_for_int", R"({"idle_timeout_s": "30"})", "/idle_timeout_s: must be a non-negative integer"},
+      {"small_peek", R"({"peek_max_bytes": 1024})", "/peek_max_bytes: must be between 16384"},
+      {"bad_tls_port", R"({"tls_ports": [443, 0]})", "/tls_ports/1: must be between 1 and 65535"},
+      {"bad_action", R"({"default_action": "block"})", "/default_action: must be one of: intercept, tunnel"},
+      {"bad_bool", R"({"learned_bypass": "yes"})", "/learned_bypass: must be true or false"},
+      {"empty_string", R"({"flow_log": ""})", "/flow_log: must be a non-empty string"},
+      {"half_ca", R"({"ca_cert": "/x.crt"})", "/ca_key: ca_cert and ca_key must be given together"},
+      {"not_object", R"([1, 2])", "/: must be an object"},
+      {"bad_json", R"({"workers": 1,})", "test.json: invalid JSON at byte"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    try {
+      parse_config(c.json, "test.json");
+      ADD_FAILURE() << "accepted invalid config";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expected_fragment), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Config, MissingFileIsAnError) {
+  EXPECT_THROW(load_config_file("/nonexistent/tlsgate.json"), ConfigError);
+}
+
+}  // namespace
+}  // namespace tlsgate
