@@ -1,0 +1,94 @@
+#include "gateway/flow_record.hpp"
+
+#include <array>
+#include <ctime>
+
+#include "gateway/log/community_id.hpp"
+
+namespace tlsgate {
+
+std::string_view to_string(EndReason reason) {
+  switch (reason) {
+    case EndReason::closed: return "closed";
+    case EndReason::not_redirected: return "not_redirected";
+    case EndReason::no_original_destination: return "no_original_destination";
+    case EndReason::upstream_refused: return "upstream_refused";
+    case EndReason::upstream_unreachable: return "upstream_unreachable";
+    case EndReason::upstream_timeout: return "upstream_timeout";
+    case EndReason::upstream_error: return "upstream_error";
+    case EndReason::reset: return "reset";
+    case EndReason::idle_timeout: return "idle_timeout";
+    case EndReason::shutdown: return "shutdown";
+    case EndReason::peek_timeout: return "peek_timeout";
+    case EndReason::client_closed_early: return "client_closed_early";
+    case EndReason::not_tls: return "not_tls";
+    case EndReason::policy: return "policy";
+    case EndReason::learned_bypass: return "learned_bypass";
+    case EndReason::upstream_cert_invalid: return "upstream_cert_invalid";
+    case EndReason::upstream_handshake_failed: return "upstream_handshake_failed";
+    case EndReason::no_observable_alpn: return "no_observable_alpn";
+    case EndReason::client_rejected_certificate: return "client_rejected_certificate";
+    case EndReason::client_handshake_failed: return "client_handshake_failed";
+    case EndReason::internal_error: return "internal_error";
+  }
+  return "internal_error";
+}
+
+std::string_view to_string(FlowAction action) {
+  switch (action) {
+    case FlowAction::tunnel: return "tunnel";
+    case FlowAction::intercept: return "intercept";
+    case FlowAction::block: return "block";
+    case FlowAction::reject: return "reject";
+  }
+  return "reject";
+}
+
+std::string_view to_string(EndBy by) {
+  switch (by) {
+    case EndBy::client: return "client";
+    case EndBy::server: return "server";
+    case EndBy::timeout: return "timeout";
+    case EndBy::shutdown: return "shutdown";
+    case EndBy::error: return "error";
+  }
+  return "error";
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::array<char, 40> buf{};
+  const auto n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::array<char, 16> frac{};
+  std::snprintf(frac.data(), frac.size(), ".%06lldZ", static_cast<long long>(us % 1'000'000));
+  return std::string(buf.data(), n) + frac.data();
+}
+
+nlohmann::ordered_json flow_json(const FlowRecord& r, std::chrono::system_clock::time_point end_wall,
+                                 std::chrono::steady_clock::time_point end) {
+  using nlohmann::ordered_json;
+  const double duration_ms =
+      std::chrono::duration<double, std::milli>(end - r.start).count();
+  ordered_json j;
+  j["event"] = "flow";
+  j["ts"] = rfc3339_utc(end_wall);
+  j["start"] = rfc3339_utc(r.start_wall);
+  j["flow_id"] = r.flow_id;
+  j["community_id"] = log::community_id(r.client, r.server, log::ip_proto_tcp);
+  j["client"] = {{"ip", r.client.ip.to_string()}, {"port", r.client.port}};
+  j["server"] = {{"ip", r.server.ip.to_string()}, {"port", r.server.port}};
+  j["proto"] = r.proto;
+  j["action"] = to_string(r.action);
+  j["reason"] = r.reason;
+  j["bytes"] = {{"from_client", r.from_client}, {"to_client", r.to_client}};
+  j["duration_ms"] = static_cast<double>(static_cast<long long>(duration_ms * 1000)) / 1000;
+  j["end"] = {{"by", to_string(r.end_by)}, {"error", r.end_error ? ordered_json(*r.end_error) : ordered_json(nullptr)}};
+  for (const auto& [key, value] : r.extra.items()) j[key] = value;
+  return j;
+}
+
+}  // namespace tlsgate

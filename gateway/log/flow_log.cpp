@@ -1,0 +1,113 @@
+#include "gateway/log/flow_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace tlsgate::log {
+
+FlowLog::FlowLog(std::string path, std::size_t max_queued_lines)
+    : path_(std::move(path)), max_queued_(max_queued_lines) {
+  fd_ = open_file();
+  if (fd_ < 0) throw std::runtime_error("flow log " + path_ + ": " + std::strerror(errno));
+  writer_ = std::thread([this] { run(); });
+}
+
+FlowLog::~FlowLog() { stop(); }
+
+int FlowLog::open_file() const {
+  if (path_ == "stdout") return STDOUT_FILENO;
+  return ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+bool FlowLog::submit(std::string line) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= max_queued_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    line.push_back('\n');
+    queue_.push_back(std::move(line));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void FlowLog::reopen() {
+  {
+    std::lock_guard lock(mutex_);
+    reopen_requested_ = true;
+  }
+  wake_.notify_one();
+}
+
+void FlowLog::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  if (fd_ > STDERR_FILENO) ::close(fd_);
+  fd_ = -1;
+}
+
+// Writes a batch of whole lines with as few write() calls as possible; an
+// O_APPEND write of a batch lands as one piece, so readers never see half a line
+// from two writers.
+void FlowLog::write_all(const std::string& chunk) {
+  std::size_t off = 0;
+  while (off < chunk.size()) {
+    const ssize_t n = ::write(fd_, chunk.data() + off, chunk.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::fprintf(stderr, "tlsgate: flow log %s: write failed: %s\n", path_.c_str(), std::strerror(errno));
+      return;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+void FlowLog::run() {
+  std::deque<std::string> batch;
+  std::string chunk;
+  for (;;) {
+    bool reopen = false;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || reopen_requested_ || !queue_.empty(); });
+      batch.swap(queue_);
+      reopen = reopen_requested_;
+      reopen_requested_ = false;
+      stopping = stopping_;
+    }
+    chunk.clear();
+    for (auto& line : batch) chunk += line;
+    if (!chunk.empty()) write_all(chunk);
+    written_.fetch_add(batch.size(), std::memory_order_relaxed);
+    batch.clear();
+    if (reopen && path_ != "stdout") {
+      const int fd = open_file();
+      if (fd < 0) {
+        std::fprintf(stderr, "tlsgate: flow log %s: reopen failed: %s (keeping the old file)\n", path_.c_str(),
+                     std::strerror(errno));
+      } else {
+        ::close(fd_);
+        fd_ = fd;
+      }
+    }
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+}  // namespace tlsgate::log

@@ -1,0 +1,54 @@
+#pragma once
+// The JSON-lines sink: producers hand whole lines to a bounded queue; one
+// writer thread appends them to the file (or stdout). A full queue drops the
+// line and counts it: logging never stalls traffic.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace tlsgate::log {
+
+class FlowLog {
+ public:
+  // path "stdout" writes to standard output. Throws std::runtime_error if the
+  // file cannot be opened (so a bad path fails at startup, not later).
+  FlowLog(std::string path, std::size_t max_queued_lines);
+  ~FlowLog();
+  FlowLog(const FlowLog&) = delete;
+  FlowLog& operator=(const FlowLog&) = delete;
+
+  // Thread-safe, never blocks on I/O. `line` has no trailing newline.
+  // Returns false if the queue was full and the line was dropped.
+  bool submit(std::string line);
+  // Asks the writer to reopen the file (after logrotate moved it).
+  void reopen();
+  // Writes everything queued, then stops the writer. Idempotent.
+  void stop();
+
+  std::uint64_t written() const { return written_.load(); }
+  std::uint64_t dropped() const { return dropped_.load(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  void run();
+  int open_file() const;
+  void write_all(const std::string& chunk);
+
+  std::string path_;
+  std::size_t max_queued_;
+  int fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;
+  bool stopping_ = false;
+  bool reopen_requested_ = false;
+  std::atomic<std::uint64_t> written_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread writer_;
+};
+
+}  // namespace tlsgate::log

@@ -1,0 +1,58 @@
+#include "gateway/flow_record.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tlsgate {
+namespace {
+
+TEST(FlowRecord, Rfc3339HasMicrosecondsAndZ) {
+  using namespace std::chrono;
+  const system_clock::time_point t{seconds(1'700'000'000) + microseconds(42)};
+  EXPECT_EQ(rfc3339_utc(t), "2023-11-14T22:13:20.000042Z");
+}
+
+TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
+  using namespace std::chrono;
+  FlowRecord r;
+  r.flow_id = 7;
+  r.start_wall = system_clock::time_point{seconds(1'700'000'000)};
+  r.start = steady_clock::time_point{seconds(100)};
+  r.client = {*IpAddress::parse("128.232.110.120"), 34855};
+  r.server = {*IpAddress::parse("66.35.250.204"), 80};
+  r.proto = "http";
+  r.action = FlowAction::tunnel;
+  r.set_reason(EndReason::closed);
+  r.from_client = 120;
+  r.to_client = 4096;
+  r.end_by = EndBy::client;
+  r.extra["sni"] = "www.example.test";
+
+  const auto j = flow_json(r, r.start_wall + milliseconds(1500), r.start + microseconds(1'500'250));
+  const std::string line = j.dump();
+  EXPECT_EQ(line.rfind(R"({"event":"flow","ts":"2023-11-14T22:13:21.500000Z")", 0), 0u) << line;
+  EXPECT_EQ(j["flow_id"], 7);
+  EXPECT_EQ(j["community_id"], "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+  EXPECT_EQ(j["client"]["ip"], "128.232.110.120");
+  EXPECT_EQ(j["client"]["port"], 34855);
+  EXPECT_EQ(j["server"]["port"], 80);
+  EXPECT_EQ(j["proto"], "http");
+  EXPECT_EQ(j["action"], "tunnel");
+  EXPECT_EQ(j["reason"], "closed");
+  EXPECT_EQ(j["bytes"]["from_client"], 120);
+  EXPECT_EQ(j["bytes"]["to_client"], 4096);
+  EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 1500.25);
+  EXPECT_EQ(j["end"]["by"], "client");
+  EXPECT_TRUE(j["end"]["error"].is_null());
+  EXPECT_EQ(j["sni"], "www.example.test");
+  EXPECT_EQ(line.find('\n'), std::string::npos) << "one line per event";
+}
+
+TEST(FlowRecord, EnumNamesAreStable) {
+  EXPECT_EQ(to_string(EndReason::not_redirected), "not_redirected");
+  EXPECT_EQ(to_string(EndReason::client_rejected_certificate), "client_rejected_certificate");
+  EXPECT_EQ(to_string(FlowAction::reject), "reject");
+  EXPECT_EQ(to_string(EndBy::shutdown), "shutdown");
+}
+
+}  // namespace
+}  // namespace tlsgate
