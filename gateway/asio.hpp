@@ -1,0 +1,30 @@
+#pragma once
+// The Asio names the data path uses, and conversions between Asio endpoints
+// and the socket-free Endpoint type of pure code.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "gateway/ip_address.hpp"
+
+namespace tlsgate {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+tcp::endpoint to_asio(const Endpoint& ep);
+Endpoint from_asio(const tcp::endpoint& ep);
+
+// True once the awaiting coroutine has been asked to stop (by `||` or `&&`).
+awaitable<bool> cancelled();
+
+}  // namespace tlsgate

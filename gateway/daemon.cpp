@@ -1,0 +1,118 @@
+#include "gateway/daemon.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "gateway/asio.hpp"
+#include "gateway/original_dst.hpp"
+#include "gateway/shared_state.hpp"
+#include "gateway/worker.hpp"
+
+namespace tlsgate {
+namespace {
+
+constexpr auto address_refresh_interval = std::chrono::seconds(5);
+constexpr auto drain_poll_interval = std::chrono::milliseconds(50);
+constexpr auto terminate_wait = std::chrono::seconds(5);
+
+std::size_t active_flows(const std::vector<std::unique_ptr<Worker>>& workers) {
+  std::size_t n = 0;
+  for (const auto& w : workers) n += w->active_flows();
+  return n;
+}
+
+// Waits (polling, bounded) until no flow is left or the deadline passes.
+void wait_for_flows(const std::vector<std::unique_ptr<Worker>>& workers,
+                    std::chrono::steady_clock::time_point deadline) {
+  while (active_flows(workers) > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(drain_poll_interval);
+}
+
+void describe(const Config& config, unsigned workers, const std::string& log_path) {
+  for (const auto& l : config.listeners)
+    std::fprintf(stderr, "tlsgate: listening on [%s]:%u (%s)\n", l.address.to_string().c_str(), l.port,
+                 l.mode == RedirectMode::redirect ? "redirect" : "tproxy");
+  std::fprintf(stderr, "tlsgate: %u worker threads; flow log: %s\n", workers, log_path.c_str());
+}
+
+awaitable<void> refresh_addresses(SharedState& shared) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    shared.own_addresses.store(std::make_shared<const std::vector<IpAddress>>(local_addresses()));
+    timer.expires_after(address_refresh_interval);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+  }
+}
+
+}  // namespace
+
+int run_daemon(const Config& config) {
+  std::unique_ptr<log::FlowLog> flow_log;
+  try {
+    flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tlsgate: %s\n", e.what());
+    return 1;
+  }
+  SharedState shared(config, *flow_log);
+  shared.own_addresses.store(std::make_shared<const std::vector<IpAddress>>(local_addresses()));
+
+  const unsigned count = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<Worker>> workers;
+  try {
+    for (unsigned i = 0; i < count; ++i) {
+      workers.push_back(std::make_unique<Worker>(shared, i));
+      workers.back()->open_listeners();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tlsgate: %s\n", e.what());
+    return 1;
+  }
+  describe(config, count, flow_log->path());
+
+  asio::io_context control;
+  asio::signal_set signals(control, SIGTERM, SIGINT, SIGHUP);
+  bool stopping = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          flow_log->reopen();
+          std::fprintf(stderr, "tlsgate: SIGHUP: reopening the flow log\n");
+        } else {
+          stopping = true;
+          control.stop();
+          return;
+        }
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+  asio::co_spawn(control, refresh_addresses(shared), asio::detached);
+
+  for (auto& w : workers) w->start();
+  control.run();
+
+  // Drain: stop accepting, let flows finish within the grace period, then cut.
+  std::fprintf(stderr, "tlsgate: stopping: %zu flows active, grace %llds\n", active_flows(workers),
+               static_cast<long long>(config.shutdown_grace.count()));
+  for (auto& w : workers) w->stop_accepting();
+  wait_for_flows(workers, std::chrono::steady_clock::now() + config.shutdown_grace);
+  for (auto& w : workers) w->terminate_flows();
+  wait_for_flows(workers, std::chrono::steady_clock::now() + terminate_wait);
+  for (auto& w : workers) {
+    w->stop();
+    w->join();
+  }
+  flow_log->stop();
+  std::fprintf(stderr, "tlsgate: stopped; %llu flow lines written, %llu dropped\n",
+               static_cast<unsigned long long>(flow_log->written()),
+               static_cast<unsigned long long>(flow_log->dropped()));
+  (void)stopping;
+  return 0;
+}
+
+}  // namespace tlsgate

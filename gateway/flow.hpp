@@ -1,0 +1,15 @@
+#pragma once
+// The life of one connection, from accept to its single `flow` line.
+#include "gateway/asio.hpp"
+#include "gateway/original_dst.hpp"
+
+namespace tlsgate {
+
+class Worker;
+
+// Owns the client socket (and later the upstream one) for the flow's whole
+// life. Never throws: a bug ends this flow with `internal_error`, and every
+// accepted connection gets exactly one flow line.
+awaitable<void> run_flow(tcp::socket client, RedirectMode mode, Worker& worker);
+
+}  // namespace tlsgate

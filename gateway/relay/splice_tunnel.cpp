@@ -1,0 +1,154 @@
+#include "gateway/relay/splice_tunnel.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "gateway/worker.hpp"
+
+namespace tlsgate {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+constexpr std::size_t splice_chunk_bytes = 1 << 16;
+
+class Pipe {
+ public:
+  Pipe() {
+    if (::pipe2(fds_.data(), O_NONBLOCK | O_CLOEXEC) != 0) fds_ = {-1, -1};
+  }
+  ~Pipe() {
+    for (int fd : fds_)
+      if (fd >= 0) ::close(fd);
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  bool ok() const { return fds_[0] >= 0; }
+  int read_end() const { return fds_[0]; }
+  int write_end() const { return fds_[1]; }
+
+ private:
+  std::array<int, 2> fds_{};
+};
+
+// Shared by both directions of one tunnel; lives in splice_tunnel's frame.
+struct TunnelState {
+  std::optional<EndBy> first_end;
+  std::optional<std::string> error;
+  bool reset = false;
+};
+
+struct Direction {
+  tcp::socket& from;
+  tcp::socket& to;
+  EndBy from_side;
+  std::uint64_t& delivered;
+};
+
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+EndBy other(EndBy side) { return side == EndBy::client ? EndBy::server : EndBy::client; }
+
+// Ends the direction on an error (by `side`): record it and shut both sockets
+// so the other direction wakes up and finishes too.
+void fail(Direction d, TunnelState& state, int err, EndBy side) {
+  if (!state.first_end) {
+    state.first_end = side;
+    state.error = std::strerror(err);
+  }
+  if (err == ECONNRESET || err == EPIPE) state.reset = true;
+  ::shutdown(d.from.native_handle(), SHUT_RDWR);
+  ::shutdown(d.to.native_handle(), SHUT_RDWR);
+}
+
+void finish_eof(Direction d, TunnelState& state) {
+  if (!state.first_end) state.first_end = d.from_side;
+  ::shutdown(d.to.native_handle(), SHUT_WR);  // half-close: the other way keeps flowing
+}
+
+// Writes `pending` bytes already in the pipe to the destination socket.
+awaitable<int> drain_pipe(Direction d, const Pipe& pipe, std::size_t pending, FlowControl& control) {
+  while (pending > 0) {
+    const ssize_t m = ::splice(pipe.read_end(), nullptr, d.to.native_handle(), nullptr, pending,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (m > 0) {
+      pending -= static_cast<std::size_t>(m);
+      d.delivered += static_cast<std::uint64_t>(m);
+      control.touch();
+      continue;
+    }
+    if (m < 0 && would_block(errno)) {
+      auto [ec] = co_await d.to.async_wait(tcp::socket::wait_write, use_tuple);
+      if (ec) co_return ECANCELED;
+      continue;
+    }
+    co_return m < 0 ? errno : EPIPE;
+  }
+  co_return 0;
+}
+
+awaitable<void> copy_direction(Direction d, TunnelState& state, FlowControl& control) {
+  std::array<char, 16 * 1024> buf{};
+  for (;;) {
+    auto [rec, n] = co_await d.from.async_read_some(asio::buffer(buf), use_tuple);
+    if (rec == asio::error::eof) co_return finish_eof(d, state);
+    if (rec == asio::error::operation_aborted) co_return;
+    if (rec) co_return fail(d, state, rec.value(), d.from_side);
+    control.touch();
+    auto [wec, m] = co_await asio::async_write(d.to, asio::buffer(buf.data(), n), use_tuple);
+    if (wec == asio::error::operation_aborted) co_return;
+    if (wec) co_return fail(d, state, wec.value(), other(d.from_side));
+    d.delivered += m;
+  }
+}
+
+awaitable<void> splice_direction(Direction d, TunnelState& state, FlowControl& control) {
+  Pipe pipe;
+  if (!pipe.ok()) co_return co_await copy_direction(d, state, control);
+  const int from_fd = d.from.native_handle();
+  for (;;) {
+    const ssize_t n = ::splice(from_fd, nullptr, pipe.write_end(), nullptr, splice_chunk_bytes,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      control.touch();
+      const int err = co_await drain_pipe(d, pipe, static_cast<std::size_t>(n), control);
+      if (err == ECANCELED) co_return;
+      if (err != 0) co_return fail(d, state, err, other(d.from_side));
+      continue;
+    }
+    if (n == 0) co_return finish_eof(d, state);
+    const int err = errno;
+    if (would_block(err)) {
+      auto [ec] = co_await d.from.async_wait(tcp::socket::wait_read, use_tuple);
+      if (ec) co_return;  // cancelled
+      continue;
+    }
+    if (err == EINVAL) co_return co_await copy_direction(d, state, control);  // splice refused here
+    co_return fail(d, state, err, d.from_side);
+  }
+}
+
+}  // namespace
+
+awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
+                                      FlowControl& control) {
+  client.native_non_blocking(true);
+  server.native_non_blocking(true);
+  TunnelState state;
+  co_await (splice_direction({client, server, EndBy::client, record.from_client}, state, control) &&
+            splice_direction({server, client, EndBy::server, record.to_client}, state, control));
+  RelayOutcome out;
+  out.first_end = state.first_end.value_or(EndBy::client);
+  out.error = state.error;
+  out.reset = state.reset;
+  co_return out;
+}
+
+}  // namespace tlsgate

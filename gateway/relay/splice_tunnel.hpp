@@ -1,0 +1,28 @@
+#pragma once
+// The blind relay: bytes move socket -> pipe -> socket with splice(2), never
+// entering user space; read/write is the fallback where splice is refused.
+// Half-close is preserved: EOF one way shuts down that way only.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "gateway/asio.hpp"
+#include "gateway/flow_record.hpp"
+
+namespace tlsgate {
+
+struct FlowControl;
+
+struct RelayOutcome {
+  EndBy first_end = EndBy::client;   // which side finished (or failed) first
+  std::optional<std::string> error;  // errno text of the first failure
+  bool reset = false;                // a side reset: the other side is reset too
+};
+
+// Relays until both directions are done. Counts delivered bytes into
+// `record.from_client` / `record.to_client` and marks activity on `control`.
+// Cancellation (from a watchdog `||`) stops both directions promptly.
+awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
+                                      FlowControl& control);
+
+}  // namespace tlsgate
