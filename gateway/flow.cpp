@@ -2,10 +2,11 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio/connect.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "gateway/flow_record.hpp"
-#include "gateway/relay/splice_tunnel.hpp"
+#include "gateway/flow_tunnel.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/worker.hpp"
 
@@ -14,46 +15,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 using std::chrono::steady_clock;
-
-// Closes with RST so the peer learns at once that the flow failed.
-void reset(tcp::socket& s) {
-  if (!s.is_open()) return;
-  boost::system::error_code ec;
-  s.set_option(asio::socket_base::linger(true, 0), ec);
-  s.close(ec);
-}
-
-void close(tcp::socket& s) {
-  boost::system::error_code ec;
-  if (s.is_open()) s.close(ec);
-}
-
-EndReason connect_failure(const boost::system::error_code& ec) {
-  if (ec == asio::error::connection_refused) return EndReason::upstream_refused;
-  if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable) return EndReason::upstream_unreachable;
-  if (ec == asio::error::timed_out) return EndReason::upstream_timeout;
-  return EndReason::upstream_error;
-}
-
-// Connects to the original destination within connect_timeout. On failure
-// fills the record's reason and error and returns false.
-awaitable<bool> connect_upstream(tcp::socket& upstream, const Endpoint& destination, FlowRecord& record,
-                                 std::chrono::milliseconds timeout) {
-  const tcp::endpoint ep = to_asio(destination);
-  asio::steady_timer timer(upstream.get_executor());
-  timer.expires_after(timeout);
-  auto result = co_await (upstream.async_connect(ep, use_tuple) || timer.async_wait(use_tuple));
-  if (result.index() == 1) {
-    record.set_reason(EndReason::upstream_timeout);
-    record.end_error = "no answer from upstream within " + std::to_string(timeout.count()) + " ms";
-    co_return false;
-  }
-  const auto [ec] = std::get<0>(result);
-  if (!ec) co_return true;
-  record.set_reason(connect_failure(ec));
-  record.end_error = ec.message();
-  co_return false;
-}
 
 enum class WatchdogEnd { idle, shutdown };
 
@@ -70,17 +31,6 @@ awaitable<WatchdogEnd> watchdog(FlowControl& control, std::chrono::seconds idle_
   }
 }
 
-awaitable<void> tunnel(tcp::socket& client, tcp::socket& upstream, FlowRecord& record, FlowControl& control) {
-  const RelayOutcome out = co_await splice_tunnel(client, upstream, record, control);
-  record.end_by = out.first_end;
-  record.end_error = out.error;
-  if (out.reset) {
-    record.set_reason(EndReason::reset);
-    reset(client);
-    reset(upstream);
-  }
-}
-
 std::string_view plain_proto(const Config& config, std::uint16_t port) {
   return config.is_http_port(port) ? "http" : "tcp";
 }
@@ -92,37 +42,31 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
   const int fd = client.native_handle();
 
   const auto local = local_endpoint(fd);
-  std::string error;
+  int error = 0;
   const auto original = original_destination(fd, mode, &error);
-  if (!local || !original) {
+  // No NAT entry (ENOENT) means nobody redirected this connection to us.
+  if (!local || (!original && error != ENOENT)) {
     record.action = FlowAction::reject;
     record.set_reason(EndReason::no_original_destination);
     record.end_by = EndBy::error;
-    record.end_error = error.empty() ? "no local address" : error;
-    reset(client);
+    record.end_error = local ? std::strerror(error) : "no local address";
+    reset_socket(client);
     co_return;
   }
-  record.server = *original;
+  if (original) record.server = *original;
   const auto own = shared.own_addresses.load();
-  if (!is_redirected(*original, *local, own ? *own : std::vector<IpAddress>{})) {
+  if (!original || !is_redirected(*original, *local, own ? *own : std::vector<IpAddress>{})) {
     record.action = FlowAction::reject;
     record.set_reason(EndReason::not_redirected);
     record.end_by = EndBy::error;
     record.end_error = "connection to the gateway itself: refused (not an open proxy)";
-    reset(client);
+    reset_socket(client);
     co_return;
   }
 
   record.proto = plain_proto(config, original->port);
-  record.action = FlowAction::tunnel;
-  if (!co_await connect_upstream(upstream, *original, record, config.connect_timeout)) {
-    record.end_by = EndBy::error;
-    reset(client);
-    co_return;
-  }
-  control.touch();
   record.set_reason(EndReason::closed);
-  co_await tunnel(client, upstream, record, control);
+  co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout);
 }
 
 void emit(SharedState& shared, const FlowRecord& record) {
@@ -159,8 +103,8 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, Worker& worker) 
     record.end_by = EndBy::error;
     record.end_error = e.what();
   }
-  close(client);
-  close(upstream);
+  close_socket(client);
+  close_socket(upstream);
   emit(shared, record);
 }
 

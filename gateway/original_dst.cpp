@@ -51,12 +51,12 @@ std::optional<Endpoint> peer_endpoint(int fd) {
   return from_sockaddr(ss);
 }
 
-std::optional<Endpoint> original_destination(int fd, RedirectMode mode, std::string* error) {
+std::optional<Endpoint> original_destination(int fd, RedirectMode mode, int* error_number) {
   if (mode == RedirectMode::tproxy) return local_endpoint(fd);
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
-    if (error) *error = std::strerror(errno);
+    if (error_number) *error_number = errno;
     return std::nullopt;
   }
   // An IPv4 client on a dual-stack socket still has an IPv4 conntrack entry.
@@ -68,7 +68,7 @@ std::optional<Endpoint> original_destination(int fd, RedirectMode mode, std::str
   const int rc = v4 ? getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len)
                     : getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &len);
   if (rc != 0) {
-    if (error) *error = std::strerror(errno);
+    if (error_number) *error_number = errno;
     return std::nullopt;
   }
   return from_sockaddr(ss);

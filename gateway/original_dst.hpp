@@ -13,8 +13,9 @@ enum class RedirectMode { redirect, tproxy };
 
 // The original destination of an accepted socket: SO_ORIGINAL_DST /
 // IP6T_SO_ORIGINAL_DST for REDIRECT, the socket's local address for TPROXY.
-// nullopt when the kernel has no conntrack entry for it (or errno text set).
-std::optional<Endpoint> original_destination(int fd, RedirectMode mode, std::string* error);
+// nullopt on failure, with *error_number set (ENOENT: the kernel has no
+// conntrack NAT entry, i.e. the connection was not redirected).
+std::optional<Endpoint> original_destination(int fd, RedirectMode mode, int* error_number);
 
 // The local address the connection arrived on, and its peer.
 std::optional<Endpoint> local_endpoint(int fd);
