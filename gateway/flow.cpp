@@ -55,7 +55,7 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
   }
   if (original) record.server = *original;
   const auto own = shared.own_addresses.load();
-  if (!original || !is_redirected(*original, *local, own ? *own : std::vector<IpAddress>{})) {
+  if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{})) {
     record.action = FlowAction::reject;
     record.set_reason(EndReason::not_redirected);
     record.end_by = EndBy::error;

@@ -91,9 +91,9 @@ std::vector<IpAddress> local_addresses() {
   return out;
 }
 
-bool is_redirected(const Endpoint& original, const Endpoint& listener,
+bool is_redirected(RedirectMode mode, const Endpoint& original, const Endpoint& local,
                    const std::vector<IpAddress>& own_addresses) {
-  if (original == listener) return false;
+  if (mode == RedirectMode::redirect && original == local) return false;
   return std::find(own_addresses.begin(), own_addresses.end(), original.ip) == own_addresses.end();
 }
 

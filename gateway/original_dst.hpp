@@ -24,9 +24,11 @@ std::optional<Endpoint> peer_endpoint(int fd);
 // Every address configured on this host's interfaces (getifaddrs).
 std::vector<IpAddress> local_addresses();
 
-// A connection was redirected to us when its original destination is neither
-// the listener's own endpoint nor any address of this gateway.
-bool is_redirected(const Endpoint& original, const Endpoint& listener,
+// A connection was redirected to us when its original destination is not an
+// address of this gateway. With REDIRECT, an original destination equal to the
+// accepted socket's local endpoint also means nobody rewrote it; with TPROXY
+// they are always equal, so only the address check applies.
+bool is_redirected(RedirectMode mode, const Endpoint& original, const Endpoint& local,
                    const std::vector<IpAddress>& own_addresses);
 
 }  // namespace tlsgate

@@ -1,0 +1,106 @@
+# Shared helpers for integration tests (sourced). Each test builds its own lab
+# with a unique LAB_ID and removes it on exit, also when a check fails.
+#
+#   lab_up                      bring up a fresh lab; its variables (scripts/lab.sh) are exported
+#   in_client|in_gw|in_server CMD...   run a command in that namespace
+#   rules_install ARGS...       scripts/rules.sh install ARGS in the gateway
+#   rules_remove                remove every tlsgate rule in the gateway
+#   start_tlsgate CONFIG        start tlsgate in the gateway ($TLSGATE_PID), wait for its listeners
+#   stop_tlsgate [SIGNAL]       signal it (default TERM) and wait for it to exit
+#   check DESC CMD...           pass if CMD succeeds
+#   check_eq ACTUAL EXPECTED DESC
+#   validate_log FILE           every line must match docs/flow-log.schema.json
+#   finish                      print the summary; exit non-zero if any check failed
+
+SOURCE_DIR=${TLSGATE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TLSGATE_BIN=${TLSGATE_BIN:-$SOURCE_DIR/build/tlsgate}
+PYTHON=/usr/bin/python3
+export LAB_ID=${LAB_ID:-t$$}
+TLSGATE_PID=""
+TLSGATE_STDERR=""
+failures=0
+passes=0
+
+lab_cleanup() {
+  local rc=$?
+  [[ -n $TLSGATE_PID ]] && kill -KILL "$TLSGATE_PID" 2>/dev/null
+  ip netns exec "tg-$LAB_ID-gw" bash "$SOURCE_DIR/scripts/rules.sh" remove 2>/dev/null
+  bash "$SOURCE_DIR/scripts/lab.sh" down >/dev/null 2>&1
+  return $rc
+}
+
+lab_up() {
+  [[ $EUID -eq 0 ]] || { echo "integration tests need root" >&2; exit 1; }
+  [[ -x $TLSGATE_BIN ]] || { echo "no tlsgate binary at $TLSGATE_BIN (set TLSGATE_BIN)" >&2; exit 1; }
+  trap lab_cleanup EXIT
+  bash "$SOURCE_DIR/scripts/lab.sh" up >/dev/null
+  set -a
+  # shellcheck disable=SC1090
+  source "/tmp/tlsgate-lab-$LAB_ID/env"
+  set +a
+}
+
+in_client() { ip netns exec "$NS_CLIENT" "$@"; }
+in_gw() { ip netns exec "$NS_GW" "$@"; }
+in_server() { ip netns exec "$NS_SERVER" "$@"; }
+
+rules_install() { in_gw bash "$SOURCE_DIR/scripts/rules.sh" install "$@" >/dev/null; }
+rules_remove() { in_gw bash "$SOURCE_DIR/scripts/rules.sh" remove; }
+
+# Listening TCP ports of the gateway namespace's processes.
+gw_listening() { in_gw ss -Hltn "sport = :$1" | grep -q LISTEN; }
+
+start_tlsgate() {
+  local config=$1 port
+  TLSGATE_STDERR=$(mktemp)
+  ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$config" 2>"$TLSGATE_STDERR" &
+  TLSGATE_PID=$!
+  local ports
+  ports=$(jq -r '.listeners[]?.port // empty' "$config")
+  [[ -z $ports ]] && ports=15001
+  for port in $ports; do
+    for _ in $(seq 1 100); do
+      gw_listening "$port" && break
+      kill -0 "$TLSGATE_PID" 2>/dev/null || { echo "tlsgate exited at start:" >&2; cat "$TLSGATE_STDERR" >&2; exit 1; }
+      sleep 0.05
+    done
+  done
+}
+
+stop_tlsgate() {
+  local sig=${1:-TERM}
+  [[ -n $TLSGATE_PID ]] || return 0
+  kill "-$sig" "$TLSGATE_PID" 2>/dev/null || true
+  wait "$TLSGATE_PID" 2>/dev/null || true
+  TLSGATE_PID=""
+}
+
+pass() { passes=$((passes + 1)); echo "ok   - $1"; }
+fail() { failures=$((failures + 1)); echo "FAIL - $1"; }
+
+check() {
+  local desc=$1
+  shift
+  if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+check_eq() {
+  if [[ "$1" == "$2" ]]; then pass "$3"; else fail "$3 (got '$1', want '$2')"; fi
+}
+
+validate_log() {
+  if "$PYTHON" "$SOURCE_DIR/tests/integration/validate_log.py" "$SOURCE_DIR/docs/flow-log.schema.json" "$@"; then
+    pass "every log line matches docs/flow-log.schema.json"
+  else
+    fail "log lines match docs/flow-log.schema.json"
+  fi
+}
+
+finish() {
+  echo "# $passes passed, $failures failed"
+  if [[ -n $TLSGATE_STDERR && -s $TLSGATE_STDERR ]]; then
+    echo "# tlsgate stderr:"
+    sed 's/^/#   /' "$TLSGATE_STDERR"
+  fi
+  ((failures == 0))
+}
