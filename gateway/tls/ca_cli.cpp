@@ -63,7 +63,7 @@ void run_init(const InitOptions& options) {
     const CertificateAuthority ca = CertificateAuthority::create(type, options.common_name);
     ca.save(cert_path, key_path, options.force);
     std::printf(
-        "Created a %.*s CA \"%s\":\n  certificate: %s\n  key:         %s (mode 0600)\n  SHA-256:     %s\n"
+        "Created a CA (%.*s, CN \"%s\"):\n  certificate: %s\n  key:         %s (mode 0600)\n  SHA-256:     %s\n"
         "Install the certificate on the clients: tlsgate ca export --state-dir %s > tlsgate-ca.crt\n",
         static_cast<int>(describe(type).size()), describe(type).data(), options.common_name.c_str(),
         cert_path.c_str(), key_path.c_str(), sha256_fingerprint(ca.certificate()).c_str(),
