@@ -12,11 +12,13 @@ struct LintFinding {
   std::string message;  // what is wrong, and for warnings why it does not matter
 };
 
-// Errors first come in document order, then warnings: patterns that can never
-// match, host entries already covered by an earlier rule with the same or
-// broader client/server/port matchers (duplicates), and whole rules shadowed
-// that way (unreachable). Shadowing is checked rule against rule: a rule hidden
-// only by the union of several earlier rules is not reported.
+// Errors come first (object keys in sorted order, as nlohmann::json keeps them),
+// then warnings: host patterns that can never match; host entries already
+// decided by an earlier rule whose client/server/port matchers are the same or
+// broader (duplicates); and rules that can never decide (unreachable): shadowed
+// by one earlier host-less rule, or every host decided by earlier rules. Address
+// matchers are compared rule against rule: a client list split over several
+// earlier rules does not count as covered.
 std::vector<LintFinding> lint(const std::string& json_text, const std::string& source);
 
 }  // namespace tlsgate::policy
