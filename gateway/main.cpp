@@ -4,6 +4,8 @@
 
 #include "gateway/config.hpp"
 #include "gateway/daemon.hpp"
+#include "gateway/tls/ca_cli.hpp"
+#include "gateway/policy/policy_cli.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -19,6 +21,9 @@ int main(int argc, char** argv) {
   run->footer(
       "Signals: SIGHUP reopens the flow log; SIGTERM/SIGINT stop accepting, let flows finish\n"
       "within shutdown_grace_s, then close the rest and flush the log.");
+
+  tlsgate::tls::add_ca_commands(app);
+  tlsgate::policy::add_policy_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 

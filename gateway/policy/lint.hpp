@@ -1,0 +1,24 @@
+#pragma once
+// `tlsgate policy lint`: everything that stops a policy from loading (errors),
+// plus rules and entries that can never decide anything (warnings).
+#include <string>
+#include <vector>
+
+namespace tlsgate::policy {
+
+struct LintFinding {
+  enum class Severity { error, warning } severity = Severity::error;
+  std::string where;    // "FILE: rules[3].host[1]", or "FILE:12:5" for JSON syntax
+  std::string message;  // what is wrong, and for warnings why it does not matter
+};
+
+// Errors come first (object keys in sorted order, as nlohmann::json keeps them),
+// then warnings: host patterns that can never match; host entries already
+// decided by an earlier rule whose client/server/port matchers are the same or
+// broader (duplicates); and rules that can never decide (unreachable): shadowed
+// by one earlier host-less rule, or every host decided by earlier rules. Address
+// matchers are compared rule against rule: a client list split over several
+// earlier rules does not count as covered.
+std::vector<LintFinding> lint(const std::string& json_text, const std::string& source);
+
+}  // namespace tlsgate::policy

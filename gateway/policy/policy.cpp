@@ -1,0 +1,150 @@
+#include "gateway/policy/policy.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "gateway/policy/policy_parse.hpp"
+
+namespace tlsgate::policy {
+namespace {
+
+constexpr std::size_t no_rule = std::numeric_limits<std::size_t>::max();
+
+template <class Matcher, class Value>
+bool any_matches(const std::vector<Matcher>& matchers, const std::optional<Value>& value) {
+  if (matchers.empty()) return true;
+  if (!value) return false;  // a matcher on an unknown value does not match
+  return std::any_of(matchers.begin(), matchers.end(), [&](const Matcher& m) { return m.contains(*value); });
+}
+
+bool has_live_host(const Rule& r) {
+  return std::any_of(r.hosts.begin(), r.hosts.end(),
+                     [](const HostPattern& p) { return p.kind != HostPattern::Kind::never; });
+}
+
+}  // namespace
+
+std::string_view to_string(Action action) {
+  switch (action) {
+    case Action::intercept: return "intercept";
+    case Action::tunnel: return "tunnel";
+    case Action::block: return "block";
+  }
+  return "intercept";
+}
+
+std::optional<Action> parse_action(std::string_view text) {
+  for (const auto a : {Action::intercept, Action::tunnel, Action::block})
+    if (text == to_string(a)) return a;
+  return std::nullopt;
+}
+
+std::string rule_path(std::size_t index) { return "rules[" + std::to_string(index) + "]"; }
+
+bool Rule::matches_addresses(const Query& q) const {
+  return any_matches(clients, q.client) && any_matches(servers, q.server) && any_matches(ports, q.port);
+}
+
+Policy::Policy(std::vector<Rule> rules, Action default_action)
+    : rules_(std::move(rules)), default_action_(default_action) {
+  first_unconditional_host_rule_.fill(no_rule);
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const Rule& r = rules_[i];
+    const auto index = static_cast<std::uint32_t>(i);
+    if (r.hosts.empty()) {
+      hostless_.push_back(index);
+      continue;
+    }
+    for (const auto& p : r.hosts) index_.add(p, index);
+    if (!has_live_host(r)) continue;  // can never match: ignore for host_can_matter too
+    if (r.has_address_matchers()) {
+      conditional_host_rules_.push_back(index);
+    } else {
+      auto& first = first_unconditional_host_rule_[static_cast<std::size_t>(r.action)];
+      first = std::min(first, i);
+    }
+  }
+}
+
+Policy Policy::parse(const std::string& json_text, const std::string& source) {
+  auto parsed = parse_policy(json_text, source);
+  if (!parsed.errors.empty()) {
+    const auto& e = parsed.errors.front();
+    std::string more;
+    if (parsed.errors.size() > 1)
+      more = " (and " + std::to_string(parsed.errors.size() - 1) + " more; see tlsgate policy lint)";
+    throw PolicyError(e.where + ": " + e.message + more);
+  }
+  std::vector<Rule> rules;
+  rules.reserve(parsed.rules.size());
+  for (auto& r : parsed.rules) rules.push_back(std::move(*r));
+  return Policy(std::move(rules), parsed.default_action);
+}
+
+Policy Policy::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PolicyError(path + ": cannot open the policy file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw PolicyError(path + ": cannot read the policy file");
+  return parse(text.str(), path);
+}
+
+Policy Policy::allow_all(Action default_action) { return Policy({}, default_action); }
+
+Decision Policy::decision_for(std::size_t index) const {
+  if (index == no_rule) return {default_action_, "default", std::nullopt};
+  const Rule& r = rules_[index];
+  return {r.action, r.name.empty() ? rule_path(index) : r.name, index};
+}
+
+Decision Policy::decide(const Query& q) const {
+  // Rule order must win over index order: take the lowest-numbered rule that
+  // matches among the host-less rules and every rule the host index offers.
+  std::size_t best = no_rule;
+  for (const auto i : hostless_) {
+    if (i >= best) break;
+    if (rules_[i].matches_addresses(q)) {
+      best = i;
+      break;
+    }
+  }
+  for (const auto& host : q.hosts) {
+    if (host.empty()) continue;
+    const std::string name = normalize_host(host);
+    index_.for_each_match(name, [&](std::span<const std::uint32_t> candidates) {
+      for (const auto i : candidates) {
+        if (i >= best) break;
+        if (rules_[i].matches_addresses(q)) {
+          best = i;
+          break;
+        }
+      }
+    });
+  }
+  return decision_for(best);
+}
+
+bool Policy::host_can_matter(const Query& q) const {
+  // What the flow gets without a host: the first matching host-less rule, or the default.
+  std::size_t fallback = no_rule;
+  for (const auto i : hostless_) {
+    if (rules_[i].matches_addresses(q)) {
+      fallback = i;
+      break;
+    }
+  }
+  const Action fallback_action = fallback == no_rule ? default_action_ : rules_[fallback].action;
+  // A host rule before it with another action could change the outcome.
+  for (const auto a : {Action::intercept, Action::tunnel, Action::block})
+    if (a != fallback_action && first_unconditional_host_rule_[static_cast<std::size_t>(a)] < fallback) return true;
+  for (const auto i : conditional_host_rules_) {
+    if (i >= fallback) break;
+    if (rules_[i].action != fallback_action && rules_[i].matches_addresses(q)) return true;
+  }
+  return false;
+}
+
+}  // namespace tlsgate::policy

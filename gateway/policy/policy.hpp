@@ -1,0 +1,105 @@
+#pragma once
+// The policy: an ordered list of rules (first match wins) and a default action,
+// read from JSON (docs/policy.md). A Policy is immutable once built; decide() is
+// pure and safe to call from any number of threads. Host rules are indexed, so
+// a decision costs a few hash lookups per host label, whatever the rule count.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/ip_address.hpp"
+#include "gateway/policy/cidr.hpp"
+#include "gateway/policy/host_index.hpp"
+#include "gateway/policy/host_pattern.hpp"
+
+namespace tlsgate::policy {
+
+enum class Action { intercept, tunnel, block };
+std::string_view to_string(Action action);
+std::optional<Action> parse_action(std::string_view text);
+
+struct Query {
+  std::vector<std::string> hosts;  // the SNI, or the upstream certificate's names; empty = unknown host
+  std::optional<IpAddress> client;
+  std::optional<IpAddress> server;
+  std::optional<std::uint16_t> port;  // the server (original destination) port
+};
+
+struct Decision {
+  Action action = Action::intercept;
+  std::string rule;  // the rule's name, "rules[i]" when it has none, or "default"
+  std::optional<std::size_t> rule_index;
+};
+
+// A policy file that cannot be used. what(): "FILE: rules[2].host[0]: what is wrong"
+// or, for bad JSON, "FILE:12:5: JSON syntax error: ...".
+struct PolicyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  bool contains(std::uint16_t port) const { return port >= first && port <= last; }
+  auto operator<=>(const PortRange&) const = default;
+};
+
+// One rule; an empty matcher list means "any". All given matchers must match.
+struct Rule {
+  std::string name;  // may be empty
+  Action action = Action::intercept;
+  std::vector<HostPattern> hosts;
+  std::vector<Cidr> clients;
+  std::vector<Cidr> servers;
+  std::vector<PortRange> ports;
+
+  // The client, server and port matchers (everything but the host).
+  bool matches_addresses(const Query& q) const;
+  bool has_address_matchers() const { return !clients.empty() || !servers.empty() || !ports.empty(); }
+};
+
+class Policy {
+ public:
+  // Parses a policy document; `source` names it in errors (usually the path).
+  // Throws PolicyError on the first problem (JSON syntax, unknown key, bad value).
+  static Policy parse(const std::string& json_text, const std::string& source);
+  // Reads and parses `path`; throws PolicyError if it cannot be read or parsed.
+  static Policy load_file(const std::string& path);
+  // No rules: every flow gets `default_action`.
+  static Policy allow_all(Action default_action);
+  // Builds the index over already validated rules.
+  Policy(std::vector<Rule> rules, Action default_action);
+
+  // The first rule, in file order, whose matchers all match; else the default.
+  // A host rule matches when any of q.hosts matches it; with no hosts it does not.
+  Decision decide(const Query& q) const;
+  // True when some rule with a host matcher could change the decision for this
+  // client/server/port (q.hosts is ignored). When false, a flow without SNI can
+  // be decided now instead of waiting for the upstream certificate's names.
+  bool host_can_matter(const Query& q) const;
+
+  std::size_t rule_count() const { return rules_.size(); }
+  Action default_action() const { return default_action_; }
+  const std::vector<Rule>& rules() const { return rules_; }
+
+ private:
+  Decision decision_for(std::size_t index) const;
+
+  std::vector<Rule> rules_;
+  Action default_action_;
+  HostIndex index_;
+  std::vector<std::uint32_t> hostless_;  // rules without a host matcher, in order
+  // For host_can_matter(): host rules with address matchers (in order), and the
+  // first host rule without any, per action.
+  std::vector<std::uint32_t> conditional_host_rules_;
+  std::array<std::size_t, 3> first_unconditional_host_rule_{};
+};
+
+// Where rule `index` is in the file: "rules[3]", used in decisions and findings.
+std::string rule_path(std::size_t index);
+
+}  // namespace tlsgate::policy

@@ -1,0 +1,15 @@
+#pragma once
+// `tlsgate policy check` and `tlsgate policy lint` (docs/policy.md).
+namespace CLI {
+class App;
+}
+
+namespace tlsgate::policy {
+
+// Adds the `policy` subcommand with `check` and `lint` to `app`. They print to
+// stdout and end by exit code through CLI11: check 0 (2 when the policy file is
+// unusable, with the reason on stderr); lint 0 when there are no errors (warnings
+// allowed), 1 when there are errors.
+void add_policy_commands(CLI::App& app);
+
+}  // namespace tlsgate::policy

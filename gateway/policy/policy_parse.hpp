@@ -1,0 +1,26 @@
+#pragma once
+// JSON -> rules, collecting every problem instead of stopping at the first, so
+// that Policy::parse and lint share one reader. Internal to gateway/policy.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/policy/lint.hpp"
+#include "gateway/policy/policy.hpp"
+
+namespace tlsgate::policy {
+
+struct ParsedPolicy {
+  Action default_action = Action::intercept;
+  // In file order, so that rule numbers stay file positions; nullopt for a rule with errors.
+  std::vector<std::optional<Rule>> rules;
+  std::vector<LintFinding> errors;     // the policy is unusable when not empty
+  std::vector<LintFinding> warnings;   // host patterns that can never match
+};
+
+ParsedPolicy parse_policy(const std::string& json_text, const std::string& source);
+
+// The error's location: "FILE: rules[2].host[0]" (see LintFinding::where).
+std::string where(const std::string& source, const std::string& json_path);
+
+}  // namespace tlsgate::policy

@@ -1,0 +1,115 @@
+#include "gateway/policy/lint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace tlsgate::policy {
+namespace {
+
+std::string text(const std::vector<LintFinding>& findings) {
+  std::string out;
+  for (const auto& f : findings)
+    out += f.where + ": " + (f.severity == LintFinding::Severity::error ? "error: " : "warning: ") + f.message + "\n";
+  return out;
+}
+
+std::string lint_rules(const std::string& rules) {
+  return text(lint(R"({"default": "intercept", "rules": [)" + rules + "]}", "p.json"));
+}
+
+TEST(Lint, CleanPolicy) {
+  EXPECT_EQ(lint_rules(R"({"name": "banks", "host": ["*.bank.example", "bank.example"], "action": "tunnel"},
+                          {"host": "www.bank.example", "port": 8443, "action": "block"},
+                          {"client": "10.0.0.0/8", "action": "tunnel"},
+                          {"client": "10.0.0.0/8", "host": "evil.example", "action": "block"},
+                          {"client": "0.0.0.0/0", "action": "block"})"),
+            "p.json: rules[1]: warning: unreachable: every host it names is decided first by rules[0] (\"banks\")\n"
+            "p.json: rules[3]: warning: unreachable: rules[2] comes first and matches everything this rule does\n");
+}
+
+TEST(Lint, Shadowed) {
+  struct Case {
+    const char* what;
+    const char* rules;
+    const char* findings;
+  };
+  const Case cases[] = {
+      {"catch-all first", R"({"action": "tunnel"}, {"host": "a.example", "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n"},
+      {"broader client first", R"({"client": "10.0.0.0/8", "action": "tunnel"},
+                                  {"client": ["10.1.0.0/16", "10.2.0.0/16"], "port": 443, "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n"},
+      {"narrower client first is fine", R"({"client": "10.1.0.0/16", "action": "tunnel"},
+                                          {"client": "10.0.0.0/8", "action": "block"})",
+       ""},
+      {"port range covers", R"({"port": "1-1024", "action": "tunnel"}, {"port": [80, 443], "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n"},
+      {"port range partly", R"({"port": "1-1024", "action": "tunnel"}, {"port": [80, 8443], "action": "block"})", ""},
+      {"hosts by two rules", R"({"name": "a", "host": "a.example", "action": "tunnel"},
+                               {"name": "b", "host": "*.b.example", "action": "block"},
+                               {"host": ["x.b.example", "a.example"], "action": "intercept"})",
+       "p.json: rules[2]: warning: unreachable: every host it names is decided first by rules[0] (\"a\"), "
+       "rules[1] (\"b\")\n"},
+      {"host rule with a server matcher first", R"({"host": "a.example", "server": "192.0.2.0/24", "action": "block"},
+                                                  {"host": "a.example", "action": "tunnel"})",
+       ""},
+      {"v6 group", R"({"client": "fd00::/8", "action": "tunnel"}, {"client": "fd00:1::/32", "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    EXPECT_EQ(lint_rules(c.rules), c.findings);
+  }
+}
+
+TEST(Lint, DuplicateHosts) {
+  EXPECT_EQ(lint_rules(R"({"host": ["a.example", "*.b.example", "A.example.", "x.y.b.example", "*.b.example"],
+                          "action": "tunnel"},
+                         {"host": ["a.example", "c.example"], "action": "block"})"),
+            "p.json: rules[0].host[2]: warning: duplicate host: \"a.example\" is already matched by host[0] of this rule\n"
+            "p.json: rules[0].host[3]: warning: duplicate host: \"x.y.b.example\" is already matched by host[1] of "
+            "this rule\n"
+            "p.json: rules[0].host[4]: warning: duplicate host: \"*.b.example\" is already matched by host[1] of "
+            "this rule\n"
+            "p.json: rules[1].host[0]: warning: duplicate host: \"a.example\" is already decided by rules[0] for "
+            "the same or more clients, servers and ports\n");
+}
+
+TEST(Lint, PatternsThatNeverMatch) {
+  EXPECT_EQ(lint_rules(R"({"host": ["*.", "a.*.com", "ok.example"], "action": "tunnel"},
+                         {"host": ["*", "b\u00fccher.de"], "action": "block"})"),
+            "p.json: rules[0].host[0]: warning: \"*.\" can never match: a wildcard needs a domain after \"*.\"\n"
+            "p.json: rules[0].host[1]: warning: \"a.*.com\" can never match: '*' is only allowed as the whole "
+            "first label, as in \"*.example.com\"\n"
+            "p.json: rules[1].host[0]: warning: \"*\" can never match: \"*\" alone matches nothing: leave out "
+            "\"host\" to match any host\n"
+            "p.json: rules[1].host[1]: warning: \"b\xc3\xbc" "cher.de\" can never match: not ASCII: write an "
+            "internationalized name as its A-label (xn--...), as SNI carries it\n"
+            "p.json: rules[1]: warning: unreachable: none of its host patterns can match\n");
+}
+
+TEST(Lint, ErrorsComeFirstAndBrokenRulesAreSkipped) {
+  const auto findings = lint(R"({"default": "intercept", "rules": [
+    {"action": "tunnel", "client": "10.0.0.0/33"},
+    {"host": "a.example", "action": "block"},
+    {"host": "a.example", "action": "tunnel"}], "extra": 1})", "p.json");
+  ASSERT_EQ(findings.size(), 3u);
+  EXPECT_EQ(findings[0].severity, LintFinding::Severity::error);
+  EXPECT_EQ(findings[0].where, "p.json: extra");  // object keys come sorted
+  EXPECT_EQ(findings[1].severity, LintFinding::Severity::error);
+  EXPECT_EQ(findings[1].where, "p.json: rules[0].client");
+  EXPECT_EQ(findings[2].severity, LintFinding::Severity::warning);
+  EXPECT_EQ(findings[2].where, "p.json: rules[2]");
+}
+
+TEST(Lint, SyntaxError) {
+  const auto findings = lint("{\n  \"default\": intercept\n}", "p.json");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].where, "p.json:2:14");
+  EXPECT_EQ(findings[0].message, "JSON syntax error: syntax error while parsing value - invalid literal; last read: "
+                                 "'\"default\": i'");
+}
+
+}  // namespace
+}  // namespace tlsgate::policy
