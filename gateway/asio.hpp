@@ -27,4 +27,15 @@ Endpoint from_asio(const tcp::endpoint& ep);
 // True once the awaiting coroutine has been asked to stop (by `||` or `&&`).
 awaitable<bool> cancelled();
 
+// Runs `op`, giving up after `timeout` (nullopt).
+template <class T>
+awaitable<std::optional<T>> with_timeout(awaitable<T> op, std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(timeout);
+  auto result = co_await (std::move(op) || timer.async_wait(use_tuple));
+  if (result.index() == 1) co_return std::nullopt;
+  co_return std::get<0>(std::move(result));
+}
+
 }  // namespace tlsgate

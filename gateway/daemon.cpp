@@ -9,6 +9,7 @@
 #include "gateway/asio.hpp"
 #include "gateway/original_dst.hpp"
 #include "gateway/shared_state.hpp"
+#include "gateway/startup.hpp"
 #include "gateway/worker.hpp"
 
 namespace tlsgate {
@@ -60,6 +61,12 @@ int run_daemon(const Config& config) {
   }
   SharedState shared(config, *flow_log);
   shared.own_addresses.store(std::make_shared<const std::vector<IpAddress>>(local_addresses()));
+  try {
+    prepare_interception(shared);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tlsgate: %s\n", e.what());
+    return 1;
+  }
 
   const unsigned count = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<Worker>> workers;

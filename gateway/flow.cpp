@@ -8,6 +8,7 @@
 #include "gateway/flow_record.hpp"
 #include "gateway/flow_tunnel.hpp"
 #include "gateway/shared_state.hpp"
+#include "gateway/tls_flow.hpp"
 #include "gateway/worker.hpp"
 
 namespace tlsgate {
@@ -64,8 +65,26 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
     co_return;
   }
 
+  if (config.is_tls_port(original->port)) {
+    co_await tls_port_flow(worker, client, upstream, record, control);
+    co_return;
+  }
+
+  // Plain TCP: only the addresses and the port can decide.
   record.proto = plain_proto(config, original->port);
-  record.set_reason(EndReason::closed);
+  policy::Query query;
+  query.client = record.client.ip;
+  query.server = original->ip;
+  query.port = original->port;
+  const policy::Decision decision = shared.policy.load()->decide(query);
+  record_decision(record, decision);
+  if (decision.action == policy::Action::block) {
+    record.end_by = EndBy::error;
+    record.end_error = "blocked by policy rule " + decision.rule;
+    reset_socket(client);
+    co_return;
+  }
+  // Intercepting plain TCP means observing it; until then it is relayed as is.
   co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout);
 }
 

@@ -60,7 +60,8 @@ awaitable<void> tunnel_to_destination(tcp::socket& client, tcp::socket& upstream
   record.end_by = out.first_end;
   record.end_error = out.error;
   if (out.reset) {
-    record.set_reason(EndReason::reset);
+    // The reason keeps explaining the action; the reset shows in `end`.
+    if (!record.end_error) record.end_error = "connection reset";
     reset_socket(client);
     reset_socket(upstream);
   }

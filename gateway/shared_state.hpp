@@ -1,6 +1,7 @@
 #pragma once
 // What all workers share: the config, the flow log, flow ids, and the
-// read-mostly snapshots (own addresses; later policy, CA) swapped atomically.
+// read-mostly snapshots (own addresses, policy) swapped atomically, and the
+// thread-safe TLS interception state.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -9,6 +10,9 @@
 #include "gateway/config.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/log/flow_log.hpp"
+#include "gateway/policy/learned_bypass.hpp"
+#include "gateway/policy/policy.hpp"
+#include "gateway/tls/intercept_tls.hpp"
 
 namespace tlsgate {
 
@@ -20,6 +24,10 @@ struct SharedState {
   // This host's addresses, refreshed periodically: a connection whose original
   // destination is one of them was not redirected to us.
   std::atomic<std::shared_ptr<const std::vector<IpAddress>>> own_addresses;
+  // The policy in force: an immutable snapshot; a flow keeps the one it loaded.
+  std::atomic<std::shared_ptr<const policy::Policy>> policy;
+  std::unique_ptr<tls::InterceptTls> tls;              // CA, forge, caches
+  std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
 };
 
 }  // namespace tlsgate

@@ -72,7 +72,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     ca, ca_key = make_ca("tlsgate lab Public Root CA")
     write(out, "public-ca", ca, ca_key)
-    write(out, "www", *make_leaf("www.example.test", ["www.example.test", "example.test"], [], ca, ca_key))
+    write(out, "www", *make_leaf("www.example.test", ["www.example.test", "example.test"],
+                                 ["10.10.2.2", "fd10:2::2"], ca, ca_key))
     write(out, "api", *make_leaf("api.example.test", ["api.example.test"], [], ca, ca_key))
     write(out, "expired", *make_leaf("expired.example.test", ["expired.example.test"], [], ca, ca_key,
                                      NOW - 400 * DAY, NOW - 35 * DAY))

@@ -49,7 +49,7 @@ for family in 4 6; do
   line=$(last_flow)
   check_eq "$(jq -r .proto <<<"$line")" http "redirect IPv$family: proto"
   check_eq "$(jq -r .action <<<"$line")" tunnel "redirect IPv$family: action"
-  check_eq "$(jq -r .reason <<<"$line")" closed "redirect IPv$family: reason"
+  check_eq "$(jq -r .reason <<<"$line")" policy "redirect IPv$family: reason (the policy's default)"
   check_eq "$(jq -r .bytes.from_client <<<"$line")" $((req + up)) "redirect IPv$family: bytes.from_client = curl's request"
   check_eq "$(jq -r .bytes.to_client <<<"$line")" $((hdr + down)) "redirect IPv$family: bytes.to_client = curl's headers + body"
   want_server=$SERVER_IP4; [[ $family == 6 ]] && want_server=$SERVER_IP6

@@ -1,0 +1,114 @@
+#include "gateway/relay/tls_bridge.hpp"
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "gateway/worker.hpp"
+
+namespace tlsgate {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+constexpr std::size_t buffer_size = 16 * 1024;  // one TLS record
+using Buffer = std::array<std::uint8_t, buffer_size>;
+
+// Per-thread free list: a flow borrows a buffer only while it moves bytes.
+class PooledBuffer {
+ public:
+  PooledBuffer() {
+    auto& pool = free_list();
+    if (pool.empty()) {
+      buffer_ = std::make_unique<Buffer>();
+    } else {
+      buffer_ = std::move(pool.back());
+      pool.pop_back();
+    }
+  }
+  ~PooledBuffer() {
+    auto& pool = free_list();
+    if (pool.size() < 256) pool.push_back(std::move(buffer_));
+  }
+  PooledBuffer(const PooledBuffer&) = delete;
+  PooledBuffer& operator=(const PooledBuffer&) = delete;
+  std::span<std::uint8_t> span() { return *buffer_; }
+
+ private:
+  static std::vector<std::unique_ptr<Buffer>>& free_list() {
+    thread_local std::vector<std::unique_ptr<Buffer>> pool;
+    return pool;
+  }
+  std::unique_ptr<Buffer> buffer_;
+};
+
+struct Direction {
+  tls::TlsStream& from;
+  tls::TlsStream& to;
+  std::uint64_t& counter;
+  bool from_client;
+};
+
+struct DirectionEnd {
+  bool by_client = true;  // whose socket ended or failed
+  bool failed = false;
+  std::string error;
+  std::chrono::steady_clock::time_point at;
+};
+
+void stop_both(Direction& d) {
+  boost::system::error_code ec;
+  d.from.socket().cancel(ec);
+  d.to.socket().cancel(ec);
+}
+
+awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) {
+  for (;;) {
+    {
+      PooledBuffer buffer;
+      for (;;) {
+        const auto read = d.from.try_read(buffer.span());
+        if (!read) break;  // nothing decrypted is waiting: release the buffer, wait for the socket
+        if (read->status == tls::IoStatus::closed) {
+          d.to.shutdown_write();
+          co_return DirectionEnd{d.from_client, false, {}, std::chrono::steady_clock::now()};
+        }
+        if (read->status == tls::IoStatus::error) {
+          stop_both(d);
+          co_return DirectionEnd{d.from_client, true, read->error, std::chrono::steady_clock::now()};
+        }
+        const auto bytes = std::span<const std::uint8_t>(buffer.span().data(), read->bytes);
+        const auto written = co_await d.to.write_all(bytes);
+        if (written.status != tls::IoStatus::ok) {
+          stop_both(d);
+          co_return DirectionEnd{!d.from_client, true, written.error.empty() ? "peer closed while receiving" : written.error,
+                                 std::chrono::steady_clock::now()};
+        }
+        d.counter += bytes.size();
+        control.touch();
+        if (tap) d.from_client ? tap->from_client(bytes) : tap->from_server(bytes);
+      }
+    }
+    if (!co_await d.from.wait_readable()) {
+      co_return DirectionEnd{d.from_client, true, "cancelled", std::chrono::steady_clock::now()};
+    }
+  }
+}
+
+}  // namespace
+
+awaitable<BridgeOutcome> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
+                                    FlowControl& control, BridgeTap* tap) {
+  auto [up, down] = co_await (pump(Direction{client, upstream, record.from_client, true}, control, tap) &&
+                              pump(Direction{upstream, client, record.to_client, false}, control, tap));
+  BridgeOutcome outcome;
+  // A direction cancelled because the other failed is not the first end.
+  const bool up_first = up.error != "cancelled" && (down.error == "cancelled" || up.at <= down.at);
+  const DirectionEnd& first = up_first ? up : down;
+  outcome.first_end = first.by_client ? EndBy::client : EndBy::server;
+  outcome.first_end_at = first.at;
+  if (first.failed) outcome.error = first.error;
+  co_return outcome;
+}
+
+}  // namespace tlsgate

@@ -1,0 +1,37 @@
+#pragma once
+// The decrypting relay: plaintext moves client TLS -> upstream TLS and back,
+// one bounded buffer per direction that holds data (borrowed from a per-thread
+// pool only while bytes are in flight, so idle flows hold none). Reading one
+// side waits while writing the other: backpressure. A close_notify or EOF one
+// way is passed on as close_notify + TCP half-close; the other way goes on.
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "gateway/asio.hpp"
+#include "gateway/flow_record.hpp"
+#include "gateway/tls/tls_stream.hpp"
+
+namespace tlsgate {
+
+struct FlowControl;
+
+// Sees the plaintext after it was forwarded: observers never change or delay it.
+class BridgeTap {
+ public:
+  virtual ~BridgeTap() = default;
+  virtual void from_client(std::span<const std::uint8_t> bytes) = 0;
+  virtual void from_server(std::span<const std::uint8_t> bytes) = 0;
+};
+
+struct BridgeOutcome {
+  EndBy first_end = EndBy::client;  // the side that finished (or failed) first
+  std::chrono::steady_clock::time_point first_end_at;
+  std::optional<std::string> error;  // the first failure
+};
+
+awaitable<BridgeOutcome> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
+                                    FlowControl& control, BridgeTap* tap);
+
+}  // namespace tlsgate

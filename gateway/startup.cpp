@@ -1,0 +1,58 @@
+#include "gateway/startup.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "gateway/tls/keys.hpp"
+
+namespace tlsgate {
+namespace {
+
+std::shared_ptr<const policy::Policy> initial_policy(const Config& config) {
+  if (config.policy_file) return std::make_shared<const policy::Policy>(policy::Policy::load_file(*config.policy_file));
+  return std::make_shared<const policy::Policy>(policy::Policy::allow_all(
+      config.default_action == DefaultAction::intercept ? policy::Action::intercept : policy::Action::tunnel));
+}
+
+tls::CertificateAuthority gateway_ca(const Config& config) {
+  if (config.ca_cert) {
+    std::fprintf(stderr, "tlsgate: CA %s (operator-supplied)\n", config.ca_cert->c_str());
+    return tls::CertificateAuthority::load(*config.ca_cert, *config.ca_key);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) throw std::runtime_error("cannot create state_dir " + config.state_dir + ": " + ec.message());
+  ::chmod(config.state_dir.c_str(), 0700);
+  bool created = false;
+  auto ca = tls::CertificateAuthority::load_or_create(config.state_dir, *tls::parse_key_type(config.ca_key_type),
+                                                      &created);
+  if (created) {
+    std::fprintf(stderr,
+                 "tlsgate: created a new gateway CA: %s/ca.crt (key %s/ca.key, mode 0600); install the certificate "
+                 "on the LAN's clients (tlsgate ca export)\n",
+                 config.state_dir.c_str(), config.state_dir.c_str());
+  } else {
+    std::fprintf(stderr, "tlsgate: CA %s/ca.crt\n", config.state_dir.c_str());
+  }
+  return ca;
+}
+
+}  // namespace
+
+void prepare_interception(SharedState& shared) {
+  const Config& config = shared.config;
+  shared.policy.store(initial_policy(config));
+  shared.tls = std::make_unique<tls::InterceptTls>(config, gateway_ca(config));
+  if (config.learned_bypass) {
+    shared.bypass = std::make_unique<policy::LearnedBypass>(config.state_dir + "/learned-bypass.json",
+                                                            config.learned_bypass_ttl, config.learned_bypass_all_clients);
+    shared.bypass->load();
+  }
+}
+
+}  // namespace tlsgate

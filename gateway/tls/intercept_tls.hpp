@@ -1,0 +1,56 @@
+#pragma once
+// The process-wide TLS machinery of interception: the client-facing and
+// upstream SSL_CTXs, the gateway CA, the per-process leaf key, the forged
+// certificate cache, the upstream session cache and the optional key log.
+// Shared by all workers; every member is thread-safe.
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/config.hpp"
+#include "gateway/tls/cert_cache.hpp"
+#include "gateway/tls/certificate_authority.hpp"
+#include "gateway/tls/openssl.hpp"
+#include "gateway/tls/session_cache.hpp"
+
+namespace tlsgate::tls {
+
+// What the client-facing handshake needs from its flow, and what it reports back.
+struct ClientSideState {
+  std::optional<std::string> alpn;    // the protocol the upstream selected: offered to the client
+  std::optional<int> alert_received;  // the client's fatal alert, if it sent one
+};
+
+class InterceptTls {
+ public:
+  InterceptTls(const Config& config, CertificateAuthority ca);
+  ~InterceptTls();
+
+  // A client-mode SSL for the upstream leg: SNI (when known), the ALPN offer,
+  // verification against the trust store and the name (SNI, else the IP),
+  // and a cached session for this server when one is held.
+  SslPtr new_upstream_ssl(const std::optional<std::string>& sni, const std::string& server_ip,
+                          const std::string& session_key, std::span<const std::string> alpn);
+  // A server-mode SSL for the client leg, presenting `leaf` and the CA chain.
+  SslPtr new_client_ssl(X509* leaf, ClientSideState* state);
+  // The forged leaf for this upstream certificate (cached by SNI and fingerprint).
+  std::shared_ptr<X509> leaf_for(X509* upstream, const std::optional<std::string>& sni,
+                                 const std::optional<std::string>& server_ip);
+
+  const CertificateAuthority& ca() const { return ca_; }
+
+ private:
+  CertificateAuthority ca_;
+  EvpPkeyPtr leaf_key_;
+  CertCache leaf_cache_;
+  SessionCache sessions_;
+  SslCtxPtr client_ctx_;
+  SslCtxPtr upstream_ctx_;
+  struct KeyLog;
+  std::unique_ptr<KeyLog> key_log_;
+};
+
+}  // namespace tlsgate::tls
