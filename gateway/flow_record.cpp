@@ -9,14 +9,12 @@ namespace tlsgate {
 
 std::string_view to_string(EndReason reason) {
   switch (reason) {
-    case EndReason::closed: return "closed";
     case EndReason::not_redirected: return "not_redirected";
     case EndReason::no_original_destination: return "no_original_destination";
     case EndReason::upstream_refused: return "upstream_refused";
     case EndReason::upstream_unreachable: return "upstream_unreachable";
     case EndReason::upstream_timeout: return "upstream_timeout";
     case EndReason::upstream_error: return "upstream_error";
-    case EndReason::reset: return "reset";
     case EndReason::idle_timeout: return "idle_timeout";
     case EndReason::shutdown: return "shutdown";
     case EndReason::peek_timeout: return "peek_timeout";

@@ -15,14 +15,12 @@ namespace tlsgate {
 // Why a flow got its action or ended as it did (the flow line's `reason`).
 // Parser errors (ClientHello, ...) use their own enumerator names instead.
 enum class EndReason {
-  closed,                        // relayed until both sides finished
   not_redirected,                // refused: not redirected to us (never an open proxy)
   no_original_destination,       // the kernel had no original destination for it
   upstream_refused,              // upstream connect: connection refused (RST)
   upstream_unreachable,          // upstream connect: no route / host or network unreachable
   upstream_timeout,              // upstream connect: no answer within connect_timeout_ms
   upstream_error,                // upstream connect failed otherwise
-  reset,                         // a side reset the connection while relaying
   idle_timeout,                  // nothing moved for idle_timeout_s
   shutdown,                      // cut by the gateway stopping after its grace period
   peek_timeout,                  // a TLS port sent no complete ClientHello in time

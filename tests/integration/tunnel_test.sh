@@ -15,6 +15,7 @@ cat > "$work/config.json" <<JSON
   "listeners": [{"mode": "redirect", "port": 15001}, {"mode": "tproxy", "port": 15002}],
   "workers": 2,
   "flow_log": "$log",
+  "state_dir": "$work/state",
   "connect_timeout_ms": 2000,
   "shutdown_grace_s": 2,
   "default_action": "tunnel",

@@ -21,7 +21,7 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   r.server = {*IpAddress::parse("66.35.250.204"), 80};
   r.proto = "http";
   r.action = FlowAction::tunnel;
-  r.set_reason(EndReason::closed);
+  r.set_reason(EndReason::policy);
   r.from_client = 120;
   r.to_client = 4096;
   r.end_by = EndBy::client;
@@ -37,7 +37,7 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   EXPECT_EQ(j["server"]["port"], 80);
   EXPECT_EQ(j["proto"], "http");
   EXPECT_EQ(j["action"], "tunnel");
-  EXPECT_EQ(j["reason"], "closed");
+  EXPECT_EQ(j["reason"], "policy");
   EXPECT_EQ(j["bytes"]["from_client"], 120);
   EXPECT_EQ(j["bytes"]["to_client"], 4096);
   EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 1500.25);
