@@ -233,7 +233,8 @@ std::uint16_t ClientHello::max_version() const {
 Result parse_client_hello_message(Bytes message) {
   if (message.empty()) return Result::need_more();
   if (message[0] != handshake_client_hello)
-    return Result::failure(ClientHelloError::not_client_hello, "handshake type " + std::to_string(message[0]));
+    return Result::failure(ClientHelloError::not_client_hello,
+                           "handshake type " + std::to_string(message[0]));
   if (message.size() < handshake_header_bytes) return Result::need_more();
   const std::size_t size = handshake_header_bytes + read_u24(message.subspan(1, 3));
   if (message.size() < size) return Result::need_more();
@@ -270,11 +271,13 @@ Result parse_client_hello(Bytes stream, std::size_t max_bytes) {
     message.insert(message.end(), fragment.begin(), fragment.end());
     pos = end;
     if (message[0] != handshake_client_hello)
-      return Result::failure(ClientHelloError::not_client_hello, "handshake type " + std::to_string(message[0]));
+      return Result::failure(ClientHelloError::not_client_hello,
+                             "handshake type " + std::to_string(message[0]));
     if (message.size() < handshake_header_bytes) continue;
     const std::size_t size = handshake_header_bytes + read_u24(Bytes(message).subspan(1, 3));
     // The records holding the message add at least one header to it.
-    if (size + record_header_bytes > max_bytes) return Result::failure(ClientHelloError::too_large, "hello exceeds the byte limit");
+    if (size + record_header_bytes > max_bytes)
+      return Result::failure(ClientHelloError::too_large, "hello exceeds the byte limit");
     // Bytes after the hello in its last record are left alone: a client has nothing to send there.
     if (message.size() >= size) return read_message(Bytes(message).first(size), record_version, pos);
   }

@@ -98,9 +98,9 @@ std::string ja4_alpn(const ClientHello& hello) {
 }  // namespace
 
 std::string ja3_string(const ClientHello& hello) {
-  return std::to_string(hello.legacy_version) + ',' + join_decimal(without_grease(hello.cipher_suites)) + ',' +
-         join_decimal(without_grease(hello.extensions)) + ',' + join_decimal(without_grease(hello.groups)) +
-         ',' + join_decimal(hello.ec_point_formats);
+  return std::to_string(hello.legacy_version) + ',' + join_decimal(without_grease(hello.cipher_suites)) +
+         ',' + join_decimal(without_grease(hello.extensions)) + ',' +
+         join_decimal(without_grease(hello.groups)) + ',' + join_decimal(hello.ec_point_formats);
 }
 
 std::string ja3(const ClientHello& hello) { return digest_hex(EVP_md5(), ja3_string(hello)); }

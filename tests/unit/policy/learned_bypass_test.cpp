@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
+#include <vector>
 #include <fstream>
 #include <sstream>
 
@@ -27,6 +30,7 @@ class LearnedBypassTest : public testing::Test {
   }
 
   std::string path_;
+  std::atomic<long> seen_{0};
   system_clock::time_point now_ = system_clock::time_point(1'800'000'000s);
 };
 
@@ -110,6 +114,24 @@ TEST_F(LearnedBypassTest, UnwritableFile) {
   LearnedBypass bypass(testing::TempDir() + "/no/such/dir/bypass.json", 100s, false, clock());
   EXPECT_THROW(bypass.add("a.example", ip("10.0.0.1"), "why"), LearnedBypassError);
   EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));  // kept in memory
+}
+
+// Readers on the data path while another thread learns: no torn state (run under ASan/TSan).
+TEST_F(LearnedBypassTest, ConcurrentUse) {
+  LearnedBypass bypass(path_, 3600s, false);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t)
+    readers.emplace_back([&] {
+      while (!stop) seen_ += bypass.contains("h0.example", ip("10.0.0.1")) ? 1 : 0;
+    });
+  for (int i = 0; i < 50; ++i) bypass.add("h" + std::to_string(i) + ".example", ip("10.0.0.1"), "why");
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(bypass.size(), 50u);
+  LearnedBypass reloaded(path_, 3600s, false);
+  reloaded.load();
+  EXPECT_EQ(reloaded.size(), 50u);
 }
 
 TEST_F(LearnedBypassTest, MemoryOnly) {

@@ -103,13 +103,14 @@ std::vector<std::string> long_alpn() {
 // What scripts/capture_client_hellos.sh asked each client to offer (OpenSSL 3.0 also offers TLS 1.1
 // and 1.0 in supported_versions unless limited to one version).
 const std::vector<Capture>& captures() {
+  const std::vector<std::uint16_t> all_versions = {0x0304, 0x0303, 0x0302, 0x0301};
   static const std::vector<Capture> all = {
       {"openssl_tls13_sni.bin", "www.example.test", {}, {0x0304}, 0x0304},
       {"openssl_tls12_alpn.bin", "www.example.test", {"h2", "http/1.1"}, {}, 0x0303},
-      {"openssl_no_sni.bin", std::nullopt, {}, {0x0304, 0x0303, 0x0302, 0x0301}, 0x0304},
-      {"openssl_split_records.bin", "www.example.test", long_alpn(), {0x0304, 0x0303, 0x0302, 0x0301}, 0x0304},
-      {"curl_h2_sni.bin", "www.example.test", {"h2", "http/1.1"}, {0x0304, 0x0303, 0x0302, 0x0301}, 0x0304},
-      {"python_ssl_sni.bin", "www.example.test", {"http/1.1"}, {0x0304, 0x0303, 0x0302, 0x0301}, 0x0304},
+      {"openssl_no_sni.bin", std::nullopt, {}, all_versions, 0x0304},
+      {"openssl_split_records.bin", "www.example.test", long_alpn(), all_versions, 0x0304},
+      {"curl_h2_sni.bin", "www.example.test", {"h2", "http/1.1"}, all_versions, 0x0304},
+      {"python_ssl_sni.bin", "www.example.test", {"http/1.1"}, all_versions, 0x0304},
   };
   return all;
 }
@@ -206,9 +207,9 @@ TEST(ClientHello, Tls12HelloWithoutExtensions) {
 
 TEST(ClientHello, ExtensionFieldsAndGrease) {
   const Bytes exts = cat({ext(0x0a0a, {}), sni_ext("WWW.Example.TEST."), alpn_ext({"h2", "http/1.1"}),
-                          ext(43, vec8(u16s({0x3a3a, 0x0304, 0x0303}))), ext(10, vec16(u16s({0x4a4a, 29, 23}))),
-                          ext(11, vec8({0})), ext(13, vec16(u16s({0x0403, 0x0804}))), ext(0xfe0d, {1, 2}),
-                          ext(0xfafa, {0})});
+                          ext(43, vec8(u16s({0x3a3a, 0x0304, 0x0303}))),
+                          ext(10, vec16(u16s({0x4a4a, 29, 23}))), ext(11, vec8({0})),
+                          ext(13, vec16(u16s({0x0403, 0x0804}))), ext(0xfe0d, {1, 2}), ext(0xfafa, {0})});
   const auto r = parse_client_hello(records(message(body(vec16(exts)))));
   ASSERT_TRUE(r.is_complete()) << r.detail;
   const auto& h = r.value;
@@ -286,15 +287,16 @@ std::vector<Malformed> malformed_cases() {
        ClientHelloError::duplicate_extension},
       {"empty_host_name", records(message(body(vec16(sni_ext(""))))), ClientHelloError::bad_sni},
       {"dot_host_name", records(message(body(vec16(sni_ext("."))))), ClientHelloError::bad_sni},
-      {"host_name_with_space", records(message(body(vec16(sni_ext("a b.example"))))), ClientHelloError::bad_sni},
+      {"host_name_with_space", records(message(body(vec16(sni_ext("a b.example"))))),
+       ClientHelloError::bad_sni},
       {"host_name_with_nul", records(message(body(vec16(sni_ext(std::string_view("a\0b", 3)))))),
        ClientHelloError::bad_sni},
       {"empty_label", records(message(body(vec16(sni_ext("a..example"))))), ClientHelloError::bad_sni},
       {"host_name_too_long", records(message(body(vec16(sni_ext(std::string(254, 'a')))))),
        ClientHelloError::bad_sni},
       {"two_host_names",
-       records(message(body(vec16(ext(0, vec16(cat({Bytes{0}, vec16(text("a.test")), Bytes{0},
-                                                    vec16(text("b.test"))}))))))),
+       records(message(body(
+           vec16(ext(0, vec16(cat({Bytes{0}, vec16(text("a.test")), Bytes{0}, vec16(text("b.test"))}))))))),
        ClientHelloError::bad_sni},
       {"empty_server_name_ext", records(message(body(vec16(ext(0, {}))))), ClientHelloError::bad_sni},
       {"server_name_list_lies", records(message(body(vec16(ext(0, {0, 9, 0, 0, 1, 'a'}))))),

@@ -89,7 +89,8 @@ TEST(Ja4, EmptyListsAndLargeCounts) {
 TEST(Fingerprints, ChromeWithEchAndMlKem) {
   ClientHello h;
   h.legacy_version = 0x0303;
-  h.cipher_suites = {0x5a5a, 4865, 4866, 4867, 49195, 49199, 49196, 49200, 52393, 52392, 49171, 49172, 156, 157, 47, 53};
+  h.cipher_suites = {0x5a5a, 4865,  4866,  4867,  49195, 49199, 49196, 49200,
+                     52393,  52392, 49171, 49172, 156,   157,   47,    53};
   h.extensions = {0x3a3a, 45, 51, 16, 65037, 23, 17613, 0, 11, 10, 43, 65281, 35, 18, 5, 13, 27, 0x9a9a};
   h.groups = {0x2a2a, 4588, 29, 23, 24};
   h.ec_point_formats = {0};
