@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# TLS interception in the namespace lab: real curl / openssl / python clients
+# through tlsgate to real nginx. Forged certificates (names, issuer, cache),
+# ALPN h2 and http/1.1, TLS 1.2 and 1.3, a large download intact, bad
+# upstreams tunnelled (or rejected), no-SNI clients, non-observable ALPN, not
+# TLS, malformed and truncated ClientHellos, learned bypass after a client
+# rejects the certificate (during and after the handshake), session
+# resumption on both legs, the key log, and one flow line per connection.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+lab_up
+work=$(mktemp -d)
+log="$work/flows.jsonl"
+state="$work/state"
+write_config() {  # $1: upstream_cert_error
+  cat >"$work/config.json" <<JSON
+{
+  "listeners": [{"mode": "redirect", "port": 15001}],
+  "workers": 2,
+  "flow_log": "$log",
+  "state_dir": "$state",
+  "default_action": "intercept",
+  "upstream_ca_file": "$PUBLIC_CA_CERT",
+  "upstream_cert_error": "$1",
+  "peek_timeout_ms": 1500,
+  "keylog_file": "$work/keys.log",
+  "shutdown_grace_s": 1
+}
+JSON
+}
+write_config tunnel
+rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
+start_tlsgate "$work/config.json"
+
+lines() { [[ -f $log ]] && wc -l <"$log" || echo 0; }
+wait_lines() {
+  for _ in $(seq 1 100); do
+    (($(lines) >= $1)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# Waits until no new line arrived for 0.3 s: earlier connections are all logged.
+settle() {
+  local n
+  n=$(lines)
+  for _ in $(seq 1 50); do
+    sleep 0.3
+    (($(lines) == n)) && return 0
+    n=$(lines)
+  done
+}
+# Runs a client command, then returns the one flow line it produced.
+flow_of() {
+  local before
+  settle
+  before=$(lines)
+  "$@" >/dev/null 2>&1 || true
+  wait_lines $((before + 1)) || { echo "{}"; return; }
+  tail -n 1 "$log"
+}
+field() { jq -r "$1" <<<"$2"; }
+
+# --- the CA was created at first start: 0600 key, the start message says where
+check "CA created in the state directory" test -f "$state/ca.crt"
+check_eq "$(stat -c %a "$state/ca.key")" 600 "CA key is mode 0600"
+check "tlsgate said where the new CA is" grep -q "created a new gateway CA: $state/ca.crt" "$TLSGATE_STDERR"
+trust="$work/trust.pem"
+cat "$PUBLIC_CA_CERT" "$state/ca.crt" >"$trust"
+ca_subject=$(openssl x509 -in "$state/ca.crt" -noout -subject | sed 's/^subject=//')
+
+# --- intercepted HTTPS: h2 and http/1.1 chosen as the upstream chose, v4 and v6
+for family in 4 6; do
+  out=$(in_client curl -"$family" -sS -o /dev/null -w '%{http_code} %{http_version}' --cacert "$trust" \
+    https://www.example.test/small)
+  check_eq "$out" "200 2" "intercept IPv$family: h2 through the gateway"
+  line=$(tail -n 1 "$log")
+  wait_lines 1
+done
+line=$(flow_of in_client curl -sS --http1.1 --cacert "$trust" https://api.example.test:8443/small)
+check_eq "$(field .action "$line")" intercept "http/1.1 on 8443: intercepted"
+check_eq "$(field .tls.client.negotiated.alpn "$line")" http/1.1 "http/1.1 on 8443: ALPN passed through"
+check_eq "$(field .tls.upstream.alpn "$line")" http/1.1 "http/1.1 on 8443: the upstream got the same ALPN"
+check_eq "$(field .sni "$line")" api.example.test "SNI logged"
+check_eq "$(field .proto "$line")" tls "proto tls"
+check_eq "$(field .tls.upstream.verify "$line")" ok "upstream verified"
+check "JA3 and JA4 logged" test "$(field '.tls.client.ja3 | length' "$line")" -eq 32 -a \
+  "$(field '.tls.client.ja4 | length' "$line")" -gt 20
+
+# --- the forged certificate: our issuer, the upstream's names, cached
+# openssl s_client that sends a request: a client that leaves right after the
+# handshake without a byte counts as rejecting our certificate (learned bypass).
+s_client() {  # host port [s_client args...]
+  local host=$1 port=$2
+  shift 2
+  in_client bash -c "printf 'HEAD /small HTTP/1.0\r\nHost: $host\r\n\r\n' |
+    openssl s_client -ign_eof -connect $host:$port $*"
+}
+cert_of() {  # host port [s_client args, default: -servername host]
+  s_client "$1" "$2" "${3:--servername $1}" 2>/dev/null | openssl x509
+}
+forged=$(cert_of www.example.test 443)
+check_eq "$(openssl x509 -noout -issuer <<<"$forged" | sed 's/^issuer=//')" "$ca_subject" "forged leaf issued by the gateway CA"
+sans=$(openssl x509 -noout -ext subjectAltName <<<"$forged")
+check "forged leaf copies the upstream's SANs ($sans)" grep -q "DNS:www.example.test, DNS:example.test" <<<"$sans"
+check "forged leaf copies the upstream's CN" grep -q "CN *= *www.example.test" <<<"$(openssl x509 -noout -subject <<<"$forged")"
+check_eq "$(openssl x509 -noout -fingerprint <<<"$(cert_of www.example.test 443)")" \
+  "$(openssl x509 -noout -fingerprint <<<"$forged")" "forged leaf served from the cache the second time"
+check "forged leaf verifies for the name with the gateway CA" \
+  openssl verify -CAfile "$state/ca.crt" -verify_hostname www.example.test <(echo "$forged")
+
+# --- TLS 1.2 on both legs works too
+line=$(flow_of in_client curl -sS --tls-max 1.2 --cacert "$trust" https://www.example.test/small)
+check_eq "$(field .tls.client.negotiated.version "$line")" TLSv1.2 "TLS 1.2 client: intercepted with TLS 1.2"
+
+# --- a large download through the decrypting relay is intact
+sum=$(in_client bash -c "curl -sS --cacert $trust https://www.example.test/large | sha256sum | cut -d' ' -f1")
+check_eq "$sum" "$LARGE_SHA256" "large download through interception is intact"
+wait_lines $(($(lines)))
+check "large download: from the upstream, counted" \
+  test "$(jq -r .bytes.to_client <<<"$(tail -n 1 "$log")")" -ge "$(stat -c %s "$LARGE_FILE")"
+
+# --- bad upstreams: tunnelled, so the client sees the real (bad) certificate
+for host in expired self-signed wrong-name; do
+  line=$(flow_of in_client curl -sS --cacert "$trust" "https://$host.example.test/small")
+  check_eq "$(field .reason "$line")" upstream_cert_invalid "$host upstream: reason"
+  check_eq "$(field .action "$line")" tunnel "$host upstream: tunnelled, never forged"
+  issuer=$(cert_of "$host.example.test" 443 | openssl x509 -noout -issuer)
+  check "$host upstream: the client sees the real issuer ($issuer)" test "$issuer" != "issuer=$ca_subject"
+done
+
+# --- no SNI (bare IP): names from the upstream certificate, plus the IP
+line=$(flow_of s_client "$SERVER_IP4" 443 -noservername)
+check_eq "$(field .action "$line")" intercept "no SNI: intercepted"
+check_eq "$(field .sni "$line")" null "no SNI: sni null"
+sans=$(cert_of "$SERVER_IP4" 443 -noservername | openssl x509 -noout -ext subjectAltName)
+check "no SNI: forged leaf has the upstream's names and the IP ($sans)" \
+  grep -q "DNS:www.example.test.*IP Address:$SERVER_IP4" <<<"$sans"
+
+# --- only protocols we cannot observe: tunnelled
+line=$(flow_of s_client www.example.test 443 -servername www.example.test -alpn h3x)
+check_eq "$(field .reason "$line")" no_observable_alpn "non-observable ALPN: reason"
+check_eq "$(field .action "$line")" tunnel "non-observable ALPN: tunnelled"
+
+# --- not TLS on a TLS port: tunnelled as unknown
+line=$(flow_of in_client "$PYTHON" -c "
+import socket; s = socket.create_connection(('$SERVER_IP4', 443), timeout=5)
+s.sendall(b'GET / HTTP/1.0\r\n\r\n'); s.recv(100)")
+check_eq "$(field .proto "$line")" unknown "not TLS on 443: proto unknown"
+check_eq "$(field .reason "$line")" not_tls "not TLS on 443: reason"
+check "not TLS on 443: relayed (nginx answered)" test "$(field .bytes.to_client "$line")" -gt 0
+
+# --- malformed and truncated ClientHellos: a clear reason, the gateway goes on
+line=$(flow_of in_client "$PYTHON" -c "
+import socket; s = socket.create_connection(('$SERVER_IP4', 443), timeout=5)
+s.sendall(bytes.fromhex('160301000a' '0200000603030000000000')); s.recv(100)")
+check_eq "$(field .reason "$line")" client_hello_not_client_hello "malformed ClientHello: reason names the error"
+check_eq "$(field .action "$line")" reject "malformed ClientHello: rejected"
+line=$(flow_of in_client "$PYTHON" -c "
+import socket; s = socket.create_connection(('$SERVER_IP4', 443), timeout=5)
+s.sendall(bytes.fromhex('1603010200010001fc0303')); s.close()")
+check_eq "$(field .reason "$line")" client_closed_early "truncated ClientHello then close: client_closed_early"
+line=$(flow_of in_client "$PYTHON" -c "
+import socket, time; s = socket.create_connection(('$SERVER_IP4', 443), timeout=5)
+s.sendall(bytes.fromhex('1603010200010001fc0303')); time.sleep(2.5)")
+check_eq "$(field .reason "$line")" peek_timeout "stalled ClientHello: peek_timeout"
+code=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$trust" https://www.example.test/small)
+check_eq "$code" 200 "still serving after the bad clients"
+
+# --- upstream session resumption and client-side session tickets
+flow_of s_client www.example.test 8443 -servername www.example.test -CAfile "$trust" -sess_out "$work/sess.pem" \
+  >/dev/null
+line=$(flow_of s_client www.example.test 8443 -servername www.example.test -CAfile "$trust" -sess_in "$work/sess.pem")
+check_eq "$(field .tls.client.negotiated.resumed "$line")" true "client leg: session ticket resumed"
+check_eq "$(field .tls.upstream.resumed "$line")" true "upstream leg: cached session resumed"
+
+# --- key log: NSS format, 0600
+check "key log has TLS 1.3 secrets" grep -q "^CLIENT_TRAFFIC_SECRET_0 " "$work/keys.log"
+check_eq "$(stat -c %a "$work/keys.log")" 600 "key log is mode 0600"
+
+# --- learned bypass: a client that refuses the forged certificate is tunnelled next time
+line=$(flow_of in_client curl -sS --cacert "$PUBLIC_CA_CERT" --interface "$CLIENT_IP4" https://www.example.test/small)
+check_eq "$(field .reason "$line")" client_rejected_certificate "rejection during the handshake: learned"
+line=$(flow_of in_client curl -sS --cacert "$PUBLIC_CA_CERT" --interface "$CLIENT_IP4" https://www.example.test/small)
+check_eq "$(field .reason "$line")" learned_bypass "next time: tunnelled by the learned bypass"
+check_eq "$(field .action "$line")" tunnel "learned bypass: action tunnel"
+line=$(flow_of in_client curl -sS --cacert "$trust" --interface "$CLIENT_IP4_B" https://www.example.test/small)
+check_eq "$(field .action "$line")" intercept "another LAN host is still intercepted"
+# a client that finishes the handshake, then leaves without a byte (pinning apps do this)
+line=$(flow_of in_client "$PYTHON" -c "
+import socket, ssl
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = socket.socket(); s.bind(('$CLIENT_IP4_B', 0)); s.connect(('$SERVER_IP4', 443))
+t = ctx.wrap_socket(s, server_hostname='api.example.test'); t.close()")
+check_eq "$(field .reason "$line")" client_rejected_certificate "silent close after the handshake: learned as a rejection"
+line=$(flow_of in_client curl -sS --cacert "$PUBLIC_CA_CERT" --interface "$CLIENT_IP4_B" https://api.example.test/small)
+check_eq "$(field .reason "$line")" learned_bypass "after a silent rejection: tunnelled"
+check "learned bypass persisted in the state directory" grep -q api.example.test "$state/learned-bypass.json"
+
+check "flow ids are unique" test "$(jq -r .flow_id "$log" | sort | uniq -d | wc -l)" -eq 0
+
+# --- upstream_cert_error reject: the client gets an alert, nothing is forged
+stop_tlsgate TERM
+write_config reject
+start_tlsgate "$work/config.json"
+line=$(flow_of in_client curl -sS --cacert "$trust" https://expired.example.test/small)
+check_eq "$(field .action "$line")" reject "upstream_cert_error reject: action"
+check_eq "$(field .reason "$line")" upstream_cert_invalid "upstream_cert_error reject: reason"
+err=$(in_client curl -sS --cacert "$trust" https://self-signed.example.test/small 2>&1 || true)
+check "upstream_cert_error reject: the client got a TLS alert ($err)" grep -qi "alert" <<<"$err"
+stop_tlsgate TERM
+
+validate_log "$log"
+finish
