@@ -82,7 +82,7 @@ std::string key_pem(EVP_PKEY* key) {
   ERR_clear_error();
   // Secure heap memory BIO (falls back to the normal heap when no secure heap is set up).
   BioPtr bio(BIO_new(BIO_s_secmem()));
-  check(bio != nullptr && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+  check_openssl(bio != nullptr && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
         "PEM-encoding the CA key");
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
@@ -111,11 +111,11 @@ void set_random_serial(X509* cert) {
   std::array<unsigned char, 16> bytes{};
   std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(nullptr, BN_free);
   do {
-    check(RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) == 1, "RAND_bytes");
+    check_openssl(RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) == 1, "RAND_bytes");
     bn.reset(BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), nullptr));
-    check(bn != nullptr, "BN_bin2bn");
+    check_openssl(bn != nullptr, "BN_bin2bn");
   } while (BN_is_zero(bn.get()));  // serials must be positive
-  check(BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) != nullptr, "setting the serial number");
+  check_openssl(BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) != nullptr, "setting the serial number");
 }
 
 void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
@@ -126,30 +126,30 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
   if (ext == nullptr) throw OpenSslError(std::string("building extension ") + OBJ_nid2sn(nid) + "=" + value);
   const int ok = X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
-  check(ok == 1, "X509_add_ext");
+  check_openssl(ok == 1, "X509_add_ext");
 }
 
 CertificateAuthority CertificateAuthority::create(KeyType type, std::string common_name) {
   EvpPkeyPtr key = generate_key(type);
   ERR_clear_error();
   X509Ptr cert(X509_new());
-  check(cert != nullptr, "X509_new");
-  check(X509_set_version(cert.get(), X509_VERSION_3) == 1, "X509_set_version");
+  check_openssl(cert != nullptr, "X509_new");
+  check_openssl(X509_set_version(cert.get(), X509_VERSION_3) == 1, "X509_set_version");
   set_random_serial(cert.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  check(X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+  check_openssl(X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
                                    reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) == 1,
         "setting the CA common name");
-  check(X509_set_issuer_name(cert.get(), name) == 1, "X509_set_issuer_name");
+  check_openssl(X509_set_issuer_name(cert.get(), name) == 1, "X509_set_issuer_name");
   // Start a day early so clients with a slow clock accept it at once.
-  check(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -one_day_s) != nullptr, "setting notBefore");
-  check(X509_time_adj_ex(X509_getm_notAfter(cert.get()), ca_validity_days, 0, nullptr) != nullptr,
+  check_openssl(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -one_day_s) != nullptr, "setting notBefore");
+  check_openssl(X509_time_adj_ex(X509_getm_notAfter(cert.get()), ca_validity_days, 0, nullptr) != nullptr,
         "setting notAfter");
-  check(X509_set_pubkey(cert.get(), key.get()) == 1, "X509_set_pubkey");
+  check_openssl(X509_set_pubkey(cert.get(), key.get()) == 1, "X509_set_pubkey");
   add_extension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
   add_extension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(cert.get(), cert.get(), NID_subject_key_identifier, "hash");
-  check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "signing the CA certificate");
+  check_openssl(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "signing the CA certificate");
   return CertificateAuthority(std::move(cert), std::move(key));
 }
 

@@ -89,10 +89,10 @@ void push_name(GENERAL_NAMES* names, int type, ASN1_STRING* value) {
 // network and could otherwise inject syntax (commas, "critical").
 void add_subject_alt_names(X509* cert, const CertNames& names, bool critical) {
   GeneralNamesPtr sans(sk_GENERAL_NAME_new_null());
-  check(sans != nullptr, "sk_GENERAL_NAME_new_null");
+  check_openssl(sans != nullptr, "sk_GENERAL_NAME_new_null");
   for (const auto& dns : names.dns_names) {
     ASN1_IA5STRING* value = ASN1_IA5STRING_new();
-    check(value != nullptr, "ASN1_IA5STRING_new");
+    check_openssl(value != nullptr, "ASN1_IA5STRING_new");
     if (ASN1_STRING_set(value, dns.data(), static_cast<int>(dns.size())) != 1) {
       ASN1_IA5STRING_free(value);
       throw OpenSslError("ASN1_STRING_set");
@@ -101,11 +101,11 @@ void add_subject_alt_names(X509* cert, const CertNames& names, bool critical) {
   }
   for (const auto& ip : names.ip_addresses) {
     ASN1_OCTET_STRING* value = a2i_IPADDRESS(ip.c_str());
-    check(value != nullptr, "a2i_IPADDRESS");
+    check_openssl(value != nullptr, "a2i_IPADDRESS");
     push_name(sans.get(), GEN_IPADD, value);
   }
   if (sk_GENERAL_NAME_num(sans.get()) == 0) return;
-  check(X509_add1_ext_i2d(cert, NID_subject_alt_name, sans.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) == 1,
+  check_openssl(X509_add1_ext_i2d(cert, NID_subject_alt_name, sans.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) == 1,
         "adding subjectAltName");
 }
 
@@ -134,11 +134,11 @@ CertNames leaf_names(const ForgeRequest& request) {
 }
 
 void set_validity(X509* leaf, X509* ca_cert) {
-  check(X509_gmtime_adj(X509_getm_notBefore(leaf), -one_day_s) != nullptr, "setting notBefore");
-  check(X509_time_adj_ex(X509_getm_notAfter(leaf), leaf_validity_days, -one_day_s, nullptr) != nullptr,
+  check_openssl(X509_gmtime_adj(X509_getm_notBefore(leaf), -one_day_s) != nullptr, "setting notBefore");
+  check_openssl(X509_time_adj_ex(X509_getm_notAfter(leaf), leaf_validity_days, -one_day_s, nullptr) != nullptr,
         "setting notAfter");
   if (ASN1_TIME_compare(X509_get0_notAfter(leaf), X509_get0_notAfter(ca_cert)) > 0) {
-    check(X509_set1_notAfter(leaf, X509_get0_notAfter(ca_cert)) == 1, "capping notAfter");
+    check_openssl(X509_set1_notAfter(leaf, X509_get0_notAfter(ca_cert)) == 1, "capping notAfter");
   }
 }
 
@@ -178,12 +178,12 @@ X509Ptr forge_leaf(const CertificateAuthority& ca, EVP_PKEY* leaf_key, const For
   const CertNames names = leaf_names(request);
   ERR_clear_error();
   X509Ptr leaf(X509_new());
-  check(leaf != nullptr, "X509_new");
-  check(X509_set_version(leaf.get(), X509_VERSION_3) == 1, "X509_set_version");
+  check_openssl(leaf != nullptr, "X509_new");
+  check_openssl(X509_set_version(leaf.get(), X509_VERSION_3) == 1, "X509_set_version");
   set_random_serial(leaf.get());
-  check(X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca.certificate())) == 1, "X509_set_issuer_name");
+  check_openssl(X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca.certificate())) == 1, "X509_set_issuer_name");
   set_validity(leaf.get(), ca.certificate());
-  check(X509_set_pubkey(leaf.get(), leaf_key) == 1, "X509_set_pubkey");
+  check_openssl(X509_set_pubkey(leaf.get(), leaf_key) == 1, "X509_set_pubkey");
 
   bool have_cn = false;
   if (names.common_name && !names.common_name->empty() && names.common_name->size() <= max_common_name_chars) {
@@ -201,7 +201,7 @@ X509Ptr forge_leaf(const CertificateAuthority& ca, EVP_PKEY* leaf_key, const For
   add_extension(leaf.get(), ca.certificate(), NID_ext_key_usage, "serverAuth");
   add_extension(leaf.get(), ca.certificate(), NID_subject_key_identifier, "hash");
   add_extension(leaf.get(), ca.certificate(), NID_authority_key_identifier, "keyid,issuer");
-  check(X509_sign(leaf.get(), ca.key(), EVP_sha256()) > 0, "signing the forged certificate");
+  check_openssl(X509_sign(leaf.get(), ca.key(), EVP_sha256()) > 0, "signing the forged certificate");
   return leaf;
 }
 
@@ -222,7 +222,7 @@ std::string sha256_fingerprint(X509* cert) {
   ERR_clear_error();
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;
-  check(X509_digest(cert, EVP_sha256(), digest.data(), &len) == 1, "X509_digest");
+  check_openssl(X509_digest(cert, EVP_sha256(), digest.data(), &len) == 1, "X509_digest");
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(2 * len);

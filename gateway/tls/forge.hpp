@@ -31,7 +31,8 @@ struct ForgeRequest {
 // 64 characters, then the SAN extension is critical); SANs = upstream DNS and IP SANs plus the
 // SNI / server IP; basicConstraints CA:FALSE, keyUsage digitalSignature (+keyEncipherment for
 // RSA), extKeyUsage serverAuth, SKI, AKI. An SNI that is neither a DNS name nor an IP literal
-// is not added. Throws OpenSslError (or std::invalid_argument without an upstream certificate).
+// is not added. Safe to call from several threads with the same CA and key. Throws OpenSslError
+// (or std::invalid_argument without an upstream certificate).
 X509Ptr forge_leaf(const CertificateAuthority& ca, EVP_PKEY* leaf_key, const ForgeRequest& request);
 
 // The cache key for a forged leaf: every input of forge_leaf that varies per connection

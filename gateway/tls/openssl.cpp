@@ -41,14 +41,14 @@ std::string openssl_errors() {
 OpenSslError::OpenSslError(const std::string& context)
     : std::runtime_error(context + ": " + openssl_errors()) {}
 
-void check(bool ok, const char* context) {
+void check_openssl(bool ok, const char* context) {
   if (!ok) throw OpenSslError(context);
 }
 
 std::string to_pem(X509* cert) {
   ERR_clear_error();
   BioPtr bio(BIO_new(BIO_s_mem()));
-  check(bio != nullptr && PEM_write_bio_X509(bio.get(), cert) == 1, "PEM-encoding a certificate");
+  check_openssl(bio != nullptr && PEM_write_bio_X509(bio.get(), cert) == 1, "PEM-encoding a certificate");
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(len));
@@ -57,10 +57,10 @@ std::string to_pem(X509* cert) {
 std::string to_der(X509* cert) {
   ERR_clear_error();
   const int len = i2d_X509(cert, nullptr);
-  check(len > 0, "DER-encoding a certificate");
+  check_openssl(len > 0, "DER-encoding a certificate");
   std::string out(static_cast<std::size_t>(len), '\0');
   auto* p = reinterpret_cast<unsigned char*>(out.data());
-  check(i2d_X509(cert, &p) == len, "DER-encoding a certificate");
+  check_openssl(i2d_X509(cert, &p) == len, "DER-encoding a certificate");
   return out;
 }
 

@@ -41,7 +41,7 @@ struct OpenSslError : std::runtime_error {
 };
 
 // Throws OpenSslError(context) unless `ok`; for the many calls that return 1 on success.
-void check(bool ok, const char* context);
+void check_openssl(bool ok, const char* context);
 
 // Encodings of a certificate (PEM text, or raw DER bytes in a string); throw OpenSslError.
 std::string to_pem(X509* cert);

@@ -11,7 +11,7 @@ namespace {
 
 std::string name_text(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  check(bio != nullptr, "BIO_new");
+  check_openssl(bio != nullptr, "BIO_new");
   // RFC 2253 escapes bytes above 0x7f as \XX, so the text is ASCII and always valid JSON.
   if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
     // A malformed string (e.g. invalid UTF-8) fails RFC 2253 printing; oneline escapes it.
@@ -26,7 +26,7 @@ std::string name_text(const X509_NAME* name) {
 
 std::string rfc3339(const ASN1_TIME* time) {
   std::tm tm{};
-  check(ASN1_TIME_to_tm(time, &tm) == 1, "ASN1_TIME_to_tm");
+  check_openssl(ASN1_TIME_to_tm(time, &tm) == 1, "ASN1_TIME_to_tm");
   char buf[32];
   const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return std::string(buf, n);
@@ -37,8 +37,8 @@ std::string rfc3339(const ASN1_TIME* time) {
 X509StorePtr load_trust_store(const std::optional<std::string>& extra_ca_file) {
   ERR_clear_error();
   X509StorePtr store(X509_STORE_new());
-  check(store != nullptr, "X509_STORE_new");
-  check(X509_STORE_set_default_paths(store.get()) == 1, "loading the system CA certificates");
+  check_openssl(store != nullptr, "X509_STORE_new");
+  check_openssl(X509_STORE_set_default_paths(store.get()) == 1, "loading the system CA certificates");
   if (extra_ca_file && X509_STORE_load_file(store.get(), extra_ca_file->c_str()) != 1) {
     throw OpenSslError("cannot load upstream CA file '" + *extra_ca_file + "'");
   }

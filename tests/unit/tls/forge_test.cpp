@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tlsgate::tls {
@@ -277,6 +278,26 @@ TEST_F(Forge, RsaVariants) {
     EXPECT_EQ(X509_get_signature_nid(leaf.get()),
               c.ca_type == KeyType::ec_p256 ? NID_ecdsa_with_SHA256 : NID_sha256WithRSAEncryption);
   }
+}
+
+TEST_F(Forge, ForgesConcurrentlyWithOneCaAndKey) {
+  const X509Ptr upstream = make_upstream(*public_ca_, example_com);
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < failures.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string sni = "t" + std::to_string(t) + "-" + std::to_string(i) + ".example.net";
+        const X509Ptr leaf = forge_leaf(*gateway_ca_, leaf_key_, {upstream.get(), sni, std::nullopt});
+        if (verify_server(gateway_ca_->certificate(), leaf.get()) != X509_V_OK ||
+            X509_check_host(leaf.get(), sni.c_str(), 0, 0, nullptr) != 1) {
+          ++failures[t];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
 }
 
 TEST_F(Forge, CacheKeyCoversEveryInput) {
