@@ -1,6 +1,7 @@
 #include "gateway/daemon.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -52,6 +53,9 @@ awaitable<void> refresh_addresses(SharedState& shared) {
 }  // namespace
 
 int run_daemon(const Config& config) {
+  // OpenSSL writes to sockets with write(2): a peer that already left must
+  // give EPIPE for that flow, not kill the gateway.
+  std::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<log::FlowLog> flow_log;
   try {
     flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines);
