@@ -38,10 +38,10 @@ struct InitialPacket {
 
 enum class QuicError {
   not_long_header,      // first byte has the short-header form (or the datagram is empty)
-  not_initial,          // a known version, but no Initial packet in the datagram
+  not_initial,          // a known version, but no Initial packet (or a connection ID over 20 bytes)
   unsupported_version,  // version negotiation, or a version other than 1 and 2
-  truncated,            // a header or packet runs past the end of the datagram
-  bad_varint,           // a variable-length integer runs past its field
+  truncated,            // a header field or the packet runs past the datagram, or no room to sample
+  bad_varint,           // in a decrypted payload, a variable-length integer runs past its end
   decrypt_failed,       // the AEAD tag did not verify (not a client Initial for this DCID)
   bad_frame,            // a frame not allowed in an Initial, or one running past the payload
 };
@@ -50,7 +50,9 @@ std::string_view to_string(QuicError error);
 
 // Decodes every Initial packet in one UDP datagram. Coalesced packets: non-Initial long-header
 // packets and packets with another DCID than the first are skipped; a short header ends the
-// walk. On an error, `initials` keeps what was decoded before it.
+// walk. On an error, `initials` keeps what was decoded before it. Keys come from the packet's
+// own DCID: right for the first flight and after a Retry; Initials a client sends later to a
+// server-chosen DCID (e.g. after a HelloRetryRequest) end in decrypt_failed.
 struct DatagramResult {
   std::vector<InitialPacket> initials;
   std::optional<QuicError> error;

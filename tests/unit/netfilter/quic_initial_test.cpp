@@ -334,7 +334,8 @@ TEST(QuicInitialDecode, FramesNotAllowedInInitialOrMalformed) {
 TEST(QuicInitialDecode, ConnectionIdLongerThan20IsRejected) {
   InitialSpec spec;
   spec.dcid.assign(21, 0x42);
-  const DatagramResult r = decode_client_datagram(seal_initial(spec, crypto_frame(0, client_hello_of_size(9))));
+  const ByteVec packet = seal_initial(spec, crypto_frame(0, client_hello_of_size(9)));
+  const DatagramResult r = decode_client_datagram(packet);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(*r.error, QuicError::not_initial);
 }
@@ -387,15 +388,22 @@ TEST(QuicInitialDecode, PythonClientPacketsFreshlyBuilt) {
   }
   const std::string dir = ::testing::TempDir();
   const std::string out = dir + "/quic_client_test.bin", hello_out = dir + "/quic_client_test.hello";
-  const std::string command = "/usr/bin/python3 " + script + " --sni fresh.example --split 2 --out " + out +
-                              " --hello-out " + hello_out;
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(out, std::ios::binary), hin(hello_out, std::ios::binary);
-  const ByteVec file{std::istreambuf_iterator<char>(in), {}};
-  const ByteVec hello{std::istreambuf_iterator<char>(hin), {}};
-  const auto datagrams = read_datagrams(file);
-  ASSERT_EQ(datagrams.size(), 2u);
-  EXPECT_EQ(reassemble_all(datagrams), hello);
+  struct Run {
+    std::string options;
+    std::size_t datagrams;
+  };
+  for (const Run& run : {Run{"--sni fresh.example --split 2", 2},
+                         Run{"--quic-version 2 --pq --reverse", 2}, Run{"--alpn h3 --alpn doq", 1}}) {
+    const std::string command =
+        "/usr/bin/python3 " + script + " " + run.options + " --out " + out + " --hello-out " + hello_out;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::ifstream in(out, std::ios::binary), hin(hello_out, std::ios::binary);
+    const ByteVec file{std::istreambuf_iterator<char>(in), {}};
+    const ByteVec hello{std::istreambuf_iterator<char>(hin), {}};
+    const auto datagrams = read_datagrams(file);
+    ASSERT_EQ(datagrams.size(), run.datagrams) << command;
+    EXPECT_EQ(reassemble_all(datagrams), hello) << command;
+  }
 }
 
 }  // namespace

@@ -45,8 +45,8 @@ struct InitialSpec {
   ByteVec scid{0xaa, 0xbb};
   ByteVec token;
   std::uint64_t packet_number = 0;
-  std::size_t pn_length = 2;     // 1..4
-  std::size_t pad_to = 1200;     // total packet size, reached with PADDING frames; 0 = none
+  std::size_t pn_length = 2;      // 1..4
+  std::size_t pad_to = 1200;      // total packet size, reached with PADDING frames; 0 = none
   std::uint8_t type_bits = 0xff;  // long-header type bits; 0xff = Initial for the version
 };
 
@@ -55,7 +55,8 @@ inline ByteVec seal_initial(const InitialSpec& spec, std::span<const std::uint8_
   const bool v2 = spec.version == QuicVersion::v2;
   const std::uint8_t type = spec.type_bits != 0xff ? spec.type_bits : (v2 ? 1 : 0);
   ByteVec header{static_cast<std::uint8_t>(0xc0 | (type << 4) | (spec.pn_length - 1))};
-  for (int i = 3; i >= 0; --i) header.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(spec.version) >> (8 * i)));
+  const auto wire_version = static_cast<std::uint32_t>(spec.version);
+  for (int i = 3; i >= 0; --i) header.push_back(static_cast<std::uint8_t>(wire_version >> (8 * i)));
   header.push_back(static_cast<std::uint8_t>(spec.dcid.size()));
   header.insert(header.end(), spec.dcid.begin(), spec.dcid.end());
   header.push_back(static_cast<std::uint8_t>(spec.scid.size()));
@@ -78,13 +79,17 @@ inline ByteVec seal_initial(const InitialSpec& spec, std::span<const std::uint8_
 
   const InitialKeys keys = client_initial_keys(spec.version, spec.dcid);
   std::array<std::uint8_t, 12> nonce = keys.iv;
-  for (std::size_t i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(spec.packet_number >> (8 * i));
+  for (std::size_t i = 0; i < 8; ++i) {
+    nonce[11 - i] ^= static_cast<std::uint8_t>(spec.packet_number >> (8 * i));
+  }
   ByteVec sealed(payload.size() + 16);
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int len = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, keys.key.data(), nonce.data()) == 1 &&
+  bool ok = ctx &&
+            EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, keys.key.data(), nonce.data()) == 1 &&
             EVP_EncryptUpdate(ctx, nullptr, &len, header.data(), static_cast<int>(header.size())) == 1 &&
-            EVP_EncryptUpdate(ctx, sealed.data(), &len, payload.data(), static_cast<int>(payload.size())) == 1 &&
+            EVP_EncryptUpdate(ctx, sealed.data(), &len, payload.data(),
+                              static_cast<int>(payload.size())) == 1 &&
             EVP_EncryptFinal_ex(ctx, sealed.data() + len, &len) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, sealed.data() + payload.size()) == 1;
   EVP_CIPHER_CTX_free(ctx);
