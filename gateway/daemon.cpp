@@ -9,6 +9,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/original_dst.hpp"
+#include "gateway/policy_reloader.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/startup.hpp"
 #include "gateway/worker.hpp"
@@ -86,6 +87,8 @@ int run_daemon(const Config& config) {
   describe(config, count, flow_log->path());
 
   asio::io_context control;
+  std::unique_ptr<PolicyReloader> policy_reloader;
+  if (config.policy_file) policy_reloader = std::make_unique<PolicyReloader>(control, shared);
   asio::signal_set signals(control, SIGTERM, SIGINT, SIGHUP);
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -94,6 +97,7 @@ int run_daemon(const Config& config) {
         if (sig == SIGHUP) {
           flow_log->reopen();
           std::fprintf(stderr, "tlsgate: SIGHUP: reopening the flow log\n");
+          if (policy_reloader) policy_reloader->reload();
         } else {
           stopping = true;
           control.stop();

@@ -1,0 +1,89 @@
+#include "gateway/policy_reloader.hpp"
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "gateway/flow_record.hpp"
+
+namespace tlsgate {
+namespace {
+
+// Editors write a file in several steps; reload once they are done.
+constexpr auto settle_time = std::chrono::milliseconds(100);
+
+}  // namespace
+
+PolicyReloader::PolicyReloader(asio::io_context& io, SharedState& shared)
+    : shared_(shared), path_(*shared.config.policy_file), io_(io) {
+  const std::filesystem::path p(path_);
+  directory_ = p.has_parent_path() ? p.parent_path().string() : ".";
+  name_ = p.filename().string();
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0 ||
+      ::inotify_add_watch(inotify_fd_, directory_.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+    std::fprintf(stderr, "tlsgate: cannot watch %s for policy changes (%s); SIGHUP still reloads\n",
+                 directory_.c_str(), std::strerror(errno));
+    if (inotify_fd_ >= 0) ::close(inotify_fd_);
+    inotify_fd_ = -1;
+    return;
+  }
+  asio::co_spawn(io_, watch(), asio::detached);
+}
+
+PolicyReloader::~PolicyReloader() = default;  // the stream descriptor in watch() owns the fd
+
+void PolicyReloader::reload() {
+  nlohmann::ordered_json event;
+  event["event"] = "policy";
+  event["ts"] = rfc3339_utc(std::chrono::system_clock::now());
+  event["file"] = path_;
+  try {
+    auto fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
+    const std::size_t rules = fresh->rule_count();
+    shared_.policy.store(std::move(fresh));
+    event["ok"] = true;
+    event["rules"] = rules;
+    event["error"] = nullptr;
+    std::fprintf(stderr, "tlsgate: policy reloaded from %s: %zu rules\n", path_.c_str(), rules);
+  } catch (const std::exception& e) {
+    event["ok"] = false;
+    event["rules"] = nullptr;
+    event["error"] = e.what();
+    std::fprintf(stderr, "tlsgate: policy not reloaded, keeping the previous one: %s\n", e.what());
+  }
+  shared_.log.submit(event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+awaitable<void> PolicyReloader::watch() {
+  asio::posix::stream_descriptor inotify(io_, inotify_fd_);
+  asio::steady_timer settle(io_);
+  std::array<char, 4096> buffer;
+  for (;;) {
+    const auto [ec, n] = co_await inotify.async_read_some(asio::buffer(buffer), use_tuple);
+    if (ec) co_return;
+    bool ours = false;
+    for (std::size_t offset = 0; offset + sizeof(inotify_event) <= n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + offset);
+      if (event->len > 0 && name_ == event->name) ours = true;
+      offset += sizeof(inotify_event) + event->len;
+    }
+    if (!ours) continue;
+    // Coalesce the burst of events one save produces into one reload.
+    settle.expires_after(settle_time);
+    co_await settle.async_wait(use_tuple);
+    for (;;) {
+      const ssize_t more = ::read(inotify_fd_, buffer.data(), buffer.size());
+      if (more <= 0) break;
+    }
+    reload();
+  }
+}
+
+}  // namespace tlsgate
