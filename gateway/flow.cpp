@@ -7,6 +7,7 @@
 
 #include "gateway/flow_record.hpp"
 #include "gateway/flow_tunnel.hpp"
+#include "gateway/http_tap.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/tls_flow.hpp"
 #include "gateway/worker.hpp"
@@ -84,8 +85,16 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
     reset_socket(client);
     co_return;
   }
-  // Intercepting plain TCP means observing it; until then it is relayed as is.
-  co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout);
+  // "Intercepting" plain HTTP means observing it on its way; anything else is relayed as is.
+  std::unique_ptr<HttpTap> tap;
+  if (decision.action == policy::Action::intercept && config.is_http_port(original->port)) {
+    tap = HttpTap::for_cleartext(worker.shared(), record);
+  }
+  co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout, tap.get());
+  if (tap) {
+    record.action = FlowAction::intercept;
+    tap->finish();
+  }
 }
 
 void emit(SharedState& shared, const FlowRecord& record) {

@@ -49,14 +49,15 @@ awaitable<bool> connect_upstream(tcp::socket& upstream, const Endpoint& destinat
 }
 
 awaitable<void> tunnel_to_destination(tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
-                                      FlowControl& control, std::chrono::milliseconds connect_timeout) {
+                                      FlowControl& control, std::chrono::milliseconds connect_timeout,
+                                      BridgeTap* tap) {
   record.action = FlowAction::tunnel;
   if (!co_await connect_upstream(upstream, record.server, record, connect_timeout)) {
     reset_socket(client);
     co_return;
   }
   control.touch();
-  const RelayOutcome out = co_await splice_tunnel(client, upstream, record, control);
+  const RelayOutcome out = co_await splice_tunnel(client, upstream, record, control, tap);
   record.end_by = out.first_end;
   record.end_error = out.error;
   if (out.reset) {

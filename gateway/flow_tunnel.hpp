@@ -5,6 +5,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow_record.hpp"
+#include "gateway/relay/bridge_tap.hpp"
 
 namespace tlsgate {
 
@@ -23,6 +24,7 @@ awaitable<bool> connect_upstream(tcp::socket& upstream, const Endpoint& destinat
 // connect resets the client. The record's reason is left as the caller set it,
 // except for failures (connect errors, resets).
 awaitable<void> tunnel_to_destination(tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
-                                      FlowControl& control, std::chrono::milliseconds connect_timeout);
+                                      FlowControl& control, std::chrono::milliseconds connect_timeout,
+                                      BridgeTap* tap = nullptr);
 
 }  // namespace tlsgate

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "gateway/flow_tunnel.hpp"
+#include "gateway/http_tap.hpp"
 #include "gateway/relay/tls_bridge.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/tls/forge.hpp"
@@ -205,7 +206,9 @@ awaitable<void> intercept_flow(TlsFlow& flow, bool decided) {
   flow.control.touch();
 
   // 4. Relay the plaintext both ways.
-  const BridgeOutcome outcome = co_await tls_bridge(client, upstream, record, flow.control, nullptr);
+  const auto tap = HttpTap::for_tls(shared, record, state.alpn.value_or("http/1.1"));
+  const BridgeOutcome outcome = co_await tls_bridge(client, upstream, record, flow.control, tap.get());
+  if (tap) tap->finish();
   record.end_by = outcome.first_end;
   record.end_error = outcome.error;
   const bool silent_client = outcome.first_end == EndBy::client && record.from_client == 0;

@@ -50,6 +50,7 @@ struct Direction {
   tcp::socket& to;
   EndBy from_side;
   std::uint64_t& delivered;
+  BridgeTap* tap = nullptr;
 };
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
@@ -106,6 +107,10 @@ awaitable<void> copy_direction(Direction d, TunnelState& state, FlowControl& con
     if (wec == asio::error::operation_aborted) co_return;
     if (wec) co_return fail(d, state, wec.value(), other(d.from_side));
     d.delivered += m;
+    if (d.tap) {
+      const auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.data()), m);
+      d.from_side == EndBy::client ? d.tap->from_client(bytes) : d.tap->from_server(bytes);
+    }
   }
 }
 
@@ -138,12 +143,17 @@ awaitable<void> splice_direction(Direction d, TunnelState& state, FlowControl& c
 }  // namespace
 
 awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
-                                      FlowControl& control) {
+                                      FlowControl& control, BridgeTap* tap) {
   client.native_non_blocking(true);
   server.native_non_blocking(true);
   TunnelState state;
-  co_await (splice_direction({client, server, EndBy::client, record.from_client}, state, control) &&
-            splice_direction({server, client, EndBy::server, record.to_client}, state, control));
+  const Direction up{client, server, EndBy::client, record.from_client, tap};
+  const Direction down{server, client, EndBy::server, record.to_client, tap};
+  if (tap) {
+    co_await (copy_direction(up, state, control) && copy_direction(down, state, control));
+  } else {
+    co_await (splice_direction(up, state, control) && splice_direction(down, state, control));
+  }
   RelayOutcome out;
   out.first_end = state.first_end.value_or(EndBy::client);
   out.error = state.error;

@@ -8,6 +8,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow_record.hpp"
+#include "gateway/relay/bridge_tap.hpp"
 
 namespace tlsgate {
 
@@ -19,10 +20,11 @@ struct RelayOutcome {
   bool reset = false;                // a side reset: the other side is reset too
 };
 
-// Relays until both directions are done. Counts delivered bytes into
+// Relays until both directions are done. With a `tap` (an observed plain
+// flow) the bytes go through user space instead, and the tap sees them. Counts delivered bytes into
 // `record.from_client` / `record.to_client` and marks activity on `control`.
 // Cancellation (from a watchdog `||`) stops both directions promptly.
 awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
-                                      FlowControl& control);
+                                      FlowControl& control, BridgeTap* tap = nullptr);
 
 }  // namespace tlsgate

@@ -11,19 +11,12 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow_record.hpp"
+#include "gateway/relay/bridge_tap.hpp"
 #include "gateway/tls/tls_stream.hpp"
 
 namespace tlsgate {
 
 struct FlowControl;
-
-// Sees the plaintext after it was forwarded: observers never change or delay it.
-class BridgeTap {
- public:
-  virtual ~BridgeTap() = default;
-  virtual void from_client(std::span<const std::uint8_t> bytes) = 0;
-  virtual void from_server(std::span<const std::uint8_t> bytes) = 0;
-};
 
 struct BridgeOutcome {
   EndBy first_end = EndBy::client;  // the side that finished (or failed) first

@@ -1,0 +1,74 @@
+#include "gateway/http_tap.hpp"
+
+#include "gateway/log/community_id.hpp"
+#include "gateway/shared_state.hpp"
+
+namespace tlsgate {
+namespace {
+
+http::HttpLimits limits_of(const Config& config) {
+  http::HttpLimits limits;
+  limits.max_header_bytes = config.http_max_header_bytes;
+  limits.body_capture_bytes = config.http_body_capture_bytes;
+  limits.redact = config.http_redact;
+  return limits;
+}
+
+}  // namespace
+
+HttpTap::HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer)
+    : shared_(shared),
+      record_(record),
+      observer_(std::move(observer)),
+      community_id_(log::community_id(record.client, record.server, log::ip_proto_tcp)) {}
+
+std::unique_ptr<HttpTap> HttpTap::for_tls(SharedState& shared, FlowRecord& record, const std::string& alpn) {
+  if (!shared.config.http_inspect) return nullptr;
+  const auto limits = limits_of(shared.config);
+  auto observer = alpn == "h2" ? http::make_h2_observer(limits, "https") : http::make_http1_observer(limits, "https");
+  return std::make_unique<HttpTap>(shared, record, std::move(observer));
+}
+
+std::unique_ptr<HttpTap> HttpTap::for_cleartext(SharedState& shared, FlowRecord& record) {
+  if (!shared.config.http_inspect) return nullptr;
+  return std::make_unique<HttpTap>(shared, record, http::make_cleartext_observer(limits_of(shared.config)));
+}
+
+void HttpTap::from_client(std::span<const std::uint8_t> bytes) {
+  if (observer_->failed()) return;
+  observer_->on_client_bytes(bytes, http::Clock::now());
+  log_exchanges();
+}
+
+void HttpTap::from_server(std::span<const std::uint8_t> bytes) {
+  if (observer_->failed()) return;
+  observer_->on_server_bytes(bytes, http::Clock::now());
+  log_exchanges();
+}
+
+void HttpTap::log_exchanges() {
+  for (const auto& exchange : observer_->take_exchanges()) {
+    nlohmann::ordered_json line;
+    line["event"] = "http";
+    line["ts"] = rfc3339_utc(std::chrono::system_clock::now());
+    line["flow_id"] = record_.flow_id;
+    line["community_id"] = community_id_;
+    for (auto& [key, value] : http::to_json(exchange).items()) line[key] = value;
+    shared_.log.submit(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  }
+}
+
+void HttpTap::finish() {
+  if (!observer_->failed()) observer_->on_close(http::Clock::now());
+  log_exchanges();
+  nlohmann::ordered_json summary;
+  summary["exchanges"] = observer_->exchange_count();
+  if (observer_->websocket()) {
+    summary["websocket"] = true;
+    summary["websocket_bytes"] = observer_->websocket_bytes();
+  }
+  record_.extra["http"] = std::move(summary);
+  if (observer_->failed()) record_.extra["inspect_error"] = observer_->failure();
+}
+
+}  // namespace tlsgate

@@ -1,0 +1,39 @@
+#pragma once
+// Connects an HTTP observer to a relay: feeds it the forwarded bytes, writes
+// one `"event":"http"` line per finished exchange, and at the end adds the
+// flow line's `http` summary (and `inspect_error` when observing failed).
+#include <memory>
+#include <string>
+
+#include "gateway/flow_record.hpp"
+#include "gateway/http/observer.hpp"
+#include "gateway/relay/bridge_tap.hpp"
+
+namespace tlsgate {
+
+struct SharedState;
+
+class HttpTap final : public BridgeTap {
+ public:
+  HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer);
+
+  // The observer for an intercepted TLS flow (by the negotiated ALPN), or for
+  // a plain HTTP port; nullptr when HTTP inspection is off.
+  static std::unique_ptr<HttpTap> for_tls(SharedState& shared, FlowRecord& record, const std::string& alpn);
+  static std::unique_ptr<HttpTap> for_cleartext(SharedState& shared, FlowRecord& record);
+
+  void from_client(std::span<const std::uint8_t> bytes) override;
+  void from_server(std::span<const std::uint8_t> bytes) override;
+  // The connection ended: flushes open exchanges and fills the flow line's summary.
+  void finish();
+
+ private:
+  void log_exchanges();
+
+  SharedState& shared_;
+  FlowRecord& record_;
+  std::unique_ptr<http::Observer> observer_;
+  std::string community_id_;
+};
+
+}  // namespace tlsgate
