@@ -49,7 +49,7 @@ struct Direction {
   std::size_t preface_left;
   h2::FrameSplitter splitter;
   Inflater inflater;
-  std::vector<std::uint8_t> frame;  // the current non-DATA frame's payload
+  std::vector<std::uint8_t> frame;   // the current non-DATA frame's payload
   std::uint32_t table_bytes = 4096;  // the inflater's dynamic table limit (SETTINGS_HEADER_TABLE_SIZE)
   // Header block in progress (HEADERS / PUSH_PROMISE + CONTINUATION); frame stream 0: none.
   std::uint32_t block_frame_stream = 0;  // the stream its CONTINUATION frames name
@@ -125,19 +125,22 @@ void H2Observer::feed(Direction& d, Bytes bytes, Clock::time_point now) {
 bool H2Observer::on_piece(Direction& d, const FrameHeader& h, std::uint32_t offset, Bytes piece, bool last) {
   if (offset == 0) {
     frame_start_ = now_;
-    if (d.block_frame_stream != 0 && (h.type != FrameType::continuation || h.stream_id != d.block_frame_stream)) {
+    if (d.block_frame_stream != 0 &&
+        (h.type != FrameType::continuation || h.stream_id != d.block_frame_stream)) {
       return fail_h2("header block interrupted (RFC 9113 §6.10)");
     }
     const bool header_kind = h.type == FrameType::headers || h.type == FrameType::push_promise ||
                              h.type == FrameType::continuation;
     // Huffman coding can grow a literal to ~4x; anything past that is over the limit anyway.
     if (header_kind && h.length > 4 * limits_.max_header_bytes + 1024) {
-      return fail_h2("header block exceeds max_header_bytes (" + std::to_string(limits_.max_header_bytes) + ")");
+      return fail_h2("header block exceeds max_header_bytes (" + std::to_string(limits_.max_header_bytes) +
+                     ")");
     }
     d.frame.clear();
   }
   if (h.type == FrameType::data) return on_data(d, h, offset, piece, last);
-  const std::size_t room = std::max<std::size_t>(4 * limits_.max_header_bytes + 1024, max_control_frame_bytes);
+  const std::size_t room =
+      std::max<std::size_t>(4 * limits_.max_header_bytes + 1024, max_control_frame_bytes);
   const std::size_t keep = std::min(piece.size(), room - std::min(room, d.frame.size()));
   d.frame.insert(d.frame.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(keep));
   return !last || on_frame(d, h, d.frame);
@@ -180,7 +183,8 @@ bool H2Observer::on_frame(Direction& d, const FrameHeader& h, Bytes payload) {
     case FrameType::rst_stream:
       if (payload.size() < 4) return fail_h2("short RST_STREAM frame");
       if (streams_.contains(h.stream_id)) {
-        finish(h.stream_id, std::string("stream reset (") + nghttp2_http2_strerror(h2::read_u32(payload)) + ")");
+        finish(h.stream_id,
+               std::string("stream reset (") + nghttp2_http2_strerror(h2::read_u32(payload)) + ")");
       }
       return true;
     case FrameType::settings:
@@ -250,14 +254,16 @@ bool H2Observer::decode_block(Direction& d, Bytes fragment, bool end_headers) {
   for (;;) {
     nghttp2_nv nv;
     int inflate_flags = 0;
-    const auto used = nghttp2_hd_inflate_hd2(d.inflater.get(), &nv, &inflate_flags, in, left, end_headers ? 1 : 0);
+    const auto used =
+        nghttp2_hd_inflate_hd2(d.inflater.get(), &nv, &inflate_flags, in, left, end_headers ? 1 : 0);
     if (used < 0) return fail_h2(std::string("HPACK: ") + nghttp2_strerror(static_cast<int>(used)));
     in += used;
     left -= static_cast<std::size_t>(used);
     if ((inflate_flags & NGHTTP2_HD_INFLATE_EMIT) != 0) {
       d.block_decoded += nv.namelen + nv.valuelen + 32;  // RFC 7541 §4.1 entry size
       if (d.block_decoded > limits_.max_header_bytes) {
-        return fail_h2("header block exceeds max_header_bytes (" + std::to_string(limits_.max_header_bytes) + ")");
+        return fail_h2("header block exceeds max_header_bytes (" + std::to_string(limits_.max_header_bytes) +
+                       ")");
       }
       on_field(d, {reinterpret_cast<const char*>(nv.name), nv.namelen},
                {reinterpret_cast<const char*>(nv.value), nv.valuelen});
@@ -276,7 +282,8 @@ void H2Observer::on_field(Direction& d, std::string_view name, std::string_view 
   auto it = streams_.find(d.block_stream);
   if (it == streams_.end()) return;
   HttpExchange& e = it->second.exchange;
-  const bool request = d.block_target == BlockTarget::request || d.block_target == BlockTarget::request_trailers;
+  const bool request =
+      d.block_target == BlockTarget::request || d.block_target == BlockTarget::request_trailers;
   if (!name.empty() && name[0] == ':') {
     if (d.block_target == BlockTarget::request) {
       if (name == ":method") e.method = json_safe(value);
@@ -325,8 +332,8 @@ void H2Observer::on_settings(Direction& d, Bytes payload) {
 
 void H2Observer::on_goaway(Direction& d, Bytes payload) {
   const std::uint32_t last = h2::read_u32(payload) & 0x7fffffffu;
-  const std::string error = std::string("connection going away (") +
-                            nghttp2_http2_strerror(h2::read_u32(payload.subspan(4))) + ")";
+  const std::string error =
+      std::string("connection going away (") + nghttp2_http2_strerror(h2::read_u32(payload.subspan(4))) + ")";
   // The sender processed nothing its peer opened above `last` (RFC 9113 §6.8).
   std::vector<std::uint32_t> dropped;
   for (const auto& [id, s] : streams_) {

@@ -27,9 +27,9 @@ struct Pending {
   HttpExchange exchange;
   BodyRecorder request_body, response_body;
   Clock::time_point start{};
-  bool head = false;           // HEAD: the response has no body
-  bool upgrade = false;        // Connection: upgrade + Upgrade
-  bool websocket = false;      // ... to websocket
+  bool head = false;       // HEAD: the response has no body
+  bool upgrade = false;    // Connection: upgrade + Upgrade
+  bool websocket = false;  // ... to websocket
   bool response_started = false;
 };
 
@@ -143,11 +143,11 @@ class Http1Observer final : public Observer {
   std::string client_parked_, server_parked_;  // unparsed bytes: an incomplete head or chunk line
   std::deque<Pending> pending_;
   std::uint64_t next_seq_ = 0;
-  std::optional<std::uint64_t> request_seq_;   // request being parsed (its exchange may be done)
-  std::optional<std::uint64_t> upgrade_seq_;   // client parsing paused behind this Upgrade request
+  std::optional<std::uint64_t> request_seq_;  // request being parsed (its exchange may be done)
+  std::optional<std::uint64_t> upgrade_seq_;  // client parsing paused behind this Upgrade request
   Clock::time_point request_start_{}, response_start_{};
-  bool interim_ = false;                       // parsing a 1xx other than 101
-  bool tunnel_ = false;                        // after a 101: bytes are only counted
+  bool interim_ = false;  // parsing a 1xx other than 101
+  bool tunnel_ = false;   // after a 101: bytes are only counted
   bool closed_ = false;
 };
 
@@ -278,7 +278,8 @@ void Http1Observer::drive(std::optional<Parser<IsRequest>>& parser, std::string&
     parked.assign(data.substr(used));
   }
   if (parked.size() > limits_.max_header_bytes + buffer_slack_bytes) {
-    fail(std::string("http1 ") + side + ": over " + std::to_string(parked.size()) + " bytes without a message boundary");
+    fail(std::string("http1 ") + side + ": over " + std::to_string(parked.size()) +
+         " bytes without a message boundary");
   }
 }
 

@@ -55,11 +55,21 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
   const unsigned char c = at(0);
   if (c < 0x80) return 1;
+  // Sequence length and the allowed range of the second byte, which excludes overlong forms,
+  // surrogates and code points past U+10FFFF.
   std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
-  if (c >= 0xc2 && c <= 0xdf) len = 2;
-  else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    lo = c == 0xe0 ? 0xa0 : 0x80;
+    hi = c == 0xed ? 0x9f : 0xbf;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    lo = c == 0xf0 ? 0x90 : 0x80;
+    hi = c == 0xf4 ? 0x8f : 0xbf;
+  }
   if (len == 0 || i + len > text.size() || at(1) < lo || at(1) > hi) return 0;
   for (std::size_t k = 2; k < len; ++k) {
     if ((at(k) & 0xc0) != 0x80) return 0;
@@ -119,10 +129,10 @@ nlohmann::ordered_json to_json(const HttpExchange& e) {
   j["authority"] = e.authority;
   j["path"] = e.path;
   j["status"] = or_null(e.status);
-  j["request"] = message_json(e.request_headers, e.request_body_bytes, e.request_content_type,
-                              e.request_body_b64);
-  j["response"] = message_json(e.response_headers, e.response_body_bytes, e.response_content_type,
-                               e.response_body_b64);
+  j["request"] =
+      message_json(e.request_headers, e.request_body_bytes, e.request_content_type, e.request_body_b64);
+  j["response"] =
+      message_json(e.response_headers, e.response_body_bytes, e.response_content_type, e.response_body_b64);
   j["timings"] = {{"ms_to_first_byte", or_null(e.ms_to_first_byte)}, {"ms_to_end", or_null(e.ms_to_end)}};
   if (e.error) j["error"] = *e.error;
   return j;

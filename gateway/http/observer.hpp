@@ -21,7 +21,8 @@ struct HttpLimits {
   bool redact = true;                        // Authorization, Proxy-Authorization, Cookie, Set-Cookie
 };
 
-struct HttpExchange {  // one finished request/response pair
+// One finished request/response pair.
+struct HttpExchange {
   std::string http_version;                     // "1.1", "1.0", "2"
   std::string method, scheme, authority, path;  // scheme from the caller; authority: Host or :authority
   std::optional<int> status;
@@ -55,8 +56,8 @@ class Observer {
   bool failed() const { return !failure_.empty(); }
   const std::string& failure() const { return failure_; }  // parse failure text (flow inspect_error)
   std::vector<HttpExchange> take_exchanges();  // completed since the last call; the caller logs them
-  std::uint64_t exchange_count() const { return exchange_count_; }  // total completed
-  bool websocket() const { return websocket_; }  // 101 Upgrade: websocket seen
+  std::uint64_t exchange_count() const { return exchange_count_; }    // total completed
+  bool websocket() const { return websocket_; }                       // 101 Upgrade: websocket seen
   std::uint64_t websocket_bytes() const { return websocket_bytes_; }  // after the 101, both ways
 
  protected:

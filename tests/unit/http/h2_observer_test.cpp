@@ -36,8 +36,8 @@ struct Body {
   bool trailers = false;  // end the stream with a trailer block instead of the last DATA
 };
 
-ssize_t read_body(nghttp2_session* session, int32_t stream, std::uint8_t* buf, std::size_t length, std::uint32_t* flags,
-                  nghttp2_data_source* source, void*) {
+ssize_t read_body(nghttp2_session* session, int32_t stream, std::uint8_t* buf, std::size_t length,
+                  std::uint32_t* flags, nghttp2_data_source* source, void*) {
   auto* body = static_cast<Body*>(source->ptr);
   const std::size_t n = std::min(length, body->bytes.size() - body->pos);
   std::copy_n(body->bytes.data() + body->pos, n, buf);
@@ -84,13 +84,14 @@ class H2Pair {
     nghttp2_data_provider prd{};
     prd.source.ptr = body;
     prd.read_callback = read_body;
-    const auto id = nghttp2_submit_request(client_, nullptr, nva.data(), nva.size(), body ? &prd : nullptr, nullptr);
+    const auto id =
+        nghttp2_submit_request(client_, nullptr, nva.data(), nva.size(), body ? &prd : nullptr, nullptr);
     EXPECT_GT(id, 0);
     return id;
   }
 
-  void respond(std::int32_t stream, const std::string& status, std::vector<std::pair<std::string, std::string>> extra,
-               Body* body) {
+  void respond(std::int32_t stream, const std::string& status,
+               std::vector<std::pair<std::string, std::string>> extra, Body* body) {
     std::vector<std::pair<std::string, std::string>> h = {{":status", status}};
     h.insert(h.end(), extra.begin(), extra.end());
     keep_.push_back(h);
@@ -120,7 +121,8 @@ class H2Pair {
     bool any = false;
     for (ssize_t n; (n = nghttp2_session_mem_send(from, &data)) > 0;) {
       any = true;
-      transcript.push_back({from_client, std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n))});
+      transcript.push_back(
+          {from_client, std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n))});
       EXPECT_EQ(nghttp2_session_mem_recv(to, data, static_cast<std::size_t>(n)), n);
     }
     return any;
@@ -143,16 +145,19 @@ class H2Pair {
   std::vector<std::vector<std::pair<std::string, std::string>>> keep_;  // nv arrays point into these
 };
 
-// Frame types in one direction of a transcript, walked by hand (RFC 9113 §4.1).
-std::multiset<int> frame_types(const std::vector<Chunk>& transcript, bool client) {
+// Frame types (with flags: type + 256 * flags) in one direction of a transcript, walked by hand
+// (RFC 9113 §4.1).
+std::multiset<int> frame_types(const std::vector<Chunk>& transcript, bool client, bool with_flags = false) {
   std::string all;
   for (const auto& c : transcript) {
     if (c.client == client) all += c.bytes;
   }
   std::multiset<int> types;
   for (std::size_t i = client ? h2::client_preface.size() : 0; i + 9 <= all.size();) {
-    const auto b = [&](std::size_t k) { return static_cast<std::size_t>(static_cast<std::uint8_t>(all[i + k])); };
-    types.insert(static_cast<int>(b(3)));
+    const auto b = [&](std::size_t k) {
+      return static_cast<std::size_t>(static_cast<std::uint8_t>(all[i + k]));
+    };
+    types.insert(static_cast<int>(b(3) + (with_flags ? 256 * b(4) : 0)));
     i += 9 + ((b(0) << 16) | (b(1) << 8) | b(2));
   }
   return types;
@@ -211,7 +216,8 @@ TEST(H2Observer, SimpleGetAndPost) {
   Body page{std::string(40000, 'x')};  // several DATA frames
   Body created{"ok"};
   const auto get = p.request("GET", "/index.html", {{"user-agent", "t"}, {"authorization", "Bearer s"}});
-  const auto post = p.request("POST", "/form", {{"content-type", "application/x-www-form-urlencoded"}}, &upload);
+  const auto post =
+      p.request("POST", "/form", {{"content-type", "application/x-www-form-urlencoded"}}, &upload);
   p.pump();
   ASSERT_EQ(p.requests_done.size(), 2u);
   p.respond(get, "200", {{"content-type", "text/html"}, {"set-cookie", "a=1"}}, &page);
@@ -357,6 +363,10 @@ TEST(H2Observer, PaddedFrames) {
   p.pump();
   p.respond(id, "200", {{"x-b", "2"}}, &body);
   p.pump();
+  const int padded_headers = NGHTTP2_HEADERS + 256 * (NGHTTP2_FLAG_PADDED | NGHTTP2_FLAG_END_HEADERS);
+  const int padded_data = NGHTTP2_DATA + 256 * (NGHTTP2_FLAG_PADDED | NGHTTP2_FLAG_END_STREAM);
+  EXPECT_EQ(frame_types(p.transcript, true, true).count(padded_headers), 1u);
+  EXPECT_EQ(frame_types(p.transcript, false, true).count(padded_data), 1u);
   HttpLimits limits;
   limits.body_capture_bytes = 2;
   const auto ex = observe(p.transcript, limits);
@@ -425,7 +435,8 @@ TEST(H2Observer, CleartextHttp1) {
   for (std::size_t cut = 0; cut <= req.size(); ++cut) {
     auto obs = make_cleartext_observer({});
     obs->on_client_bytes(Bytes(reinterpret_cast<const std::uint8_t*>(req.data()), cut), at_ms(1));
-    obs->on_client_bytes(Bytes(reinterpret_cast<const std::uint8_t*>(req.data()) + cut, req.size() - cut), at_ms(2));
+    obs->on_client_bytes(Bytes(reinterpret_cast<const std::uint8_t*>(req.data()) + cut, req.size() - cut),
+                         at_ms(2));
     obs->on_server_bytes(Bytes(reinterpret_cast<const std::uint8_t*>(resp.data()), resp.size()), at_ms(3));
     const auto ex = obs->take_exchanges();
     ASSERT_EQ(ex.size(), 1u) << cut;
@@ -452,7 +463,8 @@ TEST(H2Observer, GarbageFails) {
       {std::string("\0\0\1\x9\4\0\0\0\1\x82", 10), "h2: CONTINUATION without a header block"},
       // HEADERS without END_HEADERS, then DATA on the same stream.
       {std::string("\0\0\1\1\0\0\0\0\1\x82\0\0\0\0\0\0\0\0\1", 19),
-       "h2: header block interrupted (RFC 9113 \xC2\xA7" "6.10)"},
+       "h2: header block interrupted (RFC 9113 \xC2\xA7"
+       "6.10)"},
   };
   for (const auto& c : cases) {
     const std::string bytes = std::string(h2::client_preface) + c.frame;

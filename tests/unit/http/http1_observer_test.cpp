@@ -105,9 +105,12 @@ TEST(Http1Observer, TimingsFromRequestStart) {
 
 TEST(Http1Observer, PipelinedRequests) {
   const auto ex = run_both({
-      {true, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\n\r\n"},
-      {false, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
-              "HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx"},
+      {true,
+       "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: "
+       "h\r\n\r\n"},
+      {false,
+       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+       "HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx"},
   });
   ASSERT_EQ(ex.size(), 3u);
   EXPECT_EQ(ex[0].path, "/1");
@@ -122,9 +125,12 @@ TEST(Http1Observer, PipelinedRequests) {
 
 TEST(Http1Observer, ChunkedWithTrailers) {
   const auto ex = run_both({
-      {true, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\n\r\n"},
-      {false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
-              "1a\r\nabcdefghijklmnopqrstuvwxyz\r\n10\r\n0123456789abcdef\r\n0\r\nX-Checksum: 42\r\n\r\n"},
+      {true,
+       "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\n\r\n"},
+      {false,
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+       "1a\r\nabcdefghijklmnopqrstuvwxyz\r\n10\r\n0123456789abcdef\r\n0\r\nX-Checksum: 42\r\n\r\n"},
   });
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].request_body_bytes, 9u);
@@ -188,10 +194,12 @@ TEST(Http1Observer, WebSocketUpgrade) {
   for (Feed feed : {Feed::whole, Feed::bytewise}) {
     auto obs = replay(
         {
-            {true, "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"},
-            {false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi"},
+            {true,
+             "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"},
+            {false,
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi"},
             {true, std::string("\x81\x85\x01\x02\x03\x04GET /", 11)},
             {false, "HTTP/1.1 200 OK\r\n"},
         },
@@ -210,7 +218,8 @@ TEST(Http1Observer, RefusedUpgradeParsesOn) {
   const auto ex = run_both({
       {true, "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"},
       {true, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n"},
-      {false, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+      {false,
+       "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
   });
   ASSERT_EQ(ex.size(), 2u);
   EXPECT_EQ(ex[0].status, 400);
@@ -219,8 +228,9 @@ TEST(Http1Observer, RefusedUpgradeParsesOn) {
 }
 
 const std::vector<Step> secret_steps = {
-    {true, "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer abc\r\nCookie: a=1\r\ncookie: b=2\r\n"
-           "Proxy-Authorization: Basic eA==\r\nAccept: x\r\nAccept: y\r\n\r\n"},
+    {true,
+     "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer abc\r\nCookie: a=1\r\ncookie: b=2\r\n"
+     "Proxy-Authorization: Basic eA==\r\nAccept: x\r\nAccept: y\r\n\r\n"},
     {false, "HTTP/1.1 200 OK\r\nSet-Cookie: s=1\r\nSet-Cookie: t=2\r\nContent-Length: 0\r\n\r\n"},
 };
 
@@ -293,24 +303,28 @@ TEST(Http1Observer, HeaderLimitExceeded) {
 }
 
 TEST(Http1Observer, GarbageFails) {
-  for (const std::string& garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
-                                    std::string("GET / HTTP/9.9\r\n\r\n"), std::string("SSH-2.0-OpenSSH_9.2\r\n\r\n")}) {
+  for (const std::string& garbage :
+       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+        std::string("GET / HTTP/9.9\r\n\r\n"), std::string("SSH-2.0-OpenSSH_9.2\r\n\r\n")}) {
     for (Feed feed : {Feed::whole, Feed::bytewise}) {
       auto obs = replay({{true, garbage}}, {}, feed);
       EXPECT_TRUE(obs->failed()) << garbage;
       EXPECT_EQ(obs->failure().rfind("http1 request: ", 0), 0u) << obs->failure();
     }
   }
-  auto obs = replay({{true, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"}, {false, "HTTP/1.1 abc\r\n\r\n"}}, {}, Feed::whole);
+  auto obs =
+      replay({{true, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"}, {false, "HTTP/1.1 abc\r\n\r\n"}}, {}, Feed::whole);
   EXPECT_TRUE(obs->failed());
   EXPECT_EQ(obs->failure().rfind("http1 response: ", 0), 0u) << obs->failure();
 }
 
 TEST(Http1Observer, EverySplitPoint) {
-  const std::string client = "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n"
-                             "GET /q HTTP/1.1\r\nHost: h\r\n\r\n";
-  const std::string server = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyzHTTP/1.1 200 OK\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+  const std::string client =
+      "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+      "GET /q HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string server =
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyzHTTP/1.1 200 OK\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
   for (std::size_t cut = 0; cut <= client.size(); ++cut) {
     for (std::size_t scut : {std::size_t{0}, cut % server.size(), server.size()}) {
       auto obs = make_http1_observer({}, "https");
