@@ -24,7 +24,8 @@ struct Chunk {
   std::string bytes;
 };
 
-nghttp2_nv nv(const std::string& name, const std::string& value) {
+// The name and value must outlive the submit call: literals or kept strings.
+nghttp2_nv nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
