@@ -1,0 +1,85 @@
+#pragma once
+// Passive HTTP observers: the relay hands them the decrypted bytes of each direction; they
+// never change or delay those bytes. They produce one HttpExchange per finished
+// request/response pair. A parse failure stops observing (failed()); the relay goes on.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tlsgate::http {
+
+struct HttpLimits {
+  std::size_t max_header_bytes = 64 * 1024;  // one header block (HTTP/1 head, HPACK-decoded h2 block)
+  std::size_t body_capture_bytes = 0;        // first N bytes of each body, base64; 0 = off
+  bool redact = true;                        // Authorization, Proxy-Authorization, Cookie, Set-Cookie
+};
+
+// One finished request/response pair.
+struct HttpExchange {
+  std::string http_version;                     // "1.1", "1.0", "2"
+  std::string method, scheme, authority, path;  // scheme from the caller; authority: Host or :authority
+  std::optional<int> status;
+  // name -> value (lowercase names; repeated headers and trailers joined with ", "), redacted
+  nlohmann::ordered_json request_headers = nlohmann::ordered_json::object();
+  nlohmann::ordered_json response_headers = nlohmann::ordered_json::object();
+  std::uint64_t request_body_bytes = 0, response_body_bytes = 0;
+  std::optional<std::string> request_content_type, response_content_type;
+  std::optional<std::string> request_body_b64, response_body_b64;  // only with body capture
+  std::optional<double> ms_to_first_byte, ms_to_end;               // from the request's first byte
+  std::optional<std::string> error;  // "stream reset (CANCEL)", "connection closed before response end"
+};
+
+// The http event's exchange fields, in this order: http_version, method, scheme, authority, path,
+// status, request{headers, body_bytes, content_type[, body_b64]}, response{...},
+// timings{ms_to_first_byte, ms_to_end}[, error]. Absent optionals are null; body_b64 and error
+// appear only when set.
+nlohmann::ordered_json to_json(const HttpExchange& exchange);
+
+using Clock = std::chrono::steady_clock;
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  // Bytes may be split anywhere. After failure() the calls are ignored.
+  virtual void on_client_bytes(std::span<const std::uint8_t> bytes, Clock::time_point now) = 0;
+  virtual void on_server_bytes(std::span<const std::uint8_t> bytes, Clock::time_point now) = 0;
+  // The connection ended: finishes close-delimited bodies, and open exchanges with an error.
+  virtual void on_close(Clock::time_point now) = 0;
+
+  bool failed() const { return !failure_.empty(); }
+  const std::string& failure() const { return failure_; }  // parse failure text (flow inspect_error)
+  std::vector<HttpExchange> take_exchanges();  // completed since the last call; the caller logs them
+  std::uint64_t exchange_count() const { return exchange_count_; }    // total completed
+  bool websocket() const { return websocket_; }                       // 101 Upgrade: websocket seen
+  std::uint64_t websocket_bytes() const { return websocket_bytes_; }  // after the 101, both ways
+
+ protected:
+  void fail(std::string text);
+  void complete(HttpExchange&& exchange);
+  // For observers that delegate to another (the cleartext detector).
+  void adopt_state(Observer& inner);
+
+  std::string failure_;
+  std::vector<HttpExchange> exchanges_;
+  std::uint64_t exchange_count_ = 0;
+  bool websocket_ = false;
+  std::uint64_t websocket_bytes_ = 0;
+};
+
+// HTTP/1.0 and 1.1 (Boost.Beast's parser): keep-alive, pipelining, chunked, 1xx, HEAD, close-
+// delimited responses; after a 101 the bytes are only counted.
+std::unique_ptr<Observer> make_http1_observer(HttpLimits limits, std::string scheme);
+// HTTP/2 (RFC 9113) with prior knowledge: the client side starts with the connection preface.
+std::unique_ptr<Observer> make_h2_observer(HttpLimits limits, std::string scheme);
+// For plain-HTTP ports: the client's first bytes decide (h2c preface -> h2, else HTTP/1);
+// scheme "http".
+std::unique_ptr<Observer> make_cleartext_observer(HttpLimits limits);
+
+}  // namespace tlsgate::http
