@@ -53,7 +53,8 @@ void HttpTap::log_exchanges() {
     line["ts"] = rfc3339_utc(std::chrono::system_clock::now());
     line["flow_id"] = record_.flow_id;
     line["community_id"] = community_id_;
-    for (auto& [key, value] : http::to_json(exchange).items()) line[key] = value;
+    const nlohmann::ordered_json fields = http::to_json(exchange);
+    for (const auto& [key, value] : fields.items()) line[key] = value;
     shared_.log.submit(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
 }
