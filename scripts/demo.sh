@@ -33,7 +33,8 @@ cat >"$work/config.json" <<JSON
   "listeners": [{"mode": "redirect", "port": 15001}],
   "flow_log": "$work/flows.jsonl",
   "state_dir": "$work/state",
-  "policy_file": "$work/policy.json"
+  "policy_file": "$work/policy.json",
+  "upstream_ca_file": "$PUBLIC_CA_CERT"
 }
 JSON
 cat >"$work/policy.json" <<JSON
@@ -54,7 +55,8 @@ for _ in $(seq 1 100); do
   ip netns exec "$NS_GW" ss -Hltn "sport = :15001" | grep -q LISTEN && break
   sleep 0.05
 done
-# The LAN's clients trust the gateway CA (created at first start) next to the public one.
+# The LAN's clients trust the gateway CA (created at first start) next to the lab's "public" one;
+# the gateway itself trusts the public CA for upstream verification (upstream_ca_file).
 ca_bundle=$work/client-trust.pem
 cat "$PUBLIC_CA_CERT" >"$ca_bundle"
 [[ -f $work/state/ca.crt ]] && cat "$work/state/ca.crt" >>"$ca_bundle"
@@ -76,5 +78,8 @@ show in_client curl -sS -m 5 -o /dev/null "http://$GW_LAN_IP4:15001/"
 kill "$pid"
 wait "$pid" || true
 pid=""
-echo "== the flow log ($work/flows.jsonl)"
+echo "== the flow log ($work/flows.jsonl): one flow line per connection, one http line per exchange"
 jq -c . "$work/flows.jsonl"
+echo "== in short"
+jq -r 'select(.event == "flow") | [.flow_id, .client.ip, (.sni // .server.ip), .server.port, .action, .reason,
+  (.policy.rule // "-")] | @tsv' "$work/flows.jsonl"
