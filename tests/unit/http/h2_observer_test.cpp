@@ -379,6 +379,29 @@ TEST(H2Observer, PaddedFrames) {
   EXPECT_EQ(ex[0].response_body_bytes, 1000u);
 }
 
+TEST(H2Observer, ServerPush) {
+  H2Pair p;
+  Body page{"<html>"}, style{"body{}"};
+  const auto id = p.request("GET", "/page");
+  p.pump();
+  const nghttp2_nv promised[] = {nv(":method", "GET"), nv(":scheme", "https"), nv(":authority", "example.com"),
+                                 nv(":path", "/style.css")};
+  const auto pushed = nghttp2_submit_push_promise(p.server(), NGHTTP2_FLAG_NONE, id, promised, 4, nullptr);
+  ASSERT_EQ(pushed, 2);
+  p.respond(id, "200", {}, &page);
+  p.respond(pushed, "200", {{"content-type", "text/css"}}, &style);
+  p.pump();
+  EXPECT_EQ(frame_types(p.transcript, false).count(NGHTTP2_PUSH_PROMISE), 1u);
+  const auto ex = observe(p.transcript);
+  ASSERT_EQ(ex.size(), 2u);
+  std::map<std::string, HttpExchange> by_path;
+  for (const auto& e : ex) by_path[e.path] = e;
+  EXPECT_EQ(by_path.at("/page").response_body_bytes, 6u);
+  EXPECT_EQ(by_path.at("/style.css").authority, "example.com");
+  EXPECT_EQ(by_path.at("/style.css").response_content_type, "text/css");
+  EXPECT_EQ(by_path.at("/style.css").response_body_bytes, 6u);
+}
+
 TEST(H2Observer, ClosedMidResponse) {
   H2Pair p;
   const auto a = p.request("GET", "/a");
