@@ -384,8 +384,8 @@ TEST(H2Observer, ServerPush) {
   Body page{"<html>"}, style{"body{}"};
   const auto id = p.request("GET", "/page");
   p.pump();
-  const nghttp2_nv promised[] = {nv(":method", "GET"), nv(":scheme", "https"), nv(":authority", "example.com"),
-                                 nv(":path", "/style.css")};
+  const nghttp2_nv promised[] = {nv(":method", "GET"), nv(":scheme", "https"),
+                                 nv(":authority", "example.com"), nv(":path", "/style.css")};
   const auto pushed = nghttp2_submit_push_promise(p.server(), NGHTTP2_FLAG_NONE, id, promised, 4, nullptr);
   ASSERT_EQ(pushed, 2);
   p.respond(id, "200", {}, &page);
