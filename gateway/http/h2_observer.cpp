@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <unordered_map>
 #include <vector>
 
@@ -58,7 +59,8 @@ struct Direction {
   bool block_end_stream = false;
   bool block_interim = false;  // a 1xx block: its fields are not kept
   std::size_t block_decoded = 0;
-  std::uint8_t data_pad = 0;  // padding length of the current DATA frame
+  std::uint8_t data_pad = 0;        // padding length of the current DATA frame
+  Clock::time_point frame_start{};  // when the current frame began to arrive
 };
 
 class H2Observer final : public Observer {
@@ -98,7 +100,6 @@ class H2Observer final : public Observer {
   Direction client_, server_;
   std::unordered_map<std::uint32_t, Stream> streams_;
   Clock::time_point now_{};
-  Clock::time_point frame_start_{};  // when the current frame's header arrived
   std::uint32_t highest_client_stream_ = 0, highest_pushed_stream_ = 0;
   bool closed_ = false;
 };
@@ -124,7 +125,7 @@ void H2Observer::feed(Direction& d, Bytes bytes, Clock::time_point now) {
 
 bool H2Observer::on_piece(Direction& d, const FrameHeader& h, std::uint32_t offset, Bytes piece, bool last) {
   if (offset == 0) {
-    frame_start_ = now_;
+    d.frame_start = now_;
     if (d.block_frame_stream != 0 &&
         (h.type != FrameType::continuation || h.stream_id != d.block_frame_stream)) {
       return fail_h2("header block interrupted (RFC 9113 §6.10)");
@@ -233,7 +234,7 @@ bool H2Observer::begin_block(Direction& d, const FrameHeader& h, Bytes payload) 
         return fail_h2("more than " + std::to_string(max_open_streams) + " open streams");
       }
       Stream& s = streams_[stream_id];
-      s.start = frame_start_;
+      s.start = d.frame_start;
       s.exchange.http_version = "2";
       s.exchange.scheme = scheme_;
       d.block_target = BlockTarget::request;
@@ -242,7 +243,7 @@ bool H2Observer::begin_block(Direction& d, const FrameHeader& h, Bytes payload) 
     }
   } else if (it != streams_.end()) {
     Stream& s = it->second;
-    if (!s.exchange.ms_to_first_byte) s.exchange.ms_to_first_byte = ms_between(s.start, frame_start_);
+    if (!s.exchange.ms_to_first_byte) s.exchange.ms_to_first_byte = ms_between(s.start, d.frame_start);
     d.block_target = s.final_response ? BlockTarget::response_trailers : BlockTarget::response;
   }
   return decode_block(d, payload.subspan(skip, payload.size() - skip - pad), h.has(flag::end_headers));

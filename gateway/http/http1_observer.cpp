@@ -1,8 +1,10 @@
 // HTTP/1.x observer (RFC 9112) on Boost.Beast's incremental basic_parser: one parser per direction,
 // recreated for each message (keep-alive, pipelining). Bodies are counted, never stored.
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
 #include <deque>
 #include <optional>
 
@@ -28,11 +30,11 @@ struct Pending {
   BodyRecorder request_body, response_body;
   Clock::time_point start{};
   bool head = false;       // HEAD: the response has no body
-  bool upgrade = false;    // Connection: upgrade + Upgrade
-  bool websocket = false;  // ... to websocket
+  bool websocket = false;  // Upgrade: websocket
   bool response_started = false;
 };
 
+// Case-insensitive search for a lowercase token.
 bool contains_token(std::string_view value, std::string_view token) {
   if (value.size() < token.size()) return false;
   for (std::size_t i = 0; i + token.size() <= value.size(); ++i) {
@@ -66,13 +68,12 @@ class Parser final : public bhttp::basic_parser<IsRequest> {
   void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
   std::size_t on_body_impl(string_view body, error_code&) override;
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    return on_body_impl(body, unused_);
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override {
+    return on_body_impl(body, ec);
   }
   void on_finish_impl(error_code&) override {}
 
   Http1Observer& owner_;
-  error_code unused_;
 };
 
 class Http1Observer final : public Observer {
@@ -104,7 +105,7 @@ class Http1Observer final : public Observer {
   // Callbacks from the parsers.
   void request_line(bhttp::verb method, string_view method_str, string_view target, int version,
                     error_code& ec);
-  void request_field(string_view name, string_view value);
+  void request_field(bhttp::field field, string_view name, string_view value);
   void request_body(string_view body) {
     if (Pending* p = request_target()) p->request_body.add(body, limits_.body_capture_bytes);
   }
@@ -161,9 +162,9 @@ void Parser<IsRequest>::on_response_impl(int code, string_view, int version, err
   owner_.status_line(code, version);
 }
 template <bool IsRequest>
-void Parser<IsRequest>::on_field_impl(bhttp::field, string_view name, string_view value, error_code&) {
+void Parser<IsRequest>::on_field_impl(bhttp::field field, string_view name, string_view value, error_code&) {
   if constexpr (IsRequest) {
-    owner_.request_field(name, value);
+    owner_.request_field(field, name, value);
   } else {
     owner_.response_field(name, value);
   }
@@ -178,7 +179,9 @@ std::size_t Parser<IsRequest>::on_body_impl(string_view body, error_code&) {
   return body.size();
 }
 
-std::string version_text(int version) { return version == 10 ? "1.0" : "1.1"; }
+std::string version_text(int version) {
+  return std::to_string(version / 10) + "." + std::to_string(version % 10);
+}
 
 void Http1Observer::request_line(bhttp::verb method, string_view method_str, string_view target, int version,
                                  error_code& ec) {
@@ -198,12 +201,11 @@ void Http1Observer::request_line(bhttp::verb method, string_view method_str, str
   p.exchange.scheme = scheme_;
 }
 
-void Http1Observer::request_field(string_view name, string_view value) {
+void Http1Observer::request_field(bhttp::field field, string_view name, string_view value) {
   Pending* p = request_target();
   if (p == nullptr) return;
-  const bool first_host = p->exchange.authority.empty() && name.size() == 4 && contains_token(name, "host");
-  if (first_host) p->exchange.authority = json_safe(value);
-  if (name.size() == 7 && contains_token(name, "upgrade")) p->websocket = contains_token(value, "websocket");
+  if (field == bhttp::field::host && p->exchange.authority.empty()) p->exchange.authority = json_safe(value);
+  if (field == bhttp::field::upgrade) p->websocket = contains_token(value, "websocket");
   add_header(p->exchange.request_headers, p->exchange.request_content_type, name, value, limits_.redact);
 }
 
@@ -307,10 +309,7 @@ void Http1Observer::feed_server(Bytes bytes) {
 
 bool Http1Observer::request_done(bool upgrade) {
   Pending* p = request_target();
-  if (p != nullptr && upgrade) {
-    p->upgrade = true;
-    upgrade_seq_ = p->seq;
-  }
+  if (p != nullptr && upgrade) upgrade_seq_ = p->seq;
   request_seq_.reset();
   return !upgrade_seq_;
 }

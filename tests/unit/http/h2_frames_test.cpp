@@ -1,10 +1,10 @@
 // The frame splitter: hand-built frames (RFC 9113 §4.1) fed at every split point.
+#include "gateway/http/h2_frames.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "gateway/http/h2_frames.hpp"
 
 namespace tlsgate::http::h2 {
 namespace {
@@ -52,7 +52,8 @@ TEST(H2Frames, SplitsAtEveryPoint) {
   // SETTINGS ACK (empty), DATA with END_STREAM, a frame with the reserved stream bit set, an
   // unknown type.
   const std::string bytes = frame(0, 4, 1, 0, "") + frame(300, 0, 1, 3, payload) +
-                            frame(4, 3, 0, 0x80000005u, std::string("\0\0\0\x8", 4)) + frame(2, 0xfa, 0, 0, "xy");
+                            frame(4, 3, 0, 0x80000005u, std::string("\0\0\0\x8", 4)) +
+                            frame(2, 0xfa, 0, 0, "xy");
   for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
     const auto frames = split(bytes, cut);
     ASSERT_EQ(frames.size(), 4u) << cut;

@@ -58,15 +58,22 @@ ssize_t read_body(nghttp2_session* session, int32_t stream, std::uint8_t* buf, s
 // A client and a server session wired back to back; every byte between them is recorded.
 class H2Pair {
  public:
-  explicit H2Pair(bool padded = false) {
+  // padded: pad HEADERS and DATA; table_bytes: the client's SETTINGS_HEADER_TABLE_SIZE, which the
+  // server's encoder then uses in full.
+  explicit H2Pair(bool padded = false, std::uint32_t table_bytes = 4096) {
     nghttp2_session_callbacks* cbs = nullptr;
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &H2Pair::on_frame_recv);
     if (padded) nghttp2_session_callbacks_set_select_padding_callback(cbs, &H2Pair::add_padding);
     nghttp2_session_client_new(&client_, cbs, this);
-    nghttp2_session_server_new(&server_, cbs, this);
+    nghttp2_option* option = nullptr;
+    nghttp2_option_new(&option);
+    nghttp2_option_set_max_deflate_dynamic_table_size(option, table_bytes);
+    nghttp2_session_server_new2(&server_, cbs, this, option);
+    nghttp2_option_del(option);
     nghttp2_session_callbacks_del(cbs);
-    nghttp2_submit_settings(client_, NGHTTP2_FLAG_NONE, nullptr, 0);
+    const nghttp2_settings_entry table{NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, table_bytes};
+    nghttp2_submit_settings(client_, NGHTTP2_FLAG_NONE, &table, 1);
     nghttp2_submit_settings(server_, NGHTTP2_FLAG_NONE, nullptr, 0);
   }
   ~H2Pair() {
@@ -377,6 +384,50 @@ TEST(H2Observer, PaddedFrames) {
   EXPECT_EQ(ex[0].request_body_bytes, 3u);
   EXPECT_EQ(ex[0].request_body_b64, "YWI=");
   EXPECT_EQ(ex[0].response_body_bytes, 1000u);
+}
+
+TEST(H2Observer, ServerPush) {
+  H2Pair p;
+  Body page{"<html>"}, style{"body{}"};
+  const auto id = p.request("GET", "/page");
+  p.pump();
+  const nghttp2_nv promised[] = {nv(":method", "GET"), nv(":scheme", "https"),
+                                 nv(":authority", "example.com"), nv(":path", "/style.css")};
+  const auto pushed = nghttp2_submit_push_promise(p.server(), NGHTTP2_FLAG_NONE, id, promised, 4, nullptr);
+  ASSERT_EQ(pushed, 2);
+  p.respond(id, "200", {}, &page);
+  p.respond(pushed, "200", {{"content-type", "text/css"}}, &style);
+  p.pump();
+  EXPECT_EQ(frame_types(p.transcript, false).count(NGHTTP2_PUSH_PROMISE), 1u);
+  const auto ex = observe(p.transcript);
+  ASSERT_EQ(ex.size(), 2u);
+  std::map<std::string, HttpExchange> by_path;
+  for (const auto& e : ex) by_path[e.path] = e;
+  EXPECT_EQ(by_path.at("/page").response_body_bytes, 6u);
+  EXPECT_EQ(by_path.at("/style.css").authority, "example.com");
+  EXPECT_EQ(by_path.at("/style.css").response_content_type, "text/css");
+  EXPECT_EQ(by_path.at("/style.css").response_body_bytes, 6u);
+}
+
+TEST(H2Observer, LargerDynamicTable) {
+  // The server's encoder grows its table to the client's 64 KiB and fills it past 4 KiB: the
+  // observer must follow the SETTINGS or its inflater rejects the table size update.
+  H2Pair p(false, 65536);
+  std::vector<std::int32_t> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(p.request("GET", "/" + std::to_string(i)));
+  p.pump();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    p.respond(ids[i], "200",
+              {{"x-token-" + std::to_string(i), std::string(300, static_cast<char>('a' + i % 26))}}, nullptr);
+  }
+  p.pump();
+  const auto ex = observe(p.transcript);
+  ASSERT_EQ(ex.size(), 40u);
+  for (const auto& e : ex) {
+    const auto i = std::stoul(e.path.substr(1));
+    EXPECT_EQ(e.response_headers["x-token-" + std::to_string(i)],
+              std::string(300, static_cast<char>('a' + i % 26)));
+  }
 }
 
 TEST(H2Observer, ClosedMidResponse) {

@@ -190,6 +190,35 @@ TEST(Http1Observer, CloseBeforeResponseEnd) {
   EXPECT_FALSE(ex[1].status);
 }
 
+TEST(Http1Observer, EarlyResponseDuringUpload) {
+  const auto ex = run_both({
+      {true, "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabcd"},
+      {false, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+      {true, "efghij"},
+  });
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].status, 413);
+  EXPECT_EQ(ex[0].request_body_bytes, 4u);  // as far as it came when the response ended
+  EXPECT_FALSE(ex[0].error);
+}
+
+TEST(Http1Observer, ResponseWithoutRequest) {
+  const auto ex = run_both({
+      {false, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+  });
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].status, 408);
+  EXPECT_EQ(ex[0].method, "");
+}
+
+TEST(Http1Observer, TooManyPipelinedRequests) {
+  std::string burst;
+  for (int i = 0; i < 65; ++i) burst += "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  auto obs = replay({{true, burst}}, {}, Feed::whole);
+  ASSERT_TRUE(obs->failed());
+  EXPECT_EQ(obs->failure(), "http1: more than 64 requests without a response");
+}
+
 TEST(Http1Observer, WebSocketUpgrade) {
   for (Feed feed : {Feed::whole, Feed::bytewise}) {
     auto obs = replay(
