@@ -63,7 +63,7 @@ nlohmann::ordered_json upstream_json(SSL* ssl, X509* peer, long verify) {
   j["cipher"] = SSL_get_cipher_name(ssl);
   j["resumed"] = SSL_session_reused(ssl) == 1;
   j["verify"] = verify == X509_V_OK ? std::string("ok") : tls::verify_error_text(verify);
-  if (peer) j["certificate"] = tls::certificate_summary(peer);
+  if (peer) j["cert"] = tls::certificate_summary(peer);
   return j;
 }
 
@@ -92,6 +92,7 @@ void learn_rejection(TlsFlow& flow, const std::string& why) {
 // was finished here (blocked or tunnelled).
 awaitable<bool> decide_late(TlsFlow& flow, std::vector<std::string> hosts) {
   flow.query.hosts = std::move(hosts);
+  if (!flow.query.hosts.empty()) flow.record.extra["host"] = flow.query.hosts.front();
   const policy::Decision decision = flow.policy->decide(flow.query);
   record_decision(flow.record, decision);
   switch (decision.action) {
@@ -181,8 +182,11 @@ awaitable<void> intercept_flow(TlsFlow& flow, bool decided) {
   }
 
   // 3. Forge (or reuse) the leaf and finish the client's handshake with it.
-  const auto leaf = shared.tls->leaf_for(peer.get(), flow.hello.sni,
-                                         flow.hello.sni ? std::nullopt : std::optional<std::string>(server_ip));
+  bool cache_hit = false;
+  const auto leaf = shared.tls->leaf_for(
+      tls::ForgeRequest{peer.get(), flow.hello.sni, flow.hello.sni ? std::nullopt : std::optional(server_ip)},
+      &cache_hit);
+  record.extra["tls"]["forged"] = {{"cache", cache_hit ? "hit" : "miss"}};
   tls::ClientSideState state;
   state.alpn = selected_alpn(upstream.ssl());
   tls::TlsStream client(flow.client, shared.tls->new_client_ssl(leaf.get(), &state));
@@ -200,6 +204,7 @@ awaitable<void> intercept_flow(TlsFlow& flow, bool decided) {
   }
   record.extra["tls"]["client"]["negotiated"] = {
       {"version", protocol_name(client.ssl())},
+      {"cipher", SSL_get_cipher_name(client.ssl())},
       {"alpn", state.alpn ? nlohmann::ordered_json(*state.alpn) : nlohmann::ordered_json(nullptr)},
       {"resumed", SSL_session_reused(client.ssl()) == 1}};
   const auto handshake_done = steady_clock::now();

@@ -104,6 +104,7 @@ awaitable<void> tls_port_flow(Worker& worker, tcp::socket& client, tcp::socket& 
 
   TlsFlow flow{worker, client, upstream, record, control, peek.hello, peek.hello_bytes, shared.policy.load(), {}};
   if (peek.hello.sni) flow.query.hosts.push_back(*peek.hello.sni);
+  record.extra["host"] = peek.hello.sni ? nlohmann::ordered_json(*peek.hello.sni) : nlohmann::ordered_json(nullptr);
   flow.query.client = record.client.ip;
   flow.query.server = record.server.ip;
   flow.query.port = record.server.port;

@@ -172,11 +172,14 @@ SslPtr InterceptTls::new_client_ssl(X509* leaf, ClientSideState* state) {
   return ssl;
 }
 
-std::shared_ptr<X509> InterceptTls::leaf_for(X509* upstream, const std::optional<std::string>& sni,
-                                             const std::optional<std::string>& server_ip) {
-  const std::string key = sni.value_or(server_ip.value_or("")) + '\n' + sha256_fingerprint(upstream);
-  if (auto cached = leaf_cache_.find(key)) return cached;
-  return leaf_cache_.insert(key, forge_leaf(ca_, leaf_key_.get(), ForgeRequest{upstream, sni, server_ip}));
+std::shared_ptr<X509> InterceptTls::leaf_for(const ForgeRequest& request, bool* cache_hit) {
+  const std::string key = forge_cache_key(request);
+  if (auto cached = leaf_cache_.find(key)) {
+    *cache_hit = true;
+    return cached;
+  }
+  *cache_hit = false;
+  return leaf_cache_.insert(key, forge_leaf(ca_, leaf_key_.get(), request));
 }
 
 }  // namespace tlsgate::tls

@@ -13,6 +13,7 @@
 #include "gateway/config.hpp"
 #include "gateway/tls/cert_cache.hpp"
 #include "gateway/tls/certificate_authority.hpp"
+#include "gateway/tls/forge.hpp"
 #include "gateway/tls/openssl.hpp"
 #include "gateway/tls/session_cache.hpp"
 
@@ -37,8 +38,7 @@ class InterceptTls {
   // A server-mode SSL for the client leg, presenting `leaf` and the CA chain.
   SslPtr new_client_ssl(X509* leaf, ClientSideState* state);
   // The forged leaf for this upstream certificate (cached by SNI and fingerprint).
-  std::shared_ptr<X509> leaf_for(X509* upstream, const std::optional<std::string>& sni,
-                                 const std::optional<std::string>& server_ip);
+  std::shared_ptr<X509> leaf_for(const ForgeRequest& request, bool* cache_hit);
 
   const CertificateAuthority& ca() const { return ca_; }
 

@@ -54,6 +54,12 @@ nlohmann::ordered_json certificate_summary(X509* cert) {
   nlohmann::ordered_json out;
   out["subject"] = name_text(X509_get_subject_name(cert));
   out["issuer"] = name_text(X509_get_issuer_name(cert));
+  const CertNames names = names_of(cert);
+  auto sans = nlohmann::ordered_json::array();
+  for (const auto& dns : names.dns_names) sans.push_back(dns);
+  for (const auto& ip : names.ip_addresses) sans.push_back(ip);
+  out["sans"] = std::move(sans);
+  out["not_before"] = rfc3339(X509_get0_notBefore(cert));
   out["not_after"] = rfc3339(X509_get0_notAfter(cert));
   out["sha256"] = sha256_fingerprint(cert);
   return out;

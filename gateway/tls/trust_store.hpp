@@ -17,7 +17,8 @@ X509StorePtr load_trust_store(const std::optional<std::string>& extra_ca_file);
 // OpenSSL's text for an X509_V_ERR_* code (SSL_get_verify_result), e.g. "certificate has expired".
 std::string verify_error_text(long x509_verify_result);
 
-// {"subject", "issuer" (RFC 2253 strings), "not_after" (RFC 3339, UTC), "sha256" (hex)}.
+// {"subject", "issuer" (RFC 2253 strings), "sans" (DNS names, then IPs), "not_before", "not_after"
+// (RFC 3339, UTC), "sha256" (hex)}.
 nlohmann::ordered_json certificate_summary(X509* cert);
 
 }  // namespace tlsgate::tls

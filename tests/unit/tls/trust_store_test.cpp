@@ -76,12 +76,16 @@ TEST(TrustStore, CertificateSummary) {
   const EvpPkeyPtr key = generate_key(KeyType::ec_p256);
   const X509Ptr leaf = forge_leaf(ca, key.get(), {ca.certificate(), "www.example.com", std::nullopt});
   const auto summary = certificate_summary(leaf.get());
-  ASSERT_EQ(summary.size(), 4u);
+  ASSERT_EQ(summary.size(), 6u);
   auto it = summary.begin();
   EXPECT_EQ(it.key(), "subject");
   EXPECT_EQ(*it, "CN=Summary CA") << "the forge copies the upstream (here: the CA) CN";
   EXPECT_EQ((++it).key(), "issuer");
   EXPECT_EQ(*it, "CN=Summary CA");
+  EXPECT_EQ((++it).key(), "sans");
+  EXPECT_EQ(*it, nlohmann::ordered_json::array({"www.example.com"})) << "the SNI is added as a SAN";
+  EXPECT_EQ((++it).key(), "not_before");
+  EXPECT_TRUE(std::regex_match(it->get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"))) << *it;
   EXPECT_EQ((++it).key(), "not_after");
   EXPECT_TRUE(std::regex_match(it->get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"))) << *it;
   EXPECT_EQ((++it).key(), "sha256");
