@@ -115,6 +115,26 @@ ListenerConfig parse_listener(const json& v, const std::string& path, const Read
   return l;
 }
 
+void parse_quic_guard(const json& v, const std::string& path, const Reader& r, QuicGuardConfig& q) {
+  ObjectReader(v, r.source(), path)
+      .on("enabled", [&](const json& x, const std::string& k) { q.enabled = r.boolean(x, k); })
+      .on("queue", [&](const json& x, const std::string& k) { q.queue = static_cast<std::uint16_t>(r.integer(x, k, 0, 65535)); })
+      .on("fail_closed", [&](const json& x, const std::string& k) { q.fail_closed = r.boolean(x, k); })
+      .on("unparseable", [&](const json& x, const std::string& k) {
+        q.unparseable = r.choice<QuicUnparseable>(x, k, {{"drop", QuicUnparseable::drop}, {"accept", QuicUnparseable::accept}});
+      })
+      .on("hold_packets", [&](const json& x, const std::string& k) { q.hold_packets = r.integer(x, k, 1, 64); })
+      .on("hold_bytes", [&](const json& x, const std::string& k) { q.hold_bytes = r.integer(x, k, 1500, 1u << 20); })
+      .on("hold_ms", [&](const json& x, const std::string& k) {
+        q.hold_time = std::chrono::milliseconds(r.integer(x, k, 10, 10000));
+      })
+      .on("decided_entries", [&](const json& x, const std::string& k) { q.decided_entries = r.integer(x, k, 1, 10'000'000); })
+      .on("decided_ttl_s", [&](const json& x, const std::string& k) {
+        q.decided_ttl = std::chrono::seconds(r.integer(x, k, 1, 24 * 3600));
+      })
+      .run();
+}
+
 void parse_top(const json& doc, Config& c, const Reader& r) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
@@ -178,6 +198,7 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_max_header_bytes", size(c.http_max_header_bytes, 1024, 16u << 20))
       .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
       .on("http_redact", flag(c.http_redact))
+      .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
       .run();
 
   if (c.ca_cert.has_value() != c.ca_key.has_value())

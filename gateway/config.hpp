@@ -27,6 +27,21 @@ struct ListenerConfig {
 enum class DefaultAction { intercept, tunnel };
 enum class UpstreamCertError { tunnel, reject };
 
+enum class QuicUnparseable { drop, accept };
+
+// The QUIC guard (netfilter/quic_guard): UDP 443 from the LAN arrives on an NFQUEUE.
+struct QuicGuardConfig {
+  bool enabled = false;
+  std::uint16_t queue = 0;
+  bool fail_closed = false;  // no NFQA_CFG_F_FAIL_OPEN: a full queue drops instead of accepting
+  QuicUnparseable unparseable = QuicUnparseable::drop;
+  std::size_t hold_packets = 8;
+  std::size_t hold_bytes = 64 * 1024;
+  std::chrono::milliseconds hold_time{1000};
+  std::size_t decided_entries = 65536;
+  std::chrono::seconds decided_ttl{60};
+};
+
 struct Config {
   std::vector<ListenerConfig> listeners{ListenerConfig{}};
   unsigned workers = 0;  // 0: one per core
@@ -60,6 +75,7 @@ struct Config {
   std::size_t http_max_header_bytes = 64 * 1024;
   std::size_t http_body_capture_bytes = 0;
   bool http_redact = true;
+  QuicGuardConfig quic_guard;
 
   bool is_tls_port(std::uint16_t port) const;
   bool is_http_port(std::uint16_t port) const;

@@ -13,6 +13,7 @@
 #include "gateway/shared_state.hpp"
 #include "gateway/startup.hpp"
 #include "gateway/worker.hpp"
+#include "netfilter/quic_service.hpp"
 
 namespace tlsgate {
 namespace {
@@ -84,6 +85,16 @@ int run_daemon(const Config& config) {
     std::fprintf(stderr, "tlsgate: %s\n", e.what());
     return 1;
   }
+  std::unique_ptr<netfilter::QuicGuardService> quic_guard;
+  if (config.quic_guard.enabled) {
+    try {
+      quic_guard = std::make_unique<netfilter::QuicGuardService>(shared);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tlsgate: quic_guard: %s\n", e.what());
+      return 1;
+    }
+    std::fprintf(stderr, "tlsgate: QUIC guard on NFQUEUE %u\n", static_cast<unsigned>(config.quic_guard.queue));
+  }
   describe(config, count, flow_log->path());
 
   asio::io_context control;
@@ -109,6 +120,7 @@ int run_daemon(const Config& config) {
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
 
   for (auto& w : workers) w->start();
+  if (quic_guard) quic_guard->start();
   control.run();
 
   // Drain: stop accepting, let flows finish within the grace period, then cut.
@@ -122,6 +134,7 @@ int run_daemon(const Config& config) {
     w->stop();
     w->join();
   }
+  if (quic_guard) quic_guard->stop();
   flow_log->stop();
   std::fprintf(stderr, "tlsgate: stopped; %llu flow lines written, %llu dropped\n",
                static_cast<unsigned long long>(flow_log->written()),

@@ -51,6 +51,32 @@ TEST(Config, ReadsEveryKindOfField) {
   EXPECT_FALSE(c.http_redact);
 }
 
+TEST(Config, QuicGuard) {
+  const Config d = parse_config("{}", "test.json");
+  EXPECT_FALSE(d.quic_guard.enabled);
+  EXPECT_EQ(d.quic_guard.queue, 0);
+  EXPECT_FALSE(d.quic_guard.fail_closed);
+  EXPECT_EQ(d.quic_guard.unparseable, QuicUnparseable::drop);
+  EXPECT_EQ(d.quic_guard.hold_packets, 8u);
+  EXPECT_EQ(d.quic_guard.hold_bytes, 65536u);
+  EXPECT_EQ(d.quic_guard.hold_time, std::chrono::milliseconds(1000));
+  EXPECT_EQ(d.quic_guard.decided_entries, 65536u);
+  EXPECT_EQ(d.quic_guard.decided_ttl, std::chrono::seconds(60));
+
+  const Config c = parse_config(R"({"quic_guard": {"enabled": true, "queue": 3, "fail_closed": true,
+    "unparseable": "accept", "hold_packets": 4, "hold_bytes": 8000, "hold_ms": 250,
+    "decided_entries": 100, "decided_ttl_s": 5}})", "test.json");
+  EXPECT_TRUE(c.quic_guard.enabled);
+  EXPECT_EQ(c.quic_guard.queue, 3);
+  EXPECT_TRUE(c.quic_guard.fail_closed);
+  EXPECT_EQ(c.quic_guard.unparseable, QuicUnparseable::accept);
+  EXPECT_EQ(c.quic_guard.hold_packets, 4u);
+  EXPECT_EQ(c.quic_guard.hold_bytes, 8000u);
+  EXPECT_EQ(c.quic_guard.hold_time, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.quic_guard.decided_entries, 100u);
+  EXPECT_EQ(c.quic_guard.decided_ttl, std::chrono::seconds(5));
+}
+
 TEST(Config, ErrorsNameTheKey) {
   struct Case {
     const char* name;
@@ -74,6 +100,12 @@ TEST(Config, ErrorsNameTheKey) {
       {"empty_string", R"({"flow_log": ""})", "/flow_log: must be a non-empty string"},
       {"half_ca", R"({"ca_cert": "/x.crt"})", "/ca_key: ca_cert and ca_key must be given together"},
       {"not_object", R"([1, 2])", "/: must be an object"},
+      {"quic_unknown", R"({"quic_guard": {"enable": true}})", "/quic_guard/enable: unknown key"},
+      {"quic_queue", R"({"quic_guard": {"queue": 70000}})", "/quic_guard/queue: must be between 0 and 65535"},
+      {"quic_unparseable", R"({"quic_guard": {"unparseable": "reject"}})",
+       "/quic_guard/unparseable: must be one of: accept, drop"},
+      {"quic_hold", R"({"quic_guard": {"hold_packets": 0}})", "/quic_guard/hold_packets: must be between 1 and 64"},
+      {"quic_not_object", R"({"quic_guard": true})", "/quic_guard: must be an object"},
       {"bad_json", R"({"workers": 1,})", "test.json: invalid JSON at byte"},
   };
   for (const auto& c : cases) {

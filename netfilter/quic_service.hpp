@@ -1,0 +1,38 @@
+#pragma once
+// The QUIC guard in the daemon: one thread reads the NFQUEUE, feeds the pure engine
+// (netfilter/quic_guard) with the policy in force, issues its verdicts and logs `quic` events.
+#include <atomic>
+#include <thread>
+
+#include "gateway/shared_state.hpp"
+#include "netfilter/nfqueue.hpp"
+#include "netfilter/quic_guard.hpp"
+
+namespace tlsgate::netfilter {
+
+class QuicGuardService {
+ public:
+  // Binds config.quic_guard.queue; throws std::runtime_error if it cannot.
+  explicit QuicGuardService(SharedState& shared);
+  ~QuicGuardService();  // stop()
+  QuicGuardService(const QuicGuardService&) = delete;
+  QuicGuardService& operator=(const QuicGuardService&) = delete;
+
+  void start();
+  // Gives held packets the unparseable verdict, joins the thread and prints the counters.
+  // Idempotent.
+  void stop();
+
+ private:
+  void run();
+  void on_packet(std::uint32_t packet_id, std::span<const std::uint8_t> packet);
+  void apply(const GuardOutput& out);
+
+  SharedState& shared_;
+  NfQueue queue_;
+  QuicGuard guard_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace tlsgate::netfilter
