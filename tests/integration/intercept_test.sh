@@ -13,9 +13,9 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 state="$work/state"
-write_config() {  # $1: upstream_cert_error
+write_config() {  # $1: upstream_cert_error, $2: extra config lines
   cat >"$work/config.json" <<JSON
-{
+{${2:-}
   "listeners": [{"mode": "redirect", "port": 15001}],
   "workers": 2,
   "flow_log": "$log",
@@ -72,14 +72,17 @@ trust="$work/trust.pem"
 cat "$PUBLIC_CA_CERT" "$state/ca.crt" >"$trust"
 ca_subject=$(openssl x509 -in "$state/ca.crt" -noout -subject | sed 's/^subject=//')
 
-# --- intercepted HTTPS: h2 and http/1.1 chosen as the upstream chose, v4 and v6
-for family in 4 6; do
-  out=$(in_client curl -"$family" -sS -o /dev/null -w '%{http_code} %{http_version}' --cacert "$trust" \
-    https://www.example.test/small)
-  check_eq "$out" "200 2" "intercept IPv$family: h2 through the gateway"
-  line=$(flow_lines | tail -n 1)
-  wait_lines 1
+# --- intercepted HTTPS, trusting only the gateway CA: 443 and 8443, HTTP/1.1 and h2, v4 and v6
+for port in 443 8443; do
+  for http in --http1.1 --http2; do
+    want=2; [[ $http == --http1.1 ]] && want=1.1
+    out=$(in_client curl -sS -o /dev/null -w '%{http_code} %{http_version}' "$http" --cacert "$state/ca.crt" \
+      "https://www.example.test:$port/small")
+    check_eq "$out" "200 $want" "gateway CA only: $port $http"
+  done
 done
+out=$(in_client curl -6 -sS -o /dev/null -w '%{http_code}' --cacert "$state/ca.crt" https://www.example.test/small)
+check_eq "$out" 200 "gateway CA only: IPv6"
 line=$(flow_of in_client curl -sS --http1.1 --cacert "$trust" https://api.example.test:8443/small)
 check_eq "$(field .action "$line")" intercept "http/1.1 on 8443: intercepted"
 check_eq "$(field .tls.client.negotiated.alpn "$line")" http/1.1 "http/1.1 on 8443: ALPN passed through"
@@ -87,6 +90,7 @@ check_eq "$(field .tls.upstream.alpn "$line")" http/1.1 "http/1.1 on 8443: the u
 check_eq "$(field .sni "$line")" api.example.test "SNI logged"
 check_eq "$(field .proto "$line")" tls "proto tls"
 check_eq "$(field .tls.upstream.verify "$line")" ok "upstream verified"
+check_eq "$(field .tls.forged.cache "$line")" miss "first connection to api: leaf forged (cache miss)"
 check "JA3 and JA4 logged" test "$(field '.tls.client.ja3 | length' "$line")" -eq 32 -a \
   "$(field '.tls.client.ja4 | length' "$line")" -gt 20
 
@@ -109,8 +113,34 @@ check "forged leaf copies the upstream's SANs ($sans)" grep -q "DNS:www.example.
 check "forged leaf copies the upstream's CN" grep -q "CN *= *www.example.test" <<<"$(openssl x509 -noout -subject <<<"$forged")"
 check_eq "$(openssl x509 -noout -fingerprint <<<"$(cert_of www.example.test 443)")" \
   "$(openssl x509 -noout -fingerprint <<<"$forged")" "forged leaf served from the cache the second time"
+line=$(flow_of in_client curl -sS --cacert "$trust" https://www.example.test/small)
+check_eq "$(field .tls.forged.cache "$line")" hit "again to www: the forged leaf came from the cache"
 check "forged leaf verifies for the name with the gateway CA" \
   openssl verify -CAfile "$state/ca.crt" -verify_hostname www.example.test <(echo "$forged")
+
+# --- openssl s_client: the ALPN the upstream chose, end to end
+for alpn in h2 http/1.1; do
+  got=$(s_client www.example.test 443 -servername www.example.test -alpn "$alpn" -CAfile "$state/ca.crt" 2>/dev/null |
+    sed -n 's/^ALPN protocol: //p')
+  check_eq "$got" "$alpn" "s_client -alpn $alpn: negotiated end to end"
+done
+
+# --- a ClientHello padded past 8 KiB (several records and segments) is intercepted
+long_alpn=$("$PYTHON" -c "print(','.join(['x-proto-%04d' % i for i in range(700)] + ['http/1.1']))")
+line=$(flow_of s_client www.example.test 443 -servername www.example.test -alpn "$long_alpn" -CAfile "$state/ca.crt")
+check_eq "$(field .action "$line")" intercept "8 KiB ClientHello: intercepted"
+check_eq "$(field .tls.client.negotiated.alpn "$line")" http/1.1 "8 KiB ClientHello: the observable protocol chosen"
+
+# --- 200 parallel intercepted connections all succeed
+settle
+before=$(lines)
+in_client bash -c "for i in \$(seq 1 200); do
+    curl -sS -m 20 --http1.1 -o /dev/null -w '%{http_code}\n' --cacert $state/ca.crt https://www.example.test/small &
+  done; wait" >"$work/parallel.codes"
+check_eq "$(grep -c '^200$' "$work/parallel.codes")" 200 "200 parallel intercepted connections: all 200 OK"
+wait_lines $((before + 200))
+check_eq "$(flow_lines | tail -n 200 | jq -r .action | sort | uniq -c | awk '{print $1, $2}')" "200 intercept" \
+  "200 parallel: 200 intercept flow lines"
 
 # --- TLS 1.2 on both legs works too
 line=$(flow_of in_client curl -sS --tls-max 1.2 --cacert "$trust" https://www.example.test/small)
@@ -204,8 +234,12 @@ check "flow ids are unique" test "$(jq -r 'select(.event == "flow") | .flow_id' 
 
 # --- upstream_cert_error reject: the client gets an alert, nothing is forged
 stop_tlsgate TERM
-write_config reject
+# ... with an operator-supplied CA (a copy of the created one, so the client trust stays valid)
+cp "$state/ca.crt" "$work/operator-ca.crt"
+cp "$state/ca.key" "$work/operator-ca.key"
+write_config reject "\"ca_cert\": \"$work/operator-ca.crt\", \"ca_key\": \"$work/operator-ca.key\","
 start_tlsgate "$work/config.json"
+check "operator-supplied CA in use" grep -q "operator-supplied" "$TLSGATE_STDERR"
 line=$(flow_of in_client curl -sS --cacert "$trust" https://expired.example.test/small)
 check_eq "$(field .action "$line")" reject "upstream_cert_error reject: action"
 check_eq "$(field .reason "$line")" upstream_cert_invalid "upstream_cert_error reject: reason"
