@@ -19,7 +19,8 @@
 #            10.10.2.11 fd10:2::11        self-signed.example.test
 #            10.10.2.12 fd10:2::12        wrong-name.example.test (certificate for other.example.test)
 # nginx in server: HTTPS on 443 and 8443 (HTTP/1.1 and h2 by ALPN), HTTP on 80,
-# h2c (prior knowledge) on 8080; /small (1 KiB), /large (LAB_LARGE_MB MiB).
+# h2c (prior knowledge) on 8080; /small (1 KiB), /large (LAB_LARGE_MB MiB); /ws on
+# HTTPS proxies WebSocket upgrades to 127.0.0.1:9001 in the server namespace.
 set -euo pipefail
 
 LAB_ID=${LAB_ID:-lab}
@@ -157,6 +158,12 @@ tls_server_block() {
     ssl_certificate $LAB_DIR/pki/$stem.crt;
     ssl_certificate_key $LAB_DIR/pki/$stem.key;
     root $LAB_DIR/www;
+    location /ws {  # WebSocket: tests bring their own echo server on 127.0.0.1:9001
+      proxy_pass http://127.0.0.1:9001;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection upgrade;
+    }
   }
 EOF
   done
@@ -230,5 +237,5 @@ case "${1:-}" in
   up) up ;;
   down) down; echo "lab.sh: lab '$LAB_ID' removed" ;;
   env) cat "$LAB_DIR/env" ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  *) sed -n '2,22p' "$0"; exit 2 ;;
 esac
