@@ -36,18 +36,8 @@ start_tlsgate "$work/config.json"
 trust="$work/trust.pem"
 cat "$PUBLIC_CA_CERT" "$work/state/ca.crt" >"$trust"
 
-flows_seen() {
-  [[ -f $log ]] || { echo 0; return; }
-  grep -c '"event":"flow"' "$log" || true
-}
 # Runs a client command, waits for its flow line, prints the flow's id.
-run_flow() {
-  local before
-  before=$(flows_seen)
-  "$@" >/dev/null 2>&1 || true
-  for _ in $(seq 1 100); do (($(flows_seen) > before)) && break; sleep 0.05; done
-  grep '"event":"flow"' "$log" | tail -n 1 | jq -r .flow_id
-}
+run_flow() { flow_of "$@" | jq -r .flow_id; }
 flow_line() { jq -c "select(.event == \"flow\" and .flow_id == $1)" "$log"; }
 http_lines() { jq -c "select(.event == \"http\" and .flow_id == $1)" "$log"; }
 

@@ -33,35 +33,6 @@ write_config tunnel
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 
-# Only flow lines count: intercepted flows also write http events.
-flow_lines() { [[ -f $log ]] && grep '"event":"flow"' "$log" || true; }
-lines() { flow_lines | wc -l; }
-wait_lines() {
-  for _ in $(seq 1 100); do
-    (($(lines) >= $1)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
-# Waits until no new line arrived for 0.3 s: earlier connections are all logged.
-settle() {
-  local n
-  n=$(lines)
-  for _ in $(seq 1 50); do
-    sleep 0.3
-    (($(lines) == n)) && return 0
-    n=$(lines)
-  done
-}
-# Runs a client command, then returns the one flow line it produced.
-flow_of() {
-  local before
-  settle
-  before=$(lines)
-  "$@" >/dev/null 2>&1 || true
-  wait_lines $((before + 1)) || { echo "{}"; return; }
-  flow_lines | tail -n 1
-}
 field() { jq -r "$1" <<<"$2"; }
 
 # --- the CA was created at first start: 0600 key, the start message says where
@@ -133,12 +104,12 @@ check_eq "$(field .tls.client.negotiated.alpn "$line")" http/1.1 "8 KiB ClientHe
 
 # --- 200 parallel intercepted connections all succeed
 settle
-before=$(lines)
+before=$(flow_count)
 in_client bash -c "for i in \$(seq 1 200); do
     curl -sS -m 20 --http1.1 -o /dev/null -w '%{http_code}\n' --cacert $state/ca.crt https://www.example.test/small &
   done; wait" >"$work/parallel.codes"
 check_eq "$(grep -c '^200$' "$work/parallel.codes")" 200 "200 parallel intercepted connections: all 200 OK"
-wait_lines $((before + 200))
+wait_flows $((before + 200))
 check_eq "$(flow_lines | tail -n 200 | jq -r .action | sort | uniq -c | awk '{print $1, $2}')" "200 intercept" \
   "200 parallel: 200 intercept flow lines"
 
@@ -149,9 +120,9 @@ check_eq "$(field .tls.client.negotiated.version "$line")" TLSv1.2 "TLS 1.2 clie
 # --- a large download through the decrypting relay is intact
 sum=$(in_client bash -c "curl -sS --cacert $trust https://www.example.test/large | sha256sum | cut -d' ' -f1")
 check_eq "$sum" "$LARGE_SHA256" "large download through interception is intact"
-wait_lines $(($(lines)))
+settle
 check "large download: from the upstream, counted" \
-  test "$(jq -r .bytes.to_client <<<"$(flow_lines | tail -n 1)")" -ge "$(stat -c %s "$LARGE_FILE")"
+  test "$(jq -r .bytes.to_client <<<"$(last_flow)")" -ge "$(stat -c %s "$LARGE_FILE")"
 
 # --- bad upstreams: tunnelled, so the client sees the real (bad) certificate
 for host in expired self-signed wrong-name; do

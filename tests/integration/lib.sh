@@ -9,6 +9,10 @@
 #   stop_tlsgate [SIGNAL]       signal it (default TERM) and wait for it to exit
 #   check DESC CMD...           pass if CMD succeeds
 #   check_eq ACTUAL EXPECTED DESC
+#   flow_lines / flow_count     the `flow` lines of $log (other events are not counted)
+#   wait_flows N                wait until $log holds N flow lines
+#   settle                      wait until no flow line arrived for 0.3 s
+#   flow_of CMD...              run a client command; print the one flow line it produced
 #   validate_log FILE           every line must match docs/flow-log.schema.json
 #   finish                      print the summary; exit non-zero if any check failed
 
@@ -73,6 +77,39 @@ stop_tlsgate() {
   kill "-$sig" "$TLSGATE_PID" 2>/dev/null || true
   wait "$TLSGATE_PID" 2>/dev/null || true
   TLSGATE_PID=""
+}
+
+# The flow-log helpers read the test's $log.
+flow_lines() { [[ -f $log ]] && grep '"event":"flow"' "$log" || true; }
+flow_count() { flow_lines | wc -l; }
+last_flow() { flow_lines | tail -n 1; }
+
+wait_flows() {
+  for _ in $(seq 1 100); do
+    (($(flow_count) >= $1)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# Connections end asynchronously: wait until earlier ones are all logged.
+settle() {
+  local n
+  n=$(flow_count)
+  for _ in $(seq 1 50); do
+    sleep 0.3
+    (($(flow_count) == n)) && return 0
+    n=$(flow_count)
+  done
+}
+
+flow_of() {
+  local before
+  settle
+  before=$(flow_count)
+  "$@" >/dev/null 2>&1 || true
+  wait_flows $((before + 1)) || { echo "{}"; return; }
+  last_flow
 }
 
 pass() { passes=$((passes + 1)); echo "ok   - $1"; }

@@ -46,20 +46,11 @@ trust="$work/trust.pem"
 cat "$PUBLIC_CA_CERT" "$gateway_ca" >"$trust"
 
 lines() { [[ -f $log ]] && wc -l <"$log" || echo 0; }
-wait_lines() {
-  for _ in $(seq 1 100); do
-    (($(lines) >= $1)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
-flows() { grep '"event":"flow"' "$log" || true; }
 # The issuer curl saw for https://HOST/small from the LAN address FROM.
 issuer_seen() {  # host from
   in_client curl -sv -o /dev/null --cacert "$trust" --interface "$2" "https://$1/small" 2>&1 |
     sed -n 's/^\*  *issuer: //p'
 }
-last_flow() { flows | tail -n 1; }
 
 # --- the tools
 out=$("$TLSGATE_BIN" policy check --policy "$policy" --host api.example.test --client "$CLIENT_IP4" --port 443)
@@ -70,14 +61,14 @@ check "policy lint: the test policy is clean" "$TLSGATE_BIN" policy lint "$polic
 
 # --- intercept, tunnel, block as curl sees them
 check_eq "$(issuer_seen www.example.test "$CLIENT_IP4")" "CN=tlsgate CA" "www (default intercept): the gateway CA's certificate"
-wait_lines 1
+wait_flows 1
 check_eq "$(jq -r .policy.rule <<<"$(last_flow)")" default "www: decided by the default"
 check "api (tunnel rule): the real issuer" grep -q "Public Root CA" <<<"$(issuer_seen api.example.test "$CLIENT_IP4")"
-wait_lines 2
+wait_flows 2
 check_eq "$(jq -r '.action + " " + .policy.rule' <<<"$(last_flow)")" "tunnel api" "api: tunnel by rule api"
 err=$(in_client curl -sS -o /dev/null --cacert "$trust" https://self-signed.example.test/small 2>&1 || true)
 check "self-signed (block rule): the client gets access_denied ($err)" grep -qi "access denied" <<<"$err"
-wait_lines 3
+wait_flows 3
 check_eq "$(jq -r '.action + " " + .policy.rule' <<<"$(last_flow)")" "block no self-signed" "block logged with its rule"
 set +e
 in_client curl -sS -m 5 -o /dev/null "http://www.example.test:8080/small" 2>"$work/reset.err"
@@ -85,7 +76,7 @@ rc=$?
 set -e
 # curl sees the reset as a refused connect (7) or a failed receive (56).
 check "plain TCP block: reset at once (rc=$rc: $(cat "$work/reset.err"))" test "$rc" -eq 7 -o "$rc" -eq 56
-wait_lines 4
+wait_flows 4
 check_eq "$(jq -r '.action + " " + .policy.rule' <<<"$(last_flow)")" "block no plain 8080" "plain block logged with its rule"
 
 # --- a client-CIDR rule: LAN host b tunnels where host a is intercepted (v4 and v6)
@@ -142,6 +133,6 @@ check "SIGHUP: a policy event" test "$(grep -c '"event":"policy"' "$log")" -gt "
 check "after SIGHUP api is tunnelled again" grep -q "Public Root CA" <<<"$(issuer_seen api.example.test "$CLIENT_IP4")"
 
 stop_tlsgate TERM
-check "every flow line has a policy" test "$(flows | jq -r 'select(.action != "reject") | .policy.rule' | grep -c null)" -eq 0
+check "every flow line has a policy" test "$(flow_lines | jq -r 'select(.action != "reject") | .policy.rule' | grep -c null)" -eq 0
 validate_log "$log"
 finish
