@@ -23,7 +23,10 @@ void set_low_watermark(int fd, std::size_t have) {
 awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_bytes,
                                         std::chrono::milliseconds timeout) {
   const int fd = client.native_handle();
-  std::vector<std::uint8_t> buffer(max_bytes);
+  // Each pass re-peeks everything and parses without suspending, so one buffer
+  // per thread serves all its flows (idle flows hold none).
+  thread_local std::vector<std::uint8_t> buffer;
+  if (buffer.size() < max_bytes) buffer.resize(max_bytes);
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(timeout);
   std::size_t have = 0;
@@ -36,7 +39,7 @@ awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_byt
       result.kind = PeekResult::Kind::timeout;
       break;
     }
-    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(fd, buffer.data(), max_bytes, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n < 0) {
       result.kind = PeekResult::Kind::closed;

@@ -17,12 +17,17 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 
-constexpr std::size_t splice_chunk_bytes = 1 << 16;
+constexpr std::size_t splice_chunk_bytes = 1 << 18;
 
 class Pipe {
  public:
   Pipe() {
-    if (::pipe2(fds_.data(), O_NONBLOCK | O_CLOEXEC) != 0) fds_ = {-1, -1};
+    if (::pipe2(fds_.data(), O_NONBLOCK | O_CLOEXEC) != 0) {
+      fds_ = {-1, -1};
+      return;
+    }
+    // Bigger moves per splice pair on bulk transfers; the default stays if refused.
+    ::fcntl(fds_[1], F_SETPIPE_SZ, static_cast<int>(splice_chunk_bytes));
   }
   ~Pipe() {
     for (int fd : fds_)
