@@ -123,5 +123,12 @@ TEST(Config, MissingFileIsAnError) {
   EXPECT_THROW(load_config_file("/nonexistent/tlsgate.json"), ConfigError);
 }
 
+TEST(Config, DeployExampleLoads) {
+  const Config c = load_config_file(std::string(TLSGATE_TEST_DATA_DIR) + "/../../deploy/tlsgate.json");
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[1].mode, RedirectMode::tproxy);
+  EXPECT_EQ(c.policy_file.value_or(""), "/etc/tlsgate/policy.json");
+}
+
 }  // namespace
 }  // namespace tlsgate
