@@ -42,6 +42,9 @@ awaitable<bool> TlsStream::wait_for_io() {
 
 awaitable<bool> TlsStream::wait_readable() {
   want_write_ = false;
+  // A read that found the socket empty leaves OpenSSL's record buffer allocated
+  // (RELEASE_BUFFERS frees it only after data): give it back while idle.
+  SSL_free_buffers(ssl_.get());
   co_return co_await wait_for_io();
 }
 
