@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <stdexcept>
 
 namespace tlsgate::log {
@@ -33,6 +34,9 @@ bool FlowLog::submit(std::string line) {
     }
     line.push_back('\n');
     queue_.push_back(std::move(line));
+    // The writer takes everything queued when it wakes: only the first line
+    // of a batch needs to wake it (waking per line cost a context switch each).
+    if (queue_.size() > 1) return true;
   }
   wake_.notify_one();
   return true;
@@ -75,6 +79,7 @@ void FlowLog::write_all(const std::string& chunk) {
 }
 
 void FlowLog::run() {
+  constexpr auto batch_interval = std::chrono::milliseconds(5);
   std::deque<std::string> batch;
   std::string chunk;
   for (;;) {
@@ -93,6 +98,8 @@ void FlowLog::run() {
     if (!chunk.empty()) write_all(chunk);
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
     batch.clear();
+    // Let lines gather: one write and one wake-up per interval under load.
+    if (!stopping) std::this_thread::sleep_for(batch_interval);
     if (reopen && path_ != "stdout") {
       const int fd = open_file();
       if (fd < 0) {
