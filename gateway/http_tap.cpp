@@ -47,14 +47,14 @@ void HttpTap::from_server(std::span<const std::uint8_t> bytes) {
 }
 
 void HttpTap::log_exchanges() {
-  for (const auto& exchange : observer_->take_exchanges()) {
+  for (auto& exchange : observer_->take_exchanges()) {
     nlohmann::ordered_json line;
     line["event"] = "http";
     line["ts"] = rfc3339_utc(std::chrono::system_clock::now());
     line["flow_id"] = record_.flow_id;
     line["community_id"] = community_id_;
-    const nlohmann::ordered_json fields = http::to_json(exchange);
-    for (const auto& [key, value] : fields.items()) line[key] = value;
+    nlohmann::ordered_json fields = http::to_json(exchange);
+    for (auto& [key, value] : fields.items()) line[key] = std::move(value);
     shared_.log.submit(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
 }
