@@ -9,6 +9,7 @@
 #   --peers   which gateways to measure (default: all five; none = plain kernel forwarding)
 #   --quick   about 3 s per metric and 200 idle connections (smoke test); never written to the doc
 #   --no-doc  only print the results, leave docs/benchmarks.md alone
+#   BENCH_KEEP_WORK=1 in the environment keeps the peers' logs and configs (/tmp/tlsgate-bench.*)
 #
 # Every gateway runs in the gateway namespace pinned to CPU 0; nginx and the
 # load generators run pinned to CPU 1. Each gateway has its own CA (made here
@@ -28,7 +29,7 @@ while (($#)); do
     --peers) peers=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --no-doc) write_doc=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -83,7 +84,7 @@ stop_peer() {
 cleanup() {
   stop_peer
   bash "$root/scripts/lab.sh" down >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [[ -n ${BENCH_KEEP_WORK:-} ]]; then echo "bench.sh: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -195,6 +196,10 @@ start_squid() {
   local d=$1
   mkdir -p "$d/squid"
   /usr/lib/squid/security_file_certgen -c -s "$d/squid/ssl_db" -M 16MB >/dev/null
+  # Squid checks that the intercepted name resolves to the original destination (else "Host header
+  # forgery" and no splice). The lab's hosts file lists IPv6 after IPv4, and squid keeps the later
+  # line; the bench is IPv4, so squid gets an IPv4-only copy. There is no DNS server in the lab.
+  grep -v ':' /etc/netns/"$NS_GW"/hosts >"$d/squid/hosts"
   cat >"$d/squid/squid.conf" <<EOF
 http_port 127.0.0.1:3128
 https_port 0.0.0.0:15031 intercept ssl-bump tls-cert=$d/ca.crt tls-key=$d/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
@@ -215,6 +220,8 @@ cache_log $d/squid/cache.log
 pid_filename $d/squid/squid.pid
 coredump_dir $d/squid
 netdb_filename none
+hosts_file $d/squid/hosts
+dns_nameservers 127.0.0.1
 max_filedescriptors 16384
 shutdown_lifetime 1 seconds
 EOF
@@ -276,16 +283,21 @@ m_h1() {  # peer
 }
 
 m_h2() {  # peer
-  local c0 c1 out reqs cpu err
+  local c0 c1 out reqs cpu
   c0=$(gw_cpu)
   out=$(in_client timeout $((T + 20)) h2load -c8 -m10 -t1 -D "$T" https://www.example.test/small 2>&1 || true)
   c1=$(gw_cpu)
   reqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' <<<"$out")
   reqs=${reqs:-0}
   cpu=$(calc "$c1 - $c0")
-  err=""
-  grep -q "No protocol negotiated" <<<"$out" && err="error=no_h2_negotiated"
-  emit "$1" keepalive_h2_rate "$(calc "$reqs / $T")" req/s "$(cpu_na "$cpu")" "client=h2load_c8_m10 $err"
+  # Without h2 in ALPN h2load falls back to pipelined HTTP/1.1: that is no h2 figure.
+  if grep -q "No protocol negotiated" <<<"$out"; then
+    emit "$1" keepalive_h2_rate na req/s "$(cpu_na "$cpu")" "client=h2load_c8_m10 error=no_h2_negotiated" \
+      "h1_fallback_req_s=$(calc "$reqs / $T")"
+    emit "$1" cpu_per_10k_req_h2 na gw_cpu_s/10k_req "$(cpu_na "$cpu")" "error=no_h2_negotiated"
+    return
+  fi
+  emit "$1" keepalive_h2_rate "$(calc "$reqs / $T")" req/s "$(cpu_na "$cpu")" "client=h2load_c8_m10"
   emit "$1" cpu_per_10k_req_h2 "$(per_unit "$cpu" "$reqs" 10000)" gw_cpu_s/10k_req "$(cpu_na "$cpu")"
 }
 
@@ -306,7 +318,7 @@ else: print('na')" "${1:-x}"; }
 }
 
 m_bulk() {  # peer trust port metric
-  local c0 c1 bytes=0 secs=0 start now left out cpu
+  local c0 c1 bytes=0 secs=0 start now left out cpu err=""
   c0=$(gw_cpu)
   start=$(date +%s.%N)
   for _ in $(seq 1 100); do
@@ -314,9 +326,9 @@ m_bulk() {  # peer trust port metric
     left=$($PY -c "print(max(0.0, $T - ($now - $start)))")
     [[ $left == 0.0 ]] && break
     out=$(in_client curl -sS --http1.1 -m "$left" --cacert "$2" -o /dev/null -w '%{size_download} %{time_total}' \
-      "https://www.example.test:$3/large" 2>/dev/null || true)
+      "https://www.example.test:$3/large" 2>"$work/curl.err" || true)
     [[ $out =~ ^([0-9]+)\ ([0-9.]+) ]] || break
-    ((BASH_REMATCH[1] > 0)) || break
+    ((BASH_REMATCH[1] > 0)) || { err=$(head -n 1 "$work/curl.err" | tr ' =' '_:' | head -c 150); break; }
     bytes=$((bytes + BASH_REMATCH[1]))
     secs=$(calc "$secs + ${BASH_REMATCH[2]}")
   done
@@ -325,7 +337,7 @@ m_bulk() {  # peer trust port metric
   if ((bytes > 0)); then
     emit "$1" "$4" "$(calc "$bytes / 1e6 / $secs")" MB/s "$(cpu_na "$cpu")" "bytes=$bytes"
   else
-    emit "$1" "$4" 0 MB/s "$(cpu_na "$cpu")" "error=no_bytes"
+    emit "$1" "$4" na MB/s "$(cpu_na "$cpu")" "error=${err:-no_bytes}"
   fi
   emit "$1" "cpu_per_gib_${4#bulk_}" "$(per_unit "$cpu" "$bytes" 1073741824)" gw_cpu_s/GiB "$(cpu_na "$cpu")"
 }
