@@ -3,6 +3,8 @@
 
   bench_tools.py cpu PID            CPU seconds (utime+stime, threads and children) of PID's process tree
   bench_tools.py rss PID            resident kB (VmRSS) of PID's process tree
+  bench_tools.py cpus               busy and total jiffies of cpu0 and cpu1 (/proc/stat), for `util`
+  bench_tools.py util BEFORE AFTER  "cpu0_busy=F cpu1_busy=F" between two `cpus` snapshots
   bench_tools.py newconn HOST PORT CAFILE SECONDS PROCS
         new TLS connections, one request each (GET /small, Connection: close), no session reuse;
         prints "conns=N errors=E resumed=R seconds=S"
@@ -70,6 +72,27 @@ def rss_kb(root):
         except OSError:
             continue
     return total
+
+
+def cpus():
+    out = []
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *vals = line.split()
+            if name in ("cpu0", "cpu1"):
+                v = [int(x) for x in vals]
+                idle = v[3] + v[4]  # idle + iowait
+                out += [sum(v) - idle, sum(v)]
+    return " ".join(map(str, out))
+
+
+def util(before, after):
+    b, a = [int(x) for x in before.split()], [int(x) for x in after.split()]
+    parts = []
+    for i in range(len(a) // 2):
+        total = a[2 * i + 1] - b[2 * i + 1]
+        parts.append(f"cpu{i}_busy={(a[2 * i] - b[2 * i]) / total if total else 0:.2f}")
+    return " ".join(parts)
 
 
 def request(tls, host, close):
@@ -253,6 +276,12 @@ def report(results, doc, started, seconds, idle_n, large_mb):
     w("- pinning: every gateway (and its threads and helpers) on CPU 0 with `taskset -c 0`; nginx "
       "(`taskset -pc 1` on its processes) and all load generators on CPU 1. `none` has no gateway process: "
       "the forwarding is the kernel's (softirq), so it has no CPU figure.")
+    loads = []
+    with open(results) as f:
+        loads = [line[2:].strip() for line in f if line.startswith("# loadavg")]
+    w("- other load: the machine is shared (other sessions were compiling during the run); the bench runs "
+      "at nice -10 to keep that out of its numbers as far as possible. "
+      f"Load averages (1, 5, 15 min): {'; '.join(loads) or 'n/a'}")
     w("- lab: `scripts/lab.sh` namespaces (client - gateway - server over veth), nginx 1 worker, "
       "TLS 1.3, the server certificate and all gateway CAs EC P-256")
     vers = {
@@ -311,6 +340,22 @@ def report(results, doc, started, seconds, idle_n, large_mb):
                 w(f"| {metric.replace('_', ' ')} lowest of the intercepting peers | "
                   f"lowest: {best} ({fmt(vals[best])} ms) | {'yes' if best == 'tlsgate' else '**no**'} |")
         w("")
+    w("## CPU busy during each metric\n")
+    w("Share of each CPU busy (user, system, softirq) over the metric, CPU 0 / CPU 1. CPU 0 runs the gateway "
+      "only; CPU 1 runs nginx and the load generator, and also the kernel's receive work for packets the "
+      "processes on it send through the veth pairs. A rate limited by CPU 1 says little about the gateway; "
+      "its CPU per unit of work still does.\n")
+    w("| metric | " + " | ".join(peers) + " |")
+    w("|---|" + "---|" * len(peers))
+    for metric, text in ROWS:
+        if not any("cpu0_busy" in data.get((p, metric), {}) for p in peers) or metric.startswith("cpu_"):
+            continue
+        cells = []
+        for p in peers:
+            kv = data.get((p, metric), {})
+            cells.append(f"{kv['cpu0_busy']} / {kv['cpu1_busy']}" if "cpu0_busy" in kv else "n/a")
+        w(f"| {text} | " + " | ".join(cells) + " |")
+    w("")
     w("## New-connection check: no session resumption\n")
     w("The client is `scripts/bench_tools.py newconn`: 4 processes of /usr/bin/python3 `ssl`, each connection "
       "a fresh socket and handshake (no `session=` passed, so no ticket or ID offered) that verifies the "
@@ -359,6 +404,10 @@ def main():
         print(f"{cpu_seconds(int(args[0])):.2f}")
     elif cmd == "rss":
         print(rss_kb(int(args[0])))
+    elif cmd == "cpus":
+        print(cpus())
+    elif cmd == "util":
+        print(util(args[0], args[1]))
     elif cmd == "newconn":
         newconn(args[0], int(args[1]), args[2], float(args[3]), int(args[4]))
     elif cmd == "report":
