@@ -101,8 +101,10 @@ set +a
 in_client() { ip netns exec "$NS_CLIENT" taskset -c 1 "$@"; }
 in_gw() { ip netns exec "$NS_GW" "$@"; }
 
-# nginx: pinned to CPU 1, and an access log that says whether each TLS session was resumed.
+# nginx: pinned to CPU 1, and an access log that says whether each TLS session was resumed. Its
+# keepalive_requests (100,000) would end h2load's connections early (h2load does not reconnect).
 nginx_conf=$LAB_DIR/nginx/nginx.conf
+sed -i "s|^  keepalive_requests .*|  keepalive_requests 100000000;|" "$nginx_conf"
 sed -i "s|^  access_log .*|  log_format bench '\$ssl_session_reused \$ssl_protocol \$server_port \$request_uri \$status';\n  access_log $LAB_DIR/nginx/access.log bench buffer=64k flush=1s;|" \
   "$nginx_conf"
 nginx_master=$(cat "$LAB_DIR/nginx/nginx.pid")
