@@ -279,8 +279,8 @@ def report(results, doc, started, seconds, idle_n, large_mb):
     loads = []
     with open(results) as f:
         loads = [line[2:].strip() for line in f if line.startswith("# loadavg")]
-    w("- other load: the machine is shared (other sessions were compiling during the run); the bench runs "
-      "at nice -10 to keep that out of its numbers as far as possible. "
+    w("- other load: the machine is shared with other sessions (builds); the bench runs at nice -10 to keep "
+      "them out of its numbers as far as possible, and the busy shares below show how far that worked. "
       f"Load averages (1, 5, 15 min): {'; '.join(loads) or 'n/a'}")
     w("- lab: `scripts/lab.sh` namespaces (client - gateway - server over veth), nginx 1 worker, "
       "TLS 1.3, the server certificate and all gateway CAs EC P-256")
@@ -302,7 +302,7 @@ def report(results, doc, started, seconds, idle_n, large_mb):
             kv = data.get((p, metric), {})
             cell = fmt(num(data, p, metric))
             if "error" in kv:
-                cell = f"n/a ({kv['error']})"
+                cell = "n/a (see below)"
             cells.append(cell)
         w(f"| {text} | " + " | ".join(cells) + " |")
     w("")
@@ -363,6 +363,19 @@ def report(results, doc, started, seconds, idle_n, large_mb):
                 kv = data.get((p, metric), {})
                 cells.append(f"{kv['cpu0_busy']} / {kv['cpu1_busy']}" if "cpu0_busy" in kv else "n/a")
             w(f"| {text} | " + " | ".join(cells) + " |")
+        w("")
+    errors = [(p, m, kv) for (p, m), kv in data.items() if "error" in kv and not m.startswith("cpu_per")]
+    if errors:
+        w("## What did not work\n")
+        w("| peer | metric | error |")
+        w("|---|---|---|")
+        for p, m, kv in sorted(errors, key=lambda e: (PEERS.index(e[0]), e[1])):
+            text = kv["error"].replace("_", " ")
+            if kv["error"] == "no_h2_negotiated":
+                text = ("h2load: \"No protocol negotiated\": the peer offers the client no h2 in ALPN (HTTP/1.1 "
+                        f"only); h2load fell back to pipelined HTTP/1.1, {fmt(float(kv['h1_fallback_req_s']))} req/s, "
+                        "not counted as h2")
+            w(f"| {p} | {m} | {text} |")
         w("")
     w("## New-connection check: no session resumption\n")
     w("The client is `scripts/bench_tools.py newconn`: 4 processes of /usr/bin/python3 `ssl`, each connection "
