@@ -1,0 +1,443 @@
+#!/usr/bin/python3
+"""Helpers for scripts/bench.sh (Debian's /usr/bin/python3, standard library only).
+
+  bench_tools.py cpu PID            CPU seconds (utime+stime, threads and children) of PID's process tree
+  bench_tools.py rss PID            resident kB (VmRSS) of PID's process tree
+  bench_tools.py cpus               busy and total jiffies of cpu0 and cpu1 (/proc/stat), for `util`
+  bench_tools.py util BEFORE AFTER  "cpu0_busy=F cpu1_busy=F" between two `cpus` snapshots
+  bench_tools.py newconn HOST PORT CAFILE SECONDS PROCS
+        new TLS connections, one request each (GET /small, Connection: close), no session reuse;
+        prints "conns=N errors=E resumed=R seconds=S"
+  bench_tools.py report RESULTS DOC STARTED SECONDS IDLE_N LARGE_MB
+        writes the Markdown tables of bench.sh's BENCH lines into DOC (keeps its "## Profile" section)
+  bench_tools.py idle HOST PORT CAFILE N READY_FILE HOLD_SECONDS
+        opens N TLS connections, one keep-alive request each, then holds them idle; writes
+        "ok=N errors=E" to READY_FILE once all are open, and exits after HOLD_SECONDS or on SIGTERM
+"""
+import os
+import platform
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree(root):
+    """PIDs of root and all its live descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def cpu_seconds(root):
+    total = 0
+    for pid in tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # Fields after "comm": utime stime cutime cstime are fields 14-17 of stat(5).
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += sum(int(x) for x in fields[11:15])
+    return total / CLK_TCK
+
+
+def rss_kb(root):
+    total = 0
+    for pid in tree(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def cpus():
+    out = []
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *vals = line.split()
+            if name in ("cpu0", "cpu1"):
+                v = [int(x) for x in vals]
+                idle = v[3] + v[4]  # idle + iowait
+                out += [sum(v) - idle, sum(v)]
+    return " ".join(map(str, out))
+
+
+def util(before, after):
+    b, a = [int(x) for x in before.split()], [int(x) for x in after.split()]
+    parts = []
+    for i in range(len(a) // 2):
+        total = a[2 * i + 1] - b[2 * i + 1]
+        parts.append(f"cpu{i}_busy={(a[2 * i] - b[2 * i]) / total if total else 0:.2f}")
+    return " ".join(parts)
+
+
+def request(tls, host, close):
+    conn = "close" if close else "keep-alive"
+    tls.sendall(f"GET /small HTTP/1.1\r\nHost: {host}\r\nConnection: {conn}\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = tls.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the response header")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise ConnectionError(head.split(b"\r\n")[0].decode(errors="replace"))
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = tls.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed in the body")
+        body += chunk
+
+
+def context(cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    # Bench clients speak HTTP/1.1 only; h2 is measured with h2load.
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def newconn(host, port, cafile, seconds, procs):
+    ctx = context(cafile)
+    end = time.monotonic() + seconds
+    pids = []
+    rfds = []
+    for _ in range(procs):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            conns = errors = resumed = 0
+            while time.monotonic() < end:
+                try:
+                    with socket.create_connection((host, port), timeout=5) as raw:
+                        with ctx.wrap_socket(raw, server_hostname=host) as tls:
+                            request(tls, host, close=True)
+                            resumed += tls.session_reused
+                    conns += 1
+                except (OSError, ConnectionError, StopIteration):
+                    errors += 1
+                    time.sleep(0.01)
+            os.write(w, f"{conns} {errors} {resumed}\n".encode())
+            os._exit(0)
+        os.close(w)
+        pids.append(pid)
+        rfds.append(r)
+    totals = [0, 0, 0]
+    for pid, r in zip(pids, rfds):
+        with os.fdopen(r) as f:
+            parts = f.read().split()
+        os.waitpid(pid, 0)
+        if len(parts) == 3:
+            totals = [a + int(b) for a, b in zip(totals, parts)]
+    print(f"conns={totals[0]} errors={totals[1]} resumed={totals[2]} seconds={seconds}")
+
+
+def idle(host, port, cafile, count, ready_file, hold):
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    ctx = context(cafile)
+    held, errors = [], 0
+    deadline = time.monotonic() + 60
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            errors += 1
+            continue
+        try:
+            raw = socket.create_connection((host, port), timeout=10)
+            tls = ctx.wrap_socket(raw, server_hostname=host)
+            request(tls, host, close=False)
+            held.append(tls)
+        except (OSError, ConnectionError, StopIteration):
+            errors += 1
+    with open(ready_file + ".tmp", "w") as f:
+        f.write(f"ok={len(held)} errors={errors}\n")
+    os.rename(ready_file + ".tmp", ready_file)
+    time.sleep(hold)
+
+
+PEERS = ["tlsgate", "sslsplit", "mitmproxy", "squid", "none"]
+ROWS = [
+    ("new_conn_rate", "new TLS connections/s, one 1 KiB request each (full handshakes)"),
+    ("cpu_per_new_conn", "gateway CPU ms per new connection"),
+    ("keepalive_h1_rate", "keep-alive HTTP/1.1 requests/s (1 KiB)"),
+    ("cpu_per_10k_req_h1", "gateway CPU s per 10,000 HTTP/1.1 requests"),
+    ("keepalive_h2_rate", "keep-alive h2 requests/s (1 KiB)"),
+    ("cpu_per_10k_req_h2", "gateway CPU s per 10,000 h2 requests"),
+    ("latency_p50", "latency p50, keep-alive 1 KiB request (ms)"),
+    ("latency_p99", "latency p99, keep-alive 1 KiB request (ms)"),
+    ("bulk_intercept", "bulk download, intercepted (MB/s)"),
+    ("cpu_per_gib_intercept", "gateway CPU s per GiB intercepted"),
+    ("bulk_tunnel", "bulk download, tunnelled (MB/s)"),
+    ("cpu_per_gib_tunnel", "gateway CPU s per GiB tunnelled"),
+    ("idle_mem_per_conn", "gateway memory per idle intercepted connection (KiB)"),
+]
+# (metric, against, limit, kind, text): kind le = tlsgate/peer <= limit, ge = tlsgate/peer >= limit
+TARGETS = [
+    ("cpu_per_new_conn", "sslsplit", 1 / 6, "le", "CPU per new connection <= 1/6 of SSLsplit"),
+    ("cpu_per_10k_req_h1", "sslsplit", 1 / 2.5, "le", "CPU per keep-alive request <= 1/2.5 of SSLsplit"),
+    ("keepalive_h2_rate", "mitmproxy", 20, "ge", "h2 requests/s >= 20x mitmproxy"),
+    ("cpu_per_gib_intercept", "sslsplit", 1 / 3, "le", "CPU per GiB intercepted <= 1/3 of SSLsplit"),
+    ("bulk_tunnel", "none", 0.95, "ge", "tunnelled throughput >= 0.95x plain forwarding"),
+    ("idle_mem_per_conn", "sslsplit", 1 / 4, "le", "memory per idle intercepted connection <= 1/4 of SSLsplit"),
+]
+
+
+def parse_results(path):
+    data = {}
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("BENCH "):
+                continue
+            kv = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+            data[(kv["peer"], kv["metric"])] = kv
+    return data
+
+
+def num(data, peer, metric):
+    try:
+        return float(data[(peer, metric)]["value"])
+    except (KeyError, ValueError):
+        return None
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        return (out.stdout + out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "not installed"
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    return f"{model}, {os.cpu_count()} cores, {mem_kb / 1048576:.0f} GiB RAM, Linux {platform.release()}"
+
+
+def report(results, doc, started, seconds, idle_n, large_mb):
+    data = parse_results(results)
+    peers = [p for p in PEERS if any(k[0] == p for k in data)]
+    profile = "## Profile\n\n(left for the lead)\n"
+    if os.path.exists(doc):
+        with open(doc) as f:
+            old = f.read()
+        if "\n## Profile\n" in old:
+            profile = old[old.index("\n## Profile\n") + 1:]
+    out = []
+    w = out.append
+    w("# Benchmarks\n")
+    w("Produced by `scripts/bench.sh` (issue 7); rerun with `sudo bash scripts/bench.sh`. "
+      "Numbers are from one run on one small machine: compare the columns with each other, "
+      "not with other machines.\n")
+    w(f"- run: {started}, {seconds} s per metric, {idle_n} idle connections, {large_mb} MiB bulk file")
+    w(f"- machine: {machine()}")
+    w("- pinning: every gateway (and its threads and helpers) on CPU 0 with `taskset -c 0`; nginx "
+      "(`taskset -pc 1` on its processes) and all load generators on CPU 1. `none` has no gateway process: "
+      "the forwarding is the kernel's (softirq), so it has no CPU figure.")
+    loads = []
+    with open(results) as f:
+        loads = [line[2:].strip() for line in f if line.startswith("# loadavg")]
+    w("- other load: the machine is shared with other sessions (builds); the bench runs at nice -10 to keep "
+      "them out of its numbers as far as possible, and the busy shares below show how far that worked. "
+      f"Load averages (1, 5, 15 min): {'; '.join(loads) or 'n/a'}")
+    w("- lab: `scripts/lab.sh` namespaces (client - gateway - server over veth), nginx 1 worker, "
+      "TLS 1.3, the server certificate and all gateway CAs EC P-256")
+    vers = {
+        "tlsgate": "this tree, Release, `workers: 1`",
+        "sslsplit": version(["sslsplit", "-V"]),
+        "mitmproxy": version(["mitmdump", "--version"]),
+        "squid": version(["squid", "-v"]),
+        "none": "kernel forwarding, no rules",
+    }
+    w("- peers: " + "; ".join(f"{p}: {vers[p]}" for p in peers))
+    w("")
+    w("## Results\n")
+    w("| metric | " + " | ".join(peers) + " |")
+    w("|---|" + "---|" * len(peers))
+    for metric, text in ROWS:
+        cells = []
+        for p in peers:
+            kv = data.get((p, metric), {})
+            cell = fmt(num(data, p, metric))
+            if "error" in kv:
+                cell = "n/a (see below)"
+            cells.append(cell)
+        w(f"| {text} | " + " | ".join(cells) + " |")
+    w("")
+    others = [p for p in peers if p != "tlsgate"]
+    if "tlsgate" in peers and others:
+        w("## Ratios: tlsgate / peer\n")
+        w("Above 1 means tlsgate's number is larger (better for rates, worse for CPU, memory and latency).\n")
+        w("| metric | " + " | ".join(f"vs {p}" for p in others) + " |")
+        w("|---|" + "---|" * len(others))
+        for metric, text in ROWS:
+            mine = num(data, "tlsgate", metric)
+            cells = []
+            for p in others:
+                theirs = num(data, p, metric)
+                cells.append(f"{mine / theirs:.2f}" if mine is not None and theirs else "n/a")
+            w(f"| {text} | " + " | ".join(cells) + " |")
+        w("")
+        w("## Targets (issue 7)\n")
+        w("| target | tlsgate / peer | met |")
+        w("|---|---|---|")
+        for metric, against, limit, kind, text in TARGETS:
+            mine, theirs = num(data, "tlsgate", metric), num(data, against, metric)
+            if mine is None or not theirs:
+                w(f"| {text} | n/a | not measured |")
+                continue
+            ratio = mine / theirs
+            met = ratio <= limit if kind == "le" else ratio >= limit
+            w(f"| {text} | {ratio:.3g} (limit {'<=' if kind == 'le' else '>='} {limit:.3g}) | "
+              f"{'yes' if met else '**no**'} |")
+        gateways = [p for p in peers if p != "none"]
+        for metric in ("latency_p50", "latency_p99"):
+            vals = {p: num(data, p, metric) for p in gateways if num(data, p, metric) is not None}
+            if "tlsgate" in vals and len(vals) > 1:
+                best = min(vals, key=vals.get)
+                w(f"| {metric.replace('_', ' ')} lowest of the intercepting peers | "
+                  f"lowest: {best} ({fmt(vals[best])} ms) | {'yes' if best == 'tlsgate' else '**no**'} |")
+        w("")
+    busy_rows = [(metric, text) for metric, text in ROWS if not metric.startswith("cpu_")
+                 and any("cpu0_busy" in data.get((p, metric), {}) for p in peers)]
+    values = [float(data[(p, m)][k]) for m, _ in busy_rows for p in peers
+              for k in ("cpu0_busy", "cpu1_busy") if k in data.get((p, m), {})]
+    w("## CPU busy during each metric\n")
+    if values and min(values) >= 0.98:
+        w("Both CPUs were fully busy during every metric (`cpu0_busy`, `cpu1_busy` in the raw lines): the "
+          "other load on the machine took whatever the bench left, so the busy share cannot show which side "
+          "limited a rate. The gateway's CPU per unit of work is measured from its own process tree and does "
+          "not depend on that.\n")
+    else:
+        w("Share of each CPU busy (user, system, softirq) over the metric, CPU 0 / CPU 1. CPU 0 runs the "
+          "gateway; CPU 1 runs nginx and the load generator, and also the kernel's receive work for packets "
+          "the processes on it send through the veth pairs. A rate limited by CPU 1 says little about the "
+          "gateway; its CPU per unit of work still does.\n")
+        w("| metric | " + " | ".join(peers) + " |")
+        w("|---|" + "---|" * len(peers))
+        for metric, text in busy_rows:
+            cells = []
+            for p in peers:
+                kv = data.get((p, metric), {})
+                cells.append(f"{kv['cpu0_busy']} / {kv['cpu1_busy']}" if "cpu0_busy" in kv else "n/a")
+            w(f"| {text} | " + " | ".join(cells) + " |")
+        w("")
+    errors = [(p, m, kv) for (p, m), kv in data.items() if "error" in kv and not m.startswith("cpu_per")]
+    if errors:
+        w("## What did not work\n")
+        w("| peer | metric | error |")
+        w("|---|---|---|")
+        for p, m, kv in sorted(errors, key=lambda e: (PEERS.index(e[0]), e[1])):
+            text = kv["error"].replace("_", " ")
+            if kv["error"] == "no_h2_negotiated":
+                text = ("h2load: \"No protocol negotiated\": the peer offers the client no h2 in ALPN (HTTP/1.1 "
+                        f"only); h2load fell back to pipelined HTTP/1.1, {fmt(float(kv['h1_fallback_req_s']))} req/s, "
+                        "not counted as h2")
+            w(f"| {p} | {m} | {text} |")
+        w("")
+    w("## New-connection check: no session resumption\n")
+    w("The client is `scripts/bench_tools.py newconn`: 4 processes of /usr/bin/python3 `ssl`, each connection "
+      "a fresh socket and handshake (no `session=` passed, so no ticket or ID offered) that verifies the "
+      "certificate and sends one `GET /small` with `Connection: close`. wrk and h2load resume sessions, so "
+      "they are not used here. nginx logs `$ssl_session_reused` per request: for `none` it sees the client "
+      "itself, for a gateway it sees the gateway's upstream leg. tlsgate runs with "
+      "`upstream_session_cache_entries: 0`, so both its legs are full handshakes; the other peers run "
+      "with their defaults, and any upstream resumption they do shows below.\n")
+    w("| peer | connections | client resumed | requests at nginx | resumed at nginx |")
+    w("|---|---|---|---|---|")
+    for p in peers:
+        kv = data.get((p, "new_conn_rate"), {})
+        conns = round(float(kv.get("value", 0)) * float(seconds)) if kv else 0
+        w(f"| {p} | {conns} | {kv.get('client_resumed', 'n/a')} | {kv.get('server_requests', 'n/a')} | "
+          f"{kv.get('server_resumed', 'n/a')} |")
+    w("")
+    w("## Method\n")
+    w("- CPU: utime+stime of the gateway's process tree (all threads, live children and reaped children, "
+      "from /proc/PID/stat) read before and after each metric; `gw_cpu_s` in the raw lines.")
+    w("- keep-alive: `wrk -t1 -c16` (HTTP/1.1) and `h2load -c8 -m10 -t1` (h2) on `/small`; the CPU per "
+      "10,000 requests comes from the same runs.")
+    w("- latency: `wrk -t1 -c1 --latency`, one keep-alive connection, p50 and p99.")
+    w("- bulk: `curl --http1.1` downloads of `/large` in a loop for the metric's time; intercepted on "
+      "port 443, tunnelled on 8443 (tlsgate: a policy rule `port 8443 -> tunnel`; sslsplit: its `tcp` "
+      "listener; mitmproxy: `ignore_hosts ':8443$'`; squid: `ssl_bump splice` on the 8443 listener).")
+    w(f"- idle memory: `bench_tools.py idle` opens {idle_n} TLS connections, one keep-alive request each, then "
+      "holds them; (VmRSS of the gateway tree after - before) / connections. Measured last, so caches are warm.")
+    w("- peers: sslsplit `-P ssl ... tcp ...` with an EC P-256 leaf key (`-K`), like tlsgate's; mitmdump "
+      "`--mode transparent` with `stream_large_bodies=1m`, upstream verified against the lab CA; squid-openssl "
+      "`https_port ... intercept ssl-bump`, `ssl_bump peek step1` then `bump`, cert helper "
+      "`security_file_certgen`, no cache. tlsgate writes its flow log (one JSON line per flow plus HTTP "
+      "events) to a file during all runs; the others log nothing.")
+    w("- raw lines: `build-bench/bench-results.txt`:\n")
+    w("```")
+    with open(results) as f:
+        out.extend(line.rstrip("\n") for line in f if line.startswith("BENCH "))
+    w("```\n")
+    out.append(profile.rstrip("\n"))
+    with open(doc, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "cpu":
+        print(f"{cpu_seconds(int(args[0])):.2f}")
+    elif cmd == "rss":
+        print(rss_kb(int(args[0])))
+    elif cmd == "cpus":
+        print(cpus())
+    elif cmd == "util":
+        print(util(args[0], args[1]))
+    elif cmd == "newconn":
+        newconn(args[0], int(args[1]), args[2], float(args[3]), int(args[4]))
+    elif cmd == "report":
+        report(args[0], args[1], args[2], args[3], args[4], args[5])
+    elif cmd == "idle":
+        idle(args[0], int(args[1]), args[2], int(args[3]), args[4], float(args[5]))
+    else:
+        sys.exit(f"bench_tools.py: unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main()
