@@ -10,6 +10,9 @@ namespace tlsgate::tls {
 
 TlsStream::TlsStream(tcp::socket& socket, SslPtr ssl) : socket_(socket), ssl_(std::move(ssl)) {
   socket_.non_blocking(true);
+  // Records are written whole; Nagle would only hold small ones back.
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
   SSL_set_fd(ssl_.get(), socket_.native_handle());
 }
 
