@@ -16,31 +16,16 @@ namespace {
 using namespace std::chrono_literals;
 using quic_testing::ByteVec;
 using quic_testing::crypto_frame;
+using quic_testing::rfc_client_hello;
 using quic_testing::InitialSpec;
 using quic_testing::seal_initial;
 using Clock = QuicGuard::Clock;
-
-ByteVec from_hex(std::string_view hex) {
-  ByteVec out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
 
 ByteVec read_data(const std::string& name) {
   std::ifstream in(std::string(TLSGATE_TEST_DATA_DIR) + "/quic/" + name, std::ios::binary);
   EXPECT_TRUE(in) << name;
   return {std::istreambuf_iterator<char>(in), {}};
 }
-
-// RFC 9001 A.2's ClientHello: SNI example.com, ALPN "alpn".
-const ByteVec rfc_hello = from_hex(
-    "010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c0000041301130201"
-    "0000c000000010000e00000b6578616d706c652e636f6dff01000100000a00080006001d001700180010000700"
-    "0504616c706e000500050100000000003300260024001d00209370b2c9caa47fbabaf4559fedba753de171fa71"
-    "f50f1ce15d43e994ec74d748002b0003020304000d0010000e0403050306030203080408050806002d00020101"
-    "001c00024001003900320408ffffffffffffffff05048000ffff07048000ffff0801100104800075300901100f"
-    "088394c8f03e51570806048000ffff");
 
 const Endpoint client{*IpAddress::parse("10.0.0.2"), 50000};
 const Endpoint server{*IpAddress::parse("192.0.2.10"), 443};
@@ -70,7 +55,7 @@ ByteVec initial(std::uint64_t pn, const ByteVec& frames, QuicVersion version = Q
   return seal_initial(spec, frames);
 }
 
-ByteVec whole_hello_initial() { return initial(0, crypto_frame(0, rfc_hello)); }
+ByteVec whole_hello_initial() { return initial(0, crypto_frame(0, rfc_client_hello)); }
 
 ByteVec short_header_packet() {
   ByteVec p(60, 0x55);
@@ -109,7 +94,7 @@ TEST(QuicGuard, InterceptAndBlockBothDrop) {
 
 TEST(QuicGuard, Version2IsDecidedToo) {
   QuicGuard guard;
-  const auto out = guard.feed(1, client, server, initial(0, crypto_frame(0, rfc_hello), QuicVersion::v2),
+  const auto out = guard.feed(1, client, server, initial(0, crypto_frame(0, rfc_client_hello), QuicVersion::v2),
                               tunnel_example, t0);
   ASSERT_EQ(out.records.size(), 1u);
   EXPECT_EQ(out.records[0].verdict, Verdict::accept);
@@ -119,8 +104,8 @@ TEST(QuicGuard, Version2IsDecidedToo) {
 // The hello split over two packets, in both arrival orders: the first is held, then both go.
 TEST(QuicGuard, SplitHelloHoldsThenReleasesBoth) {
   const std::size_t mid = 100;
-  const ByteVec first = initial(0, crypto_frame(0, part(rfc_hello, 0, mid)));
-  const ByteVec second = initial(1, crypto_frame(mid, part(rfc_hello, mid, rfc_hello.size())));
+  const ByteVec first = initial(0, crypto_frame(0, part(rfc_client_hello, 0, mid)));
+  const ByteVec second = initial(1, crypto_frame(mid, part(rfc_client_hello, mid, rfc_client_hello.size())));
   for (const bool reversed : {false, true}) {
     SCOPED_TRACE(reversed ? "second half first" : "in order");
     QuicGuard guard;
@@ -142,8 +127,8 @@ TEST(QuicGuard, SplitHelloHoldsThenReleasesBoth) {
 
 // Out-of-order CRYPTO frames inside one packet, and coalesced Initials in one datagram.
 TEST(QuicGuard, OutOfOrderFramesAndCoalescedPackets) {
-  ByteVec frames = crypto_frame(150, part(rfc_hello, 150, rfc_hello.size()));
-  const ByteVec head = crypto_frame(0, part(rfc_hello, 0, 150));
+  ByteVec frames = crypto_frame(150, part(rfc_client_hello, 150, rfc_client_hello.size()));
+  const ByteVec head = crypto_frame(0, part(rfc_client_hello, 0, 150));
   frames.insert(frames.end(), head.begin(), head.end());
   QuicGuard guard;
   auto out = guard.feed(1, client, server, initial(0, frames), block_example, t0);
@@ -153,9 +138,9 @@ TEST(QuicGuard, OutOfOrderFramesAndCoalescedPackets) {
   InitialSpec spec;
   spec.pad_to = 0;
   spec.packet_number = 1;
-  ByteVec datagram = seal_initial(spec, crypto_frame(200, part(rfc_hello, 200, rfc_hello.size())));
+  ByteVec datagram = seal_initial(spec, crypto_frame(200, part(rfc_client_hello, 200, rfc_client_hello.size())));
   spec.packet_number = 0;
-  const ByteVec other = seal_initial(spec, crypto_frame(0, part(rfc_hello, 0, 200)));
+  const ByteVec other = seal_initial(spec, crypto_frame(0, part(rfc_client_hello, 0, 200)));
   datagram.insert(datagram.end(), other.begin(), other.end());
   const ByteVec tail = short_header_packet();  // a coalesced short header ends the walk
   datagram.insert(datagram.end(), tail.begin(), tail.end());
@@ -235,7 +220,7 @@ TEST(QuicGuard, NonInitialPacketsOfUndecidedFlowsPass) {
   QuicGuard guard;
   InitialSpec handshake;
   handshake.type_bits = 2;  // v1 Handshake
-  for (const ByteVec& p : {short_header_packet(), seal_initial(handshake, crypto_frame(0, rfc_hello)), ByteVec{}}) {
+  for (const ByteVec& p : {short_header_packet(), seal_initial(handshake, crypto_frame(0, rfc_client_hello)), ByteVec{}}) {
     const auto out = guard.feed(5, client, server, p, intercept_all, t0);
     EXPECT_EQ(out.verdicts, (std::vector<PacketVerdict>{{5, Verdict::accept}}));
     EXPECT_TRUE(out.records.empty());
@@ -254,7 +239,7 @@ TEST(QuicGuard, DecidedFlowsFollowTheirDecision) {
     EXPECT_TRUE(out.records.empty());
   }
   // A new connection (another DCID) from the same port is decided afresh.
-  const auto fresh = guard.feed(3, client, server, initial(0, crypto_frame(0, rfc_hello), QuicVersion::v1, {9, 9, 9, 9}),
+  const auto fresh = guard.feed(3, client, server, initial(0, crypto_frame(0, rfc_client_hello), QuicVersion::v1, {9, 9, 9, 9}),
                                 tunnel_example, t0 + 2s);
   EXPECT_EQ(fresh.verdicts, (std::vector<PacketVerdict>{{3, Verdict::accept}}));
   EXPECT_EQ(fresh.records.size(), 1u);
@@ -283,8 +268,8 @@ TEST(QuicGuard, HoldTimeoutReleasesWithTheDefault) {
   GuardLimits limits;
   limits.hold_time = 500ms;
   QuicGuard guard(limits);
-  guard.feed(1, client, server, initial(0, crypto_frame(0, part(rfc_hello, 0, 50))), tunnel_example, t0);
-  guard.feed(2, client, server, initial(1, crypto_frame(50, part(rfc_hello, 50, 60))), tunnel_example, t0 + 100ms);
+  guard.feed(1, client, server, initial(0, crypto_frame(0, part(rfc_client_hello, 0, 50))), tunnel_example, t0);
+  guard.feed(2, client, server, initial(1, crypto_frame(50, part(rfc_client_hello, 50, 60))), tunnel_example, t0 + 100ms);
   EXPECT_TRUE(guard.expire(t0 + 499ms).verdicts.empty());
   auto out = guard.expire(t0 + 500ms);
   std::sort(out.verdicts.begin(), out.verdicts.end());
@@ -306,7 +291,7 @@ TEST(QuicGuard, HoldLimitsInPacketsAndBytes) {
     GuardOutput out;
     for (std::uint32_t i = 0; i < 3; ++i) {
       EXPECT_TRUE(out.verdicts.empty());
-      out = guard.feed(i, client, server, initial(i, crypto_frame(i * 10, part(rfc_hello, i * 10, i * 10 + 10))),
+      out = guard.feed(i, client, server, initial(i, crypto_frame(i * 10, part(rfc_client_hello, i * 10, i * 10 + 10))),
                        tunnel_example, t0);
     }
     EXPECT_EQ(out.verdicts.size(), 3u);
@@ -319,7 +304,7 @@ TEST(QuicGuard, PendingTableFullGetsTheDefault) {
   GuardLimits limits;
   limits.max_pending = 1;
   QuicGuard guard(limits);
-  const ByteVec partial = initial(0, crypto_frame(0, part(rfc_hello, 0, 50)));
+  const ByteVec partial = initial(0, crypto_frame(0, part(rfc_client_hello, 0, 50)));
   EXPECT_TRUE(guard.feed(1, client, server, partial, tunnel_example, t0).verdicts.empty());
   const auto out = guard.feed(2, Endpoint{client.ip, 1}, server, partial, tunnel_example, t0);
   EXPECT_EQ(out.verdicts, (std::vector<PacketVerdict>{{2, Verdict::drop}}));
@@ -327,7 +312,7 @@ TEST(QuicGuard, PendingTableFullGetsTheDefault) {
 }
 
 TEST(QuicGuard, MalformedHelloGetsTheDefaultWithTheParserReason) {
-  ByteVec hello = rfc_hello;
+  ByteVec hello = rfc_client_hello;
   hello[0] = 0x02;  // ServerHello type
   QuicGuard guard;
   const auto out = guard.feed(1, client, server, initial(0, crypto_frame(0, hello)), tunnel_example, t0);

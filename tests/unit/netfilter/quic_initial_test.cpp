@@ -15,16 +15,10 @@ namespace {
 
 using quic_testing::ByteVec;
 using quic_testing::crypto_frame;
+using quic_testing::from_hex;
+using quic_testing::rfc_client_hello;
 using quic_testing::InitialSpec;
 using quic_testing::seal_initial;
-
-ByteVec from_hex(std::string_view hex) {
-  ByteVec out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
 
 template <std::size_t N>
 ByteVec vec(const std::array<std::uint8_t, N>& a) {
@@ -38,15 +32,6 @@ ByteVec read_file(const std::string& name) {
 }
 
 const ByteVec rfc_dcid = from_hex("8394c8f03e515708");
-
-// The CRYPTO frame payload of RFC 9001 A.2 / RFC 9369 A.2 (after the 06 00 40f1 frame header).
-const ByteVec rfc_client_hello = from_hex(
-    "010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c0000041301130201"
-    "0000c000000010000e00000b6578616d706c652e636f6dff01000100000a00080006001d001700180010000700"
-    "0504616c706e000500050100000000003300260024001d00209370b2c9caa47fbabaf4559fedba753de171fa71"
-    "f50f1ce15d43e994ec74d748002b0003020304000d0010000e0403050306030203080408050806002d00020101"
-    "001c00024001003900320408ffffffffffffffff05048000ffff07048000ffff0801100104800075300901100f"
-    "088394c8f03e51570806048000ffff");
 
 ByteVec client_hello_of_size(std::size_t body) {
   ByteVec ch{0x01, static_cast<std::uint8_t>(body >> 16), static_cast<std::uint8_t>(body >> 8),
