@@ -53,8 +53,7 @@ void HttpTap::log_exchanges() {
     line["ts"] = rfc3339_utc(std::chrono::system_clock::now());
     line["flow_id"] = record_.flow_id;
     line["community_id"] = community_id_;
-    nlohmann::ordered_json fields = http::to_json(exchange);
-    for (auto& [key, value] : fields.items()) line[key] = std::move(value);
+    http::append_json(line, std::move(exchange));
     shared_.log.submit(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
 }

@@ -56,7 +56,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTLSGATE_BENCH=OFF >/dev/null
-cmake --build build-bench -j1 --target tlsgate
+cmake --build build-bench -j "$(nproc)" --target tlsgate
 TLSGATE=$root/build-bench/tlsgate
 results=$root/build-bench/bench-results.txt
 : >"$results"

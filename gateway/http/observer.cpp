@@ -16,11 +16,11 @@ bool is_sensitive(std::string_view lower_name) {
          lower_name == "set-cookie";
 }
 
-nlohmann::ordered_json message_json(const nlohmann::ordered_json& headers, std::uint64_t body_bytes,
+nlohmann::ordered_json message_json(nlohmann::ordered_json headers, std::uint64_t body_bytes,
                                     const std::optional<std::string>& content_type,
                                     const std::optional<std::string>& body_b64) {
   nlohmann::ordered_json j;
-  j["headers"] = headers;
+  j["headers"] = std::move(headers);
   j["body_bytes"] = body_bytes;
   j["content_type"] = content_type ? nlohmann::ordered_json(*content_type) : nullptr;
   if (body_b64) j["body_b64"] = *body_b64;
@@ -121,20 +121,24 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+void append_json(nlohmann::ordered_json& j, HttpExchange&& e) {
+  j["http_version"] = std::move(e.http_version);
+  j["method"] = std::move(e.method);
+  j["scheme"] = std::move(e.scheme);
+  j["authority"] = std::move(e.authority);
+  j["path"] = std::move(e.path);
+  j["status"] = or_null(e.status);
+  j["request"] = message_json(std::move(e.request_headers), e.request_body_bytes, e.request_content_type,
+                              e.request_body_b64);
+  j["response"] = message_json(std::move(e.response_headers), e.response_body_bytes, e.response_content_type,
+                               e.response_body_b64);
+  j["timings"] = {{"ms_to_first_byte", or_null(e.ms_to_first_byte)}, {"ms_to_end", or_null(e.ms_to_end)}};
+  if (e.error) j["error"] = std::move(*e.error);
+}
+
 nlohmann::ordered_json to_json(const HttpExchange& e) {
   nlohmann::ordered_json j;
-  j["http_version"] = e.http_version;
-  j["method"] = e.method;
-  j["scheme"] = e.scheme;
-  j["authority"] = e.authority;
-  j["path"] = e.path;
-  j["status"] = or_null(e.status);
-  j["request"] =
-      message_json(e.request_headers, e.request_body_bytes, e.request_content_type, e.request_body_b64);
-  j["response"] =
-      message_json(e.response_headers, e.response_body_bytes, e.response_content_type, e.response_body_b64);
-  j["timings"] = {{"ms_to_first_byte", or_null(e.ms_to_first_byte)}, {"ms_to_end", or_null(e.ms_to_end)}};
-  if (e.error) j["error"] = *e.error;
+  append_json(j, HttpExchange(e));
   return j;
 }
 

@@ -40,6 +40,8 @@ struct HttpExchange {
 // timings{ms_to_first_byte, ms_to_end}[, error]. Absent optionals are null; body_b64 and error
 // appear only when set.
 nlohmann::ordered_json to_json(const HttpExchange& exchange);
+// The same fields appended to `line` (an event under construction), moving them out of `exchange`.
+void append_json(nlohmann::ordered_json& line, HttpExchange&& exchange);
 
 using Clock = std::chrono::steady_clock;
 
