@@ -104,7 +104,9 @@ t = ctx.wrap_socket(socket.create_connection(('$SERVER_IP4', 443)), server_hostn
 assert t.selected_alpn_protocol() == 'h2'
 frame = lambda kind, flags, sid, payload: struct.pack('>I', len(payload))[1:] + bytes([kind, flags]) + struct.pack('>I', sid) + payload
 headers = lambda path: b'\x82\x87\x04' + bytes([len(path)]) + path + b'\x01\x10www.example.test'
-t.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + frame(4, 0, 0, b'') + frame(1, 5, 1, headers(b'/large')))
+# A large connection window: the reset stream's data must not starve the next one.
+t.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + frame(4, 0, 0, b'') + frame(8, 0, 0, struct.pack('>I', 0x3fffffff))
+          + frame(1, 5, 1, headers(b'/large')))
 time.sleep(0.3)
 t.sendall(frame(3, 0, 1, struct.pack('>I', 8)) + frame(1, 5, 3, headers(b'/small')))
 buf, done = b'', False

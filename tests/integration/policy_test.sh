@@ -85,6 +85,7 @@ check "LAN host b (v6): the real issuer" grep -q "Public Root CA" <<<"$(issuer_s
 check_eq "$(issuer_seen www.example.test "$CLIENT_IP6")" "CN=tlsgate CA" "LAN host a (v6): intercepted"
 
 # --- live reload under continuous traffic
+settle  # every earlier flow is logged before counting
 settled=$(lines)
 # A running intercepted download that must survive the reload intact.
 in_client bash -c "curl -sS --limit-rate 20M --cacert $trust https://www.example.test/large | sha256sum | cut -d' ' -f1" \
