@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test:
-#   1. unit tests + fuzz-corpus replay under ASan+UBSan (build-asan/)
+#   1. unit tests, fuzz-corpus replay and the integration tests (the daemon
+#      itself in the lab) under ASan+UBSan (build-asan/)
 #   2. a bounded libFuzzer pass over every fuzz target (build-fuzz/, clang)
 #   3. the Release build's unit, corpus-replay and integration tests (build/)
 # Options: --quick skips 1 and 2. FUZZ_SECONDS (default 20) bounds each fuzzer.
@@ -11,7 +12,7 @@ quick=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -20,10 +21,11 @@ bash scripts/setup.sh
 jobs=$(nproc)
 
 if ((!quick)); then
-  echo "== sanitizer build (ASan+UBSan): unit tests"
+  echo "== sanitizer build (ASan+UBSan): unit and integration tests"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTLSGATE_SANITIZE=ON -DTLSGATE_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs"
+  ctest --test-dir build-asan -L integration --output-on-failure --timeout 900
 
   echo "== libFuzzer pass"
   bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
