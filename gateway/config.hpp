@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "gateway/ip_address.hpp"
-#include "gateway/original_dst.hpp"
 
 namespace tlsgate {
 
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// How the kernel hands connections over (scripts/rules.sh --mode).
+enum class RedirectMode { redirect, tproxy };
 
 struct ListenerConfig {
   RedirectMode mode = RedirectMode::redirect;

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "gateway/config.hpp"
-#include "gateway/daemon.hpp"
+#include "gateway/daemon/daemon.hpp"
 #include "gateway/tls/ca_cli.hpp"
 #include "gateway/policy/policy_cli.hpp"
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdio>
 
-#include "gateway/flow_record.hpp"
+#include "gateway/flow/record.hpp"
 
 namespace tlsgate::netfilter {
 

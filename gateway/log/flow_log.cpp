@@ -42,6 +42,15 @@ bool FlowLog::submit(std::string line) {
   return true;
 }
 
+bool FlowLog::submit_event(const nlohmann::ordered_json& event) noexcept {
+  try {
+    return submit(event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  } catch (...) {  // allocation failure: count the line as lost, keep serving
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+}
+
 void FlowLog::reopen() {
   {
     std::lock_guard lock(mutex_);

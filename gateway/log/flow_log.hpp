@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -24,6 +25,10 @@ class FlowLog {
   // Thread-safe, never blocks on I/O. `line` has no trailing newline.
   // Returns false if the queue was full and the line was dropped.
   bool submit(std::string line);
+  // The one way events (flow, http, policy, quic, ...) reach the log: serializes
+  // `event` as one line, replacing bytes that are not UTF-8 (they come from the
+  // network), and never throws. Returns false when the line was dropped.
+  bool submit_event(const nlohmann::ordered_json& event) noexcept;
   // Asks the writer to reopen the file (after logrotate moved it).
   void reopen();
   // Writes everything queued, then stops the writer. Idempotent.

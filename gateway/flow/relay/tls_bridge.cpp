@@ -1,10 +1,10 @@
-#include "gateway/relay/tls_bridge.hpp"
+#include "gateway/flow/relay/tls_bridge.hpp"
 
 #include <array>
 #include <memory>
 #include <vector>
 
-#include "gateway/worker.hpp"
+#include "gateway/flow/control.hpp"
 
 namespace tlsgate {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/startup.hpp"
+#include "gateway/daemon/startup.hpp"
 
 #include <sys/stat.h>
 

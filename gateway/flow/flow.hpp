@@ -1,15 +1,16 @@
 #pragma once
 // The life of one connection, from accept to its single `flow` line.
 #include "gateway/asio.hpp"
-#include "gateway/original_dst.hpp"
+#include "gateway/config.hpp"
 
 namespace tlsgate {
 
-class Worker;
+struct SharedState;
+class FlowRegistry;
 
 // Owns the client socket (and later the upstream one) for the flow's whole
 // life. Never throws: a bug ends this flow with `internal_error`, and every
 // accepted connection gets exactly one flow line.
-awaitable<void> run_flow(tcp::socket client, RedirectMode mode, Worker& worker);
+awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& shared, FlowRegistry& registry);
 
 }  // namespace tlsgate

@@ -1,4 +1,4 @@
-#include "gateway/daemon.hpp"
+#include "gateway/daemon/daemon.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "gateway/asio.hpp"
-#include "gateway/original_dst.hpp"
-#include "gateway/policy_reloader.hpp"
+#include "gateway/flow/original_dst.hpp"
+#include "gateway/daemon/policy_reloader.hpp"
 #include "gateway/shared_state.hpp"
-#include "gateway/startup.hpp"
-#include "gateway/worker.hpp"
+#include "gateway/daemon/startup.hpp"
+#include "gateway/daemon/worker.hpp"
 #include "netfilter/quic_service.hpp"
 
 namespace tlsgate {
@@ -78,7 +78,7 @@ int run_daemon(const Config& config) {
   std::vector<std::unique_ptr<Worker>> workers;
   try {
     for (unsigned i = 0; i < count; ++i) {
-      workers.push_back(std::make_unique<Worker>(shared, i));
+      workers.push_back(std::make_unique<Worker>(shared));
       workers.back()->open_listeners();
     }
   } catch (const std::exception& e) {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow_record.hpp"
-#include "gateway/relay/bridge_tap.hpp"
+#include "gateway/flow/record.hpp"
+#include "gateway/flow/relay/bridge_tap.hpp"
 
 namespace tlsgate {
 

@@ -1,4 +1,4 @@
-#include "gateway/flow_record.hpp"
+#include "gateway/flow/record.hpp"
 
 #include <array>
 #include <ctime>

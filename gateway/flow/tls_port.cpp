@@ -1,16 +1,16 @@
-#include "gateway/tls_flow.hpp"
+#include "gateway/flow/tls_port.hpp"
 
 #include <sys/socket.h>
 
 #include <array>
 #include <vector>
 
-#include "gateway/flow_tunnel.hpp"
-#include "gateway/intercept.hpp"
-#include "gateway/peek.hpp"
+#include "gateway/flow/steps.hpp"
+#include "gateway/flow/intercept.hpp"
+#include "gateway/flow/peek.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/tls/fingerprint.hpp"
-#include "gateway/worker.hpp"
+#include "gateway/flow/control.hpp"
 
 namespace tlsgate {
 namespace {
@@ -71,9 +71,8 @@ void refuse_with_alert(TlsFlow& flow, std::uint8_t alert) {
   flow.record.end_by = EndBy::error;
 }
 
-awaitable<void> tls_port_flow(Worker& worker, tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
+awaitable<void> tls_port_flow(SharedState& shared, tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
                               FlowControl& control) {
-  SharedState& shared = worker.shared();
   const Config& config = shared.config;
   const PeekResult peek = co_await peek_client_hello(client, config.peek_max_bytes, config.peek_timeout);
   switch (peek.kind) {
@@ -102,7 +101,7 @@ awaitable<void> tls_port_flow(Worker& worker, tcp::socket& client, tcp::socket& 
   describe_hello(record, peek.hello);
   control.touch();
 
-  TlsFlow flow{worker, client, upstream, record, control, peek.hello, peek.hello_bytes, shared.policy.load(), {}};
+  TlsFlow flow{shared, client, upstream, record, control, peek.hello, peek.hello_bytes, shared.policy.load(), {}};
   if (peek.hello.sni) flow.query.hosts.push_back(*peek.hello.sni);
   record.extra["host"] = peek.hello.sni ? nlohmann::ordered_json(*peek.hello.sni) : nlohmann::ordered_json(nullptr);
   flow.query.client = record.client.ip;

@@ -1,16 +1,17 @@
-#include "gateway/flow.hpp"
+#include "gateway/flow/flow.hpp"
 
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "gateway/flow_record.hpp"
-#include "gateway/flow_tunnel.hpp"
-#include "gateway/http_tap.hpp"
+#include "gateway/flow/record.hpp"
+#include "gateway/flow/steps.hpp"
+#include "gateway/flow/http_tap.hpp"
 #include "gateway/shared_state.hpp"
-#include "gateway/tls_flow.hpp"
-#include "gateway/worker.hpp"
+#include "gateway/flow/tls_port.hpp"
+#include "gateway/flow/control.hpp"
+#include "gateway/flow/original_dst.hpp"
 
 namespace tlsgate {
 namespace {
@@ -37,9 +38,8 @@ std::string_view plain_proto(const Config& config, std::uint16_t port) {
   return config.is_http_port(port) ? "http" : "tcp";
 }
 
-awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectMode mode, Worker& worker,
+awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectMode mode, SharedState& shared,
                            FlowRecord& record, FlowControl& control) {
-  const SharedState& shared = worker.shared();
   const Config& config = shared.config;
   const int fd = client.native_handle();
 
@@ -67,7 +67,7 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
   }
 
   if (config.is_tls_port(original->port)) {
-    co_await tls_port_flow(worker, client, upstream, record, control);
+    co_await tls_port_flow(shared, client, upstream, record, control);
     co_return;
   }
 
@@ -88,7 +88,7 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
   // "Intercepting" plain HTTP means observing it on its way; anything else is relayed as is.
   std::unique_ptr<HttpTap> tap;
   if (decision.action == policy::Action::intercept && config.is_http_port(original->port)) {
-    tap = HttpTap::for_cleartext(worker.shared(), record);
+    tap = HttpTap::for_cleartext(shared, record);
   }
   co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout, tap.get());
   if (tap) {
@@ -99,13 +99,12 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
 
 void emit(SharedState& shared, const FlowRecord& record) {
   const auto j = flow_json(record, std::chrono::system_clock::now(), steady_clock::now());
-  shared.log.submit(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  shared.log.submit_event(j);
 }
 
 }  // namespace
 
-awaitable<void> run_flow(tcp::socket client, RedirectMode mode, Worker& worker) {
-  SharedState& shared = worker.shared();
+awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& shared, FlowRegistry& registry) {
   FlowRecord record;
   record.flow_id = shared.next_flow_id.fetch_add(1, std::memory_order_relaxed);
   record.start_wall = std::chrono::system_clock::now();
@@ -114,10 +113,10 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, Worker& worker) 
   if (const auto local = local_endpoint(client.native_handle())) record.server = *local;
 
   FlowControl control(client.get_executor());
-  FlowRegistration registration(worker, control);
+  FlowRegistration registration(registry, control);
   tcp::socket upstream(client.get_executor());
   try {
-    auto result = co_await (flow_steps(client, upstream, mode, worker, record, control) ||
+    auto result = co_await (flow_steps(client, upstream, mode, shared, record, control) ||
                             watchdog(control, shared.config.idle_timeout));
     if (result.index() == 1) {
       const bool idle = std::get<1>(result) == WatchdogEnd::idle;

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "gateway/flow_record.hpp"
+#include "gateway/flow/record.hpp"
 #include "gateway/http/observer.hpp"
-#include "gateway/relay/bridge_tap.hpp"
+#include "gateway/flow/relay/bridge_tap.hpp"
 
 namespace tlsgate {
 

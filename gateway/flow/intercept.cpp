@@ -1,17 +1,17 @@
-#include "gateway/intercept.hpp"
+#include "gateway/flow/intercept.hpp"
 
 #include <algorithm>
 #include <array>
 
-#include "gateway/flow_tunnel.hpp"
-#include "gateway/http_tap.hpp"
-#include "gateway/relay/tls_bridge.hpp"
+#include "gateway/flow/steps.hpp"
+#include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/relay/tls_bridge.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/tls/forge.hpp"
 #include "gateway/tls/tls_stream.hpp"
 #include "gateway/tls/trust_store.hpp"
-#include "gateway/tls_flow.hpp"
-#include "gateway/worker.hpp"
+#include "gateway/flow/tls_port.hpp"
+#include "gateway/flow/control.hpp"
 
 namespace tlsgate {
 namespace {
@@ -74,12 +74,12 @@ awaitable<void> tunnel_fresh(TlsFlow& flow, EndReason reason) {
   flow.record.action = FlowAction::tunnel;
   flow.record.set_reason(reason);
   co_await tunnel_to_destination(flow.client, flow.upstream, flow.record, flow.control,
-                                 flow.worker.shared().config.connect_timeout);
+                                 flow.shared.config.connect_timeout);
 }
 
 void learn_rejection(TlsFlow& flow, const std::string& why) {
   flow.record.set_reason(EndReason::client_rejected_certificate);
-  auto& bypass = flow.worker.shared().bypass;
+  auto& bypass = flow.shared.bypass;
   if (!bypass) return;
   try {
     bypass->add(bypass_host(flow), flow.record.client.ip, why);
@@ -120,7 +120,7 @@ std::vector<std::string> certificate_hosts(X509* cert) {
 }  // namespace
 
 awaitable<void> intercept_flow(TlsFlow& flow, bool decided) {
-  SharedState& shared = flow.worker.shared();
+  SharedState& shared = flow.shared;
   const Config& config = shared.config;
   FlowRecord& record = flow.record;
   record.action = FlowAction::intercept;

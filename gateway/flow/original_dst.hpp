@@ -5,11 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/config.hpp"
 #include "gateway/ip_address.hpp"
 
 namespace tlsgate {
-
-enum class RedirectMode { redirect, tproxy };
 
 // The original destination of an accepted socket: SO_ORIGINAL_DST /
 // IP6T_SO_ORIGINAL_DST for REDIRECT, the socket's local address for TPROXY.

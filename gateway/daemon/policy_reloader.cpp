@@ -1,4 +1,4 @@
-#include "gateway/policy_reloader.hpp"
+#include "gateway/daemon/policy_reloader.hpp"
 
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "gateway/flow_record.hpp"
+#include "gateway/flow/record.hpp"
 
 namespace tlsgate {
 namespace {
@@ -58,7 +58,7 @@ void PolicyReloader::reload() {
     event["error"] = e.what();
     std::fprintf(stderr, "tlsgate: policy not reloaded, keeping the previous one: %s\n", e.what());
   }
-  shared_.log.submit(event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  shared_.log.submit_event(event);
 }
 
 awaitable<void> PolicyReloader::watch() {

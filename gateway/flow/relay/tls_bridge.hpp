@@ -10,8 +10,8 @@
 #include <string>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow_record.hpp"
-#include "gateway/relay/bridge_tap.hpp"
+#include "gateway/flow/record.hpp"
+#include "gateway/flow/relay/bridge_tap.hpp"
 #include "gateway/tls/tls_stream.hpp"
 
 namespace tlsgate {

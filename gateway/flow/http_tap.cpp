@@ -1,4 +1,4 @@
-#include "gateway/http_tap.hpp"
+#include "gateway/flow/http_tap.hpp"
 
 #include "gateway/log/community_id.hpp"
 #include "gateway/shared_state.hpp"
@@ -54,7 +54,7 @@ void HttpTap::log_exchanges() {
     line["flow_id"] = record_.flow_id;
     line["community_id"] = community_id_;
     http::append_json(line, std::move(exchange));
-    shared_.log.submit(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    shared_.log.submit_event(line);
   }
 }
 

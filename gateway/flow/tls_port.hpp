@@ -4,18 +4,18 @@
 #include <memory>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow_record.hpp"
+#include "gateway/flow/record.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/client_hello.hpp"
 
 namespace tlsgate {
 
-class Worker;
+struct SharedState;
 struct FlowControl;
 
 // Everything the TLS steps of one flow share.
 struct TlsFlow {
-  Worker& worker;
+  SharedState& shared;
   tcp::socket& client;
   tcp::socket& upstream;
   FlowRecord& record;
@@ -26,7 +26,7 @@ struct TlsFlow {
   policy::Query query;
 };
 
-awaitable<void> tls_port_flow(Worker& worker, tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
+awaitable<void> tls_port_flow(SharedState& shared, tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
                               FlowControl& control);
 
 // Puts the decision into the record (`policy`, `action`, `reason`).

@@ -1,4 +1,4 @@
-#include "gateway/original_dst.hpp"
+#include "gateway/flow/original_dst.hpp"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -1,4 +1,4 @@
-#include "gateway/peek.hpp"
+#include "gateway/flow/peek.hpp"
 
 #include <sys/socket.h>
 

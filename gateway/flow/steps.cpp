@@ -1,7 +1,7 @@
-#include "gateway/flow_tunnel.hpp"
+#include "gateway/flow/steps.hpp"
 
-#include "gateway/relay/splice_tunnel.hpp"
-#include "gateway/worker.hpp"
+#include "gateway/flow/relay/splice_tunnel.hpp"
+#include "gateway/flow/control.hpp"
 
 namespace tlsgate {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/relay/splice_tunnel.hpp"
+#include "gateway/flow/relay/splice_tunnel.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "gateway/worker.hpp"
+#include "gateway/flow/control.hpp"
 
 namespace tlsgate {
 namespace {

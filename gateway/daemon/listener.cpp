@@ -1,4 +1,4 @@
-#include "gateway/listener.hpp"
+#include "gateway/daemon/listener.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,8 +10,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "gateway/flow.hpp"
-#include "gateway/worker.hpp"
 
 namespace tlsgate {
 namespace {
@@ -46,22 +44,6 @@ std::unique_ptr<tcp::acceptor> open_acceptor(asio::io_context& io, const Listene
   acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error("listener " + name + ": listen: " + ec.message());
   return acceptor;
-}
-
-awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, ListenerConfig cfg) {
-  asio::steady_timer backoff(worker.io());
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      // Out of descriptors or memory: wait for flows to end rather than spin.
-      std::fprintf(stderr, "tlsgate: accept on port %u: %s; retrying in 100 ms\n", cfg.port, ec.message().c_str());
-      backoff.expires_after(std::chrono::milliseconds(100));
-      co_await backoff.async_wait(use_tuple);
-      continue;
-    }
-    asio::co_spawn(worker.io(), run_flow(std::move(socket), cfg.mode, worker), asio::detached);
-  }
 }
 
 }  // namespace tlsgate

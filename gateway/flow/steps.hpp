@@ -4,8 +4,8 @@
 #include <chrono>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow_record.hpp"
-#include "gateway/relay/bridge_tap.hpp"
+#include "gateway/flow/record.hpp"
+#include "gateway/flow/relay/bridge_tap.hpp"
 
 namespace tlsgate {
 

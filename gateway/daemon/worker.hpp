@@ -1,0 +1,48 @@
+#pragma once
+// One worker thread: its own io_context (concurrency hint 1), its own
+// SO_REUSEPORT listeners and the accept loop that spawns one flow per
+// connection, so a connection lives and dies on one thread and the data path
+// needs no locks.
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "gateway/asio.hpp"
+#include "gateway/config.hpp"
+#include "gateway/flow/control.hpp"
+
+namespace tlsgate {
+
+struct SharedState;
+
+class Worker {
+ public:
+  explicit Worker(SharedState& shared);
+  ~Worker();
+
+  // Binds every configured listener (SO_REUSEPORT; IP_TRANSPARENT for TPROXY).
+  // Throws std::runtime_error naming the address on failure.
+  void open_listeners();
+  void start();
+  // Thread-safe: posted into the worker.
+  void stop_accepting();
+  void terminate_flows();
+  void stop();
+  void join();
+
+  std::size_t active_flows() const { return active_.load(); }
+
+ private:
+  awaitable<void> accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg);
+  awaitable<void> tracked_flow(tcp::socket socket, RedirectMode mode);
+
+  SharedState& shared_;
+  asio::io_context io_{1};
+  std::vector<std::pair<std::unique_ptr<tcp::acceptor>, ListenerConfig>> acceptors_;
+  FlowRegistry flows_;
+  std::atomic<std::size_t> active_{0};
+  std::thread thread_;
+};
+
+}  // namespace tlsgate
