@@ -199,6 +199,17 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
+      // Operations
+      .on("user", opt_str(c.user))
+      .on("metrics_listen", [&](const json& x, const std::string& k) {
+        if (x.is_null()) return c.metrics_listen.reset();
+        c.metrics_listen = parse_host_port(r.string(x, k));
+        if (!c.metrics_listen) fail(r.source(), k, "must be address:port, e.g. 127.0.0.1:9101 or [::1]:9101");
+      })
+      .on("log_level", [&](const json& x, const std::string& k) {
+        c.log_level = r.choice<std::string>(
+            x, k, {{"error", "error"}, {"warning", "warning"}, {"notice", "notice"}, {"info", "info"}, {"debug", "debug"}});
+      })
       .run();
 
   if (c.ca_cert.has_value() != c.ca_key.has_value())
@@ -206,6 +217,23 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
 }
 
 }  // namespace
+
+std::optional<Endpoint> parse_host_port(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= text.size()) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string_view::npos) return std::nullopt;  // IPv6 needs brackets
+  unsigned port = 0;
+  for (const char ch : port_text) {
+    if (ch < '0' || ch > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + static_cast<unsigned>(ch - '0');
+  }
+  const auto ip = IpAddress::parse(host);
+  if (!ip || port == 0 || port > 65535) return std::nullopt;
+  return Endpoint{*ip, static_cast<std::uint16_t>(port)};
+}
 
 bool Config::is_tls_port(std::uint16_t port) const {
   return std::find(tls_ports.begin(), tls_ports.end(), port) != tls_ports.end();

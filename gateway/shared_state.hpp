@@ -10,6 +10,7 @@
 #include "gateway/config.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/log/flow_log.hpp"
+#include "gateway/metrics/metrics.hpp"
 #include "gateway/policy/learned_bypass.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/intercept_tls.hpp"
@@ -28,6 +29,7 @@ struct SharedState {
   std::atomic<std::shared_ptr<const policy::Policy>> policy;
   std::unique_ptr<tls::InterceptTls> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
+  metrics::Metrics metrics;                            // counters for /metrics (docs/metrics.md)
 };
 
 }  // namespace tlsgate

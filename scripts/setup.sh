@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev nlohmann-json3-dev libcli11-dev
-  libnetfilter-queue-dev libmnl-dev libnghttp2-dev
+  libnetfilter-queue-dev libmnl-dev libnghttp2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # lab and integration tests
   iproute2 nftables iptables nginx openssl ca-certificates curl

@@ -97,9 +97,37 @@ awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectM
   }
 }
 
+// The value at `path` inside the record's extra fields, or null.
+const nlohmann::ordered_json* extra_at(const FlowRecord& record, std::initializer_list<const char*> path) {
+  const nlohmann::ordered_json* at = &record.extra;
+  for (const char* key : path) {
+    if (!at->is_object()) return nullptr;
+    const auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+// The flow's contribution to /metrics (daemonops hook: one call per flow, beside its line).
+void count(SharedState& shared, const FlowRecord& record) {
+  metrics::FlowSummary summary;
+  summary.action = to_string(record.action);
+  summary.reason = record.reason;
+  summary.proto = record.proto;
+  summary.from_client = record.from_client;
+  summary.to_client = record.to_client;
+  if (const auto* cache = extra_at(record, {"tls", "forged", "cache"}); cache && cache->is_string())
+    summary.forged_cache_hit = cache->get_ref<const std::string&>() == "hit";
+  if (const auto* resumed = extra_at(record, {"tls", "upstream", "resumed"}); resumed && resumed->is_boolean())
+    summary.upstream_resumed = resumed->get<bool>();
+  shared.metrics.flow_ended(summary);
+}
+
 void emit(SharedState& shared, const FlowRecord& record) {
   const auto j = flow_json(record, std::chrono::system_clock::now(), steady_clock::now());
   shared.log.submit_event(j);
+  count(shared, record);
 }
 
 }  // namespace
