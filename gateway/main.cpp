@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   run->add_option("-c,--config", config_path, "JSON config file (see docs/configuration.md)")
       ->required()
       ->check(CLI::ExistingFile);
+  bool test_only = false;
+  run->add_flag("-t,--test", test_only, "check the config and exit, like `tlsgate config check` (compare nginx -t)");
   run->footer(
       "Signals: SIGHUP reopens the flow log and reloads the policy; SIGTERM/SIGINT stop accepting, let flows\n"
       "finish within shutdown_grace_s, then close the rest and flush the log.\n"
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (run->parsed() && test_only) return tlsgate::run_config_check(config_path, false);
   if (run->parsed()) {
     try {
       return tlsgate::run_daemon(tlsgate::load_config_file(config_path));

@@ -73,7 +73,9 @@ void check_readable(const std::string& key, const std::optional<std::string>& pa
     r.ok.push_back(key + ": " + *path);
 }
 
-int run_check(const std::string& path, bool quiet) {
+}  // namespace
+
+int run_config_check(const std::string& path, bool quiet) {
   Config config;
   try {
     config = load_config_file(path);
@@ -92,8 +94,6 @@ int run_check(const std::string& path, bool quiet) {
   std::printf("%s: OK\n", path.c_str());
   return 0;
 }
-
-}  // namespace
 
 CheckReport check_config(const Config& c) {
   CheckReport r;
@@ -127,7 +127,7 @@ void add_config_commands(CLI::App& app) {
   check->add_option("file", *path, "JSON config file")->required();
   check->add_flag("-q,--quiet", *quiet, "print only the verdict (and errors)");
   check->callback([path, quiet] {
-    if (const int rc = run_check(*path, *quiet); rc != 0) throw CLI::RuntimeError(rc);
+    if (const int rc = run_config_check(*path, *quiet); rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 

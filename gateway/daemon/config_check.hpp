@@ -20,5 +20,7 @@ struct CheckReport {
 CheckReport check_config(const Config& config);
 
 void add_config_commands(CLI::App& app);
+// `config check FILE`: prints the report; returns the exit status (0 OK, 1 not).
+int run_config_check(const std::string& path, bool quiet);
 
 }  // namespace tlsgate

@@ -82,15 +82,19 @@ void set_caps_everywhere() {
   }
 }
 
+// Only regular files and the directory itself, one level deep: a state_dir or
+// flow_log pointing somewhere shared must not give away more than tlsgate's files.
 void hand_over(const std::vector<std::string>& paths, uid_t uid, gid_t gid) {
   namespace fs = std::filesystem;
   for (const auto& path : paths) {
     std::error_code ec;
-    if (!fs::exists(path, ec)) continue;
+    const auto status = fs::symlink_status(path, ec);
+    if (ec || !(fs::is_regular_file(status) || fs::is_directory(status))) continue;
     if (::chown(path.c_str(), uid, gid) != 0) fail("chown " + path);
-    if (!fs::is_directory(path, ec)) continue;
+    if (!fs::is_directory(status)) continue;
     for (const auto& entry : fs::directory_iterator(path, ec))
-      if (::lchown(entry.path().c_str(), uid, gid) != 0) fail("chown " + entry.path().string());
+      if (entry.is_regular_file(ec) && !entry.is_symlink(ec) && ::lchown(entry.path().c_str(), uid, gid) != 0)
+        fail("chown " + entry.path().string());
   }
 }
 

@@ -16,6 +16,8 @@ namespace http = beast::http;
 constexpr auto request_timeout = std::chrono::seconds(10);
 constexpr std::size_t max_request_bytes = 8 * 1024;
 constexpr const char* prometheus_type = "text/plain; version=0.0.4; charset=utf-8";
+// Accept errors repeat as fast as connections arrive: one line per minute.
+diag::RateLimiter accept_errors(std::chrono::minutes(1));
 
 http::response<http::string_body> answer(const http::request<http::string_body>& req, const Server::Render& render,
                                          const Server::Healthy& healthy) {
@@ -79,6 +81,7 @@ awaitable<void> Server::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {  // out of descriptors: wait rather than spin
+      accept_errors.log(diag::Level::warning, "accept", "metrics endpoint: accept: %s", ec.message().c_str());
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
       continue;
