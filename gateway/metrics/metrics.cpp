@@ -55,7 +55,12 @@ std::vector<Sample> CounterFamily::samples() const {
   return out;
 }
 
-Metrics::Metrics() = default;
+// Series an alert or a dashboard expects to exist from the start read 0, not "no data".
+Metrics::Metrics() {
+  for (const auto& h : handshake_failures) handshake_failures_.add({h.side, h.kind}, 0);
+  policy_reloads_.add({"ok"}, 0);
+  policy_reloads_.add({"error"}, 0);
+}
 
 void Metrics::flow_ended(const FlowSummary& flow) noexcept {
   try {

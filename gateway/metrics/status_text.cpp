@@ -11,14 +11,15 @@ struct Line {
   const char* metric;
   const char* title;
   bool bytes;
+  bool always = false;  // print 0 when the scrape has no sample yet
 };
 
 // In reading order; every metric of docs/metrics.md a person cares about.
 constexpr Line lines[] = {
     {"tlsgate_active_flows", "active flows", false},
-    {"tlsgate_flows_total", "flows ended", false},
+    {"tlsgate_flows_total", "flows ended", false, true},
     {"tlsgate_flows_by_proto_total", "flows by protocol", false},
-    {"tlsgate_flow_bytes_total", "bytes relayed", true},
+    {"tlsgate_flow_bytes_total", "bytes relayed", true, true},
     {"tlsgate_handshake_failures_total", "handshake failures", false},
     {"tlsgate_forged_cert_cache_hits_total", "forged certs from cache", false},
     {"tlsgate_forged_cert_cache_misses_total", "forged certs signed", false},
@@ -70,7 +71,10 @@ std::string status_text(const std::vector<Sample>& samples) {
     out += "uptime: " + amount(std::floor(up->value), false) + " s\n";
   for (const auto& line : lines) {
     const auto it = by_name.find(line.metric);
-    if (it == by_name.end()) continue;
+    if (it == by_name.end()) {
+      if (line.always) out += std::string(line.title) + ": 0\n";
+      continue;
+    }
     double total = 0;
     for (const auto* s : it->second) total += s->value;
     out += std::string(line.title) + ": " + amount(total, line.bytes) + "\n";

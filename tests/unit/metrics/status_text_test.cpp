@@ -24,7 +24,7 @@ TEST(StatusText, TotalsWithBreakdown) {
   EXPECT_NE(text.find("active flows per worker: 1 2\n"), std::string::npos) << text;
 }
 
-TEST(StatusText, EmptyScrapeIsEmpty) { EXPECT_EQ(status_text({}), ""); }
+TEST(StatusText, EmptyScrapeShowsZeroFlows) { EXPECT_EQ(status_text({}), "flows ended: 0\nbytes relayed: 0\n"); }
 
 }  // namespace
 }  // namespace tlsgate::metrics
