@@ -153,8 +153,8 @@ void run_control(SharedState& shared, Services& s) {
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();
   if (s.metrics) s.metrics->start();
-  heartbeat.start();
   notify::ready();
+  heartbeat.start();
   diag::notice("ready: %zu workers%s", s.workers.size(), watchdog ? ", systemd watchdog on" : "");
   control.run();
   notify::stopping();

@@ -30,8 +30,6 @@ void stopping() { sd_notify(0, "STOPPING=1\nSTATUS=stopping: draining flows"); }
 
 void watchdog() { sd_notify(0, "WATCHDOG=1"); }
 
-void status(const char* text) { sd_notifyf(0, "STATUS=%s", text); }
-
 std::optional<std::chrono::microseconds> watchdog_interval() {
   std::uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;

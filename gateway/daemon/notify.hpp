@@ -11,7 +11,6 @@ void ready();      // READY=1: listeners (and the QUIC guard) are up
 void reloading();  // RELOADING=1 with MONOTONIC_USEC, before a SIGHUP reload
 void stopping();   // STOPPING=1: draining flows before exit
 void watchdog();   // WATCHDOG=1: the workers answered
-void status(const char* text);  // STATUS=..., shown by systemctl status
 
 // Half of WATCHDOG_USEC when the watchdog is on for this process, else nullopt.
 std::optional<std::chrono::microseconds> watchdog_interval();
