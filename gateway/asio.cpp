@@ -13,12 +13,6 @@ tcp::endpoint to_asio(const Endpoint& ep) {
   return {asio::ip::address_v6(b), ep.port};
 }
 
-Endpoint from_asio(const tcp::endpoint& ep) {
-  const auto a = ep.address();
-  if (a.is_v4()) return {IpAddress::v4(a.to_v4().to_bytes()), ep.port()};
-  return {IpAddress::v6(a.to_v6().to_bytes()).unmapped(), ep.port()};
-}
-
 awaitable<bool> cancelled() {
   const auto state = co_await asio::this_coro::cancellation_state;
   co_return state.cancelled() != asio::cancellation_type::none;

@@ -1,6 +1,6 @@
 #pragma once
-// The Asio names the data path uses, and conversions between Asio endpoints
-// and the socket-free Endpoint type of pure code.
+// The Asio names the data path uses, and the conversion from the socket-free
+// Endpoint type of pure code to an Asio endpoint.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,7 +22,6 @@ using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 tcp::endpoint to_asio(const Endpoint& ep);
-Endpoint from_asio(const tcp::endpoint& ep);
 
 // True once the awaiting coroutine has been asked to stop (by `||` or `&&`).
 awaitable<bool> cancelled();

@@ -13,7 +13,7 @@
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/policy/learned_bypass.hpp"
 #include "gateway/policy/policy.hpp"
-#include "gateway/tls/intercept_tls.hpp"
+#include "gateway/tls/tls_engine.hpp"
 
 namespace tlsgate {
 
@@ -27,7 +27,7 @@ struct SharedState {
   std::atomic<std::shared_ptr<const std::vector<IpAddress>>> own_addresses;
   // The policy in force: an immutable snapshot; a flow keeps the one it loaded.
   std::atomic<std::shared_ptr<const policy::Policy>> policy;
-  std::unique_ptr<tls::InterceptTls> tls;              // CA, forge, caches
+  std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
   metrics::Metrics metrics;                            // counters for /metrics (docs/metrics.md)
 };

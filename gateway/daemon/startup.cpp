@@ -47,7 +47,7 @@ tls::CertificateAuthority gateway_ca(const Config& config) {
 void prepare_interception(SharedState& shared) {
   const Config& config = shared.config;
   shared.policy.store(initial_policy(config));
-  shared.tls = std::make_unique<tls::InterceptTls>(config, gateway_ca(config));
+  shared.tls = std::make_unique<tls::TlsEngine>(config, gateway_ca(config));
   if (config.learned_bypass) {
     shared.bypass = std::make_unique<policy::LearnedBypass>(config.state_dir + "/learned-bypass.json",
                                                             config.learned_bypass_ttl, config.learned_bypass_all_clients);

@@ -1,17 +1,15 @@
 #include "gateway/flow/flow.hpp"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/flow/control.hpp"
+#include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/original_dst.hpp"
 #include "gateway/flow/record.hpp"
 #include "gateway/flow/steps.hpp"
-#include "gateway/flow/http_tap.hpp"
-#include "gateway/shared_state.hpp"
 #include "gateway/flow/tls_port.hpp"
-#include "gateway/flow/control.hpp"
-#include "gateway/flow/original_dst.hpp"
+#include "gateway/shared_state.hpp"
 
 namespace tlsgate {
 namespace {
@@ -34,67 +32,57 @@ awaitable<WatchdogEnd> watchdog(FlowControl& control, std::chrono::seconds idle_
   }
 }
 
-std::string_view plain_proto(const Config& config, std::uint16_t port) {
-  return config.is_http_port(port) ? "http" : "tcp";
+// A plain port: only the addresses decide; "intercept" on an HTTP port means observe.
+awaitable<FlowOutcome> plain_port_flow(FlowContext& flow) {
+  const Config& config = flow.shared.config;
+  FlowRecord& record = flow.record;
+  record.proto = config.is_http_port(record.server.port) ? "http" : "tcp";
+  FlowFacts facts;
+  facts.client = record.client.ip;
+  facts.server = record.server;
+  facts.http_port = config.is_http_port(record.server.port);
+  const Verdict verdict = decide(flow, facts);
+  if (verdict.next != Next::observe) {
+    FlowOutcome outcome = co_await follow(flow, verdict, 0);
+    co_return outcome;
+  }
+  const auto tap = HttpTap::for_cleartext(flow.shared, record);
+  const FlowAction action = tap ? FlowAction::intercept : FlowAction::tunnel;
+  FlowOutcome outcome = co_await tunnel(flow, action, verdict.reason, tap.get());
+  if (tap) tap->finish();
+  co_return outcome;
 }
 
-awaitable<void> flow_steps(tcp::socket& client, tcp::socket& upstream, RedirectMode mode, SharedState& shared,
-                           FlowRecord& record, FlowControl& control) {
-  const Config& config = shared.config;
-  const int fd = client.native_handle();
-
+awaitable<FlowOutcome> flow_steps(FlowContext& flow, RedirectMode mode) {
+  const int fd = flow.client.native_handle();
   const auto local = local_endpoint(fd);
   int error = 0;
   const auto original = original_destination(fd, mode, &error);
   // No NAT entry (ENOENT) means nobody redirected this connection to us.
-  if (!local || (!original && error != ENOENT)) {
-    record.action = FlowAction::reject;
-    record.set_reason(EndReason::no_original_destination);
-    record.end_by = EndBy::error;
-    record.end_error = local ? std::strerror(error) : "no local address";
-    reset_socket(client);
-    co_return;
+  if (!local || (!original && error != ENOENT))
+    co_return refuse_with_reset(flow, FlowAction::reject, EndReason::no_original_destination,
+                                local ? std::strerror(error) : "no local address");
+  if (original) flow.record.server = *original;
+  const auto own = flow.shared.own_addresses.load();
+  if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{}))
+    co_return refuse_with_reset(flow, FlowAction::reject, EndReason::not_redirected,
+                                "connection to the gateway itself: refused (not an open proxy)");
+  FlowOutcome outcome;
+  if (flow.shared.config.is_tls_port(original->port)) {
+    outcome = co_await tls_port_flow(flow);
+  } else {
+    outcome = co_await plain_port_flow(flow);
   }
-  if (original) record.server = *original;
-  const auto own = shared.own_addresses.load();
-  if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{})) {
-    record.action = FlowAction::reject;
-    record.set_reason(EndReason::not_redirected);
-    record.end_by = EndBy::error;
-    record.end_error = "connection to the gateway itself: refused (not an open proxy)";
-    reset_socket(client);
-    co_return;
-  }
+  co_return outcome;
+}
 
-  if (config.is_tls_port(original->port)) {
-    co_await tls_port_flow(shared, client, upstream, record, control);
-    co_return;
-  }
-
-  // Plain TCP: only the addresses and the port can decide.
-  record.proto = plain_proto(config, original->port);
-  policy::Query query;
-  query.client = record.client.ip;
-  query.server = original->ip;
-  query.port = original->port;
-  const policy::Decision decision = shared.policy.load()->decide(query);
-  record_decision(record, decision);
-  if (decision.action == policy::Action::block) {
-    record.end_by = EndBy::error;
-    record.end_error = "blocked by policy rule " + decision.rule;
-    reset_socket(client);
-    co_return;
-  }
-  // "Intercepting" plain HTTP means observing it on its way; anything else is relayed as is.
-  std::unique_ptr<HttpTap> tap;
-  if (decision.action == policy::Action::intercept && config.is_http_port(original->port)) {
-    tap = HttpTap::for_cleartext(shared, record);
-  }
-  co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout, tap.get());
-  if (tap) {
-    record.action = FlowAction::intercept;
-    tap->finish();
-  }
+FlowOutcome watchdog_outcome(const FlowContext& flow, WatchdogEnd end, std::chrono::seconds idle_timeout) {
+  // The action decided so far stays; the watchdog only says why it ended.
+  const FlowAction action = flow.planned.value_or(FlowAction::tunnel);
+  if (end == WatchdogEnd::idle)
+    return FlowOutcome{action, EndReason::idle_timeout, EndBy::timeout,
+                       "no data for " + std::to_string(idle_timeout.count()) + " s"};
+  return FlowOutcome{action, EndReason::shutdown, EndBy::shutdown, "gateway shutting down"};
 }
 
 // The value at `path` inside the record's extra fields, or null.
@@ -111,9 +99,10 @@ const nlohmann::ordered_json* extra_at(const FlowRecord& record, std::initialize
 
 // The flow's contribution to /metrics (daemonops hook: one call per flow, beside its line).
 void count(SharedState& shared, const FlowRecord& record) {
+  const std::string reason = reason_text(record.outcome.reason);
   metrics::FlowSummary summary;
-  summary.action = to_string(record.action);
-  summary.reason = record.reason;
+  summary.action = to_string(record.outcome.action);
+  summary.reason = reason;
   summary.proto = record.proto;
   summary.from_client = record.from_client;
   summary.to_client = record.to_client;
@@ -122,12 +111,6 @@ void count(SharedState& shared, const FlowRecord& record) {
   if (const auto* resumed = extra_at(record, {"tls", "upstream", "resumed"}); resumed && resumed->is_boolean())
     summary.upstream_resumed = resumed->get<bool>();
   shared.metrics.flow_ended(summary);
-}
-
-void emit(SharedState& shared, const FlowRecord& record) {
-  const auto j = flow_json(record, std::chrono::system_clock::now(), steady_clock::now());
-  shared.log.submit_event(j);
-  count(shared, record);
 }
 
 }  // namespace
@@ -143,24 +126,26 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   FlowControl control(client.get_executor());
   FlowRegistration registration(registry, control);
   tcp::socket upstream(client.get_executor());
+  FlowContext flow{shared, client, upstream, record, control, shared.policy.load(), std::nullopt};
   try {
-    auto result = co_await (flow_steps(client, upstream, mode, shared, record, control) ||
-                            watchdog(control, shared.config.idle_timeout));
-    if (result.index() == 1) {
-      const bool idle = std::get<1>(result) == WatchdogEnd::idle;
-      record.set_reason(idle ? EndReason::idle_timeout : EndReason::shutdown);
-      record.end_by = idle ? EndBy::timeout : EndBy::shutdown;
-      record.end_error = idle ? "no data for " + std::to_string(shared.config.idle_timeout.count()) + " s"
-                              : "gateway shutting down";
+    auto result = co_await (flow_steps(flow, mode) || watchdog(control, shared.config.idle_timeout));
+    // The one place the outcome is written.
+    if (result.index() == 0) {
+      record.outcome = std::get<0>(std::move(result));
+    } else {
+      record.outcome = watchdog_outcome(flow, std::get<1>(result), shared.config.idle_timeout);
     }
   } catch (const std::exception& e) {
-    record.set_reason(EndReason::internal_error);
-    record.end_by = EndBy::error;
-    record.end_error = e.what();
+    record.outcome = FlowOutcome{flow.planned.value_or(FlowAction::reject), EndReason::internal_error, EndBy::error,
+                                 e.what()};
+  } catch (...) {
+    record.outcome = FlowOutcome{flow.planned.value_or(FlowAction::reject), EndReason::internal_error, EndBy::error,
+                                 "unknown exception"};
   }
   close_socket(client);
   close_socket(upstream);
-  emit(shared, record);
+  shared.log.submit_event(flow_json(record, std::chrono::system_clock::now(), steady_clock::now()));
+  count(shared, record);
 }
 
 }  // namespace tlsgate

@@ -20,7 +20,9 @@ HttpTap::HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::
     : shared_(shared),
       record_(record),
       observer_(std::move(observer)),
-      community_id_(log::community_id(record.client, record.server, log::ip_proto_tcp)) {}
+      community_id_(log::community_id(record.client, record.server, log::ip_proto_tcp)),
+      client_ip_(record.client.ip.to_string()),
+      server_ip_(record.server.ip.to_string()) {}
 
 std::unique_ptr<HttpTap> HttpTap::for_tls(SharedState& shared, FlowRecord& record, const std::string& alpn) {
   if (!shared.config.http_inspect) return nullptr;
@@ -53,6 +55,10 @@ void HttpTap::log_exchanges() {
     line["ts"] = rfc3339_utc(std::chrono::system_clock::now());
     line["flow_id"] = record_.flow_id;
     line["community_id"] = community_id_;
+    // Each line stands alone: an hour-long h2 connection's flow line comes only at its end.
+    line["client"] = {{"ip", client_ip_}, {"port", record_.client.port}};
+    line["server"] = {{"ip", server_ip_}, {"port", record_.server.port}};
+    line["sni"] = record_.extra.contains("sni") ? record_.extra["sni"] : nlohmann::ordered_json(nullptr);
     http::append_json(line, std::move(exchange));
     shared_.log.submit_event(line);
   }

@@ -34,6 +34,8 @@ class HttpTap final : public BridgeTap {
   FlowRecord& record_;
   std::unique_ptr<http::Observer> observer_;
   std::string community_id_;
+  std::string client_ip_;
+  std::string server_ip_;
 };
 
 }  // namespace tlsgate

@@ -1,15 +1,31 @@
 #pragma once
-// The intercept path of a TLS flow: upstream handshake first (with the
-// client's SNI and observable ALPN), verification, a forged leaf, the client
-// handshake, then the decrypting relay with the HTTP observers.
+// Interception of one TLS flow: connect upstream first (its certificate is
+// what we imitate), decide again with the certificate's names, verify, forge,
+// finish the client's handshake and relay the plaintext to the HTTP observers.
+#include <string>
+#include <vector>
+
 #include "gateway/asio.hpp"
+#include "gateway/flow/decision.hpp"
+#include "gateway/flow/steps.hpp"
+#include "gateway/tls/client_hello.hpp"
 
 namespace tlsgate {
 
-struct TlsFlow;
+// The client's ClientHello, still unread in the kernel (`bytes` long).
+struct PeekedHello {
+  tls::ClientHello hello;
+  std::size_t bytes = 0;
+};
 
-// `decided`: the policy already chose intercept. Otherwise (no SNI) the policy
-// decides once the upstream certificate's names are known.
-awaitable<void> intercept_flow(TlsFlow& flow, bool decided);
+// Follows a look_upstream or intercept verdict to the end of the flow.
+// `hello` and `facts` belong to the caller, which awaits this to the end.
+awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& hello, FlowFacts& facts);
+
+// The part of the client's ALPN offer the observers understand (h2, http/1.1).
+std::vector<std::string> observable_alpn(const tls::ClientHello& hello);
+
+// The learned-bypass key of a flow: its SNI, or its server address without one.
+std::string bypass_host(const FlowRecord& record, const tls::ClientHello& hello);
 
 }  // namespace tlsgate

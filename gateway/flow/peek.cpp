@@ -62,13 +62,13 @@ awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_byt
     if (parsed.is_error()) {
       result.kind = parsed.error == tls::ClientHelloError::not_handshake ? PeekResult::Kind::not_tls
                                                                           : PeekResult::Kind::malformed;
-      result.error = std::string(tls::to_string(parsed.error));
+      result.error = parsed.error;
       result.detail = parsed.detail;
       break;
     }
     if (have >= max_bytes) {
       result.kind = PeekResult::Kind::malformed;
-      result.error = "too_large";
+      result.error = tls::ClientHelloError::too_large;
       result.detail = "ClientHello larger than " + std::to_string(max_bytes) + " bytes";
       break;
     }

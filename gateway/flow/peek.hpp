@@ -15,7 +15,7 @@ struct PeekResult {
   Kind kind = Kind::closed;
   tls::ClientHello hello;     // when kind == hello
   std::size_t hello_bytes = 0;  // the bytes of the records that carried it
-  std::string error;       // malformed: the parser's error name
+  tls::ClientHelloError error = tls::ClientHelloError::bad_record;  // malformed: what the parser found
   std::string detail;      // malformed / closed: what happened
 };
 

@@ -32,6 +32,11 @@ std::string_view to_string(EndReason reason) {
   return "internal_error";
 }
 
+std::string reason_text(const FlowReason& reason) {
+  if (const auto* r = std::get_if<EndReason>(&reason)) return std::string(to_string(*r));
+  return "client_hello_" + std::string(tls::to_string(std::get<tls::ClientHelloError>(reason)));
+}
+
 std::string_view to_string(FlowAction action) {
   switch (action) {
     case FlowAction::tunnel: return "tunnel";
@@ -80,12 +85,14 @@ nlohmann::ordered_json flow_json(const FlowRecord& r, std::chrono::system_clock:
   j["client"] = {{"ip", r.client.ip.to_string()}, {"port", r.client.port}};
   j["server"] = {{"ip", r.server.ip.to_string()}, {"port", r.server.port}};
   j["proto"] = r.proto;
-  j["action"] = to_string(r.action);
-  j["reason"] = r.reason;
+  j["action"] = to_string(r.outcome.action);
+  j["reason"] = reason_text(r.outcome.reason);
   j["bytes"] = {{"from_client", r.from_client}, {"to_client", r.to_client}};
   j["duration_ms"] = static_cast<double>(static_cast<long long>(duration_ms * 1000)) / 1000;
-  j["end"] = {{"by", to_string(r.end_by)}, {"error", r.end_error ? ordered_json(*r.end_error) : ordered_json(nullptr)}};
+  j["end"] = {{"by", to_string(r.outcome.end_by)},
+              {"error", r.outcome.error ? ordered_json(*r.outcome.error) : ordered_json(nullptr)}};
   for (const auto& [key, value] : r.extra.items()) j[key] = value;
+  if (r.decision) j["policy"] = {{"rule", r.decision->rule}, {"action", policy::to_string(r.decision->action)}};
   return j;
 }
 

@@ -7,13 +7,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "gateway/ip_address.hpp"
+#include "gateway/policy/policy.hpp"
+#include "gateway/tls/client_hello.hpp"
 
 namespace tlsgate {
 
 // Why a flow got its action or ended as it did (the flow line's `reason`).
-// Parser errors (ClientHello, ...) use their own enumerator names instead.
+// Parser errors are the other alternative of FlowReason.
 enum class EndReason {
   not_redirected,                // refused: not redirected to us (never an open proxy)
   no_original_destination,       // the kernel had no original destination for it
@@ -23,9 +26,9 @@ enum class EndReason {
   upstream_error,                // upstream connect failed otherwise
   idle_timeout,                  // nothing moved for idle_timeout_s
   shutdown,                      // cut by the gateway stopping after its grace period
-  peek_timeout,                  // a TLS port sent no complete ClientHello in time
+  peek_timeout,                  // a TLS port sent no complete ClientHello in time: decided by address
   client_closed_early,           // the client closed before its ClientHello was complete
-  not_tls,                       // a TLS port carried something else: tunnelled
+  not_tls,                       // a TLS port carried something else: decided by address (no host)
   policy,                        // the policy decided the action (see `policy`)
   learned_bypass,                // tunnelled: this client rejected our certificate before
   upstream_cert_invalid,         // the upstream's certificate failed verification
@@ -37,12 +40,25 @@ enum class EndReason {
 };
 std::string_view to_string(EndReason reason);
 
+// The flow line's `reason`: an EndReason, or the ClientHello parser's error
+// (written "client_hello_<error>", e.g. client_hello_bad_sni).
+using FlowReason = std::variant<EndReason, tls::ClientHelloError>;
+std::string reason_text(const FlowReason& reason);
+
 enum class FlowAction { tunnel, intercept, block, reject };
 std::string_view to_string(FlowAction action);
 
 // Who ended the flow (`end.by`).
 enum class EndBy { client, server, timeout, shutdown, error };
 std::string_view to_string(EndBy by);
+
+// How a flow ended: what the steps return and the record keeps, set once.
+struct FlowOutcome {
+  FlowAction action = FlowAction::reject;
+  FlowReason reason = EndReason::internal_error;
+  EndBy end_by = EndBy::error;
+  std::optional<std::string> error;  // `end.error`
+};
 
 struct FlowRecord {
   std::uint64_t flow_id = 0;
@@ -51,15 +67,11 @@ struct FlowRecord {
   Endpoint client;
   Endpoint server;  // the original destination
   std::string proto = "tcp";
-  FlowAction action = FlowAction::tunnel;
-  std::string reason{to_string(EndReason::internal_error)};
+  std::optional<policy::Decision> decision;  // the rule that decided (`policy`)
+  FlowOutcome outcome;
   std::uint64_t from_client = 0;
   std::uint64_t to_client = 0;
-  EndBy end_by = EndBy::error;
-  std::optional<std::string> end_error;
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // sni, tls, policy, http, ...
-
-  void set_reason(EndReason r) { reason = to_string(r); }
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // sni, tls, host, http, ...
 };
 
 // RFC 3339 UTC with microseconds: 2026-11-22T23:10:05.123456Z

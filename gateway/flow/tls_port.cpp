@@ -1,16 +1,13 @@
 #include "gateway/flow/tls_port.hpp"
 
-#include <sys/socket.h>
+#include <algorithm>
+#include <cstdio>
 
-#include <array>
-#include <vector>
-
-#include "gateway/flow/steps.hpp"
+#include "gateway/flow/control.hpp"
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/peek.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/tls/fingerprint.hpp"
-#include "gateway/flow/control.hpp"
 
 namespace tlsgate {
 namespace {
@@ -40,93 +37,62 @@ void describe_hello(FlowRecord& record, const tls::ClientHello& hello) {
   client["ja4"] = tls::ja4(hello);
   client["ech"] = hello.ech_offered;
   record.extra["tls"] = {{"client", std::move(client)}};
+  record.extra["host"] = hello.sni ? nlohmann::ordered_json(*hello.sni) : nlohmann::ordered_json(nullptr);
+}
+
+bool offers_observable_alpn(const tls::ClientHello& hello) {
+  return hello.alpn.empty() || !observable_alpn(hello).empty();
+}
+
+// The learned-bypass key: the SNI, or the server address for clients without one.
+bool bypassed(const SharedState& shared, const FlowRecord& record, const tls::ClientHello& hello) {
+  return shared.bypass && shared.bypass->contains(bypass_host(record, hello), record.client.ip);
 }
 
 }  // namespace
 
-void record_decision(FlowRecord& record, const policy::Decision& decision) {
-  record.extra["policy"] = {{"rule", decision.rule}, {"action", policy::to_string(decision.action)}};
-  record.set_reason(EndReason::policy);
-  switch (decision.action) {
-    case policy::Action::intercept: record.action = FlowAction::intercept; break;
-    case policy::Action::tunnel: record.action = FlowAction::tunnel; break;
-    case policy::Action::block: record.action = FlowAction::block; break;
-  }
-}
-
-void refuse_with_alert(TlsFlow& flow, std::uint8_t alert) {
-  const int fd = flow.client.native_handle();
-  // Read what was only peeked: closing with unread data would send a reset
-  // that can overtake the alert.
-  std::vector<std::uint8_t> sink(flow.hello_bytes);
-  std::size_t drained = 0;
-  while (drained < sink.size()) {
-    const ssize_t n = ::recv(fd, sink.data() + drained, sink.size() - drained, MSG_DONTWAIT);
-    if (n <= 0) break;
-    drained += static_cast<std::size_t>(n);
-  }
-  const std::array<std::uint8_t, 7> record{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, alert};  // fatal alert
-  [[maybe_unused]] const ssize_t sent = ::send(fd, record.data(), record.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ::shutdown(fd, SHUT_WR);
-  flow.record.end_by = EndBy::error;
-}
-
-awaitable<void> tls_port_flow(SharedState& shared, tcp::socket& client, tcp::socket& upstream, FlowRecord& record,
-                              FlowControl& control) {
-  const Config& config = shared.config;
-  const PeekResult peek = co_await peek_client_hello(client, config.peek_max_bytes, config.peek_timeout);
+awaitable<FlowOutcome> tls_port_flow(FlowContext& flow) {
+  const Config& config = flow.shared.config;
+  FlowRecord& record = flow.record;
+  const PeekResult peek = co_await peek_client_hello(flow.client, config.peek_max_bytes, config.peek_timeout);
+  FlowFacts facts;
+  facts.client = record.client.ip;
+  facts.server = record.server;
   switch (peek.kind) {
     case PeekResult::Kind::closed:
-      record.set_reason(EndReason::client_closed_early);
-      record.end_by = EndBy::client;
-      record.end_error = peek.detail;
-      co_return;
+      co_return FlowOutcome{FlowAction::tunnel, EndReason::client_closed_early, EndBy::client, peek.detail};
     case PeekResult::Kind::malformed:
       record.proto = "tls";
-      record.action = FlowAction::reject;
-      record.reason = "client_hello_" + peek.error;
-      record.end_by = EndBy::error;
-      record.end_error = peek.detail;
-      co_return;
+      co_return refuse_with_reset(flow, FlowAction::reject, peek.error, peek.detail);
     case PeekResult::Kind::not_tls:
-    case PeekResult::Kind::timeout:
-      // Not a TLS client (or a server-speaks-first protocol): pass it on untouched.
+    case PeekResult::Kind::timeout: {
+      // Not a TLS client (or a server-speaks-first protocol): the addresses decide.
       record.proto = "unknown";
-      record.set_reason(peek.kind == PeekResult::Kind::not_tls ? EndReason::not_tls : EndReason::peek_timeout);
-      co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout);
-      co_return;
+      facts.kind = peek.kind == PeekResult::Kind::not_tls ? FlowKind::not_tls : FlowKind::incomplete;
+      const Verdict verdict = decide(flow, facts);
+      FlowOutcome outcome = co_await follow(flow, verdict, 0);
+      co_return outcome;
+    }
     case PeekResult::Kind::hello:
       break;
   }
   describe_hello(record, peek.hello);
-  control.touch();
+  flow.control.touch();
 
-  TlsFlow flow{shared, client, upstream, record, control, peek.hello, peek.hello_bytes, shared.policy.load(), {}};
-  if (peek.hello.sni) flow.query.hosts.push_back(*peek.hello.sni);
-  record.extra["host"] = peek.hello.sni ? nlohmann::ordered_json(*peek.hello.sni) : nlohmann::ordered_json(nullptr);
-  flow.query.client = record.client.ip;
-  flow.query.server = record.server.ip;
-  flow.query.port = record.server.port;
-
-  // Without SNI the host is only known from the upstream certificate: decide there.
-  if (!peek.hello.sni && flow.policy->host_can_matter(flow.query)) {
-    co_await intercept_flow(flow, /*decided=*/false);
-    co_return;
+  facts.kind = FlowKind::tls;
+  facts.sni = peek.hello.sni;
+  facts.alpn_observable = offers_observable_alpn(peek.hello);
+  facts.learned_bypass = bypassed(flow.shared, record, peek.hello);
+  const Verdict verdict = decide(flow, facts);
+  // Named locals only: GCC 12 may destroy a temporary argument of a co_await twice.
+  FlowOutcome outcome;
+  if (verdict.next == Next::look_upstream || verdict.next == Next::intercept) {
+    const PeekedHello peeked{peek.hello, peek.hello_bytes};
+    outcome = co_await intercept_flow(flow, peeked, facts);
+  } else {
+    outcome = co_await follow(flow, verdict, peek.hello_bytes);
   }
-  const policy::Decision decision = flow.policy->decide(flow.query);
-  record_decision(record, decision);
-  switch (decision.action) {
-    case policy::Action::block:
-      refuse_with_alert(flow, alert_access_denied);
-      record.end_error = "blocked by policy rule " + decision.rule;
-      co_return;
-    case policy::Action::tunnel:
-      co_await tunnel_to_destination(client, upstream, record, control, config.connect_timeout);
-      co_return;
-    case policy::Action::intercept:
-      co_await intercept_flow(flow, /*decided=*/true);
-      co_return;
-  }
+  co_return outcome;
 }
 
 }  // namespace tlsgate

@@ -25,12 +25,12 @@ std::optional<IoResult> TlsStream::classify(int ret) {
       want_write_ = true;
       return std::nullopt;
     case SSL_ERROR_ZERO_RETURN:  // close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
-      return IoResult{IoStatus::closed, 0, {}};
+      return IoResult{IoStatus::closed, 0, {}, true};
     case SSL_ERROR_SYSCALL: {
       const int err = errno;
       ERR_clear_error();
-      if (err == 0) return IoResult{IoStatus::closed, 0, {}};
-      return IoResult{IoStatus::error, 0, std::strerror(err)};
+      if (err == 0) return IoResult{IoStatus::closed, 0, {}, true};
+      return IoResult{IoStatus::error, 0, std::strerror(err), err == ECONNRESET || err == EPIPE};
     }
     default:
       return IoResult{IoStatus::error, 0, openssl_errors()};
@@ -58,7 +58,7 @@ awaitable<IoResult> TlsStream::handshake() {
     if (ret == 1) co_return IoResult{};
     if (auto result = classify(ret)) {
       // An EOF during the handshake is a failure, not a clean close.
-      if (result->status == IoStatus::closed) result = IoResult{IoStatus::error, 0, "connection closed during handshake"};
+      if (result->status == IoStatus::closed) result = IoResult{IoStatus::error, 0, "connection closed during handshake", true};
       co_return *result;
     }
     if (!co_await wait_for_io()) co_return IoResult{IoStatus::error, 0, "cancelled"};

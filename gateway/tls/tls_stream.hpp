@@ -19,6 +19,7 @@ struct IoResult {
   IoStatus status = IoStatus::ok;
   std::size_t bytes = 0;
   std::string error;  // when status == error
+  bool peer_gone = false;  // the peer closed (EOF) or reset the connection
 };
 
 class TlsStream {

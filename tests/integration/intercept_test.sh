@@ -190,16 +190,17 @@ check_eq "$(field .reason "$line")" learned_bypass "next time: tunnelled by the 
 check_eq "$(field .action "$line")" tunnel "learned bypass: action tunnel"
 line=$(flow_of in_client curl -sS --cacert "$trust" --interface "$CLIENT_IP4_B" https://www.example.test/small)
 check_eq "$(field .action "$line")" intercept "another LAN host is still intercepted"
-# a client that finishes the handshake, then leaves without a byte (pinning apps do this)
+check "learned bypass persisted in the state directory" grep -q www.example.test "$state/learned-bypass.json"
+# a client that finishes the handshake, then leaves without a byte: what browsers do with
+# spare connections, so once proves nothing
 line=$(flow_of in_client "$PYTHON" -c "
 import socket, ssl
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 s = socket.socket(); s.bind(('$CLIENT_IP4_B', 0)); s.connect(('$SERVER_IP4', 443))
 t = ctx.wrap_socket(s, server_hostname='api.example.test'); t.close()")
-check_eq "$(field .reason "$line")" client_rejected_certificate "silent close after the handshake: learned as a rejection"
-line=$(flow_of in_client curl -sS --cacert "$PUBLIC_CA_CERT" --interface "$CLIENT_IP4_B" https://api.example.test/small)
-check_eq "$(field .reason "$line")" learned_bypass "after a silent rejection: tunnelled"
-check "learned bypass persisted in the state directory" grep -q api.example.test "$state/learned-bypass.json"
+check_eq "$(field .action "$line") $(field .reason "$line")" "intercept policy" "one silent close after the handshake: not a rejection"
+line=$(flow_of in_client curl -sS --cacert "$trust" --interface "$CLIENT_IP4_B" https://api.example.test/small)
+check_eq "$(field .action "$line")" intercept "after one silent close: still intercepted"
 
 check "flow ids are unique" test "$(jq -r 'select(.event == "flow") | .flow_id' "$log" | sort | uniq -d | wc -l)" -eq 0
 

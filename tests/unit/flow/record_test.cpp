@@ -20,11 +20,12 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   r.client = {*IpAddress::parse("128.232.110.120"), 34855};
   r.server = {*IpAddress::parse("66.35.250.204"), 80};
   r.proto = "http";
-  r.action = FlowAction::tunnel;
-  r.set_reason(EndReason::policy);
+  r.outcome.action = FlowAction::tunnel;
+  r.outcome.reason = EndReason::policy;
+  r.decision = policy::Decision{policy::Action::tunnel, "plain web", 0};
   r.from_client = 120;
   r.to_client = 4096;
-  r.end_by = EndBy::client;
+  r.outcome.end_by = EndBy::client;
   r.extra["sni"] = "www.example.test";
 
   const auto j = flow_json(r, r.start_wall + milliseconds(1500), r.start + microseconds(1'500'250));
@@ -44,6 +45,8 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   EXPECT_EQ(j["end"]["by"], "client");
   EXPECT_TRUE(j["end"]["error"].is_null());
   EXPECT_EQ(j["sni"], "www.example.test");
+  EXPECT_EQ(j["policy"]["rule"], "plain web");
+  EXPECT_EQ(j["policy"]["action"], "tunnel");
   EXPECT_EQ(line.find('\n'), std::string::npos) << "one line per event";
 }
 
@@ -52,6 +55,19 @@ TEST(FlowRecord, EnumNamesAreStable) {
   EXPECT_EQ(to_string(EndReason::client_rejected_certificate), "client_rejected_certificate");
   EXPECT_EQ(to_string(FlowAction::reject), "reject");
   EXPECT_EQ(to_string(EndBy::shutdown), "shutdown");
+}
+
+TEST(FlowRecord, ParserErrorsReadAsClientHelloReasons) {
+  EXPECT_EQ(reason_text(tls::ClientHelloError::bad_sni), "client_hello_bad_sni");
+  EXPECT_EQ(reason_text(tls::ClientHelloError::too_large), "client_hello_too_large");
+  EXPECT_EQ(reason_text(EndReason::not_tls), "not_tls");
+}
+
+TEST(FlowRecord, NoPolicyObjectWithoutADecision) {
+  FlowRecord r;
+  const auto j = flow_json(r, r.start_wall, r.start);
+  EXPECT_FALSE(j.contains("policy"));
+  EXPECT_EQ(j["reason"], "internal_error") << "a record nobody finished says so";
 }
 
 }  // namespace

@@ -25,10 +25,10 @@ struct ClientSideState {
   std::optional<int> alert_received;  // the client's fatal alert, if it sent one
 };
 
-class InterceptTls {
+class TlsEngine {
  public:
-  InterceptTls(const Config& config, CertificateAuthority ca);
-  ~InterceptTls();
+  TlsEngine(const Config& config, CertificateAuthority ca);
+  ~TlsEngine();
 
   // A client-mode SSL for the upstream leg: SNI (when known), the ALPN offer,
   // verification against the trust store and the name (SNI, else the IP),

@@ -1,4 +1,4 @@
-#include "gateway/tls/intercept_tls.hpp"
+#include "gateway/tls/tls_engine.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -79,7 +79,7 @@ std::vector<std::uint8_t> alpn_wire(std::span<const std::string> protocols) {
 }  // namespace
 
 // NSS key log (SSLKEYLOGFILE format) so operators can decrypt captures; created 0600.
-struct InterceptTls::KeyLog {
+struct TlsEngine::KeyLog {
   explicit KeyLog(const std::string& path) {
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) throw std::runtime_error("cannot open keylog_file " + path + ": " + std::strerror(errno));
@@ -95,7 +95,7 @@ struct InterceptTls::KeyLog {
   std::mutex mutex;
 };
 
-InterceptTls::InterceptTls(const Config& config, CertificateAuthority ca)
+TlsEngine::TlsEngine(const Config& config, CertificateAuthority ca)
     : ca_(std::move(ca)),
       leaf_key_(generate_key(*parse_key_type(config.leaf_key_type))),
       leaf_cache_(config.cert_cache_entries),
@@ -117,7 +117,7 @@ InterceptTls::InterceptTls(const Config& config, CertificateAuthority ca)
   SSL_CTX_set_ex_data(client_ctx_.get(), owner_index(), this);
   SSL_CTX_set_session_cache_mode(upstream_ctx_.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(upstream_ctx_.get(), [](SSL* ssl, SSL_SESSION* session) -> int {
-    auto* self = static_cast<InterceptTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
+    auto* self = static_cast<TlsEngine*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
     const auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, session_key_index()));
     if (self && key && SSL_get_verify_result(ssl) == X509_V_OK) self->sessions_.put(*key, session);
     return 0;  // the cache took its own reference
@@ -128,16 +128,16 @@ InterceptTls::InterceptTls(const Config& config, CertificateAuthority ca)
     for (SSL_CTX* ctx : {client_ctx_.get(), upstream_ctx_.get()}) {
       SSL_CTX_set_keylog_callback(ctx, [](const SSL* ssl, const char* line) {
         const SSL_CTX* c = SSL_get_SSL_CTX(ssl);
-        auto* self = static_cast<InterceptTls*>(SSL_CTX_get_ex_data(c, owner_index()));
+        auto* self = static_cast<TlsEngine*>(SSL_CTX_get_ex_data(c, owner_index()));
         if (self && self->key_log_) self->key_log_->write(line);
       });
     }
   }
 }
 
-InterceptTls::~InterceptTls() = default;
+TlsEngine::~TlsEngine() = default;
 
-SslPtr InterceptTls::new_upstream_ssl(const std::optional<std::string>& sni, const std::string& server_ip,
+SslPtr TlsEngine::new_upstream_ssl(const std::optional<std::string>& sni, const std::string& server_ip,
                                       const std::string& session_key, std::span<const std::string> alpn) {
   SslPtr ssl(SSL_new(upstream_ctx_.get()));
   if (!ssl) throw OpenSslError("SSL_new: " + openssl_errors());
@@ -160,7 +160,7 @@ SslPtr InterceptTls::new_upstream_ssl(const std::optional<std::string>& sni, con
   return ssl;
 }
 
-SslPtr InterceptTls::new_client_ssl(X509* leaf, ClientSideState* state) {
+SslPtr TlsEngine::new_client_ssl(X509* leaf, ClientSideState* state) {
   SslPtr ssl(SSL_new(client_ctx_.get()));
   if (!ssl) throw OpenSslError("SSL_new: " + openssl_errors());
   SSL_set_accept_state(ssl.get());
@@ -172,7 +172,7 @@ SslPtr InterceptTls::new_client_ssl(X509* leaf, ClientSideState* state) {
   return ssl;
 }
 
-std::shared_ptr<X509> InterceptTls::leaf_for(const ForgeRequest& request, bool* cache_hit) {
+std::shared_ptr<X509> TlsEngine::leaf_for(const ForgeRequest& request, bool* cache_hit) {
   const std::string key = forge_cache_key(request);
   if (auto cached = leaf_cache_.find(key)) {
     *cache_hit = true;

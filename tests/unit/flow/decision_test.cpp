@@ -1,0 +1,163 @@
+#include "gateway/flow/decision.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tlsgate {
+namespace {
+
+using Upstream = UpstreamFacts::State;
+
+const char* const lab_policy = R"({
+  "default": "intercept",
+  "rules": [
+    {"name": "no www", "host": "www.example.test", "action": "block"},
+    {"name": "bank", "host": "bank.example.test", "action": "tunnel"},
+    {"name": "dark server", "server": "192.0.2.66/32", "action": "block"},
+    {"name": "no plain 8080", "port": 8080, "action": "block"}
+  ]
+})";
+
+FlowFacts tls_facts(std::optional<std::string> sni, const char* server = "192.0.2.10", std::uint16_t port = 443) {
+  FlowFacts f;
+  f.client = *IpAddress::parse("10.0.0.2");
+  f.server = {*IpAddress::parse(server), port};
+  f.kind = FlowKind::tls;
+  f.sni = std::move(sni);
+  return f;
+}
+
+FlowFacts with_certificate(FlowFacts f, std::vector<std::string> names, bool verified) {
+  f.upstream.state = Upstream::certificate;
+  f.upstream.names = std::move(names);
+  f.upstream.verified = verified;
+  return f;
+}
+
+struct Case {
+  const char* what;
+  FlowFacts facts;
+  bool reject_invalid;
+  Next next;
+  FlowAction action;
+  EndReason reason;
+  const char* rule;  // nullptr: no decision yet
+};
+
+TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
+  const auto policy = policy::Policy::parse(lab_policy, "lab.json");
+  FlowFacts plain_http = tls_facts(std::nullopt, "192.0.2.10", 80);
+  plain_http.kind = FlowKind::plain;
+  plain_http.http_port = true;
+  FlowFacts plain_8080 = plain_http;
+  plain_8080.server.port = 8080;
+  plain_8080.http_port = false;
+  FlowFacts garbage = tls_facts(std::nullopt);
+  garbage.kind = FlowKind::not_tls;
+  FlowFacts garbage_to_dark = tls_facts(std::nullopt, "192.0.2.66");
+  garbage_to_dark.kind = FlowKind::not_tls;
+  FlowFacts stalled_to_dark = garbage_to_dark;
+  stalled_to_dark.kind = FlowKind::incomplete;
+  FlowFacts bypassed = tls_facts("shop.example.test");
+  bypassed.learned_bypass = true;
+  FlowFacts spdy_only = tls_facts("shop.example.test");
+  spdy_only.alpn_observable = false;
+  FlowFacts no_route = tls_facts(std::nullopt);
+  no_route.upstream.state = Upstream::unreachable;
+  FlowFacts broken_tls = tls_facts("shop.example.test");
+  broken_tls.upstream.state = Upstream::handshake_failed;
+
+  const Case cases[] = {
+      {"plain HTTP, default intercept: observed", plain_http, false, Next::observe, FlowAction::intercept,
+       EndReason::policy, "default"},
+      {"plain port rule blocks", plain_8080, false, Next::block, FlowAction::block, EndReason::policy,
+       "no plain 8080"},
+      {"not TLS on 443, default intercept: tunnelled", garbage, false, Next::tunnel, FlowAction::tunnel,
+       EndReason::not_tls, "default"},
+      {"not TLS to a blocked server: blocked", garbage_to_dark, false, Next::block, FlowAction::block,
+       EndReason::policy, "dark server"},
+      {"ClientHello never completed, blocked server: blocked", stalled_to_dark, false, Next::block, FlowAction::block,
+       EndReason::policy, "dark server"},
+      {"SNI blocked", tls_facts("www.example.test"), false, Next::block, FlowAction::block, EndReason::policy,
+       "no www"},
+      {"SNI tunnelled", tls_facts("bank.example.test"), false, Next::tunnel, FlowAction::tunnel, EndReason::policy,
+       "bank"},
+      {"SNI intercepted: look upstream first", tls_facts("shop.example.test"), false, Next::look_upstream,
+       FlowAction::intercept, EndReason::policy, "default"},
+      {"verified: intercept", with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, true), false,
+       Next::intercept, FlowAction::intercept, EndReason::policy, "default"},
+      {"lying SNI, unverified certificate names a blocked host: blocked",
+       with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), false, Next::block,
+       FlowAction::block, EndReason::policy, "no www"},
+      {"lying SNI, reject mode: still blocked, not rejected",
+       with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), true, Next::block,
+       FlowAction::block, EndReason::policy, "no www"},
+      {"invalid certificate, tunnel mode: fallback tunnel",
+       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), false, Next::tunnel,
+       FlowAction::tunnel, EndReason::upstream_cert_invalid, "default"},
+      {"invalid certificate, reject mode: rejected",
+       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), true, Next::reject,
+       FlowAction::reject, EndReason::upstream_cert_invalid, "default"},
+      {"verified certificate with a blocked SAN but a proven SNI: the SNI decides",
+       with_certificate(tls_facts("shop.example.test"), {"shop.example.test", "www.example.test"}, true), false,
+       Next::intercept, FlowAction::intercept, EndReason::policy, "default"},
+      {"no SNI, host rules exist: look upstream", tls_facts(std::nullopt), false, Next::look_upstream,
+       FlowAction::intercept, EndReason::policy, nullptr},
+      {"no SNI, verified names tunnel", with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, true), false,
+       Next::tunnel, FlowAction::tunnel, EndReason::policy, "bank"},
+      {"no SNI, verified names block", with_certificate(tls_facts(std::nullopt), {"www.example.test"}, true), false,
+       Next::block, FlowAction::block, EndReason::policy, "no www"},
+      {"no SNI, unverified names that tunnel cannot escape reject",
+       with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, false), true, Next::reject, FlowAction::reject,
+       EndReason::upstream_cert_invalid, "default"},
+      {"no SNI, upstream unreachable: addresses decide", no_route, false, Next::intercept, FlowAction::intercept,
+       EndReason::policy, "default"},
+      {"upstream handshake failed: fallback tunnel", broken_tls, false, Next::tunnel, FlowAction::tunnel,
+       EndReason::upstream_handshake_failed, "default"},
+      {"learned bypass turns intercept into tunnel", bypassed, false, Next::tunnel, FlowAction::tunnel,
+       EndReason::learned_bypass, "default"},
+      {"unobservable ALPN: tunnel", spdy_only, false, Next::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn,
+       "default"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const Verdict v = decide_flow(policy, c.facts, DecisionSettings{c.reject_invalid});
+    EXPECT_EQ(v.next, c.next);
+    EXPECT_EQ(v.action, c.action);
+    EXPECT_EQ(to_string(v.reason), to_string(c.reason));
+    if (c.rule) {
+      ASSERT_TRUE(v.decision.has_value());
+      EXPECT_EQ(v.decision->rule, c.rule);
+    } else {
+      EXPECT_FALSE(v.decision.has_value());
+    }
+  }
+}
+
+TEST(DecideFlow, LearnedBypassNeverOverridesABlock) {
+  const auto policy = policy::Policy::parse(lab_policy, "lab.json");
+  FlowFacts f = tls_facts("www.example.test");
+  f.learned_bypass = true;
+  EXPECT_EQ(decide_flow(policy, f, {}).next, Next::block);
+}
+
+TEST(DecideFlow, DefaultBlockReachesFlowsWithoutAHost) {
+  const auto policy = policy::Policy::parse(R"({"default": "block", "rules": []})", "block.json");
+  for (const FlowKind kind : {FlowKind::not_tls, FlowKind::incomplete, FlowKind::plain}) {
+    FlowFacts f = tls_facts(std::nullopt);
+    f.kind = kind;
+    const Verdict v = decide_flow(policy, f, {});
+    EXPECT_EQ(v.next, Next::block);
+    ASSERT_TRUE(v.decision.has_value());
+    EXPECT_EQ(v.decision->rule, "default");
+  }
+}
+
+TEST(DecideFlow, NamesTheHostItUsed) {
+  const auto policy = policy::Policy::parse(lab_policy, "lab.json");
+  EXPECT_EQ(decide_flow(policy, tls_facts("bank.example.test"), {}).host, "bank.example.test");
+  const auto late = decide_flow(policy, with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, true), {});
+  EXPECT_EQ(late.host, "bank.example.test");
+}
+
+}  // namespace
+}  // namespace tlsgate
