@@ -100,5 +100,18 @@ code=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$PUBLIC_CA_CE
 check_eq "$code" 200 "TPROXY flow with no capabilities"
 stop_tlsgate TERM
 TLSGATE_BIN=$real_bin
+
+# --- started as root with "user": "nobody" and the QUIC guard: the user switch keeps
+# CAP_NET_ADMIN for the threads started after it (workers, guard); the flow log's
+# writer, started before, loses everything in the switch.
+write_config true
+jq '. + {"user": "nobody"}' "$work/config.json" >"$work/root.json"
+start_tlsgate "$work/root.json"
+for _ in $(seq 1 100); do grep -q "capabilities kept" "$TLSGATE_STDERR" && break; sleep 0.05; done
+check_eq "$(awk '$1 == "Uid:" {print $2 $3}' "/proc/$TLSGATE_PID/status")" 6553465534 "root start: runs as nobody"
+check_eq "$(caps_of_threads CapEff)" "0000000000000000 0000000000001000 " "root start: cap_net_admin or nothing per thread"
+send_quic tunnel.example.test 5656565656565656
+check "root start: QUIC verdicts after the switch" wait_arrivals 5656565656565656 2
+stop_tlsgate TERM
 validate_log "$log"
 finish
