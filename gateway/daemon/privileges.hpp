@@ -6,8 +6,8 @@
 // What is still needed after setup: nothing for REDIRECT or TPROXY (accepted
 // sockets inherit IP_TRANSPARENT; upstream connections are ordinary). The
 // QUIC guard keeps CAP_NET_ADMIN: the kernel checks it on every netlink
-// message to nfnetlink, verdicts included (tests/integration/privileges_test.sh
-// shows the verdicts failing without it).
+// message to nfnetlink, verdicts included (checked by hand with a build that
+// dropped it: no verdict was accepted; privileges_test.sh covers the kept case).
 #include <optional>
 #include <string>
 #include <vector>
