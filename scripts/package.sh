@@ -4,8 +4,8 @@
 #
 #   scripts/package.sh [--build-dir DIR] [--out DIR]
 #
-#   --build-dir DIR   a configured CMake build directory; its tlsgate binary is
-#                     built if missing (default: build-pkg, configured Release)
+#   --build-dir DIR   CMake build directory whose tlsgate binary is packaged (built if
+#                     out of date; configured Release if new; default: build-pkg)
 #   --out DIR         where the .deb goes (default: the current directory)
 #
 # Contents: /usr/sbin/tlsgate and /usr/sbin/tlsgate-rules (CMake's install
@@ -29,12 +29,10 @@ for tool in dpkg-deb dpkg-shlibdeps cmake; do
   command -v "$tool" >/dev/null || { echo "package.sh: $tool missing; run scripts/setup.sh" >&2; exit 1; }
 done
 
-if [[ -z $build_dir ]]; then
-  build_dir=$src/build-pkg
-  [[ -f $build_dir/CMakeCache.txt ]] ||
-    cmake -S "$src" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTLSGATE_TESTS=OFF -DTLSGATE_BENCH=OFF >/dev/null
-fi
-[[ -f $build_dir/CMakeCache.txt ]] || { echo "package.sh: $build_dir is not a CMake build directory" >&2; exit 1; }
+# A new build directory is configured Release, without tests and benchmarks.
+build_dir=${build_dir:-$src/build-pkg}
+[[ -f $build_dir/CMakeCache.txt ]] ||
+  cmake -S "$src" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTLSGATE_TESTS=OFF -DTLSGATE_BENCH=OFF >/dev/null
 nice cmake --build "$build_dir" --target tlsgate -j "$(nproc)" >/dev/null 2>"$build_dir/package-build.log" ||
   { cat "$build_dir/package-build.log" >&2; exit 1; }
 
