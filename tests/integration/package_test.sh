@@ -74,12 +74,18 @@ if /usr/sbin/tlsgate --help 2>&1 | grep -qE "^ +config( |$)"; then
   check_eq "$rc" 0 "tlsgate config check /etc/tlsgate/tlsgate.json as tlsgate (output: $(tr '\n' ' ' <<<"$out"))"
 else
   echo "# note: this binary has no 'config check' yet (daemon-ops branch); checking that the config is JSON"
-  check "/etc/tlsgate/tlsgate.json is valid JSON" jq -e . /etc/tlsgate/tlsgate.json
+  json_ok() { jq -e . /etc/tlsgate/tlsgate.json >/dev/null; }
+  check "/etc/tlsgate/tlsgate.json is valid JSON" json_ok
 fi
 
 # The unit. verify needs no running systemd; it reads the installed unit and checks its commands exist.
 verify_out=$(systemd-analyze verify /lib/systemd/system/tlsgate.service 2>&1) && rc=0 || rc=$?
 check_eq "$rc:$verify_out" "0:" "systemd-analyze verify /lib/systemd/system/tlsgate.service: clean"
+# The sandbox's exposure score (offline: needs no running systemd); docs/deployment.md quotes it.
+exposure=$(systemd-analyze security --offline=true /lib/systemd/system/tlsgate.service 2>/dev/null |
+  sed -n 's/.*Overall exposure level for tlsgate.service: \([0-9.]*\).*/\1/p')
+awk -v e="${exposure:-99}" 'BEGIN { exit !(e < 3.0) }' && pass "systemd-analyze security: exposure $exposure < 3.0" ||
+  fail "systemd-analyze security: exposure ${exposure:-unknown} < 3.0"
 unit() { grep -qx "$1" /lib/systemd/system/tlsgate.service; }
 for line in "Type=notify" "User=tlsgate" "AmbientCapabilities=CAP_NET_ADMIN" "CapabilityBoundingSet=CAP_NET_ADMIN" \
   "ExecStart=/usr/sbin/tlsgate run --config /etc/tlsgate/tlsgate.json" "ProtectProc=invisible" "WatchdogSec=30s"; do
