@@ -17,6 +17,9 @@
 # Everything is idempotent (`ip addr replace`), so a VM can be provisioned again.
 set -euo pipefail
 
+# The comment block above is the help.
+usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; }
+
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BAD_HOSTS=(expired self-signed wrong-name)
 BAD_SUFFIX=(10 11 12)
@@ -177,6 +180,6 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     server) shift; server_role "$@" ;;
     trust) shift; trust "$@" ;;
     ifname) shift; ifname "$@" ;;
-    *) sed -n '2,19p' "$0"; exit 2 ;;
+    *) usage; exit 2 ;;
   esac
 fi

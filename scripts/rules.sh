@@ -30,7 +30,11 @@
 # Run it in the gateway's network namespace (or on the router itself).
 set -euo pipefail
 
+# The comment block above is the help.
+usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; }
+
 cmd=${1:-}
+[[ $cmd == -h || $cmd == --help ]] && { usage; exit 0; }
 shift || true
 lan_if="" mode=redirect ports=443,8443,80 to_port="" backend=nft mark=0x1 table=100
 quic_queue="" quic_fail_closed=0 fail_closed=0 nft_include=""
@@ -46,7 +50,7 @@ while (($#)); do
     --nft-include) nft_include=$2; shift 2 ;;
     --quic-queue) quic_queue=$2; shift 2 ;;
     --quic-fail-closed) quic_fail_closed=1; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) echo "rules.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
