@@ -14,6 +14,8 @@ packages=(
   iproute2 nftables iptables nginx openssl ca-certificates curl
   nghttp2-client socat jq procps psmisc
   python3 python3-cryptography python3-jsonschema
+  # packaging and operations tests: dpkg-shlibdeps, systemd-analyze, vagrant validate
+  dpkg-dev systemd vagrant vagrant-libvirt
 )
 
 if [[ $(id -u) -ne 0 ]]; then
