@@ -75,8 +75,15 @@ Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, Decisi
     case policy::Action::tunnel: return ends(Next::tunnel, FlowAction::tunnel, EndReason::policy, d, host);
     case policy::Action::intercept: break;
   }
-  if (facts.learned_bypass) return ends(Next::tunnel, FlowAction::tunnel, EndReason::learned_bypass, d, host);
-  if (!facts.alpn_observable) return ends(Next::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, d, host);
+  if (facts.learned_bypass || !facts.alpn_observable) {
+    // A tunnel the policy did not ask for: the SNI alone must not carry the
+    // flow past a block rule, so the certificate's names are looked at first
+    // whenever a host rule could block this address.
+    const EndReason why = facts.learned_bypass ? EndReason::learned_bypass : EndReason::no_observable_alpn;
+    if (up.state == Upstream::not_contacted && policy.host_can_matter(address_query(facts)))
+      return ends(Next::look_upstream, FlowAction::tunnel, why, d, host);
+    return ends(Next::tunnel, FlowAction::tunnel, why, d, host);
+  }
   switch (up.state) {
     case Upstream::not_contacted:
       return ends(Next::look_upstream, FlowAction::intercept, EndReason::policy, d, host);

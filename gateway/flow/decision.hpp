@@ -66,7 +66,10 @@ struct DecisionSettings {
 // Host rules see the SNI; without one, the verified certificate's names. A
 // certificate that did not verify proves nothing, but its names are still
 // checked against block rules: a lying SNI cannot reach a blocked host through
-// a fallback tunnel, and unverified names never turn a flow into a tunnel.
+// a fallback tunnel (upstream_cert_invalid, learned_bypass, no_observable_alpn:
+// those look upstream first when a host rule could block), and unverified
+// names never turn a flow into a tunnel. A tunnel the policy itself chose for
+// the SNI is blind: docs/policy.md says what a host rule can guarantee.
 Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings);
 
 }  // namespace tlsgate

@@ -80,7 +80,7 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
   const ConnectResult connected = co_await connect_upstream(flow.upstream, record.server, config.connect_timeout);
   if (!connected.connected) {
     facts.upstream.state = Upstream::unreachable;
-    leg.connect_failure = FlowOutcome{FlowAction::intercept, connected.failure, EndBy::error, connected.error};
+    leg.connect_failure = FlowOutcome{FlowAction::intercept, connected.failure, EndBy::error, connected.error};  // action: the caller's
     co_return leg;
   }
   const std::string server_ip = record.server.ip.to_string();
@@ -183,7 +183,9 @@ awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& peek
   const Verdict verdict = decide(flow, facts);
   if (upstream.connect_failure && verdict.next != Next::block) {
     reset_socket(flow.client);
-    co_return *upstream.connect_failure;
+    FlowOutcome failed = *upstream.connect_failure;
+    failed.action = verdict.action;
+    co_return failed;
   }
   FlowOutcome outcome;
   if (verdict.next != Next::intercept) {

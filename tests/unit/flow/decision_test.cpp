@@ -113,10 +113,20 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
        EndReason::policy, "default"},
       {"upstream handshake failed: fallback tunnel", broken_tls, false, Next::tunnel, FlowAction::tunnel,
        EndReason::upstream_handshake_failed, "default"},
-      {"learned bypass turns intercept into tunnel", bypassed, false, Next::tunnel, FlowAction::tunnel,
+      {"learned bypass: the certificate is looked at before the tunnel", bypassed, false, Next::look_upstream,
+       FlowAction::tunnel, EndReason::learned_bypass, "default"},
+      {"learned bypass, names seen and not blocked: tunnel",
+       with_certificate(bypassed, {"shop.example.test"}, true), false, Next::tunnel, FlowAction::tunnel,
        EndReason::learned_bypass, "default"},
-      {"unobservable ALPN: tunnel", spdy_only, false, Next::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn,
-       "default"},
+      {"learned bypass cannot carry a lying SNI to a blocked host",
+       with_certificate(bypassed, {"www.example.test"}, false), false, Next::block, FlowAction::block,
+       EndReason::policy, "no www"},
+      {"unobservable ALPN: the certificate is looked at first", spdy_only, false, Next::look_upstream,
+       FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
+      {"unobservable ALPN with a lying SNI: blocked", with_certificate(spdy_only, {"www.example.test"}, false), false,
+       Next::block, FlowAction::block, EndReason::policy, "no www"},
+      {"unobservable ALPN, verified: tunnel", with_certificate(spdy_only, {"shop.example.test"}, true), false,
+       Next::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -138,6 +148,16 @@ TEST(DecideFlow, LearnedBypassNeverOverridesABlock) {
   FlowFacts f = tls_facts("www.example.test");
   f.learned_bypass = true;
   EXPECT_EQ(decide_flow(policy, f, {}).next, Next::block);
+}
+
+TEST(DecideFlow, DowngradedTunnelsSkipTheLookWhenNoHostRuleCouldBlock) {
+  const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": []})", "open.json");
+  FlowFacts f = tls_facts("shop.example.test");
+  f.alpn_observable = false;
+  EXPECT_EQ(decide_flow(policy, f, {}).next, Next::tunnel);
+  f.alpn_observable = true;
+  f.learned_bypass = true;
+  EXPECT_EQ(decide_flow(policy, f, {}).next, Next::tunnel);
 }
 
 TEST(DecideFlow, DefaultBlockReachesFlowsWithoutAHost) {
