@@ -138,7 +138,7 @@ check "default block: the allowed host's page arrives" got_page "$work/www"
 check_eq "$(decided "$line")" "intercept www allowed" "default block: the allowed host is intercepted by its rule"
 
 # --- hostile QUIC Initials: the daemon lives, each gets a quic line, traffic goes on
-quic_lines() { [[ -f $log ]] && grep -c '"event":"quic"' "$log" || echo 0; }
+quic_lines() { local n=0; [[ -f $log ]] && n=$(grep -c '"event":"quic"' "$log" || true); echo "${n:-0}"; }
 wait_quic() {  # N: until the log holds N quic lines (bounded: 5 s)
   for _ in $(seq 1 100); do
     (($(quic_lines) >= $1)) && return 0
