@@ -69,7 +69,8 @@ cat >"$policy" <<JSON
   "rules": [
     {"name": "no www", "host": ["www.example.test"], "action": "block"},
     {"name": "no wrong-name server", "server": ["$WRONG_NAME_IP4/32"], "action": "block"},
-    {"name": "self-signed tunnelled", "host": ["self-signed.example.test"], "action": "tunnel"}
+    {"name": "self-signed tunnelled", "host": ["self-signed.example.test"], "action": "tunnel"},
+    {"name": "bank tunnelled", "host": ["bank.example.test"], "action": "tunnel"}
   ]
 }
 JSON
@@ -85,6 +86,11 @@ for mode in tunnel reject; do
   line=$(flow_of saving "$work/lying2" in_client curl -sS -m 10 -k --http1.1 --resolve "innocent.test:443:$SERVER_IP4" \
     -H 'Host: www.example.test' https://innocent.test/)
   check_eq "$(decided "$line")" "block no www" "lying SNI over http/1.1 ($mode): blocked by rule 'no www'"
+  # ... also when it offers only a protocol the gateway cannot observe (http/1.0: nginx takes it)
+  line=$(flow_of saving "$work/lying3" in_client bash -c "printf 'GET / HTTP/1.0\r\nHost: www.example.test\r\n\r\n' |
+    timeout 10 openssl s_client -ign_eof -servername innocent.test -alpn http/1.0 -connect $SERVER_IP4:443")
+  check "lying SNI, unobservable ALPN ($mode): the blocked host's page did not arrive" no_page "$work/lying3"
+  check_eq "$(decided "$line")" "block no www" "lying SNI, unobservable ALPN ($mode): blocked by rule 'no www'"
   line=$(flow_of saving "$work/nosni" in_client bash -c "printf 'GET / HTTP/1.0\r\nHost: www.example.test\r\n\r\n' |
     timeout 10 openssl s_client -ign_eof -noservername -connect $SERVER_IP4:443")
   check "no SNI, s_client ($mode): the blocked host's page did not arrive" no_page "$work/nosni"
@@ -104,6 +110,25 @@ for mode in tunnel reject; do
     line=$(flow_of saving "$work/probe" raw_probe "$WRONG_NAME_IP4" "$http_get_hex")
     check "non-TLS to a server-blocked address: reset, no server byte ($(cat "$work/probe"))" reset_or_eof "$work/probe"
     check_eq "$(decided "$line")" "block no wrong-name server" "non-TLS to a server-blocked address: blocked by its rule"
+    # The documented limit: a tunnel decided by the SNI alone never sees the certificate, so a
+    # client claiming a tunnelled name reaches the blocked host's address. A server rule holds.
+    line=$(flow_of saving "$work/bank" in_client curl -sS -m 10 -k --resolve "bank.example.test:443:$SERVER_IP4" \
+      -H 'Host: www.example.test' https://bank.example.test/)
+    check_eq "$(decided "$line")" "tunnel bank tunnelled" \
+      "limit (docs/policy.md): SNI claiming a tunnelled host is tunnelled unchecked"
+    line=$(flow_of saving "$work/bank" in_client curl -sS -m 10 -k --resolve "bank.example.test:443:$WRONG_NAME_IP4" \
+      https://bank.example.test/)
+    check "SNI claiming a tunnelled host, to a server-blocked address: nothing arrives" no_page "$work/bank"
+    check_eq "$(decided "$line")" "block no wrong-name server" \
+      "SNI claiming a tunnelled host, to a server-blocked address: blocked by the server rule"
+    # Domain fronting: a verified SNI (example.test, on www's certificate), another Host inside:
+    # the policy decided on the SNI; the http event shows the mismatch.
+    line=$(flow_of saving "$work/front" in_client curl -sS -m 10 --http1.1 --cacert "$gateway_ca" \
+      -H 'Host: www.example.test' https://example.test/)
+    check_eq "$(decided "$line")" "intercept default" "fronting: SNI example.test verifies, intercepted"
+    front=$(grep '"event":"http"' "$log" | jq -c "select(.flow_id == $(field .flow_id "$line"))" | tail -n 1)
+    check_eq "$(field '.sni + " " + .authority' "$front")" "example.test www.example.test" \
+      "fronting: the http event shows SNI and Host side by side"
     # The block is not everything: another host is still intercepted, and the page arrives.
     line=$(flow_of saving "$work/api" in_client curl -sS -m 10 --cacert "$gateway_ca" https://api.example.test/)
     check "api.example.test: the page arrives through interception" got_page "$work/api"
