@@ -96,7 +96,7 @@ for n in 1 2 3; do
   check "chromium load $n: the page arrived (only the gateway CA is trusted: it was intercepted)" \
     grep -q "$marker" "$work/dom-$n.html"
   flows=$(lines_since "$before" | grep '"event":"flow"' || true)
-  pages=$(lines_since "$before" | grep '"event":"http"' | jq -c 'select(.path == "/" and .status == 200)' | wc -l)
+  pages=$(lines_since "$before" | jq -c 'select(.event == "http" and .path == "/" and .status == 200)' | wc -l)
   check_eq "$pages" 1 "chromium load $n: one http event GET / 200 (observed in the clear)"
   check_eq "$(jq -r '.action' <<<"$flows" | sort -u | tr '\n' ' ')" "intercept " \
     "chromium load $n: every flow intercepted"

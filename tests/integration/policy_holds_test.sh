@@ -126,7 +126,7 @@ for mode in tunnel reject; do
     line=$(flow_of saving "$work/front" in_client curl -sS -m 10 --http1.1 --cacert "$gateway_ca" \
       -H 'Host: www.example.test' https://example.test/)
     check_eq "$(decided "$line")" "intercept default" "fronting: SNI example.test verifies, intercepted"
-    front=$(grep '"event":"http"' "$log" | jq -c "select(.flow_id == $(field .flow_id "$line"))" | tail -n 1)
+    front=$(jq -c "select(.event == \"http\" and .flow_id == $(field .flow_id "$line"))" "$log" | tail -n 1)
     check_eq "$(field '.sni + " " + .authority' "$front")" "example.test www.example.test" \
       "fronting: the http event shows SNI and Host side by side"
     # The block is not everything: another host is still intercepted, and the page arrives.
@@ -183,13 +183,13 @@ for c in $cases; do
   fi
   pass "hostile QUIC Initial '$c': the daemon is still running"
 done
-line=$(grep '"event":"quic"' "$log" | jq -c 'select(.alpn | length == 2)' | head -n 1)
+line=$(jq -c 'select(.event == "quic" and (.alpn | length) == 2)' "$log" | head -n 1)
 check "non-UTF-8 ALPN: logged as two protocols, invalid bytes replaced ($(jq -c .alpn <<<"$line"))" \
   test "$(field '.alpn[1]' "$line")" = h3
 before=$(quic_lines)
 in_client "$PYTHON" "$SOURCE_DIR/tests/integration/quic_client.py" "$SERVER_IP4" 443 --sni www.example.test >/dev/null
 check "after the hostile Initials: a normal Initial still gets a quic line" wait_quic $((before + 1))
-check_eq "$(grep '"event":"quic"' "$log" | tail -n 1 | jq -r '.sni + " " + .verdict + " " + .policy.rule')" \
+check_eq "$(jq -c 'select(.event == "quic")' "$log" | tail -n 1 | jq -r '.sni + " " + .verdict + " " + .policy.rule')" \
   "www.example.test drop www allowed" "after the hostile Initials: the guard still decides by policy"
 line=$(flow_of saving "$work/www" in_client curl -sS -m 10 --cacert "$work/state/ca.crt" https://www.example.test/)
 check "after the hostile Initials: a TCP flow is still served" got_page "$work/www"
