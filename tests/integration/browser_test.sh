@@ -17,7 +17,8 @@ work=$(mktemp -d)
 log="$work/flows.jsonl"
 state="$work/state"
 chromium_pgid=""
-trap '[[ -n $chromium_pgid ]] && kill -KILL -- "-$chromium_pgid" 2>/dev/null; lab_cleanup' EXIT
+# On exit, also when a check fails: a running Chromium's whole process group, its profiles, the lab.
+trap '[[ -n $chromium_pgid ]] && kill -KILL -- "-$chromium_pgid" 2>/dev/null; rm -rf "$work"/chromium-profile-*; lab_cleanup' EXIT
 cat >"$work/config.json" <<JSON
 {
   "listeners": [{"mode": "redirect", "port": 15001}],
