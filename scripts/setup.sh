@@ -16,6 +16,9 @@ packages=(
   python3 python3-cryptography python3-jsonschema
   # packaging and operations tests: dpkg-shlibdeps, systemd-analyze, vagrant validate
   dpkg-dev systemd vagrant vagrant-libvirt
+  # a real browser through the gateway (tests/integration/browser_test.sh): headless
+  # Chromium and NSS's certutil for its trust store
+  chromium libnss3-tools
 )
 
 if [[ $(id -u) -ne 0 ]]; then
