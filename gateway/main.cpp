@@ -5,6 +5,7 @@
 #include "gateway/config.hpp"
 #include "gateway/daemon/daemon.hpp"
 #include "gateway/tls/ca_cli.hpp"
+#include "gateway/policy/bypass_cli.hpp"
 #include "gateway/policy/policy_cli.hpp"
 
 int main(int argc, char** argv) {
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
 
   tlsgate::tls::add_ca_commands(app);
   tlsgate::policy::add_policy_commands(app);
+  tlsgate::policy::add_bypass_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 

@@ -9,6 +9,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow/original_dst.hpp"
+#include "gateway/daemon/control_plane.hpp"
 #include "gateway/daemon/policy_reloader.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/daemon/startup.hpp"
@@ -118,6 +119,7 @@ int run_daemon(const Config& config) {
       };
   signals.async_wait(on_signal);
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
+  const auto control_plane = start_control_plane(control, shared);  // bypass upkeep, control socket
 
   for (auto& w : workers) w->start();
   if (quic_guard) quic_guard->start();
