@@ -9,8 +9,11 @@
 namespace tlsgate {
 namespace {
 
-// How often the table is swept and, if it changed, saved: a crash loses at most this.
-constexpr auto upkeep_interval = std::chrono::seconds(5);
+// A change is saved within a tick, but the file is written at most once per
+// save_interval (a burst of lessons is one write); sweeps find expired entries.
+constexpr auto tick = std::chrono::milliseconds(250);
+constexpr auto save_interval = std::chrono::seconds(5);
+constexpr auto sweep_interval = std::chrono::seconds(5);
 
 // Saves; a failure is printed once per distinct message (not every interval).
 void save(policy::LearnedBypass& bypass, std::string& last_error) {
@@ -24,14 +27,24 @@ void save(policy::LearnedBypass& bypass, std::string& last_error) {
 }
 
 awaitable<void> bypass_upkeep(policy::LearnedBypass& bypass) {
+  using Clock = std::chrono::steady_clock;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::string last_error;
+  auto last_save = Clock::now() - save_interval;
+  auto last_sweep = Clock::now();
   for (;;) {
-    timer.expires_after(upkeep_interval);
+    timer.expires_after(tick);
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
-    bypass.sweep();
-    save(bypass, last_error);
+    const auto now = Clock::now();
+    if (now - last_sweep >= sweep_interval) {
+      bypass.sweep();
+      last_sweep = now;
+    }
+    if (now - last_save >= save_interval && bypass.dirty()) {
+      save(bypass, last_error);
+      last_save = now;
+    }
   }
 }
 
