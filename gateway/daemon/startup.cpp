@@ -49,6 +49,9 @@ void prepare_interception(SharedState& shared) {
   shared.policy.store(initial_policy(config));
   shared.tls = std::make_unique<tls::TlsEngine>(config, gateway_ca(config));
   if (config.learned_bypass) {
+    // With an operator-supplied CA nothing else creates state_dir; the list is saved there.
+    std::error_code ec;
+    std::filesystem::create_directories(config.state_dir, ec);
     policy::LearnedBypassOptions options;
     options.file = config.state_dir + "/learned-bypass.json";
     options.ttl = config.learned_bypass_ttl;
