@@ -73,6 +73,11 @@ struct Config {
   bool learned_bypass = true;
   std::chrono::seconds learned_bypass_ttl{24 * 3600};
   bool learned_bypass_all_clients = false;
+  std::size_t learned_bypass_weak_threshold = 3;  // weak evidence learns only when repeated...
+  std::chrono::seconds learned_bypass_weak_window{600};  // ...within this window, with no success
+  std::size_t learned_bypass_max_per_client = 256;
+  // `tlsgate bypass` reaches the running daemon here; nullopt: no control socket.
+  std::optional<std::string> control_socket = "/run/tlsgate/control.sock";
   // HTTP inspection
   bool http_inspect = true;
   std::size_t http_max_header_bytes = 64 * 1024;

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +28,7 @@ constexpr int receive_buffer_bytes = 8 << 20;
 
 struct Callback {
   const NfQueue::Handler* handler;
+  std::exception_ptr error;  // the first exception a handler let escape
 };
 
 int on_message(const nlmsghdr* nlh, void* data) {
@@ -37,7 +39,13 @@ int on_message(const nlmsghdr* nlh, void* data) {
   if (attr[NFQA_PAYLOAD])
     packet = {static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
               mnl_attr_get_payload_len(attr[NFQA_PAYLOAD])};
-  (*static_cast<Callback*>(data)->handler)(ntohl(header->packet_id), packet);
+  auto* cb = static_cast<Callback*>(data);
+  // An exception must not unwind through libmnl's C frames: keep it for receive().
+  try {
+    (*cb->handler)(ntohl(header->packet_id), packet);
+  } catch (...) {
+    if (!cb->error) cb->error = std::current_exception();
+  }
   return MNL_CB_OK;
 }
 
@@ -85,7 +93,7 @@ void NfQueue::bind(bool fail_open) {
   mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
   if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) fail(what);
   const Handler accept_early = [this](std::uint32_t id, std::span<const std::uint8_t>) { verdict(id, true); };
-  Callback cb{&accept_early};
+  Callback cb{&accept_early, nullptr};
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(socket_, buffer_.data(), buffer_.size());
     if (n < 0) fail(what);
@@ -99,9 +107,11 @@ void NfQueue::bind(bool fail_open) {
 bool NfQueue::receive(const Handler& on_packet) {
   const ssize_t n = mnl_socket_recvfrom(socket_, buffer_.data(), buffer_.size());
   if (n < 0) return errno == EINTR || errno == ENOBUFS;
-  Callback cb{&on_packet};
+  Callback cb{&on_packet, nullptr};
   // seq 0: packets are not answers to a request of ours.
-  return mnl_cb_run(buffer_.data(), static_cast<std::size_t>(n), 0, port_id_, on_message, &cb) >= 0;
+  const bool ok = mnl_cb_run(buffer_.data(), static_cast<std::size_t>(n), 0, port_id_, on_message, &cb) >= 0;
+  if (cb.error) std::rethrow_exception(cb.error);  // after the whole batch was handed over
+  return ok;
 }
 
 bool NfQueue::verdict(std::uint32_t packet_id, bool accept) {

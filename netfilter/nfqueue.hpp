@@ -27,7 +27,9 @@ class NfQueue {
   using Handler = std::function<void(std::uint32_t packet_id, std::span<const std::uint8_t> packet)>;
   // Reads one batch of queued packets (blocks if none) and calls `on_packet` for each; `packet`
   // (the IP packet) is valid only during the call. Returns false on a socket error other than
-  // EINTR / ENOBUFS (then errno says which).
+  // EINTR / ENOBUFS (then errno says which). If `on_packet` throws, the rest of the batch is
+  // still handed over, then the first exception is rethrown (that packet's verdict is the
+  // handler's business).
   bool receive(const Handler& on_packet);
 
   // Issues a verdict (accept or drop). Returns false if the kernel refused the message.

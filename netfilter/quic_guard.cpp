@@ -30,6 +30,8 @@ bool same(std::span<const std::uint8_t> a, const std::vector<std::uint8_t>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
+std::string reason_text(GuardReason reason) { return std::string(to_string(reason)); }
+
 Verdict verdict_for(policy::Action action) {
   // Intercept drops too: the client falls back to TCP, where the gateway can inspect it.
   return action == policy::Action::tunnel ? Verdict::accept : Verdict::drop;
@@ -38,6 +40,18 @@ Verdict verdict_for(policy::Action action) {
 }  // namespace
 
 std::string_view to_string(Verdict verdict) { return verdict == Verdict::accept ? "accept" : "drop"; }
+
+std::string_view to_string(GuardReason reason) {
+  switch (reason) {
+    case GuardReason::policy: return "policy";
+    case GuardReason::hold_timeout: return "hold_timeout";
+    case GuardReason::hold_limit: return "hold_limit";
+    case GuardReason::hold_table_full: return "hold_table_full";
+    case GuardReason::unsupported_version: return "unsupported_version";
+    case GuardReason::too_large: return "too_large";
+  }
+  return "policy";
+}
 
 QuicGuard::QuicGuard(GuardLimits limits) : limits_(limits) {}
 
@@ -78,7 +92,7 @@ GuardOutput QuicGuard::feed(std::uint32_t packet_id, const Endpoint& client, con
     return out;
   }
   if (!known_version(header->version))
-    return decide_now(packet_id, flow, header->dcid, header->version, "unsupported_version", now);
+    return decide_now(packet_id, flow, header->dcid, header->version, reason_text(GuardReason::unsupported_version), now);
   if (!looks_like_quic_initial(payload)) {
     count(out, packet_id, Verdict::accept);
     return out;
@@ -106,7 +120,7 @@ GuardOutput QuicGuard::on_initials(std::uint32_t packet_id, const FlowKey& flow,
   auto it = pending_.find(key);
   if (it == pending_.end()) {
     if (pending_.size() >= limits_.max_pending)
-      return decide_now(packet_id, flow, first.dcid, version, "hold_table_full", now);
+      return decide_now(packet_id, flow, first.dcid, version, reason_text(GuardReason::hold_table_full), now);
     Pending fresh;
     fresh.version = version;
     fresh.deadline = now + limits_.hold_time;
@@ -124,11 +138,11 @@ GuardOutput QuicGuard::on_initials(std::uint32_t packet_id, const FlowKey& flow,
       record = decide_hello(flow, version, p.crypto, policy);
       break;
     case CryptoReassembly::State::too_large:
-      record.reason = "too_large";
+      record.reason = reason_text(GuardReason::too_large);
       break;
     case CryptoReassembly::State::incomplete:
       if (p.packet_ids.size() > limits_.hold_packets || p.bytes > limits_.hold_bytes) {
-        record.reason = "hold_limit";
+        record.reason = reason_text(GuardReason::hold_limit);
         break;
       }
       ++counters_.held;
@@ -144,7 +158,7 @@ QuicRecord QuicGuard::decide_hello(const FlowKey& flow, std::uint32_t version, c
   const auto parsed = tls::parse_client_hello_message(crypto.client_hello());
   if (!parsed.is_complete()) {
     // Complete reassembly means the whole message is here, so need_more is a lying length too.
-    record.reason = parsed.is_error() ? std::string(tls::to_string(parsed.error)) : "bad_length";
+    record.reason = tls::to_string(parsed.is_error() ? parsed.error : tls::ClientHelloError::bad_length);
     return record;
   }
   record.sni = parsed.value.sni;
@@ -156,7 +170,7 @@ QuicRecord QuicGuard::decide_hello(const FlowKey& flow, std::uint32_t version, c
   query.port = flow.server.port;
   record.decision = policy.decide(query);
   record.verdict = verdict_for(record.decision->action);
-  record.reason = "policy";
+  record.reason = reason_text(GuardReason::policy);
   return record;
 }
 
@@ -204,7 +218,7 @@ GuardOutput QuicGuard::expire(Clock::time_point now) {
     const PendingKey key = it->first;
     auto node = pending_.extract(it++);
     QuicRecord record{key.flow.client, key.flow.server, node.mapped().version, {}, {},
-                      limits_.unparseable, {}, 1, "hold_timeout"};
+                      limits_.unparseable, {}, 1, reason_text(GuardReason::hold_timeout)};
     auto done = finish(key, std::move(node.mapped()), std::move(record), now);
     out.verdicts.insert(out.verdicts.end(), done.verdicts.begin(), done.verdicts.end());
     out.records.insert(out.records.end(), std::make_move_iterator(done.records.begin()),
@@ -217,13 +231,6 @@ GuardOutput QuicGuard::expire(Clock::time_point now) {
     lru_.pop_front();
   }
   return out;
-}
-
-std::optional<QuicGuard::Clock::time_point> QuicGuard::next_deadline() const {
-  std::optional<Clock::time_point> earliest;
-  for (const auto& [key, p] : pending_)
-    if (!earliest || p.deadline < *earliest) earliest = p.deadline;
-  return earliest;
 }
 
 }  // namespace tlsgate::netfilter

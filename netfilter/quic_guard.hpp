@@ -27,6 +27,19 @@ namespace tlsgate::netfilter {
 enum class Verdict { accept, drop };
 std::string_view to_string(Verdict verdict);
 
+// Why the guard gave a connection its verdict: the policy, or why the `unparseable`
+// default applied. The parsers' own errors (QuicError, tls::ClientHelloError) are
+// reasons too, under their own names.
+enum class GuardReason {
+  policy,               // the policy decided
+  hold_timeout,         // the ClientHello was still incomplete after hold_time
+  hold_limit,           // more than hold_packets packets or hold_bytes bytes held
+  hold_table_full,      // max_pending connections were waiting already
+  unsupported_version,  // a long header with a version other than 1 and 2
+  too_large,            // the reassembled CRYPTO data outgrew its limit
+};
+std::string_view to_string(GuardReason reason);
+
 struct GuardLimits {
   std::size_t hold_packets = 8;          // packets held per connection while its hello is incomplete
   std::size_t hold_bytes = 64 * 1024;    // UDP payload bytes held per connection
@@ -53,7 +66,7 @@ struct QuicRecord {
   Verdict verdict = Verdict::drop;
   std::optional<policy::Decision> decision;  // set when the policy decided
   std::size_t packets_held = 1;              // packets that got this verdict when it was made
-  std::string reason;  // "policy", or why the unparseable default applied (hold_timeout, bad_sni...)
+  std::string reason;  // to_string(GuardReason), or a parser error's name (decrypt_failed, bad_sni...)
 };
 
 struct GuardOutput {
@@ -84,9 +97,6 @@ class QuicGuard {
   // Gives the unparseable default to connections held past hold_time, and forgets decisions
   // unused for decided_ttl. Call it periodically (e.g. every 100 ms).
   GuardOutput expire(Clock::time_point now);
-
-  // The earliest time expire() has something to release, if anything is held.
-  std::optional<Clock::time_point> next_deadline() const;
 
   const GuardCounters& counters() const { return counters_; }
   std::size_t pending_connections() const { return pending_.size(); }

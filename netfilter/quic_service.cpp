@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <string>
 
 #include "netfilter/ip_udp.hpp"
 #include "netfilter/quic_event.hpp"
@@ -14,6 +16,8 @@ namespace {
 
 // How often held packets are checked for hold_ms and stop() is noticed.
 constexpr int tick_ms = 50;
+// A bug that traffic can trigger must not flood stderr: one line per interval, with a count.
+constexpr auto error_report_interval = std::chrono::seconds(10);
 
 GuardLimits limits_from(const QuicGuardConfig& c) {
   GuardLimits l;
@@ -31,7 +35,9 @@ GuardLimits limits_from(const QuicGuardConfig& c) {
 QuicGuardService::QuicGuardService(SharedState& shared)
     : shared_(shared),
       queue_(shared.config.quic_guard.queue, !shared.config.quic_guard.fail_closed),
-      guard_(limits_from(shared.config.quic_guard)) {}
+      guard_(limits_from(shared.config.quic_guard)),
+      unparseable_accept_(shared.config.quic_guard.unparseable == QuicUnparseable::accept),
+      errors_(error_report_interval) {}
 
 QuicGuardService::~QuicGuardService() { stop(); }
 
@@ -50,24 +56,45 @@ void QuicGuardService::stop() {
                static_cast<unsigned long long>(c.unparseable));
 }
 
+// Nothing that escapes a packet or the loop stops the thread (a LAN host could send it
+// again and again): it is reported, rate-limited, and the guard goes on.
 void QuicGuardService::run() {
   const NfQueue::Handler handler = [this](std::uint32_t id, std::span<const std::uint8_t> packet) {
     on_packet(id, packet);
   };
-  pollfd pfd{queue_.fd(), POLLIN, 0};
   while (!stopping_) {
-    const int ready = ::poll(&pfd, 1, tick_ms);
-    if (ready > 0 && !queue_.receive(handler)) {
-      std::fprintf(stderr, "tlsgate: QUIC guard: reading the queue: %s\n", std::strerror(errno));
-      break;
+    try {
+      pollfd pfd{queue_.fd(), POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, tick_ms);
+      if (ready > 0 && !queue_.receive(handler)) {
+        std::fprintf(stderr, "tlsgate: QUIC guard: reading the queue: %s\n", std::strerror(errno));
+        break;
+      }
+      apply(guard_.expire(QuicGuard::Clock::now()));
+    } catch (...) {
+      report("the receive loop", std::current_exception());
     }
-    apply(guard_.expire(QuicGuard::Clock::now()));
   }
   // Held packets would be dropped by the kernel when the queue goes: give them their verdict.
-  apply(guard_.expire(QuicGuard::Clock::time_point::max()));
+  try {
+    apply(guard_.expire(QuicGuard::Clock::time_point::max()));
+  } catch (...) {
+    report("releasing held packets", std::current_exception());
+  }
 }
 
 void QuicGuardService::on_packet(std::uint32_t packet_id, std::span<const std::uint8_t> packet) {
+  try {
+    judge(packet_id, packet);
+  } catch (...) {
+    // The packet still gets a verdict: the one for what cannot be decided. If the guard
+    // had issued one already, the kernel refuses the second; nothing is lost.
+    queue_.verdict(packet_id, unparseable_accept_);
+    report("a packet", std::current_exception());
+  }
+}
+
+void QuicGuardService::judge(std::uint32_t packet_id, std::span<const std::uint8_t> packet) {
   const auto udp = parse_ip_udp(packet);
   if (!udp) {
     // Not a whole UDP datagram (e.g. a fragment conntrack did not reassemble): not ours to judge.
@@ -76,6 +103,20 @@ void QuicGuardService::on_packet(std::uint32_t packet_id, std::span<const std::u
   }
   const auto policy = shared_.policy.load();
   apply(guard_.feed(packet_id, udp->source, udp->destination, udp->payload, *policy, QuicGuard::Clock::now()));
+}
+
+void QuicGuardService::report(const char* where, std::exception_ptr error) {
+  const std::uint64_t count = errors_.record(ErrorThrottle::Clock::now());
+  if (count == 0) return;
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "tlsgate: QUIC guard: internal error in %s: %s (%llu error(s) since the last report; going on)\n",
+               where, what.c_str(), static_cast<unsigned long long>(count));
 }
 
 void QuicGuardService::apply(const GuardOutput& out) {

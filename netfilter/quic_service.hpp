@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gateway/shared_state.hpp"
+#include "netfilter/error_throttle.hpp"
 #include "netfilter/nfqueue.hpp"
 #include "netfilter/quic_guard.hpp"
 
@@ -25,12 +26,17 @@ class QuicGuardService {
 
  private:
   void run();
+  void poll_once();
   void on_packet(std::uint32_t packet_id, std::span<const std::uint8_t> packet);
+  void judge(std::uint32_t packet_id, std::span<const std::uint8_t> packet);
   void apply(const GuardOutput& out);
+  void report(const char* where, std::exception_ptr error);
 
   SharedState& shared_;
   NfQueue queue_;
   QuicGuard guard_;
+  bool unparseable_accept_;
+  ErrorThrottle errors_;  // what escaped: printed at most once per interval, with a count
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gateway/asio.hpp"
+#include "gateway/daemon/control_plane.hpp"
 #include "gateway/daemon/daemon_metrics.hpp"
 #include "gateway/daemon/heartbeat.hpp"
 #include "gateway/daemon/notify.hpp"
@@ -126,6 +127,21 @@ std::vector<asio::io_context*> worker_contexts(const Workers& workers) {
   return out;
 }
 
+// Stop accepting, let flows finish within the grace period, then cut the rest.
+void drain(const Config& config, Services& s) {
+  diag::notice("stopping: %zu flows active, grace %llds", active_flows(s.workers),
+               static_cast<long long>(config.shutdown_grace.count()));
+  for (auto& w : s.workers) w->stop_accepting();
+  wait_for_flows(s.workers, std::chrono::steady_clock::now() + config.shutdown_grace);
+  for (auto& w : s.workers) w->terminate_flows();
+  wait_for_flows(s.workers, std::chrono::steady_clock::now() + terminate_wait);
+  for (auto& w : s.workers) {
+    w->stop();
+    w->join();
+  }
+  if (s.quic_guard) s.quic_guard->stop();
+}
+
 // Runs the control loop (signals, policy reload, address refresh, heartbeat)
 // until SIGTERM/SIGINT.
 void run_control(SharedState& shared, Services& s) {
@@ -149,6 +165,7 @@ void run_control(SharedState& shared, Services& s) {
   };
   signals.async_wait(on_signal);
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
+  const auto control_plane = start_control_plane(control, shared);  // bypass upkeep, control socket
 
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();
@@ -160,22 +177,10 @@ void run_control(SharedState& shared, Services& s) {
   notify::stopping();
   // The scraper must not read the workers while they go away.
   if (s.metrics) s.metrics->stop();
+  drain(shared.config, s);
+  // control_plane goes before `control`: it saves the bypass table the workers last changed.
 }
 
-// Stop accepting, let flows finish within the grace period, then cut the rest.
-void drain(const Config& config, Services& s) {
-  diag::notice("stopping: %zu flows active, grace %llds", active_flows(s.workers),
-               static_cast<long long>(config.shutdown_grace.count()));
-  for (auto& w : s.workers) w->stop_accepting();
-  wait_for_flows(s.workers, std::chrono::steady_clock::now() + config.shutdown_grace);
-  for (auto& w : s.workers) w->terminate_flows();
-  wait_for_flows(s.workers, std::chrono::steady_clock::now() + terminate_wait);
-  for (auto& w : s.workers) {
-    w->stop();
-    w->join();
-  }
-  if (s.quic_guard) s.quic_guard->stop();
-}
 
 }  // namespace
 
@@ -206,7 +211,6 @@ int run_daemon(const Config& config) {
   describe(config, static_cast<unsigned>(services.workers.size()), flow_log->path());
 
   run_control(shared, services);
-  drain(config, services);
   flow_log->stop();
   diag::notice("stopped; %llu flow lines written, %llu dropped", static_cast<unsigned long long>(flow_log->written()),
                static_cast<unsigned long long>(flow_log->dropped()));

@@ -49,8 +49,19 @@ void prepare_interception(SharedState& shared) {
   shared.policy.store(initial_policy(config));
   shared.tls = std::make_unique<tls::TlsEngine>(config, gateway_ca(config));
   if (config.learned_bypass) {
-    shared.bypass = std::make_unique<policy::LearnedBypass>(config.state_dir + "/learned-bypass.json",
-                                                            config.learned_bypass_ttl, config.learned_bypass_all_clients);
+    // With an operator-supplied CA nothing else creates state_dir; the list is saved there.
+    std::error_code ec;
+    std::filesystem::create_directories(config.state_dir, ec);
+    policy::LearnedBypassOptions options;
+    options.file = config.state_dir + "/learned-bypass.json";
+    options.ttl = config.learned_bypass_ttl;
+    options.all_clients = config.learned_bypass_all_clients;
+    options.weak_threshold = config.learned_bypass_weak_threshold;
+    options.weak_window = config.learned_bypass_weak_window;
+    options.max_per_client = config.learned_bypass_max_per_client;
+    log::FlowLog& flow_log = shared.log;
+    shared.bypass = std::make_unique<policy::LearnedBypass>(
+        std::move(options), [&flow_log](nlohmann::ordered_json event) { flow_log.submit_event(event); });
     shared.bypass->load();
   }
 }

@@ -48,17 +48,17 @@ std::vector<std::string> certificate_names(X509* cert) {
   return hosts;
 }
 
-// How the client treated the forged certificate: the learned bypass's evidence.
-enum class ClientVerdict { accepted, rejected, silent };
-
-void report_to_bypass(FlowContext& flow, const PeekedHello& peeked, ClientVerdict verdict, const std::string& why) {
+// How the client treated the forged certificate, for the learned bypass.
+// Returns true when this flow's evidence made the table learn (or renew) an entry.
+bool report_rejection(FlowContext& flow, const PeekedHello& peeked, policy::Evidence evidence, std::string why) {
   auto& bypass = flow.shared.bypass;
-  if (!bypass || verdict != ClientVerdict::rejected) return;
-  try {
-    bypass->add(bypass_host(flow.record, peeked.hello), flow.record.client.ip, why);
-  } catch (const std::exception& e) {
-    flow.record.extra["bypass_error"] = e.what();
-  }
+  if (!bypass) return false;
+  return bypass->record_rejection(bypass_host(flow.record, peeked.hello), flow.record.client.ip, evidence,
+                                  std::move(why));
+}
+
+void report_success(FlowContext& flow, const PeekedHello& peeked) {
+  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, peeked.hello), flow.record.client.ip);
 }
 
 // The upstream leg: connect and handshake as a TLS client with the client's SNI
@@ -127,12 +127,12 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
     const std::string error = done ? done->error : "client handshake timed out";
     // Evidence of rejection: a certificate alert, or leaving before its Finished.
     if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {
-      report_to_bypass(flow, peeked, ClientVerdict::rejected,
+      report_rejection(flow, peeked, policy::Evidence::strong,
                        "TLS alert " + std::to_string(*state.alert_received) + " during the handshake");
       co_return FlowOutcome{FlowAction::intercept, EndReason::client_rejected_certificate, EndBy::client, error};
     }
     if (done && done->peer_gone) {
-      report_to_bypass(flow, peeked, ClientVerdict::rejected, "closed the connection before its Finished");
+      report_rejection(flow, peeked, policy::Evidence::strong, "closed the connection before its Finished");
       co_return FlowOutcome{FlowAction::intercept, EndReason::client_rejected_certificate, EndBy::client, error};
     }
     co_return FlowOutcome{FlowAction::intercept, EndReason::client_handshake_failed, EndBy::client, error};
@@ -149,15 +149,16 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
   if (tap) tap->finish();
   FlowOutcome outcome{FlowAction::intercept, EndReason::policy, relayed.first_end, relayed.error};
   if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {
-    report_to_bypass(flow, peeked, ClientVerdict::rejected,
+    report_rejection(flow, peeked, policy::Evidence::strong,
                      "TLS alert " + std::to_string(*state.alert_received) + " after the handshake");
     outcome.reason = EndReason::client_rejected_certificate;
-  } else {
+  } else if (record.from_client > 0) {
+    report_success(flow, peeked);
+  } else if (relayed.first_end == EndBy::client) {
     // A completed handshake closed without a byte is what browsers do with spare
-    // connections: weak evidence only.
-    const bool silent = relayed.first_end == EndBy::client && record.from_client == 0;
-    report_to_bypass(flow, peeked, silent ? ClientVerdict::silent : ClientVerdict::accepted,
-                     "closed after the handshake without sending data");
+    // connections: weak evidence, which counts only when repeated.
+    if (report_rejection(flow, peeked, policy::Evidence::weak, "closed after the handshake without sending data"))
+      outcome.reason = EndReason::client_rejected_certificate;
   }
   co_return outcome;
 }

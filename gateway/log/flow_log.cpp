@@ -9,6 +9,8 @@
 #include <thread>
 #include <stdexcept>
 
+#include "gateway/log/serialize_event.hpp"
+
 namespace tlsgate::log {
 
 FlowLog::FlowLog(std::string path, std::size_t max_queued_lines)
@@ -44,7 +46,7 @@ bool FlowLog::submit(std::string line) {
 
 bool FlowLog::submit_event(const nlohmann::ordered_json& event) noexcept {
   try {
-    return submit(event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    return submit(serialize_event(event));
   } catch (...) {  // allocation failure: count the line as lost, keep serving
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;

@@ -1,92 +1,237 @@
 #include "gateway/policy/learned_bypass.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "gateway/policy/host_pattern.hpp"
 
 namespace tlsgate::policy {
-namespace {
 
-using nlohmann::json;
 using std::chrono::system_clock;
 
-std::int64_t to_unix(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+std::string_view to_string(BypassChange change) {
+  switch (change) {
+    case BypassChange::learned: return "learned";
+    case BypassChange::expired: return "expired";
+    case BypassChange::forgotten: return "forgotten";
+    case BypassChange::cleared: return "cleared";
+    case BypassChange::evicted: return "evicted";
+  }
+  return "learned";
 }
 
-system_clock::time_point from_unix(std::int64_t s) { return system_clock::time_point(std::chrono::seconds(s)); }
-
-}  // namespace
-
-LearnedBypass::LearnedBypass(std::string file, std::chrono::seconds ttl, bool all_clients, Clock clock)
-    : file_(std::move(file)), ttl_(ttl), all_clients_(all_clients), clock_(std::move(clock)) {}
+LearnedBypass::LearnedBypass(LearnedBypassOptions options, EventSink sink, Clock clock)
+    : options_(std::move(options)), sink_(std::move(sink)), clock_(std::move(clock)) {
+  options_.weak_threshold = std::max<std::size_t>(options_.weak_threshold, 1);
+  options_.max_per_client = std::max<std::size_t>(options_.max_per_client, 1);
+  options_.max_entries = std::max<std::size_t>(options_.max_entries, 1);
+}
 
 std::string LearnedBypass::key(const std::string& normalized_host, const IpAddress& client) const {
-  return all_clients_ ? normalized_host : normalized_host + " " + client.unmapped().to_string();
+  return options_.all_clients ? normalized_host : pair_key(normalized_host, client);
 }
 
-void LearnedBypass::load() {
-  if (file_.empty()) return;
-  std::error_code ec;
-  if (!std::filesystem::exists(file_, ec) && !ec) {
-    std::unique_lock lock(mutex_);
-    entries_.clear();
-    return;
-  }
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) throw LearnedBypassError(file_ + ": cannot read the learned-bypass file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::unordered_map<std::string, Entry> loaded;
-  const auto now = clock_();
-  try {
-    const json doc = json::parse(text.str());
-    for (const auto& e : doc.at("entries")) {
-      Entry entry{normalize_host(e.at("host").get<std::string>()), {}, e.value("why", ""),
-                  from_unix(e.at("expires").get<std::int64_t>())};
-      const auto client = IpAddress::parse(e.at("client").get<std::string>());
-      if (!client) throw LearnedBypassError("bad client address \"" + e.at("client").get<std::string>() + "\"");
-      entry.client = client->unmapped();
-      if (entry.expires <= now) continue;
-      auto k = key(entry.host, entry.client);
-      auto [it, inserted] = loaded.try_emplace(std::move(k), entry);
-      if (!inserted && it->second.expires < entry.expires) it->second = std::move(entry);
-    }
-  } catch (const std::exception& e) {
-    throw LearnedBypassError(file_ + ": corrupt learned-bypass file (delete it to start afresh): " + e.what());
-  }
-  std::unique_lock lock(mutex_);
-  entries_ = std::move(loaded);
+std::string LearnedBypass::pair_key(const std::string& normalized_host, const IpAddress& client) {
+  return normalized_host + " " + client.unmapped().to_string();
 }
 
-bool LearnedBypass::contains(const std::string& host, const IpAddress& client) const {
+void LearnedBypass::emit(Pending& pending) const {
+  if (!sink_) return;
+  for (auto& e : pending.events) sink_(std::move(e));
+}
+
+bool LearnedBypass::contains(const std::string& host, const IpAddress& client) {
   const auto k = key(normalize_host(host), client);
-  std::shared_lock lock(mutex_);
-  const auto it = entries_.find(k);
-  return it != entries_.end() && it->second.expires > clock_();
+  const auto now = clock_();
+  {
+    std::shared_lock lock(mutex_);
+    const auto it = entries_.find(k);
+    if (it == entries_.end()) return false;
+    if (it->second.expires > now) return true;
+  }
+  // Expired: noticed here, so say so now rather than at the next sweep.
+  Pending pending;
+  {
+    std::unique_lock lock(mutex_);
+    const auto it = entries_.find(k);
+    if (it != entries_.end() && it->second.expires <= now) erase(it, BypassChange::expired, now, pending);
+  }
+  emit(pending);
+  return false;
+}
+
+bool LearnedBypass::record_rejection(const std::string& host, const IpAddress& client, Evidence evidence,
+                                     std::string why) {
+  const auto now = clock_();
+  const std::string h = normalize_host(host);
+  const IpAddress c = client.unmapped();
+  Pending pending;
+  {
+    std::unique_lock lock(mutex_);
+    std::size_t count = 1;
+    if (evidence == Evidence::weak) {
+      if (!weak_counts(pair_key(h, c), now, count)) return false;
+    } else {
+      trackers_.erase(pair_key(h, c));
+    }
+    learn(BypassEntry{h, c, options_.all_clients, std::move(why), count, now, now + options_.ttl}, now, pending);
+  }
+  emit(pending);
+  return true;
+}
+
+// Adds the weak piece at `now`; true (with the pieces in the window) when they reach
+// the threshold. A success between the pair within the window blocks counting.
+bool LearnedBypass::weak_counts(const std::string& pair, system_clock::time_point now, std::size_t& count) {
+  auto it = trackers_.find(pair);
+  if (it == trackers_.end()) {
+    if (trackers_.size() >= options_.max_entries) prune_trackers(now);
+    if (trackers_.size() >= options_.max_entries) return false;  // bounded memory: not counted
+    it = trackers_.emplace(pair, Tracker{}).first;
+  }
+  Tracker& t = it->second;
+  if (t.success && now - *t.success < options_.weak_window) return false;
+  std::erase_if(t.weak, [&](auto when) { return now - when >= options_.weak_window; });
+  t.weak.push_back(now);
+  if (t.weak.size() < options_.weak_threshold) return false;
+  count = t.weak.size();
+  trackers_.erase(it);
+  return true;
+}
+
+void LearnedBypass::record_success(const std::string& host, const IpAddress& client) {
+  const auto now = clock_();
+  const std::string pair = pair_key(normalize_host(host), client);
+  std::unique_lock lock(mutex_);
+  auto it = trackers_.find(pair);
+  if (it == trackers_.end()) {
+    if (trackers_.size() >= options_.max_entries) prune_trackers(now);
+    if (trackers_.size() >= options_.max_entries) return;
+    it = trackers_.emplace(pair, Tracker{}).first;
+  }
+  it->second.success = now;
+  it->second.weak.clear();
 }
 
 void LearnedBypass::add(const std::string& host, const IpAddress& client, std::string why) {
-  const auto now = clock_();
-  Entry entry{normalize_host(host), client.unmapped(), std::move(why), now + ttl_};
+  record_rejection(host, client, Evidence::strong, std::move(why));
+}
+
+void LearnedBypass::learn(BypassEntry entry, system_clock::time_point now, Pending& out) {
   auto k = key(entry.host, entry.client);
-  std::unique_lock lock(mutex_);
-  drop_expired(now);
-  if (!entries_.contains(k) && entries_.size() >= max_entries) {
-    const auto first = std::min_element(entries_.begin(), entries_.end(),
-                                        [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
-    entries_.erase(first);
+  if (auto it = entries_.find(k); it != entries_.end()) {
+    // Renewed: the evidence adds up; the client it counts against is the latest one.
+    entry.evidence += it->second.evidence;
+    if (--per_client_[it->second.client.to_string()] == 0) per_client_.erase(it->second.client.to_string());
+    entries_.erase(it);
+  } else {
+    make_room(entry, now, out);
   }
+  ++per_client_[entry.client.to_string()];
+  out.events.push_back(bypass_json(entry, BypassChange::learned, now));
   entries_.insert_or_assign(std::move(k), std::move(entry));
-  save();
+  ++generation_;
+}
+
+// Keeps the caps: one client's oldest entry goes at max_per_client (so no client can
+// fill the table), the entry that expires first at max_entries.
+void LearnedBypass::make_room(const BypassEntry& incoming, system_clock::time_point now, Pending& out) {
+  const auto count = per_client_.find(incoming.client.to_string());
+  if (count != per_client_.end() && count->second >= options_.max_per_client) {
+    auto oldest = entries_.end();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it)
+      if (it->second.client == incoming.client && (oldest == entries_.end() || it->second.learned < oldest->second.learned))
+        oldest = it;
+    if (oldest != entries_.end()) erase(oldest, BypassChange::evicted, now, out);
+  }
+  if (entries_.size() >= options_.max_entries) {
+    const auto first = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires < b.second.expires;
+    });
+    erase(first, first->second.expires <= now ? BypassChange::expired : BypassChange::evicted, now, out);
+  }
+}
+
+void LearnedBypass::erase(Entries::iterator it, BypassChange change, system_clock::time_point now, Pending& out) {
+  const std::string client = it->second.client.to_string();
+  if (auto c = per_client_.find(client); c != per_client_.end() && --c->second == 0) per_client_.erase(c);
+  out.events.push_back(bypass_json(it->second, change, now));
+  entries_.erase(it);
+  ++generation_;
+}
+
+void LearnedBypass::prune_trackers(system_clock::time_point now) {
+  std::erase_if(trackers_, [&](const auto& kv) {
+    const Tracker& t = kv.second;
+    const bool success_live = t.success && now - *t.success < options_.weak_window;
+    const bool weak_live = std::any_of(t.weak.begin(), t.weak.end(),
+                                       [&](auto when) { return now - when < options_.weak_window; });
+    return !success_live && !weak_live;
+  });
+}
+
+std::vector<BypassEntry> LearnedBypass::list() const {
+  const auto now = clock_();
+  std::vector<BypassEntry> out;
+  {
+    std::shared_lock lock(mutex_);
+    for (const auto& [k, e] : entries_)
+      if (e.expires > now) out.push_back(e);
+  }
+  std::sort(out.begin(), out.end(), [](const BypassEntry& a, const BypassEntry& b) {
+    return std::tie(a.host, a.client) < std::tie(b.host, b.client);
+  });
+  return out;
+}
+
+std::size_t LearnedBypass::forget(const std::string& host, const std::optional<IpAddress>& client) {
+  const auto now = clock_();
+  const std::string h = normalize_host(host);
+  const std::optional<IpAddress> c = client ? std::optional(client->unmapped()) : std::nullopt;
+  Pending pending;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      const BypassEntry& e = it->second;
+      const bool covers = !c || e.all_clients || e.client == *c;
+      auto next = std::next(it);
+      if (e.host == h && covers) erase(it, BypassChange::forgotten, now, pending);
+      it = next;
+    }
+    // Weak evidence starts afresh too: forgetting means "try intercepting again".
+    std::erase_if(trackers_, [&](const auto& kv) {
+      return kv.first.starts_with(h + " ") && (!c || kv.first == pair_key(h, *c));
+    });
+  }
+  emit(pending);
+  return pending.events.size();
+}
+
+std::size_t LearnedBypass::clear() {
+  const auto now = clock_();
+  Pending pending;
+  {
+    std::unique_lock lock(mutex_);
+    while (!entries_.empty()) erase(entries_.begin(), BypassChange::cleared, now, pending);
+    trackers_.clear();
+  }
+  emit(pending);
+  return pending.events.size();
+}
+
+std::size_t LearnedBypass::sweep() {
+  const auto now = clock_();
+  Pending pending;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      auto next = std::next(it);
+      if (it->second.expires <= now) erase(it, BypassChange::expired, now, pending);
+      it = next;
+    }
+    prune_trackers(now);
+  }
+  emit(pending);
+  return pending.events.size();
 }
 
 std::size_t LearnedBypass::size() const {
@@ -96,24 +241,9 @@ std::size_t LearnedBypass::size() const {
       std::count_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.second.expires > now; }));
 }
 
-void LearnedBypass::drop_expired(system_clock::time_point now) {
-  std::erase_if(entries_, [&](const auto& e) { return e.second.expires <= now; });
-}
-
-void LearnedBypass::save() const {
-  if (file_.empty()) return;
-  json list = json::array();
-  for (const auto& [k, e] : entries_)
-    list.push_back({{"host", e.host}, {"client", e.client.to_string()}, {"why", e.why}, {"expires", to_unix(e.expires)}});
-  const std::string tmp = file_ + ".tmp";
-  const std::string text = json{{"entries", std::move(list)}}.dump(1) + "\n";
-  // fsync before rename: after a power loss the file is the old or the new list.
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  if (fd >= 0) ok = ::close(fd) == 0 && ok;
-  if (!ok) throw LearnedBypassError(tmp + ": cannot write the learned-bypass file");
-  if (std::rename(tmp.c_str(), file_.c_str()) != 0)
-    throw LearnedBypassError(file_ + ": cannot replace the learned-bypass file");
+bool LearnedBypass::dirty() const {
+  std::shared_lock lock(mutex_);
+  return generation_ != saved_generation_;
 }
 
 }  // namespace tlsgate::policy

@@ -1,16 +1,30 @@
 #pragma once
-// Learned bypass: hosts whose clients rejected our forged certificate (pinning,
-// CA not installed) are tunnelled instead of intercepted until the entry expires.
-// It only turns `intercept` into `tunnel`, never overrides `block`: the caller
-// consults it after Policy::decide() and only for an intercept decision.
+// Learned bypass: a (client, host) whose client rejected our forged certificate
+// (pinning, CA not installed) is tunnelled instead of intercepted until the
+// entry expires. It only turns `intercept` into `tunnel`, never overrides
+// `block`: the caller consults it after Policy::decide(), for intercept only.
+//
+// It learns only from evidence (docs/policy.md): strong evidence (a fatal
+// certificate alert from the client during its handshake, or the client leaving
+// before its Finished) learns at once; weak evidence (a close after a completed
+// handshake with no application data, which browsers do with spare connections)
+// counts only when repeated `weak_threshold` times within `weak_window` for the
+// same client and host while no exchange between them succeeded in that window.
+//
+// Thread-safe. No file I/O on the data path: changes mark the table dirty and
+// the daemon's control thread calls save_if_dirty() (gateway/daemon/bypass_upkeep).
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gateway/ip_address.hpp"
 
@@ -20,49 +34,117 @@ struct LearnedBypassError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Thread-safe. Persisted as JSON in `file` (written to a temporary file, then
-// renamed over it, so a crash leaves the old or the new list, never half of one).
+enum class Evidence {
+  strong,  // a fatal certificate alert during the client's handshake, or a close/reset before its Finished
+  weak,    // a close after a completed handshake without application data
+};
+
+// Why an entry left the table or came in: the `change` of a `bypass` event.
+// evicted: pushed out by max_per_client or max_entries.
+enum class BypassChange { learned, expired, forgotten, cleared, evicted };
+std::string_view to_string(BypassChange change);
+
+struct LearnedBypassOptions {
+  std::string file;  // empty: kept in memory only
+  std::chrono::seconds ttl{24 * 3600};
+  bool all_clients = false;  // an entry covers every client (keyed on the host only)
+  std::size_t weak_threshold = 3;
+  std::chrono::seconds weak_window{600};
+  std::size_t max_per_client = 256;  // entries learned from one client; the oldest goes
+  std::size_t max_entries = 100'000;  // in all; the one that expires first goes
+};
+
+struct BypassEntry {
+  std::string host;    // normalized (lowercase, no trailing dot)
+  IpAddress client;    // unmapped; the client that was seen, even with all_clients
+  bool all_clients = false;  // the entry covers every client
+  std::string why;
+  std::size_t evidence = 1;  // pieces of evidence that led to it
+  std::chrono::system_clock::time_point learned;
+  std::chrono::system_clock::time_point expires;
+};
+
+// `"event":"bypass"` (docs/flow-log.md) for `entry` changing by `change` at `ts`.
+nlohmann::ordered_json bypass_json(const BypassEntry& entry, BypassChange change,
+                                   std::chrono::system_clock::time_point ts);
+
 class LearnedBypass {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
-  // At most this many live entries; adding one more drops the one that expires first.
-  static constexpr std::size_t max_entries = 100'000;
+  // Receives every `bypass` event. Called without the table's lock held; must not throw
+  // (the daemon's is FlowLog::submit_event).
+  using EventSink = std::function<void(nlohmann::ordered_json)>;
 
-  // `file` empty: kept in memory only. all_clients: an entry applies to every
-  // client (keyed on the host only); else to the client that rejected (host + client IP).
   // `clock` is for tests; the time is wall-clock because expiry is persisted.
-  LearnedBypass(std::string file, std::chrono::seconds ttl, bool all_clients,
-                Clock clock = [] { return std::chrono::system_clock::now(); });
+  explicit LearnedBypass(LearnedBypassOptions options, EventSink sink = {},
+                         Clock clock = [] { return std::chrono::system_clock::now(); });
 
-  // Replaces the entries with the file's live ones. A missing file is an empty
-  // list; an unreadable or corrupt one throws LearnedBypassError naming the file.
+  // Replaces the entries with the file's live ones (no events). A missing file is an
+  // empty list; an unreadable or corrupt one throws LearnedBypassError naming the file.
   void load();
-  // True when a live entry covers (host, client). Host compared like the policy
-  // does (case, trailing dot); the client unmapped (::ffff:10.0.0.1 is 10.0.0.1).
-  bool contains(const std::string& host, const IpAddress& client) const;
-  // Adds or renews the entry (expiry now + ttl) and saves the file. Throws
-  // LearnedBypassError when the file cannot be written; the entry is kept in memory.
+
+  // True when a live entry covers (host, client). Host compared like the policy does
+  // (case, trailing dot); the client unmapped. An expired entry found here is removed
+  // (an `expired` event).
+  bool contains(const std::string& host, const IpAddress& client);
+  // The evidence of one intercepted flow that the client did not accept. Returns true
+  // when this learned (or renewed) an entry; `why` becomes the entry's reason.
+  bool record_rejection(const std::string& host, const IpAddress& client, Evidence evidence, std::string why);
+  // One intercepted flow in which the client sent application data: weak evidence
+  // between them in the window no longer counts, nor does more within the window.
+  void record_success(const std::string& host, const IpAddress& client);
+  // Deprecated: record_rejection(host, client, Evidence::strong, why). Never throws.
   void add(const std::string& host, const IpAddress& client, std::string why);
+
+  // The live entries, by host then client.
+  std::vector<BypassEntry> list() const;
+  // Removes the entries for `host` (all clients', or only those learned from `client`,
+  // or the all-clients entry for the host). Returns how many; a `forgotten` event each.
+  std::size_t forget(const std::string& host, const std::optional<IpAddress>& client);
+  // Removes every entry and pending weak evidence; a `cleared` event per entry.
+  std::size_t clear();
+  // Removes expired entries (an `expired` event each) and stale weak evidence.
+  std::size_t sweep();
   // The number of live (unexpired) entries.
   std::size_t size() const;
 
- private:
-  struct Entry {
-    std::string host;  // normalized
-    IpAddress client;  // unmapped; the client that was seen, even with all_clients
-    std::string why;
-    std::chrono::system_clock::time_point expires;
-  };
-  std::string key(const std::string& normalized_host, const IpAddress& client) const;
-  void drop_expired(std::chrono::system_clock::time_point now);
-  void save() const;  // caller holds the lock
+  // True when the table changed since the last successful save.
+  bool dirty() const;
+  // Writes the file if the table changed (temporary file, fsync, rename): the old or
+  // the new list survives a crash. Meant for one background thread; throws
+  // LearnedBypassError when the file cannot be written (the table stays dirty).
+  void save_if_dirty();
 
-  std::string file_;
-  std::chrono::seconds ttl_;
-  bool all_clients_;
+ private:
+  // Weak evidence and successes of one (client, host), kept for weak_window.
+  struct Tracker {
+    std::vector<std::chrono::system_clock::time_point> weak;
+    std::optional<std::chrono::system_clock::time_point> success;
+  };
+  struct Pending {  // events made under the lock, emitted after it
+    std::vector<nlohmann::ordered_json> events;
+  };
+  using Entries = std::unordered_map<std::string, BypassEntry>;
+
+  std::string key(const std::string& normalized_host, const IpAddress& client) const;
+  static std::string pair_key(const std::string& normalized_host, const IpAddress& client);
+  void learn(BypassEntry entry, std::chrono::system_clock::time_point now, Pending& out);
+  void erase(Entries::iterator it, BypassChange change, std::chrono::system_clock::time_point now, Pending& out);
+  void make_room(const BypassEntry& incoming, std::chrono::system_clock::time_point now, Pending& out);
+  bool weak_counts(const std::string& pair, std::chrono::system_clock::time_point now, std::size_t& count);
+  void prune_trackers(std::chrono::system_clock::time_point now);
+  void emit(Pending& pending) const;
+
+  LearnedBypassOptions options_;
+  EventSink sink_;
   Clock clock_;
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
+  Entries entries_;
+  std::unordered_map<std::string, std::size_t> per_client_;  // client text -> entries learned from it
+  std::unordered_map<std::string, Tracker> trackers_;        // pair_key -> weak evidence, success
+  std::uint64_t generation_ = 0;                             // bumped on every change
+  std::uint64_t saved_generation_ = 0;
+  std::mutex save_mutex_;  // one writer of the file at a time
 };
 
 }  // namespace tlsgate::policy

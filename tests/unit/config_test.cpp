@@ -189,3 +189,24 @@ TEST(ConfigOps, HostPort) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+TEST(Config, LearnedBypassEvidenceAndControlSocket) {
+  const Config d = parse_config("{}", "test.json");
+  EXPECT_EQ(d.learned_bypass_weak_threshold, 3u);
+  EXPECT_EQ(d.learned_bypass_weak_window, std::chrono::seconds(600));
+  EXPECT_EQ(d.learned_bypass_max_per_client, 256u);
+  EXPECT_EQ(d.control_socket, "/run/tlsgate/control.sock");
+  const Config c = parse_config(R"({"learned_bypass_weak_threshold": 5, "learned_bypass_weak_window_s": 60,
+    "learned_bypass_max_per_client": 10, "control_socket": null})", "test.json");
+  EXPECT_EQ(c.learned_bypass_weak_threshold, 5u);
+  EXPECT_EQ(c.learned_bypass_weak_window, std::chrono::seconds(60));
+  EXPECT_EQ(c.learned_bypass_max_per_client, 10u);
+  EXPECT_FALSE(c.control_socket);
+  EXPECT_THROW(parse_config(R"({"learned_bypass_weak_threshold": 0})", "t"), ConfigError);
+}
+
+}  // namespace
+}  // namespace tlsgate

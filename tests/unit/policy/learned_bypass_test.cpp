@@ -4,10 +4,11 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
-#include <fstream>
-#include <sstream>
 
 namespace tlsgate::policy {
 namespace {
@@ -25,78 +26,243 @@ class LearnedBypassTest : public testing::Test {
     std::remove(path_.c_str());
   }
   void TearDown() override { std::remove(path_.c_str()); }
-  LearnedBypass::Clock clock() {
-    return [this] { return now_; };
+
+  LearnedBypassOptions options(std::chrono::seconds ttl = 3600s, bool all_clients = false) {
+    LearnedBypassOptions o;
+    o.file = path_;
+    o.ttl = ttl;
+    o.all_clients = all_clients;
+    return o;
   }
+  LearnedBypass make(LearnedBypassOptions o) {
+    return LearnedBypass(std::move(o), [this](nlohmann::ordered_json e) {
+      std::lock_guard lock(events_mutex_);
+      events_.push_back(std::move(e));
+    }, [this] { return now_; });
+  }
+  // "change host client evidence" of each event so far, then forgets them.
+  std::vector<std::string> take_events() {
+    std::lock_guard lock(events_mutex_);
+    std::vector<std::string> out;
+    for (const auto& e : events_) {
+      EXPECT_EQ(e["event"], "bypass");
+      out.push_back(e["change"].get<std::string>() + " " + e["host"].get<std::string>() + " " +
+                    (e["client"].is_null() ? "*" : e["client"].get<std::string>()) + " " + e["evidence"].dump());
+    }
+    events_.clear();
+    return out;
+  }
+  using Events = std::vector<std::string>;
 
   std::string path_;
-  std::atomic<long> seen_{0};
+  std::mutex events_mutex_;
+  std::vector<nlohmann::ordered_json> events_;
   system_clock::time_point now_ = system_clock::time_point(1'800'000'000s);
 };
 
-TEST_F(LearnedBypassTest, PerClient) {
-  LearnedBypass bypass(path_, 3600s, false, clock());
+TEST_F(LearnedBypassTest, StrongEvidenceLearnsAtOncePerClient) {
+  auto bypass = make(options());
   bypass.load();  // no file yet: empty
   EXPECT_EQ(bypass.size(), 0u);
-  bypass.add("Pinned.Example.", ip("::ffff:10.0.0.5"), "client_rejected_certificate");
+  EXPECT_TRUE(bypass.record_rejection("Pinned.Example.", ip("::ffff:10.0.0.5"), Evidence::strong, "TLS alert 48"));
   EXPECT_TRUE(bypass.contains("pinned.example", ip("10.0.0.5")));
   EXPECT_TRUE(bypass.contains("PINNED.example.", ip("::ffff:10.0.0.5")));
   EXPECT_FALSE(bypass.contains("pinned.example", ip("10.0.0.6")));
   EXPECT_FALSE(bypass.contains("other.example", ip("10.0.0.5")));
   EXPECT_EQ(bypass.size(), 1u);
+  EXPECT_EQ(take_events(), (Events{"learned pinned.example 10.0.0.5 1"}));
+}
+
+TEST_F(LearnedBypassTest, EventCarriesEveryField) {
+  auto bypass = make(options(60s));
+  bypass.record_rejection("a.example", ip("fd00::1"), Evidence::strong, "closed before its Finished");
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].dump(),
+            R"({"event":"bypass","ts":"2027-01-15T08:00:00.000000Z","change":"learned","client":"fd00::1",)"
+            R"("host":"a.example","why":"closed before its Finished","evidence":1,)"
+            R"("expires":"2027-01-15T08:01:00.000000Z"})");
 }
 
 TEST_F(LearnedBypassTest, AllClients) {
-  LearnedBypass bypass(path_, 3600s, true, clock());
+  auto bypass = make(options(3600s, true));
   bypass.add("pinned.example", ip("10.0.0.5"), "why");
   bypass.add("pinned.example", ip("fd00::7"), "why");
   EXPECT_TRUE(bypass.contains("pinned.example", ip("192.168.1.1")));
   EXPECT_EQ(bypass.size(), 1u);
+  EXPECT_EQ(take_events(), (Events{"learned pinned.example * 1", "learned pinned.example * 2"}));
 }
 
-TEST_F(LearnedBypassTest, Expires) {
-  LearnedBypass bypass(path_, 60s, false, clock());
+// Chromium's spare connection: one silent close after a completed handshake is not enough.
+TEST_F(LearnedBypassTest, WeakEvidenceNeedsRepetitionWithinTheWindow) {
+  auto bypass = make(options());
+  const auto client = ip("10.0.0.5");
+  EXPECT_FALSE(bypass.record_rejection("h.example", client, Evidence::weak, "silent"));
+  now_ += 100s;
+  EXPECT_FALSE(bypass.record_rejection("h.example", client, Evidence::weak, "silent"));
+  EXPECT_FALSE(bypass.record_rejection("h.example", ip("10.0.0.6"), Evidence::weak, "silent"));  // another client
+  EXPECT_FALSE(bypass.record_rejection("other.example", client, Evidence::weak, "silent"));      // another host
+  EXPECT_FALSE(bypass.contains("h.example", client));
+  EXPECT_TRUE(take_events().empty());
+  now_ += 499s;  // the third within 600 s of the first
+  EXPECT_TRUE(bypass.record_rejection("h.example", client, Evidence::weak, "silent"));
+  EXPECT_TRUE(bypass.contains("h.example", client));
+  EXPECT_EQ(take_events(), (Events{"learned h.example 10.0.0.5 3"}));
+}
+
+TEST_F(LearnedBypassTest, WeakEvidenceOutsideTheWindowDoesNotAddUp) {
+  auto bypass = make(options());
+  const auto client = ip("10.0.0.5");
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(bypass.record_rejection("h.example", client, Evidence::weak, "silent"));
+    now_ += 301s;  // only two ever within 600 s
+  }
+  EXPECT_EQ(bypass.size(), 0u);
+}
+
+TEST_F(LearnedBypassTest, SuccessBlocksWeakEvidenceInTheWindow) {
+  auto bypass = make(options());
+  const auto client = ip("10.0.0.5");
+  bypass.record_rejection("h.example", client, Evidence::weak, "silent");
+  bypass.record_rejection("h.example", client, Evidence::weak, "silent");
+  bypass.record_success("h.example", client);  // resets the count...
+  for (int i = 0; i < 5; ++i)  // ...and blocks counting while it is in the window
+    EXPECT_FALSE(bypass.record_rejection("h.example", client, Evidence::weak, "silent"));
+  // Strong evidence still learns at once.
+  EXPECT_TRUE(bypass.record_rejection("h.example", client, Evidence::strong, "TLS alert 48"));
+  EXPECT_TRUE(bypass.forget("h.example", client) == 1);
+  now_ += 600s;  // the success has left the window
+  bypass.record_rejection("h.example", client, Evidence::weak, "silent");
+  bypass.record_rejection("h.example", client, Evidence::weak, "silent");
+  EXPECT_TRUE(bypass.record_rejection("h.example", client, Evidence::weak, "silent"));
+}
+
+TEST_F(LearnedBypassTest, ConfiguredThreshold) {
+  auto o = options();
+  o.weak_threshold = 1;
+  auto bypass = make(o);
+  EXPECT_TRUE(bypass.record_rejection("h.example", ip("10.0.0.5"), Evidence::weak, "silent"));
+}
+
+TEST_F(LearnedBypassTest, ExpiresWithAnEventWhenNoticed) {
+  auto bypass = make(options(60s));
   bypass.add("a.example", ip("10.0.0.1"), "why");
   now_ += 59s;
   bypass.add("b.example", ip("10.0.0.1"), "why");
   EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));
+  take_events();
   now_ += 1s;  // a.example is exactly ttl old: gone
   EXPECT_FALSE(bypass.contains("a.example", ip("10.0.0.1")));
+  EXPECT_EQ(take_events(), (Events{"expired a.example 10.0.0.1 1"}));
   EXPECT_TRUE(bypass.contains("b.example", ip("10.0.0.1")));
   EXPECT_EQ(bypass.size(), 1u);
-  bypass.add("a.example", ip("10.0.0.1"), "again");  // renewed
-  now_ += 59s;
-  EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));
-  EXPECT_FALSE(bypass.contains("b.example", ip("10.0.0.1")));
+  now_ += 60s;
+  EXPECT_EQ(bypass.sweep(), 1u);  // the control thread's sweep
+  EXPECT_EQ(take_events(), (Events{"expired b.example 10.0.0.1 1"}));
+  EXPECT_EQ(bypass.sweep(), 0u);
 }
 
-TEST_F(LearnedBypassTest, PersistsAndDropsExpiredOnLoad) {
-  {
-    LearnedBypass bypass(path_, 100s, false, clock());
-    bypass.add("old.example", ip("10.0.0.1"), "why");
-    now_ += 50s;
-    bypass.add("new.example", ip("fd00::1"), "client_rejected_certificate");
-  }
+TEST_F(LearnedBypassTest, ListForgetClear) {
+  auto bypass = make(options());
+  bypass.add("b.example", ip("10.0.0.2"), "x");
+  bypass.add("a.example", ip("10.0.0.2"), "x");
+  bypass.add("a.example", ip("10.0.0.1"), "x");
+  take_events();
+  const auto entries = bypass.list();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].host + " " + entries[0].client.to_string(), "a.example 10.0.0.1");
+  EXPECT_EQ(entries[2].host, "b.example");
+  EXPECT_EQ(bypass.forget("A.Example.", ip("10.0.0.1")), 1u);
+  EXPECT_EQ(take_events(), (Events{"forgotten a.example 10.0.0.1 1"}));
+  EXPECT_EQ(bypass.forget("nothing.example", std::nullopt), 0u);
+  bypass.add("a.example", ip("10.0.0.3"), "x");
+  take_events();
+  EXPECT_EQ(bypass.forget("a.example", std::nullopt), 2u);
+  EXPECT_FALSE(bypass.contains("a.example", ip("10.0.0.2")));
+  EXPECT_EQ(take_events().size(), 2u);
+  EXPECT_EQ(bypass.clear(), 1u);
+  EXPECT_EQ(take_events(), (Events{"cleared b.example 10.0.0.2 1"}));
+  EXPECT_EQ(bypass.size(), 0u);
+}
+
+TEST_F(LearnedBypassTest, ForgetWithClientRemovesAnAllClientsEntry) {
+  auto bypass = make(options(3600s, true));
+  bypass.add("a.example", ip("10.0.0.1"), "x");
+  EXPECT_EQ(bypass.forget("a.example", ip("10.9.9.9")), 1u);
+}
+
+TEST_F(LearnedBypassTest, PerClientCapDropsThatClientsOldest) {
+  auto o = options();
+  o.max_per_client = 2;
+  auto bypass = make(o);
+  bypass.add("1.example", ip("10.0.0.1"), "x");
+  now_ += 1s;
+  bypass.add("other.example", ip("10.0.0.9"), "x");
+  bypass.add("2.example", ip("10.0.0.1"), "x");
+  now_ += 1s;
+  take_events();
+  bypass.add("3.example", ip("10.0.0.1"), "x");
+  EXPECT_EQ(take_events(), (Events{"evicted 1.example 10.0.0.1 1", "learned 3.example 10.0.0.1 1"}));
+  EXPECT_FALSE(bypass.contains("1.example", ip("10.0.0.1")));
+  EXPECT_TRUE(bypass.contains("other.example", ip("10.0.0.9")));
+  EXPECT_EQ(bypass.size(), 3u);
+  bypass.add("3.example", ip("10.0.0.1"), "again");  // renewing is not a new entry
+  EXPECT_EQ(take_events(), (Events{"learned 3.example 10.0.0.1 2"}));
+}
+
+TEST_F(LearnedBypassTest, GlobalCapDropsTheFirstToExpire) {
+  auto o = options();
+  o.max_entries = 2;
+  auto bypass = make(o);
+  bypass.add("1.example", ip("10.0.0.1"), "x");
+  now_ += 1s;
+  bypass.add("2.example", ip("10.0.0.2"), "x");
+  bypass.add("3.example", ip("10.0.0.3"), "x");
+  EXPECT_FALSE(bypass.contains("1.example", ip("10.0.0.1")));
+  EXPECT_EQ(bypass.size(), 2u);
+}
+
+TEST_F(LearnedBypassTest, SavesOnlyWhenAskedAndDirty) {
+  auto bypass = make(options(100s));
+  EXPECT_FALSE(bypass.dirty());
+  bypass.add("old.example", ip("10.0.0.1"), "why");
+  EXPECT_TRUE(bypass.dirty());
+  EXPECT_FALSE(std::ifstream(path_).good());  // learning never writes the file
+  bypass.save_if_dirty();
+  EXPECT_FALSE(bypass.dirty());
+  now_ += 50s;
+  bypass.record_rejection("new.example", ip("fd00::1"), Evidence::strong, "client_rejected_certificate");
+  bypass.save_if_dirty();
   std::ifstream in(path_);
   std::stringstream saved;
   saved << in.rdbuf();
   EXPECT_NE(saved.str().find("client_rejected_certificate"), std::string::npos);
 
   now_ += 60s;  // old.example expired (110 s), new.example has 40 s left
-  LearnedBypass reloaded(path_, 100s, false, clock());
+  auto reloaded = make(options(100s));
   reloaded.load();
+  EXPECT_FALSE(reloaded.dirty());
   EXPECT_EQ(reloaded.size(), 1u);
   EXPECT_TRUE(reloaded.contains("new.example", ip("fd00::1")));
   EXPECT_FALSE(reloaded.contains("old.example", ip("10.0.0.1")));
+  EXPECT_EQ(reloaded.list().at(0).why, "client_rejected_certificate");
   // Loaded in all-clients mode, the same file keys on hosts only.
-  LearnedBypass all(path_, 100s, true, clock());
+  auto all = make(options(100s, true));
   all.load();
   EXPECT_TRUE(all.contains("new.example", ip("10.9.9.9")));
 }
 
+TEST_F(LearnedBypassTest, LoadsTheOldFormat) {
+  std::ofstream(path_) << R"({"entries": [{"host": "A.example", "client": "10.0.0.1", "why": "w", "expires": 1900000000}]})";
+  auto bypass = make(options());
+  bypass.load();
+  ASSERT_EQ(bypass.list().size(), 1u);
+  EXPECT_EQ(bypass.list()[0].evidence, 1u);
+  EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));
+}
+
 TEST_F(LearnedBypassTest, CorruptFile) {
   std::ofstream(path_) << R"({"entries": [{"host": "a", "client": "not-an-ip", "expires": 1}]})";
-  LearnedBypass bypass(path_, 100s, false, clock());
+  auto bypass = make(options(100s));
   try {
     bypass.load();
     ADD_FAILURE() << "no error";
@@ -110,34 +276,49 @@ TEST_F(LearnedBypassTest, CorruptFile) {
   EXPECT_THROW(bypass.load(), LearnedBypassError);
 }
 
-TEST_F(LearnedBypassTest, UnwritableFile) {
-  LearnedBypass bypass(testing::TempDir() + "/no/such/dir/bypass.json", 100s, false, clock());
-  EXPECT_THROW(bypass.add("a.example", ip("10.0.0.1"), "why"), LearnedBypassError);
-  EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));  // kept in memory
+TEST_F(LearnedBypassTest, UnwritableFileKeepsTheEntryAndStaysDirty) {
+  auto o = options(100s);
+  o.file = testing::TempDir() + "/no/such/dir/bypass.json";
+  auto bypass = make(o);
+  bypass.add("a.example", ip("10.0.0.1"), "why");  // never throws: no I/O here
+  EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));
+  EXPECT_THROW(bypass.save_if_dirty(), LearnedBypassError);
+  EXPECT_TRUE(bypass.dirty());
 }
 
-// Readers on the data path while another thread learns: no torn state (run under ASan/TSan).
+// Readers on the data path while others learn, succeed and save: no torn state (ASan/TSan).
 TEST_F(LearnedBypassTest, ConcurrentUse) {
-  LearnedBypass bypass(path_, 3600s, false);
+  LearnedBypass bypass(options());
   std::atomic<bool> stop{false};
-  std::vector<std::thread> readers;
+  std::atomic<long> seen{0};
+  std::vector<std::thread> threads;
   for (int t = 0; t < 3; ++t)
-    readers.emplace_back([&] {
-      while (!stop) seen_ += bypass.contains("h0.example", ip("10.0.0.1")) ? 1 : 0;
+    threads.emplace_back([&] {
+      while (!stop) seen += bypass.contains("h0.example", ip("10.0.0.1")) ? 1 : 0;
     });
-  for (int i = 0; i < 50; ++i) bypass.add("h" + std::to_string(i) + ".example", ip("10.0.0.1"), "why");
+  threads.emplace_back([&] {
+    while (!stop) bypass.save_if_dirty();
+  });
+  for (int i = 0; i < 50; ++i) {
+    bypass.record_rejection("h" + std::to_string(i) + ".example", ip("10.0.0.1"), Evidence::strong, "why");
+    bypass.record_success("s.example", ip("10.0.0.2"));
+  }
   stop = true;
-  for (auto& r : readers) r.join();
+  for (auto& t : threads) t.join();
+  bypass.save_if_dirty();
   EXPECT_EQ(bypass.size(), 50u);
-  LearnedBypass reloaded(path_, 3600s, false);
+  LearnedBypass reloaded(options());
   reloaded.load();
   EXPECT_EQ(reloaded.size(), 50u);
 }
 
 TEST_F(LearnedBypassTest, MemoryOnly) {
-  LearnedBypass bypass("", 100s, false, clock());
+  auto o = options(100s);
+  o.file.clear();
+  auto bypass = make(o);
   bypass.load();
   bypass.add("a.example", ip("10.0.0.1"), "why");
+  bypass.save_if_dirty();
   EXPECT_TRUE(bypass.contains("a.example", ip("10.0.0.1")));
 }
 
