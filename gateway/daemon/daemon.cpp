@@ -9,6 +9,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow/original_dst.hpp"
+#include "gateway/daemon/fd_limit.hpp"
 #include "gateway/daemon/policy_reloader.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/daemon/startup.hpp"
@@ -58,9 +59,10 @@ int run_daemon(const Config& config) {
   // OpenSSL writes to sockets with write(2): a peer that already left must
   // give EPIPE for that flow, not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
+  std::fprintf(stderr, "%s\n", raise_file_limit().c_str());
   std::unique_ptr<log::FlowLog> flow_log;
   try {
-    flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines);
+    flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines, config.log_queue_bytes);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tlsgate: %s\n", e.what());
     return 1;
