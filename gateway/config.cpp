@@ -202,6 +202,7 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_inspect", flag(c.http_inspect))
       .on("http_max_header_bytes", size(c.http_max_header_bytes, 1024, 16u << 20))
       .on("http_max_header_fields", size(c.http_max_header_fields, 8, 100'000))
+      .on("http_max_exchange_header_bytes", size(c.http_max_exchange_header_bytes, 2048, 64u << 20))
       .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })

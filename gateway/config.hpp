@@ -80,6 +80,7 @@ struct Config {
   bool http_inspect = true;
   std::size_t http_max_header_bytes = 64 * 1024;
   std::size_t http_max_header_fields = 256;  // per message, trailers included
+  std::size_t http_max_exchange_header_bytes = 256 * 1024;  // request + response header bytes
   std::size_t http_body_capture_bytes = 0;
   bool http_redact = true;
   QuicGuardConfig quic_guard;
