@@ -19,8 +19,9 @@ struct ParsedPolicy {
 };
 
 // A policy bigger or deeper than this is refused with one error (a real one
-// is a few KB, at most 4 levels deep: rules[i].host[j]).
-constexpr std::size_t max_policy_file_bytes = 4u << 20;
+// is a few KB; the size leaves room for 100,000 generated rules, and it
+// is at most 4 levels deep: rules[i].host[j]).
+constexpr std::size_t max_policy_file_bytes = 16u << 20;
 constexpr std::size_t max_policy_depth = 8;
 
 ParsedPolicy parse_policy(const std::string& json_text, const std::string& source);

@@ -37,7 +37,7 @@ TEST(PolicyReloader, BadReloadKeepsThePreviousPolicy) {
   const std::string bad_inputs[] = {
       "{\"default\": ",                                                   // syntax
       "{\"default\": \"tunnel\", \"rules\": " + std::string(1'000'000, '['),  // nesting
-      "{\"default\": \"tunnel\", \"x\": \"" + std::string(5u << 20, 'x') + "\"}",  // size
+      "{\"default\": \"tunnel\", \"x\": \"" + std::string(17u << 20, 'x') + "\"}",  // size
   };
   for (const auto& bad : bad_inputs) {
     write_file(policy_path, bad);

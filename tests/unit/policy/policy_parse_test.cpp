@@ -20,7 +20,7 @@ TEST(PolicyParse, OversizedFileIsRefused) {
   const std::string text = R"({"default": "tunnel", "rules": [], "x": ")" + std::string(max_policy_file_bytes, ' ') + "\"}";
   const auto parsed = parse_policy(text, "p.json");
   ASSERT_EQ(parsed.errors.size(), 1u);
-  EXPECT_NE(parsed.errors[0].message.find("larger than 4 MiB"), std::string::npos);
+  EXPECT_NE(parsed.errors[0].message.find("larger than 16 MiB"), std::string::npos);
 }
 
 TEST(PolicyParse, RealisticNestingIsAccepted) {
