@@ -1,5 +1,7 @@
 #include "gateway/config.hpp"
 
+#include "gateway/json_limits.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -168,6 +170,9 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("workers", [&](const json& x, const std::string& k) { c.workers = static_cast<unsigned>(r.integer(x, k, 0, 256)); })
       .on("flow_log", str(c.flow_log))
       .on("log_queue_lines", size(c.log_queue_lines, 16, 16u << 20))
+      .on("log_queue_bytes", size(c.log_queue_bytes, 64 * 1024, std::size_t{4} << 30))
+      .on("max_flows", size(c.max_flows, 0, 10'000'000))
+      .on("max_flows_per_client", size(c.max_flows_per_client, 0, 10'000'000))
       .on("connect_timeout_ms", ms(c.connect_timeout, 10, 120000))
       .on("idle_timeout_s", secs(c.idle_timeout, 1, 7 * day_s))
       .on("shutdown_grace_s", secs(c.shutdown_grace, 0, 3600))
@@ -200,6 +205,8 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("control_socket", opt_str(c.control_socket))
       .on("http_inspect", flag(c.http_inspect))
       .on("http_max_header_bytes", size(c.http_max_header_bytes, 1024, 16u << 20))
+      .on("http_max_header_fields", size(c.http_max_header_fields, 8, 100'000))
+      .on("http_max_exchange_header_bytes", size(c.http_max_exchange_header_bytes, 2048, 64u << 20))
       .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
@@ -248,6 +255,12 @@ bool Config::is_http_port(std::uint16_t port) const {
 }
 
 Config parse_config(const std::string& json_text, const std::string& source) {
+  if (json_text.size() > max_config_file_bytes)
+    throw ConfigError(source + ": the config file is larger than " + std::to_string(max_config_file_bytes >> 20) +
+                      " MiB");
+  if (const auto deep = json_too_deep(json_text, max_config_depth))
+    throw ConfigError(source + ": JSON nested deeper than " + std::to_string(max_config_depth) + " levels at byte " +
+                      std::to_string(*deep));
   json doc;
   try {
     doc = json::parse(json_text);
@@ -260,11 +273,13 @@ Config parse_config(const std::string& json_text, const std::string& source) {
 }
 
 Config load_config_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  // Read at most one byte past the cap: parse_config then names the problem.
+  std::string text(max_config_file_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return parse_config(text, path);
 }
 
 }  // namespace tlsgate

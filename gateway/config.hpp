@@ -50,6 +50,10 @@ struct Config {
   unsigned workers = 0;  // 0: one per core
   std::string flow_log = "stdout";
   std::size_t log_queue_lines = 65536;
+  std::size_t log_queue_bytes = 32u << 20;  // bounds the queue in bytes too (an http line can be 100 KB)
+  // Abuse bounds (docs/robustness.md); 0 means no limit.
+  std::size_t max_flows = 16384;
+  std::size_t max_flows_per_client = 1024;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds shutdown_grace{10};
@@ -81,6 +85,8 @@ struct Config {
   // HTTP inspection
   bool http_inspect = true;
   std::size_t http_max_header_bytes = 64 * 1024;
+  std::size_t http_max_header_fields = 256;  // per message, trailers included
+  std::size_t http_max_exchange_header_bytes = 256 * 1024;  // request + response header bytes
   std::size_t http_body_capture_bytes = 0;
   bool http_redact = true;
   QuicGuardConfig quic_guard;
@@ -94,6 +100,11 @@ struct Config {
 };
 
 // Parses JSON text; `source` names the file in error messages.
+// Caps checked before parsing: a config is small; anything bigger or deeper
+// is a mistake or an attack on the parser.
+constexpr std::size_t max_config_file_bytes = 1u << 20;
+constexpr std::size_t max_config_depth = 16;
+
 Config parse_config(const std::string& json_text, const std::string& source);
 Config load_config_file(const std::string& path);
 // "127.0.0.1:9101" or "[::1]:9101" (metrics_listen); nullopt when malformed.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/config.hpp"
+#include "gateway/daemon/flow_limits.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/log/flow_log.hpp"
 #include "gateway/metrics/metrics.hpp"
@@ -22,6 +23,8 @@ struct SharedState {
   const Config& config;
   log::FlowLog& log;
   std::atomic<std::uint64_t> next_flow_id{1};
+  // Active flows in total and per client, for max_flows / max_flows_per_client.
+  FlowLimits limits{config.max_flows, config.max_flows_per_client};
   // This host's addresses, refreshed periodically: a connection whose original
   // destination is one of them was not redirected to us.
   std::atomic<std::shared_ptr<const std::vector<IpAddress>>> own_addresses;

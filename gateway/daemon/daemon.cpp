@@ -9,6 +9,7 @@
 #include "gateway/asio.hpp"
 #include "gateway/daemon/control_plane.hpp"
 #include "gateway/daemon/daemon_metrics.hpp"
+#include "gateway/daemon/fd_limit.hpp"
 #include "gateway/daemon/heartbeat.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/daemon/policy_reloader.hpp"
@@ -191,9 +192,10 @@ int run_daemon(const Config& config) {
   // OpenSSL writes to sockets with write(2): a peer that already left must
   // give EPIPE for that flow, not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
+  diag::notice("%s", raise_file_limit().c_str());
   std::unique_ptr<log::FlowLog> flow_log;
   try {
-    flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines);
+    flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines, config.log_queue_bytes);
   } catch (const std::exception& e) {
     diag::error("%s", e.what());
     return 1;

@@ -1,13 +1,36 @@
 #include "gateway/daemon/worker.hpp"
 
+#include <malloc.h>
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <cstdio>
 
 #include "gateway/daemon/listener.hpp"
 #include "gateway/flow/flow.hpp"
+#include "gateway/flow/original_dst.hpp"
+#include "gateway/flow/record.hpp"
 #include "gateway/shared_state.hpp"
 
 namespace tlsgate {
+namespace {
+
+constexpr auto housekeeping_interval = std::chrono::seconds(1);
+constexpr auto limit_summary_interval = std::chrono::seconds(1);
+constexpr auto accept_error_report_interval = std::chrono::seconds(5);
+// Return memory to the system once this many flows have ended since the peak
+// (or all of them): after a flood, RSS should come back near idle.
+constexpr std::size_t trim_after_flows = 64;
+
+// Refuses a connection at once: SO_LINGER 0 makes close() send a RST.
+void reset_connection(tcp::socket& socket) {
+  const linger lin{1, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
+  boost::system::error_code ec;
+  socket.close(ec);
+}
+
+}  // namespace
 
 Worker::Worker(SharedState& shared) : shared_(shared) {}
 
@@ -22,6 +45,7 @@ void Worker::open_listeners() {
 
 void Worker::start() {
   for (auto& [acceptor, cfg] : acceptors_) asio::co_spawn(io_, accept_loop(*acceptor, cfg), asio::detached);
+  asio::co_spawn(io_, housekeeping(), asio::detached);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();
@@ -47,10 +71,33 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-awaitable<void> Worker::tracked_flow(tcp::socket socket, RedirectMode mode) {
-  active_.fetch_add(1);
+awaitable<void> Worker::tracked_flow(tcp::socket socket, RedirectMode mode, std::optional<IpAddress> client) {
+  peak_since_trim_ = std::max(peak_since_trim_, active_.fetch_add(1) + 1);
   co_await run_flow(std::move(socket), mode, shared_, flows_);
   active_.fetch_sub(1);
+  if (client) shared_.limits.release(*client);
+}
+
+// Admits the connection under max_flows / max_flows_per_client, or resets it.
+// A refused connection is not a flow: no flow line; refusals are summarised.
+bool Worker::admit(tcp::socket& socket, std::optional<IpAddress>& client) {
+  const auto peer = peer_endpoint(socket.native_handle());
+  if (!peer) return true;  // already gone: the flow records how it ended
+  if (shared_.limits.try_admit(peer->ip) != FlowLimits::Verdict::admitted) {
+    reset_connection(socket);
+    return false;
+  }
+  client = peer->ip;
+  return true;
+}
+
+void Worker::report_accept_error(std::uint16_t port, const boost::system::error_code& ec) {
+  ++accept_errors_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_report_ < accept_error_report_interval) return;
+  last_accept_report_ = now;
+  std::fprintf(stderr, "tlsgate: accept on port %u: %s (%llu accept errors so far); backing off 100 ms\n", port,
+               ec.message().c_str(), static_cast<unsigned long long>(accept_errors_));
 }
 
 awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg) {
@@ -60,12 +107,37 @@ awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg)
     if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or memory: wait for flows to end rather than spin.
-      std::fprintf(stderr, "tlsgate: accept on port %u: %s; retrying in 100 ms\n", cfg.port, ec.message().c_str());
+      report_accept_error(cfg.port, ec);
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
       continue;
     }
-    asio::co_spawn(io_, tracked_flow(std::move(socket), cfg.mode), asio::detached);
+    std::optional<IpAddress> client;
+    if (!admit(socket, client)) continue;
+    asio::co_spawn(io_, tracked_flow(std::move(socket), cfg.mode, client), asio::detached);
+  }
+}
+
+// Once a second: the refusal summary (one "limit" line per second across all
+// workers) and giving freed memory back after a burst of flows has ended.
+awaitable<void> Worker::housekeeping() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    timer.expires_after(housekeeping_interval);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    if (auto body = shared_.limits.take_refusals_if_due(std::chrono::steady_clock::now(), limit_summary_interval)) {
+      nlohmann::ordered_json event;
+      event["event"] = "limit";
+      event["ts"] = rfc3339_utc(std::chrono::system_clock::now());
+      for (auto& [key, value] : body->items()) event[key] = std::move(value);
+      shared_.log.submit_event(event);
+    }
+    const std::size_t now_active = active_.load();
+    if (peak_since_trim_ > now_active && (now_active == 0 || peak_since_trim_ - now_active >= trim_after_flows)) {
+      ::malloc_trim(0);  // glibc keeps freed arenas otherwise; a flood's RSS would stay
+      peak_since_trim_ = now_active;
+    }
   }
 }
 

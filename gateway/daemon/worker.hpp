@@ -4,7 +4,9 @@
 // connection, so a connection lives and dies on one thread and the data path
 // needs no locks.
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -36,7 +38,10 @@ class Worker {
 
  private:
   awaitable<void> accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg);
-  awaitable<void> tracked_flow(tcp::socket socket, RedirectMode mode);
+  awaitable<void> tracked_flow(tcp::socket socket, RedirectMode mode, std::optional<IpAddress> client);
+  bool admit(tcp::socket& socket, std::optional<IpAddress>& client);
+  void report_accept_error(std::uint16_t port, const boost::system::error_code& ec);
+  awaitable<void> housekeeping();
 
   SharedState& shared_;
   asio::io_context io_{1};
@@ -44,6 +49,10 @@ class Worker {
   FlowRegistry flows_;
   std::atomic<std::size_t> active_{0};
   std::thread thread_;
+  // Worker-thread only:
+  std::size_t peak_since_trim_ = 0;
+  std::uint64_t accept_errors_ = 0;
+  std::chrono::steady_clock::time_point last_accept_report_{};
 };
 
 }  // namespace tlsgate

@@ -9,6 +9,8 @@ namespace {
 http::HttpLimits limits_of(const Config& config) {
   http::HttpLimits limits;
   limits.max_header_bytes = config.http_max_header_bytes;
+  limits.max_header_fields = config.http_max_header_fields;
+  limits.max_exchange_header_bytes = config.http_max_exchange_header_bytes;
   limits.body_capture_bytes = config.http_body_capture_bytes;
   limits.redact = config.http_redact;
   return limits;

@@ -206,7 +206,10 @@ void Http1Observer::request_field(bhttp::field field, string_view name, string_v
   if (p == nullptr) return;
   if (field == bhttp::field::host && p->exchange.authority.empty()) p->exchange.authority = json_safe(value);
   if (field == bhttp::field::upgrade) p->websocket = contains_token(value, "websocket");
-  add_header(p->exchange.request_headers, p->exchange.request_content_type, name, value, limits_.redact);
+  HttpExchange& e = p->exchange;
+  if (auto error = add_header(e.request_headers, e.request_index, e.header_bytes, e.request_content_type, name,
+                              value, limits_))
+    fail("http1 request: " + *error);
 }
 
 void Http1Observer::status_line(int code, int version) {
@@ -227,7 +230,9 @@ void Http1Observer::status_line(int code, int version) {
 void Http1Observer::response_field(string_view name, string_view value) {
   if (interim_ || pending_.empty()) return;
   HttpExchange& e = pending_.front().exchange;
-  add_header(e.response_headers, e.response_content_type, name, value, limits_.redact);
+  if (auto error = add_header(e.response_headers, e.response_index, e.header_bytes, e.response_content_type, name,
+                              value, limits_))
+    fail("http1 response: " + *error);
 }
 
 template <bool IsRequest, class OnDone>

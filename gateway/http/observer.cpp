@@ -34,20 +34,32 @@ nlohmann::ordered_json or_null(const std::optional<T>& v) {
 
 }  // namespace
 
-void add_header(nlohmann::ordered_json& headers, std::optional<std::string>& content_type,
-                std::string_view name, std::string_view value, bool redact) {
+std::optional<std::string> add_header(nlohmann::ordered_json& headers, HeaderIndex& index,
+                                      std::size_t& exchange_bytes, std::optional<std::string>& content_type,
+                                      std::string_view name, std::string_view value, const HttpLimits& limits) {
+  if (index.fields >= limits.max_header_fields)
+    return "more than " + std::to_string(limits.max_header_fields) + " header fields in one message (max_header_fields)";
+  exchange_bytes += name.size() + value.size();
+  if (exchange_bytes > limits.max_exchange_header_bytes)
+    return "more than " + std::to_string(limits.max_exchange_header_bytes) + " header bytes in one exchange";
+  ++index.fields;
   std::string key = json_safe(name);
   std::transform(key.begin(), key.end(), key.begin(),
                  [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
   if (key == "content-type" && !content_type) content_type = json_safe(value);
-  const bool hide = redact && is_sensitive(key);
-  const std::string shown = hide ? std::string(redacted) : json_safe(value);
-  auto it = headers.find(key);
-  if (it == headers.end()) {
-    headers.emplace(std::move(key), shown);
+  const bool hide = limits.redact && is_sensitive(key);
+  std::string shown = hide ? std::string(redacted) : json_safe(value);
+  // The object's storage is a vector of pairs (ordered_map): append to it
+  // directly and find repeats through the index, both O(1).
+  auto& fields = static_cast<nlohmann::ordered_json::object_t::Container&>(
+      headers.get_ref<nlohmann::ordered_json::object_t&>());
+  const auto [it, fresh] = index.position.try_emplace(key, fields.size());
+  if (fresh) {
+    fields.emplace_back(std::move(key), std::move(shown));
   } else if (!hide) {
-    it->get_ref<std::string&>().append(", ").append(shown);
+    fields[it->second].second.get_ref<std::string&>().append(", ").append(shown);
   }
+  return std::nullopt;
 }
 
 // Length of the well-formed UTF-8 sequence at text[i] (RFC 3629 table), 0 if ill-formed.

@@ -1,5 +1,7 @@
 #include "gateway/policy/policy_parse.hpp"
 
+#include "gateway/json_limits.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -225,6 +227,18 @@ std::string where(const std::string& source, const std::string& json_path) { ret
 
 ParsedPolicy parse_policy(const std::string& json_text, const std::string& source) {
   ParsedPolicy out;
+  // Caps before any parser runs: nlohmann builds the whole tree, and deep
+  // nesting costs far more memory than its bytes.
+  if (json_text.size() > max_policy_file_bytes) {
+    out.errors.push_back({LintFinding::Severity::error, source,
+                          "the policy file is larger than " + std::to_string(max_policy_file_bytes >> 20) + " MiB"});
+    return out;
+  }
+  if (const auto deep = json_too_deep(json_text, max_policy_depth)) {
+    out.errors.push_back({LintFinding::Severity::error, source + ":" + line_column(json_text, *deep),
+                          "JSON nested deeper than " + std::to_string(max_policy_depth) + " levels"});
+    return out;
+  }
   json doc;
   try {
     doc = json::parse(json_text);

@@ -18,6 +18,12 @@ struct ParsedPolicy {
   std::vector<LintFinding> warnings;   // host patterns that can never match
 };
 
+// A policy bigger or deeper than this is refused with one error (a real one
+// is a few KB; the size leaves room for 100,000 generated rules, and it
+// is at most 4 levels deep: rules[i].host[j]).
+constexpr std::size_t max_policy_file_bytes = 16u << 20;
+constexpr std::size_t max_policy_depth = 8;
+
 ParsedPolicy parse_policy(const std::string& json_text, const std::string& source);
 
 // The error's location: "FILE: rules[2].host[0]" (see LintFinding::where).

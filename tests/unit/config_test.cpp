@@ -210,3 +210,41 @@ TEST(Config, LearnedBypassEvidenceAndControlSocket) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+TEST(Config, AbuseLimitsHaveDefaultsAndKeys) {
+  const Config d = parse_config("{}", "t.json");
+  EXPECT_EQ(d.max_flows, 16384u);
+  EXPECT_EQ(d.max_flows_per_client, 1024u);
+  EXPECT_EQ(d.log_queue_bytes, 32u << 20);
+  EXPECT_EQ(d.http_max_header_fields, 256u);
+  const Config c = parse_config(
+      R"({"max_flows": 10, "max_flows_per_client": 0, "log_queue_bytes": 1048576, "http_max_header_fields": 100})",
+      "t.json");
+  EXPECT_EQ(c.max_flows, 10u);
+  EXPECT_EQ(c.max_flows_per_client, 0u);
+  EXPECT_EQ(c.log_queue_bytes, 1u << 20);
+  EXPECT_EQ(c.http_max_header_fields, 100u);
+}
+
+TEST(Config, TooBigOrTooDeepIsRefusedBeforeParsing) {
+  const std::string deep = "{\"listeners\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  try {
+    parse_config(deep, "t.json");
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.json: JSON nested deeper than 16 levels"), std::string::npos) << e.what();
+  }
+  const std::string big = "{\"flow_log\": \"" + std::string(max_config_file_bytes, 'x') + "\"}";
+  try {
+    parse_config(big, "t.json");
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than 1 MiB"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tlsgate

@@ -364,6 +364,42 @@ TEST(H2Observer, InterimResponseAndTrailers) {
   EXPECT_FALSE(ex[0].error);
 }
 
+TEST(H2Observer, TrailersCountAgainstTheHeaderFieldCap) {
+  H2Pair p;
+  Body body{"payload", 0, true};
+  const auto id = p.request("GET", "/t");
+  p.pump();
+  p.respond(id, "200", {{"content-type", "text/plain"}}, &body);  // + trailer x-digest
+  p.pump();
+  HttpLimits limits;
+  limits.max_header_fields = 2;
+  EXPECT_EQ(observe(p.transcript, limits).size(), 1u);
+  limits.max_header_fields = 1;
+  auto obs = replay(p.transcript, limits, Feed::pieces);
+  ASSERT_TRUE(obs->failed());
+  EXPECT_NE(obs->failure().find("more than 1 header fields in one message"), std::string::npos) << obs->failure();
+}
+
+TEST(H2Observer, ManyHeaderFieldsPastTheCapStopInspection) {
+  H2Pair p;
+  std::vector<std::pair<std::string, std::string>> many;
+  for (int i = 0; i < 2000; ++i) many.emplace_back("x-" + std::to_string(i), "");
+  const auto id = p.request("GET", "/many", many);
+  p.pump();
+  p.respond(id, "200", {}, nullptr);
+  p.pump();
+  HttpLimits limits;
+  limits.max_header_bytes = 1u << 20;
+  auto obs = replay(p.transcript, limits, Feed::pieces);
+  ASSERT_TRUE(obs->failed());
+  EXPECT_NE(obs->failure().find("header fields"), std::string::npos) << obs->failure();
+  limits.max_header_fields = 5000;
+  const auto ex = observe(p.transcript, limits);
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].request_headers.size(), 2000u);
+  EXPECT_EQ(ex[0].request_headers["x-1999"], "");
+}
+
 TEST(H2Observer, PaddedFrames) {
   H2Pair p(true);
   Body upload{"abc"}, body{std::string(1000, 'p')};

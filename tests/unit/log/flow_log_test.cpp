@@ -88,5 +88,39 @@ TEST_F(FlowLogTest, UnopenableFileFailsAtStartup) {
   EXPECT_THROW(FlowLog((dir_ / "missing-dir" / "x.jsonl").string(), 10), std::runtime_error);
 }
 
+TEST_F(FlowLogTest, QueueIsBoundedInBytes) {
+  // The writer may drain meanwhile; at most queue + one drained batch can be
+  // accepted, never all 1000 lines of 10 KB into a 64 KB queue at once.
+  const auto path = dir_ / "flows.jsonl";
+  std::uint64_t accepted = 0;
+  {
+    FlowLog log(path.string(), 1'000'000, 64 * 1024);
+    for (int i = 0; i < 1000; ++i) accepted += log.submit(std::string(10 * 1024, 'x')) ? 1 : 0;
+    log.stop();
+    EXPECT_EQ(log.written() + log.dropped(), 1000u);
+    EXPECT_EQ(log.written(), accepted);
+    EXPECT_GT(log.dropped(), 0u);
+  }
+  EXPECT_EQ(read_lines(path).size(), accepted);
+}
+
+TEST_F(FlowLogTest, ALineBiggerThanTheQueueIsDropped) {
+  FlowLog log((dir_ / "flows.jsonl").string(), 100, 64 * 1024);
+  EXPECT_FALSE(log.submit(std::string(64 * 1024, 'x')));
+  EXPECT_TRUE(log.submit("{}"));
+  log.stop();
+  EXPECT_EQ(log.dropped(), 1u);
+  EXPECT_EQ(log.written(), 1u);
+}
+
+TEST_F(FlowLogTest, FailedWritesAreCountedDroppedNotWritten) {
+  // /dev/full: every write fails with ENOSPC, like a full disk.
+  FlowLog log("/dev/full", 1000);
+  for (int i = 0; i < 50; ++i) log.submit(R"({"event":"flow"})");
+  log.stop();
+  EXPECT_EQ(log.written(), 0u);
+  EXPECT_EQ(log.dropped(), 50u);
+}
+
 }  // namespace
 }  // namespace tlsgate::log
