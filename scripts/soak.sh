@@ -26,8 +26,8 @@
 #   --per-source N    connections per client source address (default 1000; the client namespace
 #                     gets as many extra addresses as needed, 10.10.1.100 and up)
 #   --workers N       tlsgate worker threads (default 2)
-#   --gw-nofile S:H   soft:hard RLIMIT_NOFILE tlsgate is started with (default 1024:1048576, like a
-#                     systemd service without LimitNOFILE: the daemon should raise it itself)
+#   --gw-nofile S:H   soft:hard RLIMIT_NOFILE tlsgate is started with (default 1024:this shell's hard
+#                     limit, like a service without LimitNOFILE: the daemon should raise it itself)
 #   --fd-tolerance N  open FDs "after" may exceed "before" by N (default 0)
 #   --json FILE       also write the figures and threshold results to FILE
 #   --keep            keep the work directory (flow log, config, client outputs)
@@ -45,7 +45,7 @@ root=$PWD
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 idle=10000 slowloris=5000 abuse=200 flood="" duration=30 baseline=10 interval=0.05 quiet=5
-per_source=1000 workers=2 gw_nofile=1024:1048576 fd_tol=0 json="" keep=0
+per_source=1000 workers=2 gw_nofile=1024:$(ulimit -Hn) fd_tol=0 json="" keep=0
 while (($#)); do
   case "$1" in
     --idle) idle=$2; shift 2 ;;
@@ -94,6 +94,7 @@ say() { echo "soak.sh: $*" >&2; }
 
 cleanup() {
   local rc=$?
+  trap - ERR
   touch "$work/stop" 2>/dev/null || true
   local p
   for p in "${client_pids[@]}" $MON_PID; do kill "$p" 2>/dev/null || true; done
@@ -111,6 +112,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'echo "soak.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # --- lab
 LAB_LARGE_MB=1 bash scripts/lab.sh up >/dev/null
@@ -126,7 +128,7 @@ in_gw() { ip netns exec "$NS_GW" "$@"; }
 nginx_conf=$LAB_DIR/nginx/nginx.conf
 sed -i -e "s|^events { worker_connections .*|worker_rlimit_nofile 200000;\nevents { worker_connections 100000; }|" \
   -e "s|^  access_log .*|  access_log off; client_header_timeout 3600s; keepalive_timeout 3600s;|" "$nginx_conf"
-ip netns exec "$NS_SERVER" nginx -c "$nginx_conf" -s reload
+ip netns exec "$NS_SERVER" nginx -c "$nginx_conf" -s reload 2>/dev/null
 # Per-namespace settings only: more ephemeral ports for the client and the gateway's upstream legs.
 for ns in "$NS_CLIENT" "$NS_GW"; do
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.core.somaxconn=65535 \
@@ -202,7 +204,7 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$GW_PID/status" 2>/dev/null || ech
 fds() { ls "/proc/$GW_PID/fd" 2>/dev/null | wc -l; }
 flow_count() { grep -c '"event":"flow"' "$work/flows.jsonl" 2>/dev/null || true; }
 gw_conns() { in_gw ss -Htn state established 2>/dev/null | wc -l; }
-sum_made() { cat "$@" 2>/dev/null | jq -s '[.[].made // 0] | add // 0'; }
+sum_made() { local f; for f in "$@"; do if [[ -s $f ]]; then cat "$f"; fi; done | jq -s '[.[].made // 0] | add // 0'; }
 refused() { grep '"event":"limit"' "$work/flows.jsonl" 2>/dev/null | jq -s '[.[].refused // 0] | add // 0'; }
 # Waits (at most $2 s) until the flow lines account for $1 connections, then until none arrives for 1 s.
 wait_flows() {
@@ -240,17 +242,17 @@ in_client "$PY" "$CLIENTS" steady www.example.test "$ca" "$STEADY_SRC" "$interva
   "$work/steady.txt" "$work/stop" >"$work/steady.json" 2>"$work/steady.err" &
 client_pids+=($!)
 say "abuse: $idle idle (from $idle_src_n addresses), $slowloris slowloris ($slow_src_n addresses), $abuse of each abuse kind, flood $flood"
-in_client bash -c "ulimit -n 1048576; exec $PY $CLIENTS idle www.example.test $ca $idle_src $idle $hold_max $work/idle.ready $work/stop" \
+in_client bash -c "ulimit -n \$(ulimit -Hn); exec $PY $CLIENTS idle www.example.test $ca $idle_src $idle $hold_max $work/idle.ready $work/stop" \
   >"$work/idle.json" 2>"$work/idle.err" &
 client_pids+=($!)
-in_client bash -c "ulimit -n 1048576; exec $PY $CLIENTS slowloris www.example.test $slow_src $slowloris $hold_max $work/slow.ready $work/stop" \
+in_client bash -c "ulimit -n \$(ulimit -Hn); exec $PY $CLIENTS slowloris www.example.test $slow_src $slowloris $hold_max $work/slow.ready $work/stop" \
   >"$work/slow.json" 2>"$work/slow.err" &
 client_pids+=($!)
 in_client "$PY" "$CLIENTS" abuse www.example.test "$ca" "$ABUSE_SRC" "$abuse" >"$work/abuse.json" 2>"$work/abuse.err" &
 client_pids+=($!)
 abuse_pid=$!
 if ((flood > 0)); then
-  in_client bash -c "ulimit -n 1048576; exec $PY $CLIENTS flood www.example.test $FLOOD_SRC $flood 10" \
+  in_client bash -c "ulimit -n \$(ulimit -Hn); exec $PY $CLIENTS flood www.example.test $FLOOD_SRC $flood 10" \
     >"$work/flood.json" 2>"$work/flood.err" &
   client_pids+=($!)
 fi
@@ -290,6 +292,8 @@ metrics=$(in_gw curl -s -m 5 http://127.0.0.1:9101/metrics 2>/dev/null || true)
 metric_sum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d", s }' <<<"$metrics"; }
 cp "$work/tlsgate.stderr" "$work/tlsgate.stderr.copy" 2>/dev/null || true
 
+trap - ERR
+rc=0
 "$PY" "$CLIENTS" report "$work" "$(jq -n \
   --argjson idle "$idle" --argjson slowloris "$slowloris" --argjson abuse "$abuse" --argjson flood "$flood" \
   --argjson duration "$duration" --argjson baseline "$baseline" --arg interval "$interval" \
@@ -302,4 +306,5 @@ cp "$work/tlsgate.stderr" "$work/tlsgate.stderr.copy" 2>/dev/null || true
   --argjson log_dropped "$(metric_sum tlsgate_log_lines_dropped_total)" \
   --argjson flows_metric "$(metric_sum tlsgate_flows_total)" \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" \
-  '$ARGS.named')" "$json"
+  '$ARGS.named')" "$json" || rc=$?
+exit $rc
