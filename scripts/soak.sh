@@ -198,6 +198,11 @@ sleep 0.5
 gw_nofile_now=$(awk '/Max open files/ {print $4 ":" $5}' "/proc/$GW_PID/limits")
 say "tlsgate pid $GW_PID, limits: $( ((limits)) && echo "max_flows $max_flows, max_flows_per_client $max_per_client" || echo none), RLIMIT_NOFILE started $gw_nofile, now $gw_nofile_now"
 ca=$work/state/ca.crt
+# Each idle intercepted flow holds 2 descriptors, each tunnelled slowloris flow 6 (2 sockets, 2 splice pipes).
+fd_need=$((2 * idle + 6 * slowloris + 100))
+gw_hard=${gw_nofile_now#*:}
+[[ $gw_hard =~ ^[0-9]+$ ]] && ((fd_need > gw_hard)) &&
+  say "warning: the load needs about $fd_need descriptors in the gateway, its hard limit is $gw_hard"
 
 # --- measurement helpers
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$GW_PID/status" 2>/dev/null || echo 0; }
