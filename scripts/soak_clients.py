@@ -86,18 +86,33 @@ async def connect(host, source, counts):
     return sock
 
 
+STOP = None  # an asyncio.Event set by watch_stop()
+
+
+async def watch_stop(stop_file, deadline):
+    """One poll of the stop file for all connections (not one timer per connection)."""
+    while not stopped(stop_file, deadline):
+        await asyncio.sleep(0.5)
+    STOP.set()
+
+
 async def hold(reader, writer, stop_file, deadline, counts):
     """Waits until the stop; counts a close by the gateway before it."""
-    while not stopped(stop_file, deadline):
+    stop = asyncio.ensure_future(STOP.wait())
+    while True:
+        read = asyncio.ensure_future(reader.read(4096))
+        await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not read.done():
+            read.cancel()
+            break
         try:
-            data = await asyncio.wait_for(reader.read(4096), 0.5)
-        except asyncio.TimeoutError:
-            continue
+            data = read.result()
         except (OSError, ssl.SSLError):
             data = b""
         if not data:
             counts["closed_by_gateway"] += 1
             break
+    stop.cancel()
     writer.close()
 
 
@@ -134,6 +149,9 @@ async def many(kind, host, sources, n, hold_s, ready, stop_file, cafile=None):
     counts = {"mode": kind, "requested": n, "made": 0, "ok": 0, "connect_failed": 0,
               "handshake_failed": 0, "closed_by_gateway": 0}
     deadline = time.monotonic() + hold_s
+    global STOP
+    STOP = asyncio.Event()
+    watcher = asyncio.create_task(watch_stop(stop_file, deadline))
     sem = asyncio.Semaphore(100)  # handshakes in flight at once
     tasks = []
     ctx = context(cafile) if cafile else None
@@ -151,6 +169,7 @@ async def many(kind, host, sources, n, hold_s, ready, stop_file, cafile=None):
     counts["open_at_ready"] = counts["ok"] - counts["closed_by_gateway"]
     write_ready(ready, counts)
     await asyncio.gather(*tasks, return_exceptions=True)
+    watcher.cancel()
     return counts
 
 
