@@ -13,7 +13,7 @@ fig=$work/soak.json
 
 check "soak.sh --help names its options" bash -c "bash '$SOURCE_DIR/scripts/soak.sh' --help | grep -q -- --slowloris"
 rc=0
-SOAK_LAB_ID="s$$" TLSGATE_BIN=$TLSGATE_BIN timeout 900 bash "$SOURCE_DIR/scripts/soak.sh" \
+SOAK_LAB_ID="s$$" TLSGATE_BIN=$TLSGATE_BIN timeout 540 bash "$SOURCE_DIR/scripts/soak.sh" \
   --idle 500 --slowloris 500 --abuse 20 --per-source 250 --duration 10 --baseline 5 --quiet 5 \
   --json "$fig" || rc=$?
 check_eq "$rc" 0 "soak.sh: every threshold held (exit code)"
