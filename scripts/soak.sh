@@ -171,29 +171,48 @@ JSON
 write_config 1
 mkdir -p "$work/state"
 limits=1
+no_limits() {
+  limits=0
+  say "this tlsgate does not know max_flows / max_flows_per_client: running without limits (no refusals expected)"
+  write_config 0
+}
+# `tlsgate config check` when the build has it; else the first start tells (an unknown key stops it).
+check_at_start=0
 if ! in_gw "$TLSGATE_BIN" config check "$work/config.json" >"$work/config-check.txt" 2>&1; then
   if grep -q "max_flows" "$work/config-check.txt"; then
-    limits=0
-    say "this tlsgate does not know max_flows / max_flows_per_client: running without limits (no refusals expected)"
-    write_config 0
+    no_limits
+  elif grep -qi "subcommand\|extraneous\|not expected\|unknown" "$work/config-check.txt"; then
+    say "this tlsgate has no 'config check': the limits are detected at start"
+    check_at_start=1
   else
     say "config check failed:"; cat "$work/config-check.txt" >&2; exit 2
   fi
 fi
+
+start_gateway() {  # returns 1 when it exited at start
+  (
+    ulimit -Hn "$nofile_hard" && ulimit -Sn "$nofile_soft" || { echo "soak.sh: cannot set ulimit -n $gw_nofile" >&2; exit 2; }
+    exec ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/config.json"
+  ) >"$work/tlsgate.stdout" 2>"$work/tlsgate.stderr" &
+  GW_PID=$!
+  for _ in $(seq 1 100); do
+    in_gw ss -Hltn "sport = :15001" | grep -q LISTEN && return 0
+    kill -0 "$GW_PID" 2>/dev/null || { wait "$GW_PID" 2>/dev/null || true; GW_PID=""; return 1; }
+    sleep 0.1
+  done
+  return 0
+}
+in_gw bash scripts/rules.sh install --lan-if "$GW_LAN_IF" --ports 443 >/dev/null
+if ! start_gateway; then
+  if ((check_at_start)) && grep -q "max_flows" "$work/tlsgate.stderr"; then
+    no_limits
+    start_gateway || { say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2; }
+  else
+    say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2
+  fi
+fi
 [[ -z $flood ]] && { if ((limits)); then flood=$((max_per_client + 200)); else flood=0; fi; }
 ((limits == 0 && flood > 0)) && say "--flood $flood without limits: nothing will be refused"
-
-in_gw bash scripts/rules.sh install --lan-if "$GW_LAN_IF" --ports 443 >/dev/null
-(
-  ulimit -Hn "$nofile_hard" && ulimit -Sn "$nofile_soft" || { echo "soak.sh: cannot set ulimit -n $gw_nofile" >&2; exit 2; }
-  exec ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/config.json"
-) >"$work/tlsgate.stdout" 2>"$work/tlsgate.stderr" &
-GW_PID=$!
-for _ in $(seq 1 100); do
-  in_gw ss -Hltn "sport = :15001" | grep -q LISTEN && break
-  kill -0 "$GW_PID" 2>/dev/null || { say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2; }
-  sleep 0.1
-done
 sleep 0.5
 gw_nofile_now=$(awk '/Max open files/ {print $4 ":" $5}' "/proc/$GW_PID/limits")
 say "tlsgate pid $GW_PID, limits: $( ((limits)) && echo "max_flows $max_flows, max_flows_per_client $max_per_client" || echo none), RLIMIT_NOFILE started $gw_nofile, now $gw_nofile_now"
