@@ -150,9 +150,11 @@ sleep 1  # let nginx's new worker take over
 # --- tlsgate config; the limits when this build knows them
 max_per_client=$((per_source + 100))
 max_flows=$((idle + slowloris + max_per_client + 2000))
+metrics=1
 write_config() {  # with_limits
   local limits=""
   (($1)) && limits="\"max_flows\": $max_flows, \"max_flows_per_client\": $max_per_client,"
+  ((metrics)) && limits+=" \"metrics_listen\": \"127.0.0.1:9101\","
   cat >"$work/config.json" <<JSON
 { $limits
   "listeners": [{"mode": "redirect", "port": 15001}],
@@ -163,7 +165,6 @@ write_config() {  # with_limits
   "upstream_ca_file": "$PUBLIC_CA_CERT",
   "idle_timeout_s": $((duration + 900)),
   "learned_bypass": false,
-  "metrics_listen": "127.0.0.1:9101",
   "shutdown_grace_s": 2
 }
 JSON
@@ -203,14 +204,19 @@ start_gateway() {  # returns 1 when it exited at start
   return 0
 }
 in_gw bash scripts/rules.sh install --lan-if "$GW_LAN_IF" --ports 443 >/dev/null
-if ! start_gateway; then
+for attempt in 1 2 3; do
+  start_gateway && break
   if ((check_at_start)) && grep -q "max_flows" "$work/tlsgate.stderr"; then
     no_limits
-    start_gateway || { say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2; }
+  elif grep -q "metrics_listen" "$work/tlsgate.stderr" && ((metrics)); then
+    metrics=0  # an older build: the log-dropped and flow counters are then not cross-checked
+    say "this tlsgate has no metrics_listen: running without it"
+    write_config "$limits"
   else
-    say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2
+    attempt=4
   fi
-fi
+  ((attempt < 3)) || { say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2; }
+done
 [[ -z $flood ]] && { if ((limits)); then flood=$((max_per_client + 200)); else flood=0; fi; }
 ((limits == 0 && flood > 0)) && say "--flood $flood without limits: nothing will be refused"
 sleep 0.5
@@ -312,8 +318,9 @@ wait "$MON_PID" 2>/dev/null || true
 MON_PID=""
 gw_alive=0
 kill -0 "$GW_PID" 2>/dev/null && gw_alive=1
-metrics=$(in_gw curl -s -m 5 http://127.0.0.1:9101/metrics 2>/dev/null || true)
-metric_sum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d", s }' <<<"$metrics"; }
+metrics_text=""
+((metrics)) && metrics_text=$(in_gw curl -s -m 5 http://127.0.0.1:9101/metrics 2>/dev/null || true)
+metric_sum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d", s }' <<<"$metrics_text"; }
 cp "$work/tlsgate.stderr" "$work/tlsgate.stderr.copy" 2>/dev/null || true
 
 trap - ERR
