@@ -334,8 +334,8 @@ rc=0
   --argjson fds_before "$fds_before" --argjson fds_after "$fds_after" --argjson fd_tol "$fd_tol" \
   --argjson held_conns "$held_conns" --arg open_s "$open_s" \
   --arg abuse_start "$abuse_start" --arg abuse_end "$abuse_end" --argjson gw_alive "$gw_alive" \
-  --argjson log_dropped "$(metric_sum tlsgate_log_lines_dropped_total)" \
-  --argjson flows_metric "$(metric_sum tlsgate_flows_total)" \
+  --argjson log_dropped "$( ((metrics)) && metric_sum tlsgate_log_lines_dropped_total || echo null)" \
+  --argjson flows_metric "$( ((metrics)) && metric_sum tlsgate_flows_total || echo null)" \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" \
   '$ARGS.named')" "$json" || rc=$?
 exit $rc
