@@ -135,6 +135,42 @@ void parse_quic_guard(const json& v, const std::string& path, const Reader& r, Q
       .run();
 }
 
+// "127.0.0.1:57012" or "[::1]:57012"
+Endpoint listen_endpoint(const json& v, const std::string& key, const Reader& r) {
+  const std::string text = r.string(v, key);
+  const auto colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto ip = IpAddress::parse(host);
+  const std::string port_text = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const bool digits = !port_text.empty() && port_text.size() <= 5 &&
+                      std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!ip || !digits || std::stoul(port_text) > 65535)
+    fail(r.source(), key, "must be \"ADDRESS:PORT\" (\"127.0.0.1:57012\", \"[::1]:57012\")");
+  return Endpoint{*ip, static_cast<std::uint16_t>(std::stoul(port_text))};
+}
+
+void parse_pcap(const json& v, const std::string& path, const Reader& r, capture::CaptureConfig& p) {
+  ObjectReader(v, r.source(), path)
+      .on("enabled", [&](const json& x, const std::string& k) { p.enabled = r.boolean(x, k); })
+      .on("directory", [&](const json& x, const std::string& k) { p.directory = r.string(x, k); })
+      .on("rotate_mb", [&](const json& x, const std::string& k) { p.rotate_bytes = r.integer(x, k, 1, 1u << 20) << 20; })
+      .on("rotate_s", [&](const json& x, const std::string& k) {
+        p.rotate_interval = std::chrono::seconds(r.integer(x, k, 0, 7 * 24 * 3600));
+      })
+      .on("files_kept", [&](const json& x, const std::string& k) { p.files_kept = r.integer(x, k, 0, 1'000'000); })
+      .on("default", [&](const json& x, const std::string& k) { p.capture_default = r.boolean(x, k); })
+      .on("tls_port_map", [&](const json& x, const std::string& k) { p.tls_port_map = static_cast<std::uint16_t>(r.integer(x, k, 0, 65535)); })
+      .on("h2_port_map", [&](const json& x, const std::string& k) { p.h2_port_map = static_cast<std::uint16_t>(r.integer(x, k, 0, 65535)); })
+      .on("plain_http", [&](const json& x, const std::string& k) { p.plain_http = r.boolean(x, k); })
+      .on("queue_mb", [&](const json& x, const std::string& k) { p.queue_bytes = r.integer(x, k, 1, 4096) << 20; })
+      .on("pcap_over_ip_listen", [&](const json& x, const std::string& k) {
+        p.pcap_over_ip_listen = x.is_null() ? std::nullopt : std::optional(listen_endpoint(x, k, r));
+      })
+      .on("reader_buffer_mb", [&](const json& x, const std::string& k) { p.reader_buffer_bytes = r.integer(x, k, 1, 1024) << 20; })
+      .run();
+}
+
 void parse_top(const json& doc, Config& c, const Reader& r) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
@@ -168,6 +204,9 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("workers", [&](const json& x, const std::string& k) { c.workers = static_cast<unsigned>(r.integer(x, k, 0, 256)); })
       .on("flow_log", str(c.flow_log))
       .on("log_queue_lines", size(c.log_queue_lines, 16, 16u << 20))
+      .on("flow_log_format", [&](const json& x, const std::string& k) {
+        c.flow_log_format = r.choice<FlowLogFormat>(x, k, {{"tlsgate", FlowLogFormat::tlsgate}, {"eve", FlowLogFormat::eve}});
+      })
       .on("connect_timeout_ms", ms(c.connect_timeout, 10, 120000))
       .on("idle_timeout_s", secs(c.idle_timeout, 1, 7 * day_s))
       .on("shutdown_grace_s", secs(c.shutdown_grace, 0, 3600))
@@ -199,6 +238,7 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
+      .on("pcap", [&](const json& x, const std::string& k) { parse_pcap(x, k, r, c.pcap); })
       .run();
 
   if (c.ca_cert.has_value() != c.ca_key.has_value())

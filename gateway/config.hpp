@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/capture/capture_config.hpp"
 #include "gateway/ip_address.hpp"
 
 namespace tlsgate {
@@ -28,6 +29,9 @@ struct ListenerConfig {
 
 enum class DefaultAction { intercept, tunnel };
 enum class UpstreamCertError { tunnel, reject };
+
+// flow_log_format: tlsgate's own JSON lines, or Suricata EVE names and shapes.
+enum class FlowLogFormat { tlsgate, eve };
 
 enum class QuicUnparseable { drop, accept };
 
@@ -49,6 +53,7 @@ struct Config {
   unsigned workers = 0;  // 0: one per core
   std::string flow_log = "stdout";
   std::size_t log_queue_lines = 65536;
+  FlowLogFormat flow_log_format = FlowLogFormat::tlsgate;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds shutdown_grace{10};
@@ -78,6 +83,7 @@ struct Config {
   std::size_t http_body_capture_bytes = 0;
   bool http_redact = true;
   QuicGuardConfig quic_guard;
+  capture::CaptureConfig pcap;  // decrypted traffic as pcap files and PCAP-over-IP
 
   bool is_tls_port(std::uint16_t port) const;
   bool is_http_port(std::uint16_t port) const;

@@ -65,7 +65,16 @@ int run_daemon(const Config& config) {
     std::fprintf(stderr, "tlsgate: %s\n", e.what());
     return 1;
   }
+  flow_log->use_eve(config.flow_log_format == FlowLogFormat::eve);
   SharedState shared(config, *flow_log);
+  std::unique_ptr<capture::CaptureSink> capture;  // decrypted pcap (gateway/capture)
+  try {
+    if (config.pcap.active()) capture = std::make_unique<capture::CaptureSink>(config.pcap);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tlsgate: pcap: %s\n", e.what());
+    return 1;
+  }
+  shared.capture = capture.get();
   shared.own_addresses.store(std::make_shared<const std::vector<IpAddress>>(local_addresses()));
   try {
     prepare_interception(shared);
@@ -135,6 +144,13 @@ int run_daemon(const Config& config) {
     w->join();
   }
   if (quic_guard) quic_guard->stop();
+  if (capture) {
+    capture->stop();
+    std::fprintf(stderr, "tlsgate: capture: %llu bytes written, %llu chunks dropped, %llu PCAP-over-IP readers dropped\n",
+                 static_cast<unsigned long long>(capture->written_bytes()),
+                 static_cast<unsigned long long>(capture->dropped_chunks()),
+                 static_cast<unsigned long long>(capture->readers_dropped()));
+  }
   flow_log->stop();
   std::fprintf(stderr, "tlsgate: stopped; %llu flow lines written, %llu dropped\n",
                static_cast<unsigned long long>(flow_log->written()),

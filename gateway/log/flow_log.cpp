@@ -9,6 +9,8 @@
 #include <thread>
 #include <stdexcept>
 
+#include "gateway/log/eve.hpp"
+
 namespace tlsgate::log {
 
 FlowLog::FlowLog(std::string path, std::size_t max_queued_lines)
@@ -44,6 +46,8 @@ bool FlowLog::submit(std::string line) {
 
 bool FlowLog::submit_event(const nlohmann::ordered_json& event) noexcept {
   try {
+    if (eve_.load(std::memory_order_relaxed))
+      return submit(to_eve(event).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     return submit(event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   } catch (...) {  // allocation failure: count the line as lost, keep serving
     dropped_.fetch_add(1, std::memory_order_relaxed);

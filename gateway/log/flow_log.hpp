@@ -29,6 +29,8 @@ class FlowLog {
   // `event` as one line, replacing bytes that are not UTF-8 (they come from the
   // network), and never throws. Returns false when the line was dropped.
   bool submit_event(const nlohmann::ordered_json& event) noexcept;
+  // flow_log_format eve: submit_event writes log::to_eve(event) instead (gateway/log/eve.hpp).
+  void use_eve(bool on) { eve_.store(on, std::memory_order_relaxed); }
   // Asks the writer to reopen the file (after logrotate moved it).
   void reopen();
   // Writes everything queued, then stops the writer. Idempotent.
@@ -53,6 +55,7 @@ class FlowLog {
   bool reopen_requested_ = false;
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<bool> eve_{false};
   std::thread writer_;
 };
 
