@@ -79,7 +79,7 @@ TEST(CaptureSink, FullQueueDropsAndCounts) {
 TEST(CaptureSink, PcapOverIpReaderGetsHeaderThenRecordsAndAStalledOneIsDropped) {
   CaptureConfig config;
   config.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
-  config.reader_buffer_bytes = 64 * 1024;
+  config.reader_buffer_bytes = 1024 * 1024;
   CaptureSink sink(config);
   const int reader = connect_loopback(sink.pcap_over_ip_port());
   const int stalled = connect_loopback(sink.pcap_over_ip_port());
@@ -89,17 +89,18 @@ TEST(CaptureSink, PcapOverIpReaderGetsHeaderThenRecordsAndAStalledOneIsDropped) 
   // The reader reads as it goes; the stalled one never does.
   std::vector<std::uint8_t> got;
   std::uint8_t buf[65536];
-  for (int i = 0; i < 200; ++i) {
+  constexpr int records = 2000;  // 16 MB: more than the stalled socket's kernel buffers hold
+  for (int i = 0; i < records; ++i) {
     sink.submit(record(8000));
     for (;;) {
       const ssize_t n = ::recv(reader, buf, sizeof buf, MSG_DONTWAIT);
       if (n <= 0) break;
       got.insert(got.end(), buf, buf + n);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (i % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  const std::size_t want = pcap_global_header_bytes + 200 * (8000 + pcap_record_header_bytes);
-  for (int i = 0; i < 200 && got.size() < want; ++i) {
+  const std::size_t want = pcap_global_header_bytes + records * (8000 + pcap_record_header_bytes);
+  for (int i = 0; i < 400 && got.size() < want; ++i) {
     const ssize_t n = ::recv(reader, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) got.insert(got.end(), buf, buf + n);
     else std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -262,3 +262,27 @@ TEST(Policy, HundredThousandRules) {
 
 }  // namespace
 }  // namespace tlsgate::policy
+
+namespace tlsgate::policy {
+namespace {
+
+TEST(Policy, CaptureTravelsWithTheDecision) {
+  const Policy p = Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "bank", "host": "bank.example", "action": "intercept", "capture": false},
+    {"name": "lab", "host": "lab.example", "action": "intercept", "capture": true},
+    {"name": "other", "host": "other.example", "action": "intercept"}]})", "f.json");
+  Query q;
+  q.hosts = {"bank.example"};
+  EXPECT_EQ(p.decide(q).capture, std::optional<bool>(false));
+  q.hosts = {"lab.example"};
+  EXPECT_EQ(p.decide(q).capture, std::optional<bool>(true));
+  q.hosts = {"other.example"};
+  EXPECT_EQ(p.decide(q).capture, std::nullopt);
+  q.hosts = {"unknown.example"};
+  EXPECT_EQ(p.decide(q).capture, std::nullopt);
+  EXPECT_THROW(Policy::parse(R"({"default": "tunnel", "rules": [{"action": "tunnel", "capture": "yes"}]})", "f.json"),
+               PolicyError);
+}
+
+}  // namespace
+}  // namespace tlsgate::policy
