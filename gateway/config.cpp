@@ -137,17 +137,9 @@ void parse_quic_guard(const json& v, const std::string& path, const Reader& r, Q
 
 // "127.0.0.1:57012" or "[::1]:57012"
 Endpoint listen_endpoint(const json& v, const std::string& key, const Reader& r) {
-  const std::string text = r.string(v, key);
-  const auto colon = text.rfind(':');
-  std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const auto ip = IpAddress::parse(host);
-  const std::string port_text = colon == std::string::npos ? "" : text.substr(colon + 1);
-  const bool digits = !port_text.empty() && port_text.size() <= 5 &&
-                      std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!ip || !digits || std::stoul(port_text) > 65535)
-    fail(r.source(), key, "must be \"ADDRESS:PORT\" (\"127.0.0.1:57012\", \"[::1]:57012\")");
-  return Endpoint{*ip, static_cast<std::uint16_t>(std::stoul(port_text))};
+  const auto endpoint = parse_host_port(r.string(v, key));
+  if (!endpoint) fail(r.source(), key, "must be \"ADDRESS:PORT\" (\"127.0.0.1:57012\", \"[::1]:57012\")");
+  return *endpoint;
 }
 
 void parse_pcap(const json& v, const std::string& path, const Reader& r, capture::CaptureConfig& p) {
@@ -239,6 +231,17 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
       .on("pcap", [&](const json& x, const std::string& k) { parse_pcap(x, k, r, c.pcap); })
+      // Operations
+      .on("user", opt_str(c.user))
+      .on("metrics_listen", [&](const json& x, const std::string& k) {
+        if (x.is_null()) return c.metrics_listen.reset();
+        c.metrics_listen = parse_host_port(r.string(x, k));
+        if (!c.metrics_listen) fail(r.source(), k, "must be address:port, e.g. 127.0.0.1:9101 or [::1]:9101");
+      })
+      .on("log_level", [&](const json& x, const std::string& k) {
+        c.log_level = r.choice<std::string>(
+            x, k, {{"error", "error"}, {"warning", "warning"}, {"notice", "notice"}, {"info", "info"}, {"debug", "debug"}});
+      })
       .run();
 
   if (c.ca_cert.has_value() != c.ca_key.has_value())
@@ -246,6 +249,23 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
 }
 
 }  // namespace
+
+std::optional<Endpoint> parse_host_port(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= text.size()) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string_view::npos) return std::nullopt;  // IPv6 needs brackets
+  unsigned port = 0;
+  for (const char ch : port_text) {
+    if (ch < '0' || ch > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + static_cast<unsigned>(ch - '0');
+  }
+  const auto ip = IpAddress::parse(host);
+  if (!ip || port == 0 || port > 65535) return std::nullopt;
+  return Endpoint{*ip, static_cast<std::uint16_t>(port)};
+}
 
 bool Config::is_tls_port(std::uint16_t port) const {
   return std::find(tls_ports.begin(), tls_ports.end(), port) != tls_ports.end();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/capture/capture_config.hpp"
@@ -84,6 +85,10 @@ struct Config {
   bool http_redact = true;
   QuicGuardConfig quic_guard;
   capture::CaptureConfig pcap;  // decrypted traffic as pcap files and PCAP-over-IP
+  // Operations (daemon/startup, metrics): see docs/configuration.md.
+  std::optional<std::string> user;          // started as root: run as this user once set up
+  std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset
+  std::string log_level = "info";           // error, warning, notice, info, debug
 
   bool is_tls_port(std::uint16_t port) const;
   bool is_http_port(std::uint16_t port) const;
@@ -92,5 +97,7 @@ struct Config {
 // Parses JSON text; `source` names the file in error messages.
 Config parse_config(const std::string& json_text, const std::string& source);
 Config load_config_file(const std::string& path);
+// "127.0.0.1:9101" or "[::1]:9101" (metrics_listen); nullopt when malformed.
+std::optional<Endpoint> parse_host_port(std::string_view text);
 
 }  // namespace tlsgate

@@ -1,37 +1,48 @@
 // tlsgate command line: argument parsing only; each command lives elsewhere.
 #include <CLI/CLI.hpp>
-#include <cstdio>
 
 #include "gateway/config.hpp"
+#include "gateway/daemon/config_check.hpp"
 #include "gateway/daemon/daemon.hpp"
-#include "gateway/tls/ca_cli.hpp"
+#include "gateway/daemon/version.hpp"
+#include "gateway/log/diag.hpp"
+#include "gateway/metrics/status_cli.hpp"
 #include "gateway/policy/policy_cli.hpp"
+#include "gateway/tls/ca_cli.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
       "tlsgate: a transparent gateway that intercepts, tunnels or blocks the TLS connections of the LAN\n"
       "behind it (REDIRECT or TPROXY), and writes one JSON line per flow."};
   app.require_subcommand(1);
+  app.set_version_flag("-V,--version", tlsgate::version_line(), "Print the version (and OpenSSL's, Boost's) and exit");
 
   std::string config_path;
   auto* run = app.add_subcommand("run", "Run the gateway daemon (needs the nftables/iptables rules of scripts/rules.sh)");
   run->add_option("-c,--config", config_path, "JSON config file (see docs/configuration.md)")
       ->required()
       ->check(CLI::ExistingFile);
+  bool test_only = false;
+  run->add_flag("-t,--test", test_only, "check the config and exit, like `tlsgate config check` (compare nginx -t)");
   run->footer(
-      "Signals: SIGHUP reopens the flow log; SIGTERM/SIGINT stop accepting, let flows finish\n"
-      "within shutdown_grace_s, then close the rest and flush the log.");
+      "Signals: SIGHUP reopens the flow log and reloads the policy; SIGTERM/SIGINT stop accepting, let flows\n"
+      "finish within shutdown_grace_s, then close the rest and flush the log.\n"
+      "Under systemd (Type=notify) it reports READY=1, RELOADING=1, STOPPING=1 and pings the watchdog\n"
+      "(WatchdogSec) while its worker threads answer. Diagnostics go to stderr with journal level prefixes.");
 
+  tlsgate::add_config_commands(app);
+  tlsgate::metrics::add_status_command(app);
   tlsgate::tls::add_ca_commands(app);
   tlsgate::policy::add_policy_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 
+  if (run->parsed() && test_only) return tlsgate::run_config_check(config_path, false);
   if (run->parsed()) {
     try {
       return tlsgate::run_daemon(tlsgate::load_config_file(config_path));
     } catch (const tlsgate::ConfigError& e) {
-      std::fprintf(stderr, "tlsgate: invalid config: %s\n", e.what());
+      tlsgate::diag::error("invalid config: %s", e.what());
       return 2;
     }
   }

@@ -11,6 +11,7 @@
 #include "gateway/config.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/log/flow_log.hpp"
+#include "gateway/metrics/metrics.hpp"
 #include "gateway/policy/learned_bypass.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/tls_engine.hpp"
@@ -30,6 +31,7 @@ struct SharedState {
   std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
   capture::CaptureSink* capture = nullptr;             // decrypted pcap; null when `pcap` is off
+  metrics::Metrics metrics;                            // counters for /metrics (docs/metrics.md)
 };
 
 }  // namespace tlsgate

@@ -79,7 +79,10 @@ void QuicGuardService::on_packet(std::uint32_t packet_id, std::span<const std::u
 }
 
 void QuicGuardService::apply(const GuardOutput& out) {
-  for (const auto& v : out.verdicts) queue_.verdict(v.packet_id, v.verdict == Verdict::accept);
+  for (const auto& v : out.verdicts) {
+    queue_.verdict(v.packet_id, v.verdict == Verdict::accept);
+    shared_.metrics.quic_verdict(v.verdict == Verdict::accept);
+  }
   for (const auto& r : out.records) shared_.log.submit_event(quic_json(r, std::chrono::system_clock::now()));
 }
 

@@ -32,9 +32,6 @@ LAB_DIR=/tmp/tlsgate-lab-$LAB_ID
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 LARGE_MB=${LAB_LARGE_MB:-256}
 
-BAD_HOSTS=(expired self-signed wrong-name)
-BAD_SUFFIX=(10 11 12)
-
 env_vars() {
   cat <<EOF
 LAB_ID=$LAB_ID
@@ -94,124 +91,21 @@ make_namespaces() {
   # The veth pairs are created inside the namespaces: nothing appears in the root namespace.
   ip -n "$NS_CLIENT" link add eth0 type veth peer name lan0 netns "$NS_GW"
   ip -n "$NS_SERVER" link add eth0 type veth peer name wan0 netns "$NS_GW"
-
-  in_ns "$NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-  ip -n "$NS_GW" addr add 10.10.1.1/24 dev lan0
-  ip -n "$NS_GW" addr add fd10:1::1/64 dev lan0 nodad
-  ip -n "$NS_GW" addr add 10.10.2.1/24 dev wan0
-  ip -n "$NS_GW" addr add fd10:2::1/64 dev wan0 nodad
-  ip -n "$NS_GW" link set lan0 up
-  ip -n "$NS_GW" link set wan0 up
-
-  ip -n "$NS_CLIENT" addr add 10.10.1.2/24 dev eth0
-  ip -n "$NS_CLIENT" addr add 10.10.1.3/24 dev eth0
-  ip -n "$NS_CLIENT" addr add fd10:1::2/64 dev eth0 nodad
-  ip -n "$NS_CLIENT" addr add fd10:1::3/64 dev eth0 nodad
-  ip -n "$NS_CLIENT" link set eth0 up
-  ip -n "$NS_CLIENT" route add default via 10.10.1.1
-  ip -n "$NS_CLIENT" -6 route add default via fd10:1::1
-
-  ip -n "$NS_SERVER" addr add 10.10.2.2/24 dev eth0
-  ip -n "$NS_SERVER" addr add fd10:2::2/64 dev eth0 nodad
-  local s
-  for s in "${BAD_SUFFIX[@]}"; do
-    ip -n "$NS_SERVER" addr add "10.10.2.$s/24" dev eth0
-    ip -n "$NS_SERVER" addr add "fd10:2::$s/64" dev eth0 nodad
-  done
-  ip -n "$NS_SERVER" link set eth0 up
-  ip -n "$NS_SERVER" route add default via 10.10.2.1
-  ip -n "$NS_SERVER" -6 route add default via fd10:2::1
+  # Each machine's addresses and routes: the same script provisions the Vagrant VMs.
+  in_ns "$NS_GW" bash "$SCRIPTS/lab_roles.sh" net gateway lan0 wan0
+  in_ns "$NS_CLIENT" bash "$SCRIPTS/lab_roles.sh" net client eth0 --routes default
+  in_ns "$NS_SERVER" bash "$SCRIPTS/lab_roles.sh" net server eth0 --routes default
 }
 
 # Name resolution inside the lab: `ip netns exec` bind-mounts /etc/netns/NS/hosts over /etc/hosts.
 write_hosts() {
-  local ns hosts i
+  local ns hosts
   hosts=$'127.0.0.1 localhost\n::1 localhost\n'
-  hosts+=$'10.10.2.2 www.example.test api.example.test example.test\n'
-  hosts+=$'fd10:2::2 www.example.test api.example.test example.test\n'
-  for i in "${!BAD_HOSTS[@]}"; do
-    hosts+="10.10.2.${BAD_SUFFIX[$i]} ${BAD_HOSTS[$i]}.example.test"$'\n'
-    hosts+="fd10:2::${BAD_SUFFIX[$i]} ${BAD_HOSTS[$i]}.example.test"$'\n'
-  done
+  hosts+=$(bash "$SCRIPTS/lab_roles.sh" hosts)$'\n'
   for ns in "$NS_CLIENT" "$NS_GW" "$NS_SERVER"; do
     mkdir -p "/etc/netns/$ns"
     printf '%s' "$hosts" >"/etc/netns/$ns/hosts"
   done
-}
-
-make_content() {
-  mkdir -p "$LAB_DIR/www"
-  head -c 1024 /dev/urandom >"$LAB_DIR/www/small"
-  head -c $((LARGE_MB * 1024 * 1024)) /dev/urandom >"$LAB_DIR/www/large"
-  sha256sum "$LAB_DIR/www/large" | cut -d' ' -f1 >"$LAB_DIR/www/large.sha256"
-}
-
-# One server block per certificate; good hosts share 10.10.2.2 and are told apart by SNI.
-tls_server_block() {
-  local listen4=$1 listen6=$2 names=$3 stem=$4 port
-  for port in 443 8443; do
-    cat <<EOF
-  server {
-    listen $listen4:$port ssl http2;
-    listen [$listen6]:$port ssl http2;
-    server_name $names;
-    ssl_certificate $LAB_DIR/pki/$stem.crt;
-    ssl_certificate_key $LAB_DIR/pki/$stem.key;
-    root $LAB_DIR/www;
-    location /ws {  # WebSocket: tests bring their own echo server on 127.0.0.1:9001
-      proxy_pass http://127.0.0.1:9001;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection upgrade;
-    }
-  }
-EOF
-  done
-}
-
-write_nginx_conf() {
-  local conf=$LAB_DIR/nginx/nginx.conf i
-  mkdir -p "$LAB_DIR/nginx"
-  {
-    cat <<EOF
-daemon on;
-user root;
-worker_processes 1;
-pid $LAB_DIR/nginx/nginx.pid;
-error_log $LAB_DIR/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log $LAB_DIR/nginx/access.log;
-  default_type application/octet-stream;
-  types { text/html html; application/json json; }
-  client_body_temp_path $LAB_DIR/nginx/body;
-  proxy_temp_path $LAB_DIR/nginx/proxy;
-  fastcgi_temp_path $LAB_DIR/nginx/fastcgi;
-  uwsgi_temp_path $LAB_DIR/nginx/uwsgi;
-  scgi_temp_path $LAB_DIR/nginx/scgi;
-  keepalive_requests 100000;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  ssl_session_cache shared:lab:10m;
-  server {
-    listen 10.10.2.2:80 default_server;
-    listen [fd10:2::2]:80 default_server;
-    root $LAB_DIR/www;
-    location = /echo { return 200 "\$request_method \$request_uri\n"; }
-  }
-  server {
-    listen 10.10.2.2:8080 http2;
-    listen [fd10:2::2]:8080 http2;
-    root $LAB_DIR/www;
-  }
-EOF
-    tls_server_block 10.10.2.2 fd10:2::2 "www.example.test example.test" www
-    tls_server_block 10.10.2.2 fd10:2::2 "api.example.test" api
-    for i in "${!BAD_HOSTS[@]}"; do
-      tls_server_block "10.10.2.${BAD_SUFFIX[$i]}" "fd10:2::${BAD_SUFFIX[$i]}" "${BAD_HOSTS[$i]}.example.test" \
-        "${BAD_HOSTS[$i]}"
-    done
-    echo "}"
-  } >"$conf"
 }
 
 up() {
@@ -220,13 +114,10 @@ up() {
   done
   down
   trap 'echo "lab.sh: up failed; removing the partial lab" >&2; down' ERR
-  mkdir -p "$LAB_DIR"
-  chmod 755 "$LAB_DIR"
-  /usr/bin/python3 "$SCRIPTS/lab_pki.py" "$LAB_DIR/pki"
-  make_content
+  # The server's files (PKI, content, nginx.conf): the same script provisions the server VM.
+  bash "$SCRIPTS/lab_roles.sh" server "$LAB_DIR" "$LARGE_MB"
   make_namespaces
   write_hosts
-  write_nginx_conf
   in_ns "$NS_SERVER" nginx -c "$LAB_DIR/nginx/nginx.conf"
   { env_vars; echo "LARGE_SHA256=$(cat "$LAB_DIR/www/large.sha256")"; } >"$LAB_DIR/env"
   trap - ERR

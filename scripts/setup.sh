@@ -8,13 +8,15 @@ packages=(
   # build
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev nlohmann-json3-dev libcli11-dev
-  libnetfilter-queue-dev libmnl-dev libnghttp2-dev
+  libnetfilter-queue-dev libmnl-dev libnghttp2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # lab and integration tests
   iproute2 nftables iptables nginx openssl ca-certificates curl
   nghttp2-client socat jq procps psmisc
   python3 python3-cryptography python3-jsonschema
   tshark  # reads the decrypted pcap in capture_test.sh
+  # packaging and operations tests: dpkg-shlibdeps, systemd-analyze, vagrant validate
+  dpkg-dev systemd vagrant vagrant-libvirt
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -2,17 +2,22 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
-#include <cstdio>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow/original_dst.hpp"
+#include "gateway/daemon/daemon_metrics.hpp"
+#include "gateway/daemon/heartbeat.hpp"
+#include "gateway/daemon/notify.hpp"
 #include "gateway/daemon/policy_reloader.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/startup.hpp"
 #include "gateway/daemon/worker.hpp"
+#include "gateway/flow/original_dst.hpp"
+#include "gateway/log/diag.hpp"
+#include "gateway/metrics/server.hpp"
+#include "gateway/shared_state.hpp"
 #include "netfilter/quic_service.hpp"
 
 namespace tlsgate {
@@ -21,25 +26,39 @@ namespace {
 constexpr auto address_refresh_interval = std::chrono::seconds(5);
 constexpr auto drain_poll_interval = std::chrono::milliseconds(50);
 constexpr auto terminate_wait = std::chrono::seconds(5);
+// How often the heartbeat probes the workers (also /health's freshness).
+constexpr auto max_heartbeat_interval = std::chrono::milliseconds(1000);
 
-std::size_t active_flows(const std::vector<std::unique_ptr<Worker>>& workers) {
+using Workers = std::vector<std::unique_ptr<Worker>>;
+
+// What runs once startup succeeded; members stop in reverse order.
+struct Services {
+  std::unique_ptr<capture::CaptureSink> capture;  // decrypted pcap: outlives the flows
+  Workers workers;
+  std::unique_ptr<netfilter::QuicGuardService> quic_guard;
+  std::unique_ptr<metrics::Server> metrics;
+};
+
+std::size_t active_flows(const Workers& workers) {
   std::size_t n = 0;
   for (const auto& w : workers) n += w->active_flows();
   return n;
 }
 
 // Waits (polling, bounded) until no flow is left or the deadline passes.
-void wait_for_flows(const std::vector<std::unique_ptr<Worker>>& workers,
-                    std::chrono::steady_clock::time_point deadline) {
+void wait_for_flows(const Workers& workers, std::chrono::steady_clock::time_point deadline) {
   while (active_flows(workers) > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(drain_poll_interval);
 }
 
 void describe(const Config& config, unsigned workers, const std::string& log_path) {
   for (const auto& l : config.listeners)
-    std::fprintf(stderr, "tlsgate: listening on [%s]:%u (%s)\n", l.address.to_string().c_str(), l.port,
-                 l.mode == RedirectMode::redirect ? "redirect" : "tproxy");
-  std::fprintf(stderr, "tlsgate: %u worker threads; flow log: %s\n", workers, log_path.c_str());
+    diag::info("listening on [%s]:%u (%s)", l.address.to_string().c_str(), l.port,
+               l.mode == RedirectMode::redirect ? "redirect" : "tproxy");
+  diag::info("%u worker threads; flow log: %s", workers, log_path.c_str());
+  if (config.metrics_listen)
+    diag::info("metrics on http://[%s]:%u/metrics", config.metrics_listen->ip.to_string().c_str(),
+               config.metrics_listen->port);
 }
 
 awaitable<void> refresh_addresses(SharedState& shared) {
@@ -52,9 +71,135 @@ awaitable<void> refresh_addresses(SharedState& shared) {
   }
 }
 
+diag::Level level_of(const std::string& name) {
+  if (name == "error") return diag::Level::error;
+  if (name == "warning") return diag::Level::warning;
+  if (name == "notice") return diag::Level::notice;
+  if (name == "debug") return diag::Level::debug;
+  return diag::Level::info;
+}
+
+PrivilegePlan privilege_plan(const Config& config) {
+  PrivilegePlan plan;
+  plan.user = config.user;
+  plan.keep_net_admin = config.quic_guard.enabled;
+  if (!config.ca_cert) plan.hand_over.push_back(config.state_dir);
+  if (config.flow_log != "stdout") plan.hand_over.push_back(config.flow_log);
+  if (config.keylog_file) plan.hand_over.push_back(*config.keylog_file);
+  if (config.pcap.enabled) plan.hand_over.push_back(config.pcap.directory);
+  return plan;
+}
+
+// Everything that may need privileges, opened before they are dropped. Throws.
+void open_services(SharedState& shared, Services& s) {
+  const Config& config = shared.config;
+  prepare_interception(shared);
+  if (config.pcap.active()) {
+    try {
+      s.capture = std::make_unique<capture::CaptureSink>(config.pcap);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("pcap: ") + e.what());
+    }
+    shared.capture = s.capture.get();
+  }
+  const unsigned count = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < count; ++i) {
+    s.workers.push_back(std::make_unique<Worker>(shared));
+    s.workers.back()->open_listeners();
+  }
+  if (config.quic_guard.enabled) {
+    try {
+      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(shared);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("quic_guard: ") + e.what());
+    }
+    diag::info("QUIC guard on NFQUEUE %u", static_cast<unsigned>(config.quic_guard.queue));
+  }
+  if (config.metrics_listen)
+    s.metrics = std::make_unique<metrics::Server>(
+        *config.metrics_listen, [&shared] { return shared.metrics.render_text(); },
+        [] { return true; });  // replaced in run_control() once the heartbeat exists
+}
+
+// SIGHUP: RELOADING=1, reopen the log, reload the policy, READY=1.
+void reload(log::FlowLog& flow_log, PolicyReloader* policy_reloader) {
+  notify::reloading();
+  flow_log.reopen();
+  diag::info("SIGHUP: reopening the flow log");
+  if (policy_reloader) policy_reloader->reload();
+  notify::ready();
+}
+
+std::vector<asio::io_context*> worker_contexts(const Workers& workers) {
+  std::vector<asio::io_context*> out;
+  for (const auto& w : workers) out.push_back(&w->io());
+  return out;
+}
+
+// Runs the control loop (signals, policy reload, address refresh, heartbeat)
+// until SIGTERM/SIGINT.
+void run_control(SharedState& shared, Services& s) {
+  asio::io_context control;
+  std::unique_ptr<PolicyReloader> policy_reloader;
+  if (shared.config.policy_file) policy_reloader = std::make_unique<PolicyReloader>(control, shared);
+  const auto watchdog = notify::watchdog_interval();
+  auto interval = max_heartbeat_interval;
+  if (watchdog) interval = std::min(interval, std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog));
+  Heartbeat heartbeat(control, worker_contexts(s.workers), interval, watchdog ? notify::watchdog : std::function<void()>{});
+  register_daemon_metrics(shared, s.workers, [&heartbeat] { return heartbeat.healthy(); });
+  if (s.metrics) s.metrics->set_healthy([&heartbeat] { return heartbeat.healthy(); });
+
+  asio::signal_set signals(control, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                              int sig) {
+    if (ec) return;
+    if (sig != SIGHUP) return control.stop();
+    reload(shared.log, policy_reloader.get());
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  asio::co_spawn(control, refresh_addresses(shared), asio::detached);
+
+  for (auto& w : s.workers) w->start();
+  if (s.quic_guard) s.quic_guard->start();
+  if (s.metrics) s.metrics->start();
+  notify::ready();
+  heartbeat.start();
+  diag::notice("ready: %zu workers%s", s.workers.size(), watchdog ? ", systemd watchdog on" : "");
+  control.run();
+  notify::stopping();
+  // The scraper must not read the workers while they go away.
+  if (s.metrics) s.metrics->stop();
+}
+
+// Stop accepting, let flows finish within the grace period, then cut the rest.
+void drain(const Config& config, Services& s) {
+  diag::notice("stopping: %zu flows active, grace %llds", active_flows(s.workers),
+               static_cast<long long>(config.shutdown_grace.count()));
+  for (auto& w : s.workers) w->stop_accepting();
+  wait_for_flows(s.workers, std::chrono::steady_clock::now() + config.shutdown_grace);
+  for (auto& w : s.workers) w->terminate_flows();
+  wait_for_flows(s.workers, std::chrono::steady_clock::now() + terminate_wait);
+  for (auto& w : s.workers) {
+    w->stop();
+    w->join();
+  }
+  if (s.quic_guard) s.quic_guard->stop();
+  if (s.capture) {
+    s.capture->stop();
+    diag::notice("capture: %llu bytes written, %llu chunks dropped, %llu PCAP-over-IP readers dropped",
+                 static_cast<unsigned long long>(s.capture->written_bytes()),
+                 static_cast<unsigned long long>(s.capture->dropped_chunks()),
+                 static_cast<unsigned long long>(s.capture->readers_dropped()));
+  }
+}
+
 }  // namespace
 
 int run_daemon(const Config& config) {
+  // Before any thread: every thread inherits no_new_privs.
+  harden_process();
+  diag::set_max_level(level_of(config.log_level));
   // OpenSSL writes to sockets with write(2): a peer that already left must
   // give EPIPE for that flow, not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
@@ -62,100 +207,27 @@ int run_daemon(const Config& config) {
   try {
     flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tlsgate: %s\n", e.what());
+    diag::error("%s", e.what());
     return 1;
   }
   flow_log->use_eve(config.flow_log_format == FlowLogFormat::eve);
   SharedState shared(config, *flow_log);
-  std::unique_ptr<capture::CaptureSink> capture;  // decrypted pcap (gateway/capture)
-  try {
-    if (config.pcap.active()) capture = std::make_unique<capture::CaptureSink>(config.pcap);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tlsgate: pcap: %s\n", e.what());
-    return 1;
-  }
-  shared.capture = capture.get();
   shared.own_addresses.store(std::make_shared<const std::vector<IpAddress>>(local_addresses()));
+  Services services;
   try {
-    prepare_interception(shared);
+    open_services(shared, services);
+    drop_privileges(privilege_plan(config));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tlsgate: %s\n", e.what());
+    diag::error("%s", e.what());
     return 1;
   }
+  describe(config, static_cast<unsigned>(services.workers.size()), flow_log->path());
 
-  const unsigned count = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::unique_ptr<Worker>> workers;
-  try {
-    for (unsigned i = 0; i < count; ++i) {
-      workers.push_back(std::make_unique<Worker>(shared));
-      workers.back()->open_listeners();
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tlsgate: %s\n", e.what());
-    return 1;
-  }
-  std::unique_ptr<netfilter::QuicGuardService> quic_guard;
-  if (config.quic_guard.enabled) {
-    try {
-      quic_guard = std::make_unique<netfilter::QuicGuardService>(shared);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tlsgate: quic_guard: %s\n", e.what());
-      return 1;
-    }
-    std::fprintf(stderr, "tlsgate: QUIC guard on NFQUEUE %u\n", static_cast<unsigned>(config.quic_guard.queue));
-  }
-  describe(config, count, flow_log->path());
-
-  asio::io_context control;
-  std::unique_ptr<PolicyReloader> policy_reloader;
-  if (config.policy_file) policy_reloader = std::make_unique<PolicyReloader>(control, shared);
-  asio::signal_set signals(control, SIGTERM, SIGINT, SIGHUP);
-  bool stopping = false;
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
-        if (sig == SIGHUP) {
-          flow_log->reopen();
-          std::fprintf(stderr, "tlsgate: SIGHUP: reopening the flow log\n");
-          if (policy_reloader) policy_reloader->reload();
-        } else {
-          stopping = true;
-          control.stop();
-          return;
-        }
-        signals.async_wait(on_signal);
-      };
-  signals.async_wait(on_signal);
-  asio::co_spawn(control, refresh_addresses(shared), asio::detached);
-
-  for (auto& w : workers) w->start();
-  if (quic_guard) quic_guard->start();
-  control.run();
-
-  // Drain: stop accepting, let flows finish within the grace period, then cut.
-  std::fprintf(stderr, "tlsgate: stopping: %zu flows active, grace %llds\n", active_flows(workers),
-               static_cast<long long>(config.shutdown_grace.count()));
-  for (auto& w : workers) w->stop_accepting();
-  wait_for_flows(workers, std::chrono::steady_clock::now() + config.shutdown_grace);
-  for (auto& w : workers) w->terminate_flows();
-  wait_for_flows(workers, std::chrono::steady_clock::now() + terminate_wait);
-  for (auto& w : workers) {
-    w->stop();
-    w->join();
-  }
-  if (quic_guard) quic_guard->stop();
-  if (capture) {
-    capture->stop();
-    std::fprintf(stderr, "tlsgate: capture: %llu bytes written, %llu chunks dropped, %llu PCAP-over-IP readers dropped\n",
-                 static_cast<unsigned long long>(capture->written_bytes()),
-                 static_cast<unsigned long long>(capture->dropped_chunks()),
-                 static_cast<unsigned long long>(capture->readers_dropped()));
-  }
+  run_control(shared, services);
+  drain(config, services);
   flow_log->stop();
-  std::fprintf(stderr, "tlsgate: stopped; %llu flow lines written, %llu dropped\n",
-               static_cast<unsigned long long>(flow_log->written()),
+  diag::notice("stopped; %llu flow lines written, %llu dropped", static_cast<unsigned long long>(flow_log->written()),
                static_cast<unsigned long long>(flow_log->dropped()));
-  (void)stopping;
   return 0;
 }
 

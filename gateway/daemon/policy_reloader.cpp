@@ -6,11 +6,11 @@
 #include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "gateway/flow/record.hpp"
+#include "gateway/log/diag.hpp"
 
 namespace tlsgate {
 namespace {
@@ -28,8 +28,8 @@ PolicyReloader::PolicyReloader(asio::io_context& io, SharedState& shared)
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0 ||
       ::inotify_add_watch(inotify_fd_, directory_.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
-    std::fprintf(stderr, "tlsgate: cannot watch %s for policy changes (%s); SIGHUP still reloads\n",
-                 directory_.c_str(), std::strerror(errno));
+    diag::warning("cannot watch %s for policy changes (%s); SIGHUP still reloads", directory_.c_str(),
+                  std::strerror(errno));
     if (inotify_fd_ >= 0) ::close(inotify_fd_);
     inotify_fd_ = -1;
     return;
@@ -51,12 +51,14 @@ void PolicyReloader::reload() {
     event["ok"] = true;
     event["rules"] = rules;
     event["error"] = nullptr;
-    std::fprintf(stderr, "tlsgate: policy reloaded from %s: %zu rules\n", path_.c_str(), rules);
+    shared_.metrics.policy_reload(true);
+    diag::notice("policy reloaded from %s: %zu rules", path_.c_str(), rules);
   } catch (const std::exception& e) {
     event["ok"] = false;
     event["rules"] = nullptr;
     event["error"] = e.what();
-    std::fprintf(stderr, "tlsgate: policy not reloaded, keeping the previous one: %s\n", e.what());
+    shared_.metrics.policy_reload(false);
+    diag::error("policy not reloaded, keeping the previous one: %s", e.what());
   }
   shared_.log.submit_event(event);
 }

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
+#include "gateway/log/diag.hpp"
 #include "gateway/tls/keys.hpp"
 
 namespace tlsgate {
@@ -21,7 +21,7 @@ std::shared_ptr<const policy::Policy> initial_policy(const Config& config) {
 
 tls::CertificateAuthority gateway_ca(const Config& config) {
   if (config.ca_cert) {
-    std::fprintf(stderr, "tlsgate: CA %s (operator-supplied)\n", config.ca_cert->c_str());
+    diag::info("CA %s (operator-supplied)", config.ca_cert->c_str());
     return tls::CertificateAuthority::load(*config.ca_cert, *config.ca_key);
   }
   std::error_code ec;
@@ -32,12 +32,12 @@ tls::CertificateAuthority gateway_ca(const Config& config) {
   auto ca = tls::CertificateAuthority::load_or_create(config.state_dir, *tls::parse_key_type(config.ca_key_type),
                                                       &created);
   if (created) {
-    std::fprintf(stderr,
-                 "tlsgate: created a new gateway CA: %s/ca.crt (key %s/ca.key, mode 0600); install the certificate "
-                 "on the LAN's clients (tlsgate ca export)\n",
-                 config.state_dir.c_str(), config.state_dir.c_str());
+    diag::notice(
+        "created a new gateway CA: %s/ca.crt (key %s/ca.key, mode 0600); install the certificate on the LAN's "
+        "clients (tlsgate ca export)",
+        config.state_dir.c_str(), config.state_dir.c_str());
   } else {
-    std::fprintf(stderr, "tlsgate: CA %s/ca.crt\n", config.state_dir.c_str());
+    diag::info("CA %s/ca.crt", config.state_dir.c_str());
   }
   return ca;
 }

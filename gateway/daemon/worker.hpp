@@ -32,6 +32,7 @@ class Worker {
   void join();
 
   std::size_t active_flows() const { return active_.load(); }
+  asio::io_context& io() { return io_; }  // for the heartbeat's no-op posts
 
  private:
   awaitable<void> accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "gateway/log/diag.hpp"
 #include "gateway/policy/lint.hpp"
 #include "gateway/policy/policy.hpp"
 
@@ -30,7 +31,7 @@ void run_check(const CheckOptions& o) {
   try {
     policy.emplace(Policy::load_file(o.policy_file));
   } catch (const PolicyError& e) {
-    std::fprintf(stderr, "tlsgate: invalid policy: %s\n", e.what());
+    diag::error("invalid policy: %s", e.what());
     throw CLI::RuntimeError(2);
   }
   const Query q{o.hosts, address(o.client), address(o.server), o.port};
@@ -48,7 +49,7 @@ void run_check(const CheckOptions& o) {
 void run_lint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "tlsgate: %s: cannot open the policy file\n", path.c_str());
+    diag::error("%s: cannot open the policy file", path.c_str());
     throw CLI::RuntimeError(2);
   }
   std::ostringstream text;

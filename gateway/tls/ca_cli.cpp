@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/log/diag.hpp"
 #include "gateway/tls/certificate_authority.hpp"
 #include "gateway/tls/forge.hpp"
 #include "gateway/tls/keys.hpp"
@@ -30,7 +31,7 @@ struct ExportOptions {
 };
 
 [[noreturn]] void fail(const std::string& message) {
-  std::fprintf(stderr, "tlsgate: %s\n", message.c_str());
+  diag::error("%s", message.c_str());
   throw CLI::RuntimeError(1);
 }
 

@@ -130,6 +130,63 @@ TEST(Config, DeployExampleLoads) {
   EXPECT_EQ(c.policy_file.value_or(""), "/etc/tlsgate/policy.json");
 }
 
+// Operations keys (daemonops): user, metrics_listen, log_level.
+TEST(ConfigOps, DefaultsAreOff) {
+  const Config c = parse_config("{}", "test.json");
+  EXPECT_FALSE(c.user);
+  EXPECT_FALSE(c.metrics_listen);
+  EXPECT_EQ(c.log_level, "info");
+}
+
+TEST(ConfigOps, ReadsTheKeys) {
+  const Config c = parse_config(R"({"user": "tlsgate", "metrics_listen": "[::1]:9101", "log_level": "debug"})", "t");
+  EXPECT_EQ(c.user, "tlsgate");
+  ASSERT_TRUE(c.metrics_listen);
+  EXPECT_EQ(c.metrics_listen->ip.to_string(), "::1");
+  EXPECT_EQ(c.metrics_listen->port, 9101);
+  EXPECT_EQ(c.log_level, "debug");
+}
+
+TEST(ConfigOps, BadValuesNameTheKey) {
+  const struct {
+    const char* json;
+    const char* key;
+  } cases[] = {{R"({"metrics_listen": "127.0.0.1"})", "/metrics_listen"},
+               {R"({"metrics_listen": 9101})", "/metrics_listen"},
+               {R"({"log_level": "verbose"})", "/log_level"},
+               {R"({"user": ""})", "/user"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.json);
+    try {
+      parse_config(c.json, "t.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.key), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ConfigOps, HostPort) {
+  const struct {
+    const char* text;
+    const char* ip;  // nullptr: rejected
+    std::uint16_t port;
+  } cases[] = {{"127.0.0.1:9101", "127.0.0.1", 9101}, {"[::1]:80", "::1", 80},   {"[::]:65535", "::", 65535},
+               {"::1:9101", nullptr, 0},              {"127.0.0.1:", nullptr, 0}, {"127.0.0.1:0", nullptr, 0},
+               {"127.0.0.1:65536", nullptr, 0},       {"host:80", nullptr, 0},    {"1.2.3.4:8x", nullptr, 0}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    const auto ep = parse_host_port(c.text);
+    if (!c.ip) {
+      EXPECT_FALSE(ep);
+      continue;
+    }
+    ASSERT_TRUE(ep);
+    EXPECT_EQ(ep->ip.to_string(), c.ip);
+    EXPECT_EQ(ep->port, c.port);
+  }
+}
+
 }  // namespace
 }  // namespace tlsgate
 

@@ -1,0 +1,57 @@
+#include "gateway/daemon/daemon_metrics.hpp"
+
+#include <chrono>
+
+#include "gateway/daemon/version.hpp"
+#include "gateway/daemon/worker.hpp"
+
+namespace tlsgate {
+namespace {
+
+using metrics::Sample;
+
+std::vector<Sample> one(double v) { return {Sample{"", {}, v}}; }
+
+}  // namespace
+
+void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_ptr<Worker>>& workers,
+                             std::function<bool()> healthy) {
+  auto& m = shared.metrics;
+  const auto started = std::chrono::steady_clock::now();
+  m.add_gauge("tlsgate_build_info", "Always 1; the labels say what is running", [] {
+    return std::vector<Sample>{
+        Sample{"", {{"version", version}, {"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"boost", boost_version()}}, 1}};
+  });
+  m.add_gauge("tlsgate_uptime_seconds", "Seconds since the daemon started", [started] {
+    return one(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  });
+  m.add_gauge("tlsgate_healthy", "1 while every worker answers the heartbeat, else 0",
+              [healthy] { return one(healthy() ? 1 : 0); });
+  m.add_gauge("tlsgate_active_flows", "Flows in progress", [&workers] {
+    double n = 0;
+    for (const auto& w : workers) n += static_cast<double>(w->active_flows());
+    return one(n);
+  });
+  m.add_gauge("tlsgate_worker_active_flows", "Flows in progress, by worker thread", [&workers] {
+    std::vector<Sample> out;
+    for (std::size_t i = 0; i < workers.size(); ++i)
+      out.push_back(Sample{"", {{"worker", std::to_string(i)}}, static_cast<double>(workers[i]->active_flows())});
+    return out;
+  });
+  log::FlowLog& log = shared.log;
+  m.add_counter_source("tlsgate_log_lines_written_total", "Lines written to the flow log",
+                       [&log] { return one(static_cast<double>(log.written())); });
+  m.add_counter_source("tlsgate_log_lines_dropped_total", "Lines dropped because the flow log queue was full",
+                       [&log] { return one(static_cast<double>(log.dropped())); });
+  if (shared.bypass) {
+    const policy::LearnedBypass& bypass = *shared.bypass;
+    m.add_gauge("tlsgate_learned_bypass_entries", "Live learned-bypass entries (clients that rejected our certificate)",
+                [&bypass] { return one(static_cast<double>(bypass.size())); });
+  }
+  m.add_gauge("tlsgate_policy_rules", "Rules in the policy in force", [&shared] {
+    const auto policy = shared.policy.load();
+    return one(policy ? static_cast<double>(policy->rule_count()) : 0);
+  });
+}
+
+}  // namespace tlsgate
