@@ -137,6 +137,34 @@ void parse_quic_guard(const json& v, const std::string& path, const Reader& r, Q
       .run();
 }
 
+// "127.0.0.1:57012" or "[::1]:57012"
+Endpoint listen_endpoint(const json& v, const std::string& key, const Reader& r) {
+  const auto endpoint = parse_host_port(r.string(v, key));
+  if (!endpoint) fail(r.source(), key, "must be \"ADDRESS:PORT\" (\"127.0.0.1:57012\", \"[::1]:57012\")");
+  return *endpoint;
+}
+
+void parse_pcap(const json& v, const std::string& path, const Reader& r, capture::CaptureConfig& p) {
+  ObjectReader(v, r.source(), path)
+      .on("enabled", [&](const json& x, const std::string& k) { p.enabled = r.boolean(x, k); })
+      .on("directory", [&](const json& x, const std::string& k) { p.directory = r.string(x, k); })
+      .on("rotate_mb", [&](const json& x, const std::string& k) { p.rotate_bytes = r.integer(x, k, 1, 1u << 20) << 20; })
+      .on("rotate_s", [&](const json& x, const std::string& k) {
+        p.rotate_interval = std::chrono::seconds(r.integer(x, k, 0, 7 * 24 * 3600));
+      })
+      .on("files_kept", [&](const json& x, const std::string& k) { p.files_kept = r.integer(x, k, 0, 1'000'000); })
+      .on("default", [&](const json& x, const std::string& k) { p.capture_default = r.boolean(x, k); })
+      .on("tls_port_map", [&](const json& x, const std::string& k) { p.tls_port_map = static_cast<std::uint16_t>(r.integer(x, k, 0, 65535)); })
+      .on("h2_port_map", [&](const json& x, const std::string& k) { p.h2_port_map = static_cast<std::uint16_t>(r.integer(x, k, 0, 65535)); })
+      .on("plain_http", [&](const json& x, const std::string& k) { p.plain_http = r.boolean(x, k); })
+      .on("queue_mb", [&](const json& x, const std::string& k) { p.queue_bytes = r.integer(x, k, 1, 4096) << 20; })
+      .on("pcap_over_ip_listen", [&](const json& x, const std::string& k) {
+        p.pcap_over_ip_listen = x.is_null() ? std::nullopt : std::optional(listen_endpoint(x, k, r));
+      })
+      .on("reader_buffer_mb", [&](const json& x, const std::string& k) { p.reader_buffer_bytes = r.integer(x, k, 1, 1024) << 20; })
+      .run();
+}
+
 void parse_top(const json& doc, Config& c, const Reader& r) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
@@ -173,6 +201,9 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("log_queue_bytes", size(c.log_queue_bytes, 64 * 1024, std::size_t{4} << 30))
       .on("max_flows", size(c.max_flows, 0, 10'000'000))
       .on("max_flows_per_client", size(c.max_flows_per_client, 0, 10'000'000))
+      .on("flow_log_format", [&](const json& x, const std::string& k) {
+        c.flow_log_format = r.choice<FlowLogFormat>(x, k, {{"tlsgate", FlowLogFormat::tlsgate}, {"eve", FlowLogFormat::eve}});
+      })
       .on("connect_timeout_ms", ms(c.connect_timeout, 10, 120000))
       .on("idle_timeout_s", secs(c.idle_timeout, 1, 7 * day_s))
       .on("shutdown_grace_s", secs(c.shutdown_grace, 0, 3600))
@@ -210,6 +241,7 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_body_capture_bytes", size(c.http_body_capture_bytes, 0, 1u << 20))
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
+      .on("pcap", [&](const json& x, const std::string& k) { parse_pcap(x, k, r, c.pcap); })
       // Operations
       .on("user", opt_str(c.user))
       .on("metrics_listen", [&](const json& x, const std::string& k) {

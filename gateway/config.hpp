@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/capture/capture_config.hpp"
 #include "gateway/ip_address.hpp"
 
 namespace tlsgate {
@@ -29,6 +30,9 @@ struct ListenerConfig {
 
 enum class DefaultAction { intercept, tunnel };
 enum class UpstreamCertError { tunnel, reject };
+
+// flow_log_format: tlsgate's own JSON lines, or Suricata EVE names and shapes.
+enum class FlowLogFormat { tlsgate, eve };
 
 enum class QuicUnparseable { drop, accept };
 
@@ -54,6 +58,7 @@ struct Config {
   // Abuse bounds (docs/robustness.md); 0 means no limit.
   std::size_t max_flows = 16384;
   std::size_t max_flows_per_client = 1024;
+  FlowLogFormat flow_log_format = FlowLogFormat::tlsgate;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds shutdown_grace{10};
@@ -90,6 +95,7 @@ struct Config {
   std::size_t http_body_capture_bytes = 0;
   bool http_redact = true;
   QuicGuardConfig quic_guard;
+  capture::CaptureConfig pcap;  // decrypted traffic as pcap files and PCAP-over-IP
   // Operations (daemon/startup, metrics): see docs/configuration.md.
   std::optional<std::string> user;          // started as root: run as this user once set up
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/capture/capture_sink.hpp"
 #include "gateway/config.hpp"
 #include "gateway/daemon/flow_limits.hpp"
 #include "gateway/ip_address.hpp"
@@ -32,6 +33,7 @@ struct SharedState {
   std::atomic<std::shared_ptr<const policy::Policy>> policy;
   std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
+  capture::CaptureSink* capture = nullptr;             // decrypted pcap; null when `pcap` is off
   metrics::Metrics metrics;                            // counters for /metrics (docs/metrics.md)
 };
 

@@ -14,6 +14,7 @@ packages=(
   iproute2 nftables iptables nginx openssl ca-certificates curl
   nghttp2-client socat jq procps psmisc
   python3 python3-cryptography python3-jsonschema
+  tshark  # reads the decrypted pcap in capture_test.sh
   # packaging and operations tests: dpkg-shlibdeps, systemd-analyze, vagrant validate
   dpkg-dev systemd vagrant vagrant-libvirt
   # a real browser through the gateway (tests/integration/browser_test.sh): headless
@@ -36,6 +37,8 @@ done
 if ((${#missing[@]})); then
   echo "setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # tshark (wireshark-common) would ask whether non-root users may capture: no.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else

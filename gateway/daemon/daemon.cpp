@@ -35,6 +35,7 @@ using Workers = std::vector<std::unique_ptr<Worker>>;
 
 // What runs once startup succeeded; members stop in reverse order.
 struct Services {
+  std::unique_ptr<capture::CaptureSink> capture;  // decrypted pcap: outlives the flows
   Workers workers;
   std::unique_ptr<netfilter::QuicGuardService> quic_guard;
   std::unique_ptr<metrics::Server> metrics;
@@ -87,6 +88,7 @@ PrivilegePlan privilege_plan(const Config& config) {
   if (!config.ca_cert) plan.hand_over.push_back(config.state_dir);
   if (config.flow_log != "stdout") plan.hand_over.push_back(config.flow_log);
   if (config.keylog_file) plan.hand_over.push_back(*config.keylog_file);
+  if (config.pcap.enabled) plan.hand_over.push_back(config.pcap.directory);
   return plan;
 }
 
@@ -94,6 +96,14 @@ PrivilegePlan privilege_plan(const Config& config) {
 void open_services(SharedState& shared, Services& s) {
   const Config& config = shared.config;
   prepare_interception(shared);
+  if (config.pcap.active()) {
+    try {
+      s.capture = std::make_unique<capture::CaptureSink>(config.pcap);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("pcap: ") + e.what());
+    }
+    shared.capture = s.capture.get();
+  }
   const unsigned count = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) {
     s.workers.push_back(std::make_unique<Worker>(shared));
@@ -141,6 +151,13 @@ void drain(const Config& config, Services& s) {
     w->join();
   }
   if (s.quic_guard) s.quic_guard->stop();
+  if (s.capture) {
+    s.capture->stop();
+    diag::notice("capture: %llu bytes written, %llu chunks dropped, %llu PCAP-over-IP readers dropped",
+                 static_cast<unsigned long long>(s.capture->written_bytes()),
+                 static_cast<unsigned long long>(s.capture->dropped_chunks()),
+                 static_cast<unsigned long long>(s.capture->readers_dropped()));
+  }
 }
 
 // Runs the control loop (signals, policy reload, address refresh, heartbeat)
@@ -200,6 +217,7 @@ int run_daemon(const Config& config) {
     diag::error("%s", e.what());
     return 1;
   }
+  flow_log->use_eve(config.flow_log_format == FlowLogFormat::eve);
   SharedState shared(config, *flow_log);
   shared.own_addresses.store(std::make_shared<const std::vector<IpAddress>>(local_addresses()));
   Services services;

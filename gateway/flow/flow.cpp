@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/capture/flow_capture.hpp"
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/http_tap.hpp"
 #include "gateway/flow/original_dst.hpp"
@@ -47,9 +48,12 @@ awaitable<FlowOutcome> plain_port_flow(FlowContext& flow) {
     co_return outcome;
   }
   const auto tap = HttpTap::for_cleartext(flow.shared, record);
+  const auto capture = capture::FlowCapture::for_plain_http(flow.shared, record);
+  capture::TeeTap taps(tap.get(), capture.get());
   const FlowAction action = tap ? FlowAction::intercept : FlowAction::tunnel;
-  FlowOutcome outcome = co_await tunnel(flow, action, verdict.reason, tap.get());
+  FlowOutcome outcome = co_await tunnel(flow, action, verdict.reason, taps.get());
   if (tap) tap->finish();
+  if (capture) capture->finish(outcome.error.has_value(), outcome.end_by == EndBy::client);
   co_return outcome;
 }
 

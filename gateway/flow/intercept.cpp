@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "gateway/capture/flow_capture.hpp"
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/http_tap.hpp"
 #include "gateway/flow/relay/tls_bridge.hpp"
@@ -145,8 +146,11 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
   flow.control.touch();
 
   const auto tap = HttpTap::for_tls(shared, record, state.alpn.value_or("http/1.1"));
-  const BridgeOutcome relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, tap.get());
+  const auto capture = capture::FlowCapture::for_tls(shared, record, state.alpn);
+  capture::TeeTap taps(tap.get(), capture.get());
+  const BridgeOutcome relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.get());
   if (tap) tap->finish();
+  if (capture) capture->finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
   FlowOutcome outcome{FlowAction::intercept, EndReason::policy, relayed.first_end, relayed.error};
   if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {
     report_rejection(flow, peeked, policy::Evidence::strong,

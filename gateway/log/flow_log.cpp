@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "gateway/log/serialize_event.hpp"
+#include "gateway/log/eve.hpp"
 
 namespace tlsgate::log {
 
@@ -48,6 +49,7 @@ bool FlowLog::submit(std::string line) {
 
 bool FlowLog::submit_event(const nlohmann::ordered_json& event) noexcept {
   try {
+    if (eve_.load(std::memory_order_relaxed)) return submit(serialize_event(to_eve(event)));
     return submit(serialize_event(event));
   } catch (...) {  // allocation failure: count the line as lost, keep serving
     dropped_.fetch_add(1, std::memory_order_relaxed);

@@ -32,6 +32,8 @@ class FlowLog {
   // `event` as one line, replacing bytes that are not UTF-8 (they come from the
   // network), and never throws. Returns false when the line was dropped.
   bool submit_event(const nlohmann::ordered_json& event) noexcept;
+  // flow_log_format eve: submit_event writes log::to_eve(event) instead (gateway/log/eve.hpp).
+  void use_eve(bool on) { eve_.store(on, std::memory_order_relaxed); }
   // Asks the writer to reopen the file (after logrotate moved it).
   void reopen();
   // Writes everything queued, then stops the writer. Idempotent.
@@ -64,6 +66,7 @@ class FlowLog {
   // Writer thread only: write errors are reported at most once a minute.
   std::chrono::steady_clock::time_point last_error_report_{};
   std::uint64_t unreported_failed_ = 0;
+  std::atomic<bool> eve_{false};
   std::thread writer_;
 };
 

@@ -95,9 +95,9 @@ Policy Policy::load_file(const std::string& path) {
 Policy Policy::allow_all(Action default_action) { return Policy({}, default_action); }
 
 Decision Policy::decision_for(std::size_t index) const {
-  if (index == no_rule) return {default_action_, "default", std::nullopt};
+  if (index == no_rule) return {default_action_, "default", std::nullopt, std::nullopt};
   const Rule& r = rules_[index];
-  return {r.action, r.name.empty() ? rule_path(index) : r.name, index};
+  return {r.action, r.name.empty() ? rule_path(index) : r.name, index, r.capture};
 }
 
 Decision Policy::decide(const Query& q) const {

@@ -33,6 +33,7 @@ struct Decision {
   Action action = Action::intercept;
   std::string rule;  // the rule's name, "rules[i]" when it has none, or "default"
   std::optional<std::size_t> rule_index;
+  std::optional<bool> capture;  // the rule's `capture`: write the flow to pcap (unset: the config's default)
 };
 
 // A policy file that cannot be used. what(): "FILE: rules[2].host[0]: what is wrong"
@@ -56,6 +57,7 @@ struct Rule {
   std::vector<Cidr> clients;
   std::vector<Cidr> servers;
   std::vector<PortRange> ports;
+  std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
 
   // The client, server and port matchers (everything but the host).
   bool matches_addresses(const Query& q) const;

@@ -180,8 +180,12 @@ class Reader {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return cidr(x, xp, r.servers); }) && ok;
       } else if (key == "port") {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return port(x, xp, r.ports); }) && ok;
+      } else if (key == "capture") {
+        if (!value.is_boolean()) error(p, "must be true or false");
+        else r.capture = value.get<bool>();
+        ok = ok && value.is_boolean();
       } else {
-        error(p, "unknown key (known: name, host, client, server, port, action)");
+        error(p, "unknown key (known: name, host, client, server, port, action, capture)");
         ok = false;
       }
     }

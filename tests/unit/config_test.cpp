@@ -246,5 +246,36 @@ TEST(Config, TooBigOrTooDeepIsRefusedBeforeParsing) {
   }
 }
 
+TEST(Config, PcapAndFlowLogFormat) {
+  const Config d = parse_config("{}", "test.json");
+  EXPECT_FALSE(d.pcap.active());
+  EXPECT_EQ(d.pcap.tls_port_map, 80);
+  EXPECT_EQ(d.flow_log_format, FlowLogFormat::tlsgate);
+  const Config c = parse_config(R"({"flow_log_format": "eve", "pcap": {"enabled": true, "directory": "/tmp/p",
+    "rotate_mb": 10, "rotate_s": 0, "files_kept": 5, "default": false, "tls_port_map": 0, "h2_port_map": 8080,
+    "plain_http": true, "queue_mb": 8, "pcap_over_ip_listen": "[::1]:57012", "reader_buffer_mb": 2}})",
+                                "test.json");
+  EXPECT_EQ(c.flow_log_format, FlowLogFormat::eve);
+  EXPECT_TRUE(c.pcap.active());
+  EXPECT_EQ(c.pcap.directory, "/tmp/p");
+  EXPECT_EQ(c.pcap.rotate_bytes, 10u << 20);
+  EXPECT_EQ(c.pcap.rotate_interval.count(), 0);
+  EXPECT_EQ(c.pcap.files_kept, 5u);
+  EXPECT_FALSE(c.pcap.capture_default);
+  EXPECT_EQ(c.pcap.tls_port_map, 0);
+  EXPECT_EQ(c.pcap.h2_port_map, 8080);
+  EXPECT_TRUE(c.pcap.plain_http);
+  EXPECT_EQ(c.pcap.queue_bytes, 8u << 20);
+  EXPECT_EQ(c.pcap.pcap_over_ip_listen->ip.to_string(), "::1");
+  EXPECT_EQ(c.pcap.pcap_over_ip_listen->port, 57012);
+  EXPECT_EQ(c.pcap.reader_buffer_bytes, 2u << 20);
+  for (const char* bad : {R"({"pcap": {"pcap_over_ip_listen": "localhost:1"}})",
+                          R"({"pcap": {"pcap_over_ip_listen": "127.0.0.1"}})", R"({"pcap": {"colour": 1}})",
+                          R"({"flow_log_format": "json"})"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(parse_config(bad, "test.json"), ConfigError);
+  }
+}
+
 }  // namespace
 }  // namespace tlsgate

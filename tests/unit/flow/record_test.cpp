@@ -22,7 +22,7 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   r.proto = "http";
   r.outcome.action = FlowAction::tunnel;
   r.outcome.reason = EndReason::policy;
-  r.decision = policy::Decision{policy::Action::tunnel, "plain web", 0};
+  r.decision = policy::Decision{policy::Action::tunnel, "plain web", 0, std::nullopt};
   r.from_client = 120;
   r.to_client = 4096;
   r.outcome.end_by = EndBy::client;

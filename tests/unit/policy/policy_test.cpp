@@ -142,7 +142,7 @@ TEST(Policy, Errors) {
       {R"({"default": "block", "rules": [{"action": "tunnel"}, 7]})",
        "f.json: rules[1]: must be an object with \"action\" and matchers (host, client, server, port)"},
       {R"({"default": "block", "rules": [{"action": "tunnel", "hosts": "a"}]})",
-       "f.json: rules[0].hosts: unknown key (known: name, host, client, server, port, action)"},
+       "f.json: rules[0].hosts: unknown key (known: name, host, client, server, port, action, capture)"},
       {R"({"default": "block", "rules": [{"action": "tunnel"}, {"action": "tunnel", "host": ["a", ""]}]})",
        "f.json: rules[1].host[1]: must be a non-empty host name string, like \"www.example.com\" or \"*.example.com\""},
       {R"({"default": "block", "rules": [{"action": "tunnel", "host": []}]})",
@@ -258,6 +258,30 @@ TEST(Policy, HundredThousandRules) {
   EXPECT_EQ(policy.decide(query({"host1.example"})).rule, "default");  // odd numbers are wildcards
   EXPECT_EQ(policy.decide(query({"zone1.example"})).rule, "default");
   EXPECT_EQ(policy.decide(query({"nothing.example"})).rule, "default");
+}
+
+}  // namespace
+}  // namespace tlsgate::policy
+
+namespace tlsgate::policy {
+namespace {
+
+TEST(Policy, CaptureTravelsWithTheDecision) {
+  const Policy p = Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "bank", "host": "bank.example", "action": "intercept", "capture": false},
+    {"name": "lab", "host": "lab.example", "action": "intercept", "capture": true},
+    {"name": "other", "host": "other.example", "action": "intercept"}]})", "f.json");
+  Query q;
+  q.hosts = {"bank.example"};
+  EXPECT_EQ(p.decide(q).capture, std::optional<bool>(false));
+  q.hosts = {"lab.example"};
+  EXPECT_EQ(p.decide(q).capture, std::optional<bool>(true));
+  q.hosts = {"other.example"};
+  EXPECT_EQ(p.decide(q).capture, std::nullopt);
+  q.hosts = {"unknown.example"};
+  EXPECT_EQ(p.decide(q).capture, std::nullopt);
+  EXPECT_THROW(Policy::parse(R"({"default": "tunnel", "rules": [{"action": "tunnel", "capture": "yes"}]})", "f.json"),
+               PolicyError);
 }
 
 }  // namespace

@@ -1,0 +1,126 @@
+#include "gateway/capture/capture_sink.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "gateway/capture/pcap_files.hpp"
+#include "gateway/capture/pcap_over_ip.hpp"
+
+namespace tlsgate::capture {
+namespace {
+
+constexpr auto drop_report_interval = std::chrono::seconds(10);
+constexpr int idle_poll_ms = 1000;
+
+}  // namespace
+
+CaptureSink::CaptureSink(const CaptureConfig& config) : config_(config) {
+  if (config_.enabled)
+    files_ = std::make_unique<PcapFiles>(
+        config_.directory, RotationLimits{config_.rotate_bytes, config_.rotate_interval, config_.files_kept});
+  if (config_.pcap_over_ip_listen)
+    over_ip_ = std::make_unique<PcapOverIp>(*config_.pcap_over_ip_listen, config_.reader_buffer_bytes);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("capture: eventfd: ") + std::strerror(errno));
+  writer_ = std::thread([this] { run(); });
+}
+
+CaptureSink::~CaptureSink() {
+  stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+bool CaptureSink::submit(std::vector<std::uint8_t>&& records) noexcept {
+  const std::size_t n = records.size();
+  if (n == 0) return true;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queued_bytes_ + n > config_.queue_bytes) {
+      dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
+      dropped_bytes_.fetch_add(n, std::memory_order_relaxed);
+      return false;
+    }
+    try {
+      queue_.push_back(std::move(records));
+    } catch (...) {
+      dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    queued_bytes_ += n;
+    if (queue_.size() > 1) return true;  // the writer was woken for the first one
+  }
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t w = ::write(wake_fd_, &one, sizeof one);
+  return true;
+}
+
+void CaptureSink::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t w = ::write(wake_fd_, &one, sizeof one);
+  if (writer_.joinable()) writer_.join();
+}
+
+std::uint64_t CaptureSink::readers_dropped() const { return over_ip_ ? over_ip_->readers_dropped() : 0; }
+std::uint16_t CaptureSink::pcap_over_ip_port() const { return over_ip_ ? over_ip_->port() : 0; }
+
+void CaptureSink::write_batch(std::deque<std::vector<std::uint8_t>>& batch) {
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& chunk : batch) {
+    if (files_) files_->write(chunk, now);
+    if (over_ip_) over_ip_->broadcast(chunk);
+    written_bytes_.fetch_add(chunk.size(), std::memory_order_relaxed);
+  }
+  batch.clear();
+}
+
+void CaptureSink::report_drops() {
+  const std::uint64_t dropped = dropped_chunks();
+  const auto now = std::chrono::steady_clock::now();
+  if (dropped == reported_drops_ || now - last_report_ < drop_report_interval) return;
+  std::fprintf(stderr, "tlsgate: capture: writer behind: %llu chunks (%llu bytes) dropped so far\n",
+               static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(dropped_bytes()));
+  reported_drops_ = dropped;
+  last_report_ = now;
+}
+
+void CaptureSink::run() {
+  std::deque<std::vector<std::uint8_t>> batch;
+  std::vector<pollfd> fds;
+  for (;;) {
+    fds.clear();
+    fds.push_back({wake_fd_, POLLIN, 0});
+    if (over_ip_) over_ip_->add_pollfds(fds);
+    if (::poll(fds.data(), fds.size(), idle_poll_ms) < 0 && errno != EINTR) fds.assign(fds.size(), pollfd{});
+    if (fds[0].revents & POLLIN) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &count, sizeof count);
+    }
+    if (over_ip_) over_ip_->on_poll(fds, 1);
+    bool stopping = false;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(queue_);
+      queued_bytes_ = 0;
+      stopping = stopping_;
+    }
+    write_batch(batch);
+    report_drops();
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+}  // namespace tlsgate::capture

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Decrypted capture in the namespace lab: intercepted HTTP/1.1 and h2 (a large
+# download, an upload) and plain HTTP written to a pcap file; tshark sees every
+# request and response with its status, host and body length, and no TCP
+# analysis warnings or errors. A PCAP-over-IP reader gets the same bytes; a
+# stalled reader is dropped without slowing a download; a small rotate_mb makes
+# new files (files_kept prunes them). Then flow_log_format eve for the same
+# requests: the EVE lines validate against docs/eve.schema.json and carry the
+# same facts as the native lines.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+export LAB_LARGE_MB=${LAB_LARGE_MB:-16}
+lab_up
+work=$(mktemp -d)
+log="$work/flows.jsonl"
+poip_port=57012
+write_config() {  # $1 log file, $2 flow_log_format, $3 rotate_mb, $4 pcap directory
+  cat >"$work/config.json" <<JSON
+{
+  "listeners": [{"mode": "redirect", "port": 15001}],
+  "workers": 1,
+  "flow_log": "$1",
+  "flow_log_format": "$2",
+  "state_dir": "$work/state",
+  "upstream_ca_file": "$PUBLIC_CA_CERT",
+  "pcap": {"enabled": true, "directory": "$4", "rotate_mb": $3, "files_kept": 3, "plain_http": true,
+           "pcap_over_ip_listen": "127.0.0.1:$poip_port", "reader_buffer_mb": 1}
+}
+JSON
+}
+cleanup_readers() { for p in ${READERS:-}; do kill "$p" 2>/dev/null || true; done; }
+READERS=""
+trap 'cleanup_readers; rm -rf "$work"; lab_cleanup' EXIT
+
+write_config "$log" tlsgate 100 "$work/pcap"
+rules_install --mode redirect --ports 443,8443,80 --lan-if "$GW_LAN_IF"
+start_tlsgate "$work/config.json"
+trust="$work/trust.pem"
+cat "$PUBLIC_CA_CERT" "$work/state/ca.crt" >"$trust"
+large_bytes=$((LAB_LARGE_MB * 1024 * 1024))
+head -c 300000 /dev/urandom >"$work/upload.bin"
+
+# A PCAP-over-IP reader that keeps up, connected before any flow.
+in_gw socat -u "TCP:127.0.0.1:$poip_port" "CREATE:$work/poip.pcap" &
+READERS="$READERS $!"
+sleep 0.3
+
+requests() {
+  in_client curl -sS --http1.1 --cacert "$trust" https://www.example.test/small -o /dev/null
+  in_client curl -sS --http2 --cacert "$trust" https://www.example.test/small -o /dev/null
+  in_client curl -sS --http2 --cacert "$trust" https://www.example.test/large -o /dev/null
+  in_client curl -sS --http1.1 --cacert "$trust" -H 'Expect:' --data-binary @"$work/upload.bin" \
+    https://www.example.test/small -o /dev/null || true
+  in_client curl -sS http://www.example.test/small -o /dev/null
+}
+requests
+settle
+sleep 0.5  # the capture writer drains its queue
+file=$(ls "$work"/pcap/*.pcap)
+check_eq "$(stat -c %a "$file")" 600 "pcap file is created 0600"
+
+# What tshark sees: h1 and h2 requests and responses, by stream.
+http_view() {
+  tshark -r "$1" -Y 'http.request or http.response or http2.type == 1' -T fields -E separator=' ' \
+    -e http.request.method -e http.host -e http.request.uri -e http.response.code -e http.content_length \
+    -e http2.headers.method -e http2.headers.authority -e http2.headers.path -e http2.headers.status 2>/dev/null |
+    tr -s ' ' | sed 's/^ //; s/ $//' | sort
+}
+view=$(http_view "$file")
+check "h1: GET www.example.test /small" grep -qx "GET www.example.test /small" <<<"$view"
+check "h1: 200 with 1024 body bytes" grep -qx "200 1024" <<<"$view"
+check "h2: GET www.example.test /small and /large" \
+  bash -c 'grep -qx "GET www.example.test /small" <<<"$1" && grep -qx "GET www.example.test /large" <<<"$1"' _ "$view"
+check_eq "$(grep -c '^200$' <<<"$view" || true)" 2 "h2: two responses with status 200"
+check "upload: POST with its Content-Length" grep -q "^POST www.example.test /small" <<<"$view"
+check_eq "$(tshark -r "$file" -Y 'http.request.method == "POST"' -T fields -e http.content_length 2>/dev/null)" 300000 \
+  "upload: request body length 300000"
+post_status=$(jq -r 'select(.event=="http" and .method=="POST") | .status' "$log")
+check "upload: response status as in the flow log ($post_status)" grep -qx "$post_status.*" <<<"$view"
+# The /large body: DATA frame lengths of its stream add up to the file size.
+large_sum=$(tshark -r "$file" -Y 'http2.type == 0' -T fields -e tcp.stream -e http2.streamid -e http2.length 2>/dev/null |
+  awk '{n = split($2, ids, ","); split($3, lens, ","); for (i = 1; i <= n; i++) if (ids[i] == 1) s[$1] += lens[i]} END {m = 0; for (k in s) if (s[k] > m) m = s[k]; print m}')
+check_eq "$large_sum" "$large_bytes" "h2: /large body length in DATA frames"
+plain=$(tshark -r "$file" -Y 'http.response' -T fields -e tcp.dstport -e http.response.code 2>/dev/null | sort -u | wc -l)
+check "plain HTTP flow captured too" test "$plain" -ge 1
+experts=$(tshark -r "$file" -q -z expert,warn 2>/dev/null | grep -E '^(Errors|Warnings) \(' || true)
+check_eq "$experts" "" "no TCP/HTTP expert warnings or errors (reassembly clean)"
+check_eq "$(tshark -r "$file" -Y 'tcp.analysis.flags && !tcp.analysis.window_update' 2>/dev/null | wc -l)" 0 \
+  "no TCP analysis flags (unseen segments, lost segments, retransmissions)"
+check_eq "$(tshark -r "$file" -Y 'tcp.checksum.status == 2 || ip.checksum.status == 2' -o tcp.check_checksum:TRUE \
+  -o ip.check_checksum:TRUE 2>/dev/null | wc -l)" 0 "IP and TCP checksums are correct"
+
+# PCAP-over-IP: the reader that kept up holds the same packets as the file.
+check "PCAP-over-IP reader got the same bytes as the file" cmp -s "$file" "$work/poip.pcap"
+check_eq "$(http_view "$work/poip.pcap")" "$view" "PCAP-over-IP: tshark sees the same exchanges"
+
+# A stalled reader (connects, never reads) is dropped and does not slow a download.
+time_large() {
+  local t0 t1
+  t0=$(date +%s%N)
+  in_client curl -sS --http1.1 --cacert "$trust" https://www.example.test/large -o /dev/null
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000))
+}
+base_ms=$(time_large)
+in_gw "$PYTHON" -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(('127.0.0.1', $poip_port)); time.sleep(60)" &
+READERS="$READERS $!"
+sleep 0.3
+stalled_ms=$(time_large)
+check "download with a stalled reader: ${stalled_ms} ms vs ${base_ms} ms without (limit 3x + 2 s)" \
+  test "$stalled_ms" -le $((base_ms * 3 + 2000))
+sleep 0.5
+check "the stalled reader was dropped" grep -q "PCAP-over-IP reader dropped" "$TLSGATE_STDERR"
+stop_tlsgate
+cleanup_readers
+READERS=""
+
+# Rotation, and the EVE log for the same requests.
+eve="$work/eve.jsonl"
+write_config "$eve" eve 1 "$work/pcap2"
+start_tlsgate "$work/config.json"
+log="$eve"  # lib.sh's helpers count flow lines of $log
+requests
+sleep 1
+n_files=$(ls "$work"/pcap2/*.pcap | wc -l)
+check_eq "$n_files" 3 "rotate_mb 1: new files, the oldest pruned to files_kept 3"
+check "rotation: the newest file is a pcap tshark reads" tshark -r "$(ls "$work"/pcap2/*.pcap | tail -n 1)" -c 1
+stop_tlsgate
+if "$PYTHON" "$SOURCE_DIR/tests/integration/validate_log.py" "$SOURCE_DIR/docs/eve.schema.json" "$eve"; then
+  pass "every EVE line matches docs/eve.schema.json"
+else
+  fail "EVE lines match docs/eve.schema.json"
+fi
+# The first five flows of each run are the same requests.
+native_http=$(jq -r 'select(.event=="http" and .flow_id <= 5) | [.method, .authority, .path, .status, .response.body_bytes] | @tsv' "$work/flows.jsonl" | sort)
+eve_http=$(jq -r 'select(.event_type=="http" and .flow_id <= 5) | [.http.http_method, .http.hostname, .http.url, .http.status, .http.length] | @tsv' "$eve" | sort)
+check_eq "$eve_http" "$native_http" "EVE http events: same method, host, url, status and length as native"
+native_flow=$(jq -r 'select(.event=="flow" and .flow_id <= 5) | [.action, .proto, (.sni // "-"), .server.port, .policy.rule] | @tsv' "$work/flows.jsonl" | sort)
+eve_flow=$(jq -r 'select(.event_type=="flow" and .flow_id <= 5) | [.tlsgate.action, .tlsgate.proto, (.tls.sni // "-"), .dest_port, .tlsgate.policy.rule] | @tsv' "$eve" | sort)
+check_eq "$eve_flow" "$native_flow" "EVE flow events: same action, protocol, SNI, port and rule as native"
+check_eq "$(jq -r 'select(.event_type=="flow" and .app_proto=="tls") | .tls.ja4' "$eve" | head -n 1)" \
+  "$(jq -r 'select(.event=="flow" and .proto=="tls") | .tls.client.ja4' "$work/flows.jsonl" | head -n 1)" "EVE tls.ja4 = native ja4"
+finish

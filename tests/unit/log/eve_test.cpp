@@ -1,0 +1,104 @@
+#include "gateway/log/eve.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tlsgate::log {
+namespace {
+
+using nlohmann::ordered_json;
+
+// Native lines as the daemon writes them (docs/flow-log.md examples).
+const char* native_tls_flow =
+    R"({"event":"flow","ts":"2026-11-23T19:20:09.061447Z","start":"2026-11-23T19:20:09.047110Z","flow_id":4,"community_id":"1:WVX/bmL6nK7NsORlRdgdjf5Qcfs=","client":{"ip":"10.10.1.2","port":40730},"server":{"ip":"10.10.2.2","port":443},"proto":"tls","action":"intercept","reason":"policy","bytes":{"from_client":120,"to_client":1208},"duration_ms":14.337,"end":{"by":"client","error":null},"sni":"www.example.test","host":"www.example.test","tls":{"client":{"version":"TLSv1.3","alpn":["h2","http/1.1"],"ja3":"0149f47eabf9a20d0893e2a44e5a6323","ja4":"t13d3112h2_e8f1e7e78f70_b26ce05bbdd6","ech":false,"negotiated":{"version":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384","alpn":"h2","resumed":false}},"upstream":{"version":"TLSv1.3","alpn":"h2","cipher":"TLS_AES_256_GCM_SHA384","resumed":false,"verify":"ok","cert":{"subject":"CN=www.example.test,O=tlsgate lab","issuer":"CN=tlsgate lab Public Root CA,O=tlsgate lab","sans":["www.example.test"],"not_before":"2026-11-22T19:20:01Z","not_after":"2027-11-23T19:20:01Z","sha256":"5b0c"}},"forged":{"cache":"miss"}},"policy":{"rule":"default","action":"intercept"},"http":{"exchanges":1}})";
+const char* native_http =
+    R"({"event":"http","ts":"2026-11-23T19:20:09.060991Z","flow_id":4,"community_id":"1:WVX/bmL6nK7NsORlRdgdjf5Qcfs=","client":{"ip":"10.10.1.2","port":40730},"server":{"ip":"10.10.2.2","port":443},"sni":"www.example.test","http_version":"2","method":"GET","scheme":"https","authority":"www.example.test","path":"/small","status":200,"request":{"headers":{"user-agent":"curl/7.88.1","accept":"*/*"},"body_bytes":0,"content_type":null},"response":{"headers":{"server":"nginx/1.22.1","content-type":"application/octet-stream","content-length":"1024"},"body_bytes":1024,"content_type":"application/octet-stream"},"timings":{"ms_to_first_byte":1.9,"ms_to_end":2.1}})";
+const char* native_plain_flow =
+    R"({"event":"flow","ts":"2026-11-22T23:41:07.512093Z","start":"2026-11-22T23:41:07.498311Z","flow_id":3,"community_id":"1:4ZzO0QmU0zz8yGhvT3mNqKUDCuE=","client":{"ip":"10.77.1.10","port":51234},"server":{"ip":"10.77.2.10","port":80},"proto":"http","action":"tunnel","reason":"policy","bytes":{"from_client":86,"to_client":1270},"duration_ms":13.782,"end":{"by":"timeout","error":null},"policy":{"rule":"plain","action":"tunnel"}})";
+const char* native_quic =
+    R"({"event":"quic","ts":"2026-11-22T23:41:07.512093Z","client":{"ip":"10.10.1.2","port":5000},"server":{"ip":"10.10.2.2","port":443},"version":"1","sni":"www.example.test","alpn":["h3"],"verdict":"drop","policy":{"rule":"default","action":"intercept"},"packets_held":1,"reason":"policy"})";
+
+TEST(Eve, TimestampKeepsMicrosecondsWithNumericZone) {
+  EXPECT_EQ(eve_timestamp("2026-12-05T16:07:05.123456Z"), "2026-12-05T16:07:05.123456+0000");
+}
+
+TEST(Eve, TlsFlow) {
+  const auto eve = to_eve(ordered_json::parse(native_tls_flow));
+  EXPECT_EQ(eve["timestamp"], "2026-11-23T19:20:09.061447+0000");
+  EXPECT_EQ(eve["event_type"], "flow");
+  EXPECT_EQ(eve["flow_id"], 4);
+  EXPECT_EQ(eve["src_ip"], "10.10.1.2");
+  EXPECT_EQ(eve["src_port"], 40730);
+  EXPECT_EQ(eve["dest_ip"], "10.10.2.2");
+  EXPECT_EQ(eve["dest_port"], 443);
+  EXPECT_EQ(eve["proto"], "TCP");
+  EXPECT_EQ(eve["app_proto"], "tls");
+  EXPECT_EQ(eve["community_id"], "1:WVX/bmL6nK7NsORlRdgdjf5Qcfs=");
+  EXPECT_EQ(eve["flow"]["bytes_toserver"], 120);
+  EXPECT_EQ(eve["flow"]["bytes_toclient"], 1208);
+  EXPECT_EQ(eve["flow"]["start"], "2026-11-23T19:20:09.047110+0000");
+  EXPECT_EQ(eve["flow"]["end"], "2026-11-23T19:20:09.061447+0000");
+  EXPECT_EQ(eve["tls"]["sni"], "www.example.test");
+  EXPECT_EQ(eve["tls"]["version"], "TLS 1.3");
+  EXPECT_EQ(eve["tls"]["subject"], "CN=www.example.test,O=tlsgate lab");
+  EXPECT_EQ(eve["tls"]["issuerdn"], "CN=tlsgate lab Public Root CA,O=tlsgate lab");
+  EXPECT_EQ(eve["tls"]["notbefore"], "2026-11-22T19:20:01");
+  EXPECT_EQ(eve["tls"]["ja3"]["hash"], "0149f47eabf9a20d0893e2a44e5a6323");
+  EXPECT_EQ(eve["tls"]["ja4"], "t13d3112h2_e8f1e7e78f70_b26ce05bbdd6");
+  EXPECT_EQ(eve["tls"]["server_alpns"], ordered_json::array({"h2"}));
+  EXPECT_EQ(eve["tlsgate"]["action"], "intercept");
+  EXPECT_EQ(eve["tlsgate"]["policy"]["rule"], "default");
+  EXPECT_EQ(eve["tlsgate"]["tls"]["forged"]["cache"], "miss");
+  EXPECT_EQ(eve["tlsgate"]["tls"]["upstream"]["verify"], "ok");
+}
+
+TEST(Eve, HttpExchange) {
+  const auto eve = to_eve(ordered_json::parse(native_http));
+  EXPECT_EQ(eve["event_type"], "http");
+  EXPECT_EQ(eve["app_proto"], "http2");
+  EXPECT_EQ(eve["http"]["hostname"], "www.example.test");
+  EXPECT_EQ(eve["http"]["url"], "/small");
+  EXPECT_EQ(eve["http"]["http_method"], "GET");
+  EXPECT_EQ(eve["http"]["protocol"], "HTTP/2");
+  EXPECT_EQ(eve["http"]["status"], 200);
+  EXPECT_EQ(eve["http"]["length"], 1024);
+  EXPECT_EQ(eve["http"]["http_user_agent"], "curl/7.88.1");
+  EXPECT_EQ(eve["http"]["http_content_type"], "application/octet-stream");
+  EXPECT_EQ(eve["http"]["request_headers"][0]["name"], "user-agent");
+  EXPECT_EQ(eve["tlsgate"]["sni"], "www.example.test");
+  EXPECT_FALSE(eve["http"].contains("http_refer"));  // absent facts are left out, not null
+}
+
+TEST(Eve, PlainFlowAndItsEnd) {
+  const auto eve = to_eve(ordered_json::parse(native_plain_flow));
+  EXPECT_EQ(eve["app_proto"], "http");
+  EXPECT_EQ(eve["flow"]["reason"], "timeout");
+  EXPECT_EQ(eve["flow"]["age"], 0);
+  EXPECT_FALSE(eve.contains("tls"));
+  EXPECT_EQ(eve["tlsgate"]["action"], "tunnel");
+}
+
+TEST(Eve, QuicGetsCommunityIdForUdp) {
+  const auto eve = to_eve(ordered_json::parse(native_quic));
+  EXPECT_EQ(eve["event_type"], "quic");
+  EXPECT_EQ(eve["proto"], "UDP");
+  EXPECT_EQ(eve["quic"]["sni"], "www.example.test");
+  EXPECT_TRUE(eve["community_id"].get<std::string>().starts_with("1:"));
+  EXPECT_EQ(eve["tlsgate"]["verdict"], "drop");
+}
+
+TEST(Eve, OtherEventsKeepTheirFieldsUnderTlsgate) {
+  const auto eve = to_eve(ordered_json::parse(R"({"event":"policy","ts":"2026-11-22T23:41:07.512093Z","file":"p.json","ok":true,"rules":3})"));
+  EXPECT_EQ(eve["event_type"], "tlsgate");
+  EXPECT_EQ(eve["timestamp"], "2026-11-22T23:41:07.512093+0000");
+  EXPECT_EQ(eve["tlsgate"]["event"], "policy");
+  EXPECT_EQ(eve["tlsgate"]["rules"], 3);
+}
+
+TEST(Eve, GarbageDoesNotThrow) {
+  EXPECT_NO_THROW(to_eve(ordered_json::array({1, 2})));
+  EXPECT_NO_THROW(to_eve(ordered_json::parse(R"({"event":"flow","client":7,"tls":"x","duration_ms":"y"})")));
+  EXPECT_NO_THROW(to_eve(ordered_json::parse(R"({"event":"quic","client":{"ip":"nope","port":-1}})")));
+}
+
+}  // namespace
+}  // namespace tlsgate::log
