@@ -23,14 +23,17 @@ void set_low_watermark(int fd, std::size_t have) {
 awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_bytes,
                                         std::chrono::milliseconds timeout) {
   const int fd = client.native_handle();
-  // Each pass re-peeks everything and parses without suspending, so one buffer
-  // per thread serves all its flows (idle flows hold none).
+  // Each pass re-peeks everything (the kernel has no peek offset for TCP here)
+  // and hands it to the assembler without suspending, so one buffer per thread
+  // serves all its flows; the assembler keeps only the handshake bytes it took.
   thread_local std::vector<std::uint8_t> buffer;
   if (buffer.size() < max_bytes) buffer.resize(max_bytes);
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(timeout);
   std::size_t have = 0;
   PeekResult result;
+  // Incremental: each pass parses only the records that completed since the last one.
+  tls::ClientHelloAssembler assembler(max_bytes);
 
   for (;;) {
     set_low_watermark(fd, have);
@@ -52,7 +55,7 @@ awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_byt
       break;
     }
     have = static_cast<std::size_t>(n);
-    const auto parsed = tls::parse_client_hello(std::span<const std::uint8_t>(buffer.data(), have), max_bytes);
+    const auto parsed = assembler.feed(std::span<const std::uint8_t>(buffer.data(), have));
     if (parsed.is_complete()) {
       result.kind = PeekResult::Kind::hello;
       result.hello = parsed.value;

@@ -242,13 +242,16 @@ Result parse_client_hello_message(Bytes message) {
 }
 
 Result parse_client_hello(Bytes stream, std::size_t max_bytes) {
-  std::vector<std::uint8_t> message;  // handshake bytes gathered from the records so far
-  std::uint16_t record_version = 0;
-  std::size_t pos = 0;
-  for (bool first = true;; first = false) {
+  ClientHelloAssembler assembler(max_bytes);
+  return assembler.feed(stream);
+}
+
+Result ClientHelloAssembler::feed(Bytes stream) {
+  for (;;) {
+    const bool first = pos_ == 0;
     // RFC 8446 5.1: type(1) legacy_record_version(2) length(2). Judge what is there already, so a
     // stream that is not TLS is told apart after one byte.
-    const Bytes header = stream.subspan(pos, std::min(record_header_bytes, stream.size() - pos));
+    const Bytes header = stream.subspan(pos_, std::min(record_header_bytes, stream.size() - pos_));
     if (!header.empty() && header[0] != content_type_handshake)
       return first ? Result::failure(ClientHelloError::not_handshake, "not a TLS handshake record")
                    : Result::failure(ClientHelloError::bad_record, "non-handshake record inside the hello");
@@ -262,24 +265,24 @@ Result parse_client_hello(Bytes stream, std::size_t max_bytes) {
       return Result::failure(first ? ClientHelloError::not_handshake : ClientHelloError::bad_record,
                              "record longer than 2^14");
     if (length == 0) return Result::failure(ClientHelloError::bad_record, "empty handshake record");
-    if (first) record_version = static_cast<std::uint16_t>(header[1] << 8 | header[2]);
-    const std::size_t end = pos + record_header_bytes + length;
-    if (end > max_bytes) return Result::failure(ClientHelloError::too_large, "hello exceeds the byte limit");
+    if (first) record_version_ = static_cast<std::uint16_t>(header[1] << 8 | header[2]);
+    const std::size_t end = pos_ + record_header_bytes + length;
+    if (end > max_bytes_) return Result::failure(ClientHelloError::too_large, "hello exceeds the byte limit");
     if (stream.size() < end) return Result::need_more();
 
-    const Bytes fragment = stream.subspan(pos + record_header_bytes, length);
-    message.insert(message.end(), fragment.begin(), fragment.end());
-    pos = end;
-    if (message[0] != handshake_client_hello)
-      return Result::failure(ClientHelloError::not_client_hello,
-                             "handshake type " + std::to_string(message[0]));
-    if (message.size() < handshake_header_bytes) continue;
-    const std::size_t size = handshake_header_bytes + read_u24(Bytes(message).subspan(1, 3));
+    // A whole record: its fragment joins the message and is never looked at again.
+    const Bytes fragment = stream.subspan(pos_ + record_header_bytes, length);
+    message_.insert(message_.end(), fragment.begin(), fragment.end());
+    pos_ = end;
+    if (message_[0] != handshake_client_hello)
+      return Result::failure(ClientHelloError::not_client_hello, "handshake type " + std::to_string(message_[0]));
+    if (message_.size() < handshake_header_bytes) continue;
+    const std::size_t size = handshake_header_bytes + read_u24(Bytes(message_).subspan(1, 3));
     // The records holding the message add at least one header to it.
-    if (size + record_header_bytes > max_bytes)
+    if (size + record_header_bytes > max_bytes_)
       return Result::failure(ClientHelloError::too_large, "hello exceeds the byte limit");
     // Bytes after the hello in its last record are left alone: a client has nothing to send there.
-    if (message.size() >= size) return read_message(Bytes(message).first(size), record_version, pos);
+    if (message_.size() >= size) return read_message(Bytes(message_).first(size), record_version_, pos_);
   }
 }
 

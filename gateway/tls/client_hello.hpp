@@ -57,6 +57,23 @@ bool is_grease(std::uint16_t value);
 ParseResult<ClientHello, ClientHelloError> parse_client_hello(std::span<const std::uint8_t> stream,
                                                               std::size_t max_bytes = 64 * 1024);
 
+// The same parse, fed as the bytes arrive: each feed() gets the whole stream so
+// far (a longer prefix each time, as a MSG_PEEK loop sees it) but examines only
+// what lies past the last complete record, so the work is linear in the bytes
+// received however the client splits them. The result of a call is final once
+// it is complete or an error; feed() must not be called after that.
+class ClientHelloAssembler {
+ public:
+  explicit ClientHelloAssembler(std::size_t max_bytes = 64 * 1024) : max_bytes_(max_bytes) {}
+  ParseResult<ClientHello, ClientHelloError> feed(std::span<const std::uint8_t> stream);
+
+ private:
+  std::size_t max_bytes_;
+  std::size_t pos_ = 0;              // stream bytes consumed as whole records
+  std::uint16_t record_version_ = 0;
+  std::vector<std::uint8_t> message_;  // the handshake bytes of those records
+};
+
 // Parses a bare handshake message (type 1, 24-bit length, body), e.g. from a QUIC CRYPTO stream.
 // need_more until the whole message is present; `consumed` is its size. record_version stays 0.
 ParseResult<ClientHello, ClientHelloError> parse_client_hello_message(

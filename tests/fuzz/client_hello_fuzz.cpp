@@ -26,6 +26,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fingerprint(stream.value);
     }
   }
+  // The incremental assembler, fed in pieces whose size the first byte picks, must
+  // agree with the one-shot parse.
+  if (size > 0) {
+    const std::size_t step = 1 + data[0] % 64;
+    const auto whole = tlsgate::tls::parse_client_hello(bytes);
+    tlsgate::tls::ClientHelloAssembler assembler;
+    for (std::size_t n = step;; n += step) {
+      const auto part = assembler.feed(bytes.first(std::min(n, size)));
+      if (part.is_need_more() && n < size) continue;
+      if (part.status != whole.status || (part.is_complete() && part.consumed != whole.consumed)) __builtin_trap();
+      break;
+    }
+  }
   const auto message = tlsgate::tls::parse_client_hello_message(bytes);
   if (message.is_complete()) {
     if (message.consumed > size) __builtin_trap();

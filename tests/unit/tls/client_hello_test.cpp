@@ -325,6 +325,48 @@ TEST(ClientHello, MalformedGiveTheirError) {
   }
 }
 
+// Feeds `stream` to one assembler in steps of `step` bytes (a longer prefix each
+// time, as the peek loop does) and returns the first final result.
+ParseResult<ClientHello, ClientHelloError> feed_in_steps(const Bytes& stream, std::size_t step,
+                                                         std::size_t max_bytes = 64 * 1024) {
+  ClientHelloAssembler assembler(max_bytes);
+  for (std::size_t n = step;; n += step) {
+    const auto r = assembler.feed(std::span(stream).first(std::min(n, stream.size())));
+    if (!r.is_need_more() || n >= stream.size()) return r;
+  }
+}
+
+TEST(ClientHelloAssembler, EverySplitGivesTheOneShotResult) {
+  for (const auto& c : captures()) {
+    const Bytes msg = unwrap(load(c.file));
+    for (const std::size_t fragment : {std::size_t{3}, std::size_t{100}, msg.size()}) {
+      const Bytes stream = records(msg, fragment);
+      const auto whole = parse_client_hello(stream);
+      ASSERT_TRUE(whole.is_complete());
+      for (std::size_t step = 1; step <= stream.size(); step += step < 64 ? 1 : 97) {
+        SCOPED_TRACE(std::string(c.file) + " fragment " + std::to_string(fragment) + " step " + std::to_string(step));
+        const auto r = feed_in_steps(stream, step);
+        ASSERT_TRUE(r.is_complete()) << r.detail;
+        EXPECT_EQ(r.consumed, whole.consumed);
+        expect_capture_fields(r.value, c);
+      }
+    }
+  }
+}
+
+TEST(ClientHelloAssembler, ErrorsAreTheSameFedInPieces) {
+  for (const auto& c : malformed_cases()) {
+    for (const std::size_t step : {std::size_t{1}, std::size_t{7}}) {
+      SCOPED_TRACE(std::string(c.name) + " step " + std::to_string(step));
+      const auto r = feed_in_steps(c.stream, step);
+      ASSERT_TRUE(r.is_error());
+      EXPECT_EQ(to_string(r.error), to_string(c.error)) << r.detail;
+    }
+  }
+  const Bytes big = records(message(body(vec16(cat({sni_ext("a.example"), ext(21, Bytes(20000, 0))})))));
+  EXPECT_EQ(feed_in_steps(big, 5, 8192).error, ClientHelloError::too_large);
+}
+
 TEST(ClientHello, ErrorNames) {
   EXPECT_EQ(to_string(ClientHelloError::not_handshake), "not_handshake");
   EXPECT_EQ(to_string(ClientHelloError::duplicate_extension), "duplicate_extension");
