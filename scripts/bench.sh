@@ -4,11 +4,15 @@
 # Release into build-bench/, brings up its own lab (LAB_ID=bench) and removes
 # it again on exit.
 #
-#   scripts/bench.sh [--peers tlsgate,sslsplit,mitmproxy,squid,none] [--quick] [--no-doc]
+#   scripts/bench.sh [--peers tlsgate,sslsplit,mitmproxy,squid,none] [--metrics LIST] [--quick] [--no-doc]
 #
 #   --peers   which gateways to measure (default: all five; none = plain kernel forwarding)
 #   --quick   about 3 s per metric and 200 idle connections (smoke test); never written to the doc
 #   --no-doc  only print the results, leave docs/benchmarks.md alone
+#   --metrics which measurements (default all: newconn,resume,h1,h2,latency,bulk,idle); a subset never
+#             writes the doc
+#   TLSGATE_BIN=path in the environment: measure that tlsgate binary instead of building this tree
+#             (A/B runs of two builds); BENCH_IDLE_N overrides the idle connection count
 #   BENCH_KEEP_WORK=1 in the environment keeps the peers' logs and configs (/tmp/tlsgate-bench.*)
 #
 # Every gateway runs in the gateway namespace pinned to CPU 0; nginx and the
@@ -24,11 +28,13 @@ root=$PWD
 peers=tlsgate,sslsplit,mitmproxy,squid,none
 quick=0
 write_doc=1
+metrics=newconn,resume,h1,h2,latency,bulk,idle
 while (($#)); do
   case "$1" in
     --peers) peers=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --no-doc) write_doc=0; shift ;;
+    --metrics) metrics=$2; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -39,10 +45,13 @@ for p in "${peer_list[@]}"; do
   [[ $p =~ ^(tlsgate|sslsplit|mitmproxy|squid|none)$ ]] || { echo "bench.sh: unknown peer '$p'" >&2; exit 2; }
 done
 ((quick)) && write_doc=0
+[[ $metrics == newconn,resume,h1,h2,latency,bulk,idle ]] || write_doc=0
+want() { [[ ,$metrics, == *,$1,* ]]; }
 
 PY=/usr/bin/python3
 TOOLS="$PY $root/scripts/bench_tools.py"
-if ((quick)); then T=3 IDLE_N=200 LARGE_MB=64; else T=10 IDLE_N=1000 LARGE_MB=256; fi
+if ((quick)); then T=3 IDLE_N=200 LARGE_MB=64; else T=10 IDLE_N=10000 LARGE_MB=256; fi
+IDLE_N=${BENCH_IDLE_N:-$IDLE_N}
 
 # --- packages and build
 need=()
@@ -55,9 +64,14 @@ if ((${#need[@]})); then
   echo "bench.sh: installing ${need[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTLSGATE_BENCH=OFF >/dev/null
-cmake --build build-bench -j "$(nproc)" --target tlsgate
-TLSGATE=$root/build-bench/tlsgate
+if [[ -n ${TLSGATE_BIN:-} ]]; then
+  TLSGATE=$TLSGATE_BIN
+  mkdir -p build-bench
+else
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTLSGATE_BENCH=OFF >/dev/null
+  cmake --build build-bench -j "$(nproc)" --target tlsgate
+  TLSGATE=$root/build-bench/tlsgate
+fi
 results=$root/build-bench/bench-results.txt
 : >"$results"
 
@@ -67,7 +81,7 @@ renice -n -10 -p $$ >/dev/null
 
 # --- lab, teardown
 export LAB_ID=bench LAB_LARGE_MB=$LARGE_MB
-ulimit -n "$(ulimit -Hn)"  # 1,000 idle connections need about 3,000 descriptors in a gateway
+ulimit -n "$(ulimit -Hn)"  # 10,000 idle connections need about 20,000 descriptors in a gateway
 work=$(mktemp -d /tmp/tlsgate-bench.XXXXXX)
 chmod 755 "$work"
 GW_PID=""
@@ -104,7 +118,9 @@ in_gw() { ip netns exec "$NS_GW" "$@"; }
 # nginx: pinned to CPU 1, and an access log that says whether each TLS session was resumed. Its
 # keepalive_requests (100,000) would end h2load's connections early (h2load does not reconnect).
 nginx_conf=$LAB_DIR/nginx/nginx.conf
-sed -i "s|^  keepalive_requests .*|  keepalive_requests 100000000;|" "$nginx_conf"
+sed -i "s|^  keepalive_requests .*|  keepalive_requests 100000000;\n  keepalive_timeout 600s;|" "$nginx_conf"
+# 10,000 idle intercepted connections are 10,000 upstream connections at nginx.
+sed -i "s|^events { worker_connections .*|worker_rlimit_nofile 65000;\nevents { worker_connections 30000; }|" "$nginx_conf"
 sed -i "s|^  access_log .*|  log_format bench '\$ssl_session_reused \$ssl_protocol \$server_port \$request_uri \$status';\n  access_log $LAB_DIR/nginx/access.log bench buffer=64k flush=1s;|" \
   "$nginx_conf"
 nginx_master=$(cat "$LAB_DIR/nginx/nginx.pid")
@@ -276,6 +292,18 @@ m_newconn() {  # peer trust
   emit "$1" cpu_per_new_conn "$(per_unit "$cpu" "$conns" 1000)" gw_cpu_ms/conn "$(cpu_na "$cpu")"
 }
 
+m_resume() {  # peer trust: new connections whose client offers its previous session's ticket
+  local c0 c1 out conns resumed cpu
+  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  out=$(in_client timeout $((T + 30)) $TOOLS newconn www.example.test 443 "$2" "$T" 4 resume || echo "conns=0 errors=-1")
+  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  conns=$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' <<<"$out")
+  resumed=$(sed -n 's/.*resumed=\([0-9]*\).*/\1/p' <<<"$out")
+  cpu=$(calc "$c1 - $c0")
+  emit "$1" new_conn_rate_resumed "$(calc "$conns / $T")" conn/s "$(cpu_na "$cpu")" "client_resumed=${resumed:-0}"
+  emit "$1" cpu_per_resumed_conn "$(per_unit "$cpu" "$conns" 1000)" gw_cpu_ms/conn "$(cpu_na "$cpu")"
+}
+
 m_h1() {  # peer
   local c0 c1 out reqs cpu
   c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
@@ -356,9 +384,9 @@ m_idle() {  # peer trust
   rm -f "$ready"
   [[ -n $GW_PID ]] || { emit "$1" idle_mem_per_conn na KiB/conn na "reason=no_gateway_process"; return; }
   r0=$($TOOLS rss "$GW_PID")
-  in_client $TOOLS idle www.example.test 443 "$2" "$IDLE_N" "$ready" 120 &
+  in_client $TOOLS idle www.example.test 443 "$2" "$IDLE_N" "$ready" 600 &
   CLIENT_PID=$!
-  for _ in $(seq 1 900); do [[ -f $ready ]] && break; sleep 0.1; done
+  for _ in $(seq 1 3300); do [[ -f $ready ]] && break; sleep 0.1; done
   sleep 1
   r1=$($TOOLS rss "$GW_PID")
   ok=$(sed -n 's/ok=\([0-9]*\).*/\1/p' "$ready" 2>/dev/null || true)
@@ -369,6 +397,7 @@ m_idle() {  # peer trust
   if ((ok > 0)); then
     emit "$1" idle_mem_per_conn "$(calc "($r1 - $r0) / $ok")" KiB/conn na \
       "conns=$ok rss_before_kib=$r0 rss_after_kib=$r1 $(cat "$ready" | tr -d '\n')"
+    emit "$1" idle_rss_total "$(calc "$r1 / 1024")" MiB na "conns=$ok"
   else
     emit "$1" idle_mem_per_conn na KiB/conn na "error=no_idle_connection_opened"
   fi
@@ -395,14 +424,15 @@ run_peer() {
     echo "bench.sh: $peer: a test request through it failed: $code" >&2
     emit "$peer" smoke_failed na na na "error=$(tr ' =' '_:' <<<"$code" | head -c 200)"
   fi
-  m_newconn "$peer" "$trust"
-  m_h1 "$peer"
-  m_h2 "$peer"
-  m_latency "$peer"
-  m_bulk "$peer" "$trust" 443 bulk_intercept
-  m_bulk "$peer" "$trust" 8443 bulk_tunnel
+  want newconn && m_newconn "$peer" "$trust"
+  want resume && m_resume "$peer" "$trust"
+  want h1 && m_h1 "$peer"
+  want h2 && m_h2 "$peer"
+  want latency && m_latency "$peer"
+  want bulk && m_bulk "$peer" "$trust" 443 bulk_intercept
+  want bulk && m_bulk "$peer" "$trust" 8443 bulk_tunnel
   snap0="" snap1=""
-  m_idle "$peer" "$trust"
+  want idle && m_idle "$peer" "$trust"
   if [[ -n $GW_PID ]] && ! kill -0 "$GW_PID" 2>/dev/null; then
     echo "bench.sh: $peer exited during the run" >&2
   fi

@@ -1,6 +1,7 @@
 #include "gateway/flow/http_tap.hpp"
 
 #include "gateway/log/community_id.hpp"
+#include "gateway/log/http_event.hpp"
 #include "gateway/shared_state.hpp"
 
 namespace tlsgate {
@@ -50,19 +51,21 @@ void HttpTap::from_server(std::span<const std::uint8_t> bytes) {
   log_exchanges();
 }
 
+// Each line is written straight into one reused buffer (log::write_http_event: the
+// same bytes as the JSON tree it replaced), then handed to the log as a string.
 void HttpTap::log_exchanges() {
   for (auto& exchange : observer_->take_exchanges()) {
-    nlohmann::ordered_json line;
-    line["event"] = "http";
-    line["ts"] = rfc3339_utc(std::chrono::system_clock::now());
-    line["flow_id"] = record_.flow_id;
-    line["community_id"] = community_id_;
+    const std::string ts = rfc3339_utc(std::chrono::system_clock::now());
+    const auto sni = record_.extra.find("sni");
     // Each line stands alone: an hour-long h2 connection's flow line comes only at its end.
-    line["client"] = {{"ip", client_ip_}, {"port", record_.client.port}};
-    line["server"] = {{"ip", server_ip_}, {"port", record_.server.port}};
-    line["sni"] = record_.extra.contains("sni") ? record_.extra["sni"] : nlohmann::ordered_json(nullptr);
-    http::append_json(line, std::move(exchange));
-    shared_.log.submit_event(line);
+    const log::HttpEventFlow flow{ts,         record_.flow_id,        community_id_,
+                                  client_ip_, record_.client.port,    server_ip_,
+                                  record_.server.port, sni != record_.extra.end() ? &*sni : nullptr};
+    try {
+      log::write_http_event(line_, flow, exchange);
+      shared_.log.submit(line_);
+    } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
+    }
   }
 }
 

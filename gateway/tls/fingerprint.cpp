@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/tls/openssl.hpp"
+
 namespace tlsgate::tls {
 namespace {
 
@@ -41,6 +43,12 @@ std::string join_hex(const std::vector<std::uint16_t>& values) {
   return out;
 }
 
+// MD5 for JA3 (a fingerprint, not a security use), fetched once like sha256_md().
+const EVP_MD* md5_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return md != nullptr ? md : EVP_md5();
+}
+
 std::string digest_hex(const EVP_MD* md, std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
@@ -57,7 +65,7 @@ std::string digest_hex(const EVP_MD* md, std::string_view text) {
 
 std::string ja4_hash(const std::string& text) {
   return text.empty() ? std::string(ja4_hash_chars, '0')
-                      : digest_hex(EVP_sha256(), text).substr(0, ja4_hash_chars);
+                      : digest_hex(sha256_md(), text).substr(0, ja4_hash_chars);
 }
 
 std::string_view ja4_version(std::uint16_t version) {
@@ -103,7 +111,7 @@ std::string ja3_string(const ClientHello& hello) {
          join_decimal(without_grease(hello.groups)) + ',' + join_decimal(hello.ec_point_formats);
 }
 
-std::string ja3(const ClientHello& hello) { return digest_hex(EVP_md5(), ja3_string(hello)); }
+std::string ja3(const ClientHello& hello) { return digest_hex(md5_md(), ja3_string(hello)); }
 
 std::string ja4(const ClientHello& hello, Transport transport) {
   auto ciphers = without_grease(hello.cipher_suites);

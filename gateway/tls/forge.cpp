@@ -201,7 +201,7 @@ X509Ptr forge_leaf(const CertificateAuthority& ca, EVP_PKEY* leaf_key, const For
   add_extension(leaf.get(), ca.certificate(), NID_ext_key_usage, "serverAuth");
   add_extension(leaf.get(), ca.certificate(), NID_subject_key_identifier, "hash");
   add_extension(leaf.get(), ca.certificate(), NID_authority_key_identifier, "keyid,issuer");
-  check_openssl(X509_sign(leaf.get(), ca.key(), EVP_sha256()) > 0, "signing the forged certificate");
+  check_openssl(X509_sign(leaf.get(), ca.key(), sha256_md()) > 0, "signing the forged certificate");
   return leaf;
 }
 
@@ -222,7 +222,7 @@ std::string sha256_fingerprint(X509* cert) {
   ERR_clear_error();
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;
-  check_openssl(X509_digest(cert, EVP_sha256(), digest.data(), &len) == 1, "X509_digest");
+  check_openssl(X509_digest(cert, sha256_md(), digest.data(), &len) == 1, "X509_digest");
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(2 * len);

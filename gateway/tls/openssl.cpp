@@ -17,6 +17,15 @@ EvpPkeyPtr up_ref(EVP_PKEY* key) {
   return EvpPkeyPtr(key);
 }
 
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) throw OpenSslError("EVP_MD_fetch SHA256");
+    return fetched;
+  }();
+  return md;
+}
+
 std::string openssl_errors() {
   std::string out;
   const char* file = nullptr;

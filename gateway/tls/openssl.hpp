@@ -47,6 +47,10 @@ void check_openssl(bool ok, const char* context);
 std::string to_pem(X509* cert);
 std::string to_der(X509* cert);
 
+// SHA-256 fetched once per process (EVP_MD_fetch), so hashing and signing skip OpenSSL 3's
+// per-call provider look-up that the legacy EVP_sha256() handle costs. Never freed.
+const EVP_MD* sha256_md();
+
 // Reads the first PEM certificate of a file; throws OpenSslError naming the path.
 X509Ptr read_pem_certificate(const std::string& path);
 

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 #include "gateway/tls/forge.hpp"
@@ -27,6 +29,12 @@ int owner_index() {
   return index;
 }
 
+// Each engine loads its own trust store: a new generation, so no verify-cache key carries over.
+std::uint64_t next_store_generation() {
+  static std::atomic<std::uint64_t> generation{0};
+  return ++generation;
+}
+
 constexpr long common_options = SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
 constexpr long common_modes =
     SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
@@ -37,6 +45,9 @@ SslCtxPtr new_ctx(const SSL_METHOD* method) {
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_options(ctx.get(), common_options);
   SSL_CTX_set_mode(ctx.get(), common_modes);
+  // One recv takes everything waiting (up to the record buffer), not a header and a body
+  // per record: half the system calls per request or more.
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
   return ctx;
 }
 
@@ -100,6 +111,7 @@ TlsEngine::TlsEngine(const Config& config, CertificateAuthority ca)
       leaf_key_(generate_key(*parse_key_type(config.leaf_key_type))),
       leaf_cache_(config.cert_cache_entries),
       sessions_(config.upstream_session_cache_entries),
+      store_generation_(next_store_generation()),
       client_ctx_(new_ctx(TLS_server_method())),
       upstream_ctx_(new_ctx(TLS_client_method())) {
   // Client leg: session tickets (stateless) for resumption; the leaf is set per connection.
@@ -113,6 +125,14 @@ TlsEngine::TlsEngine(const Config& config, CertificateAuthority ca)
   // tunnel with the reason; resumption through an external session cache.
   SSL_CTX_set_cert_store(upstream_ctx_.get(), load_trust_store(config.upstream_ca_file).release());
   SSL_CTX_set_verify(upstream_ctx_.get(), SSL_VERIFY_NONE, nullptr);
+  // Chains that verified are remembered for a minute; the name is checked every time.
+  SSL_CTX_set_cert_verify_callback(
+      upstream_ctx_.get(),
+      [](X509_STORE_CTX* store_ctx, void* arg) -> int {
+        auto* self = static_cast<TlsEngine*>(arg);
+        return verify_with_cache(store_ctx, self->verified_chains_, self->store_generation_, std::time(nullptr));
+      },
+      this);
   SSL_CTX_set_ex_data(upstream_ctx_.get(), owner_index(), this);
   SSL_CTX_set_ex_data(client_ctx_.get(), owner_index(), this);
   SSL_CTX_set_session_cache_mode(upstream_ctx_.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);

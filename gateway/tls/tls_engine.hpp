@@ -4,6 +4,7 @@
 // certificate cache, the upstream session cache and the optional key log.
 // Shared by all workers; every member is thread-safe.
 #include <memory>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 #include "gateway/tls/forge.hpp"
 #include "gateway/tls/openssl.hpp"
 #include "gateway/tls/session_cache.hpp"
+#include "gateway/tls/verify_cache.hpp"
 
 namespace tlsgate::tls {
 
@@ -47,6 +49,8 @@ class TlsEngine {
   EvpPkeyPtr leaf_key_;
   CertCache leaf_cache_;
   SessionCache sessions_;
+  VerifyCache verified_chains_;
+  std::uint64_t store_generation_;  // this engine's trust store, for the verify cache's keys
   SslCtxPtr client_ctx_;
   SslCtxPtr upstream_ctx_;
   struct KeyLog;

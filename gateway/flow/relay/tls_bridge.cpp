@@ -2,6 +2,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "gateway/flow/control.hpp"
@@ -62,31 +63,50 @@ void stop_both(Direction& d) {
   d.to.socket().cancel(ec);
 }
 
+// Reads every record already decrypted or waiting in the socket, up to one
+// buffer, and forwards them with one SSL_write (one record, one send): a burst
+// of records costs one write per direction, not one per record.
 awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) {
   for (;;) {
     {
       PooledBuffer buffer;
-      for (;;) {
-        const auto read = d.from.try_read(buffer.span());
-        if (!read) break;  // nothing decrypted is waiting: release the buffer, wait for the socket
-        if (read->status == tls::IoStatus::closed) {
+      const std::span<std::uint8_t> space = buffer.span();
+      for (bool drained = false; !drained;) {
+        std::size_t filled = 0;
+        std::optional<tls::IoResult> end;  // closed or failed, after the `filled` bytes
+        while (filled < space.size()) {
+          auto read = d.from.try_read(space.subspan(filled));
+          if (!read) {
+            drained = true;  // nothing more until the socket is readable again
+            break;
+          }
+          if (read->status != tls::IoStatus::ok) {
+            end = std::move(read);
+            break;
+          }
+          filled += read->bytes;
+        }
+        if (filled > 0) {
+          const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
+          const auto written = co_await d.to.write_all(bytes);
+          if (written.status != tls::IoStatus::ok) {
+            stop_both(d);
+            co_return DirectionEnd{!d.from_client, true,
+                                   written.error.empty() ? "peer closed while receiving" : written.error,
+                                   std::chrono::steady_clock::now()};
+          }
+          d.counter += bytes.size();
+          control.touch();
+          if (tap) d.from_client ? tap->from_client(bytes) : tap->from_server(bytes);
+        }
+        if (end && end->status == tls::IoStatus::closed) {
           d.to.shutdown_write();
           co_return DirectionEnd{d.from_client, false, {}, std::chrono::steady_clock::now()};
         }
-        if (read->status == tls::IoStatus::error) {
+        if (end) {
           stop_both(d);
-          co_return DirectionEnd{d.from_client, true, read->error, std::chrono::steady_clock::now()};
+          co_return DirectionEnd{d.from_client, true, end->error, std::chrono::steady_clock::now()};
         }
-        const auto bytes = std::span<const std::uint8_t>(buffer.span().data(), read->bytes);
-        const auto written = co_await d.to.write_all(bytes);
-        if (written.status != tls::IoStatus::ok) {
-          stop_both(d);
-          co_return DirectionEnd{!d.from_client, true, written.error.empty() ? "peer closed while receiving" : written.error,
-                                 std::chrono::steady_clock::now()};
-        }
-        d.counter += bytes.size();
-        control.touch();
-        if (tap) d.from_client ? tap->from_client(bytes) : tap->from_server(bytes);
       }
     }
     if (!co_await d.from.wait_readable()) {

@@ -1,0 +1,30 @@
+#pragma once
+// The `"event":"http"` line of one finished exchange, written straight into a
+// string (no JSON tree for the event): the same bytes as building it with
+// nlohmann (event, ts, flow_id, community_id, client, server, sni, then
+// http::append_json's fields) and dumping it.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/http/observer.hpp"
+
+namespace tlsgate::log {
+
+struct HttpEventFlow {
+  std::string_view ts;  // RFC 3339 UTC
+  std::uint64_t flow_id = 0;
+  std::string_view community_id;
+  std::string_view client_ip;
+  std::uint16_t client_port = 0;
+  std::string_view server_ip;
+  std::uint16_t server_port = 0;
+  const nlohmann::ordered_json* sni = nullptr;  // the flow record's value; nullptr: null
+};
+
+// Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.
+void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& exchange);
+
+}  // namespace tlsgate::log

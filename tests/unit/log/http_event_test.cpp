@@ -1,0 +1,113 @@
+#include "gateway/log/http_event.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gateway/log/json_line.hpp"
+
+namespace tlsgate::log {
+namespace {
+
+constexpr auto replace = nlohmann::ordered_json::error_handler_t::replace;
+
+// The line as http_tap built it before: a tree, then dump.
+std::string reference(const HttpEventFlow& f, http::HttpExchange e) {
+  nlohmann::ordered_json line;
+  line["event"] = "http";
+  line["ts"] = std::string(f.ts);
+  line["flow_id"] = f.flow_id;
+  line["community_id"] = std::string(f.community_id);
+  line["client"] = {{"ip", std::string(f.client_ip)}, {"port", f.client_port}};
+  line["server"] = {{"ip", std::string(f.server_ip)}, {"port", f.server_port}};
+  line["sni"] = f.sni ? *f.sni : nlohmann::ordered_json(nullptr);
+  http::append_json(line, std::move(e));
+  return line.dump(-1, ' ', false, replace);
+}
+
+http::HttpExchange exchange() {
+  http::HttpExchange e;
+  e.http_version = "1.1";
+  e.method = "GET";
+  e.scheme = "https";
+  e.authority = "www.example.test";
+  e.path = "/small?q=1";
+  e.status = 200;
+  e.request_headers["host"] = "www.example.test";
+  e.request_headers["user-agent"] = "curl/7.88.1";
+  e.response_headers["content-type"] = "text/html";
+  e.response_body_bytes = 1024;
+  e.response_content_type = "text/html";
+  e.ms_to_first_byte = 0.153;
+  e.ms_to_end = 12.0;
+  return e;
+}
+
+TEST(HttpEvent, SameBytesAsTheTree) {
+  const nlohmann::ordered_json sni = "www.example.test";
+  const nlohmann::ordered_json no_sni = nullptr;
+  struct Case {
+    const char* name;
+    void (*change)(http::HttpExchange&);
+    const nlohmann::ordered_json* sni;
+  };
+  const Case cases[] = {
+      {"plain", [](http::HttpExchange&) {}, &sni},
+      {"null_sni_value", [](http::HttpExchange&) {}, &no_sni},
+      {"no_sni_field", [](http::HttpExchange&) {}, nullptr},
+      {"no_response", [](http::HttpExchange& e) {
+         e.status.reset();
+         e.ms_to_first_byte.reset();
+         e.ms_to_end.reset();
+         e.response_content_type.reset();
+         e.error = "connection closed before response end";
+       }, &sni},
+      {"h2_bodies", [](http::HttpExchange& e) {
+         e.http_version = "2";
+         e.request_body_b64 = "aGVsbG8=";
+         e.response_body_b64 = "";
+         e.request_body_bytes = 5;
+         e.request_content_type = "application/json";
+       }, &sni},
+      {"escapes", [](http::HttpExchange& e) {
+         e.path = std::string("/a\"b\\c\n\r\t\b\f\x01\x1f\x7f", 15);
+         e.method = "X-\"Q\"";
+       }, &sni},
+      {"utf8_and_invalid", [](http::HttpExchange& e) {
+         e.path = "/caf\xc3\xa9/\xe2\x82\xac";
+         e.authority = "bad\xff\xfe.test";
+         e.error = "\xc0\x80 overlong";
+       }, &sni},
+      {"odd_doubles", [](http::HttpExchange& e) {
+         e.ms_to_first_byte = 1e-7;
+         e.ms_to_end = 123456789.125;
+       }, &sni},
+      {"big_numbers", [](http::HttpExchange& e) {
+         e.status = -1;
+         e.response_body_bytes = 18446744073709551615ull;
+       }, &sni},
+  };
+  std::string out;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    http::HttpExchange e = exchange();
+    c.change(e);
+    const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 18446744073709551615ull, "1:abc+/=",
+                             "10.10.1.2", 54321, "fd10:2::2", 443, c.sni};
+    write_http_event(out, flow, e);
+    EXPECT_EQ(out, reference(flow, e));
+    EXPECT_TRUE(nlohmann::json::accept(out));
+  }
+}
+
+TEST(JsonLine, StringsMatchNlohmann) {
+  std::string all_ascii;
+  for (int c = 0; c < 0x80; ++c) all_ascii.push_back(static_cast<char>(c));
+  for (const std::string& s : {std::string(), all_ascii, std::string("\xf0\x9f\x98\x80"), std::string("\xed\xa0\x80"),
+                              std::string("ok\x80")}) {
+    std::string out;
+    append_string(out, s);
+    EXPECT_EQ(out, nlohmann::ordered_json(s).dump(-1, ' ', false, replace));
+  }
+}
+
+}  // namespace
+}  // namespace tlsgate::log
