@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "gateway/daemon/listener.hpp"
+#include "gateway/log/diag.hpp"
 #include "gateway/flow/flow.hpp"
 #include "gateway/flow/original_dst.hpp"
 #include "gateway/flow/record.hpp"
@@ -96,8 +97,8 @@ void Worker::report_accept_error(std::uint16_t port, const boost::system::error_
   const auto now = std::chrono::steady_clock::now();
   if (now - last_accept_report_ < accept_error_report_interval) return;
   last_accept_report_ = now;
-  std::fprintf(stderr, "tlsgate: accept on port %u: %s (%llu accept errors so far); backing off 100 ms\n", port,
-               ec.message().c_str(), static_cast<unsigned long long>(accept_errors_));
+  diag::warning("accept on port %u: %s (%llu accept errors so far); backing off 100 ms", port, ec.message().c_str(),
+                static_cast<unsigned long long>(accept_errors_));
 }
 
 awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg) {
@@ -112,9 +113,16 @@ awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg)
       co_await backoff.async_wait(use_tuple);
       continue;
     }
-    std::optional<IpAddress> client;
-    if (!admit(socket, client)) continue;
-    asio::co_spawn(io_, tracked_flow(std::move(socket), cfg.mode, client), asio::detached);
+    try {
+      std::optional<IpAddress> client;
+      if (!admit(socket, client)) continue;
+      asio::co_spawn(io_, tracked_flow(std::move(socket), cfg.mode, client), asio::detached);
+    } catch (const std::exception& e) {
+      // A bug or an allocation failure while admitting one connection: it is lost
+      // (never spawned, so no flow line), the loop goes on serving everyone else.
+      static diag::RateLimiter limiter(std::chrono::seconds(10));
+      limiter.log(diag::Level::warning, "accept", "accept on port %u: %s", cfg.port, e.what());
+    }
   }
 }
 

@@ -63,9 +63,10 @@ void HttpTap::log_exchanges() {
                                   record_.server.port, sni != record_.extra.end() ? &*sni : nullptr};
     try {
       log::write_http_event(line_, flow, exchange);
-      shared_.log.submit(line_);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
+      continue;
     }
+    shared_.log.submit_serialized_event(line_);
   }
 }
 

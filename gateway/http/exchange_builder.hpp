@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/http/observer.hpp"
+#include "gateway/http/exchange.hpp"
 
 namespace tlsgate::http {
 

@@ -57,6 +57,18 @@ bool FlowLog::submit_event(const nlohmann::ordered_json& event) noexcept {
   }
 }
 
+bool FlowLog::submit_serialized_event(const std::string& line) noexcept {
+  try {
+    // EVE needs the tree; the native format takes the line as written.
+    if (eve_.load(std::memory_order_relaxed))
+      return submit(serialize_event(to_eve(nlohmann::ordered_json::parse(line))));
+    return submit(line);
+  } catch (...) {  // allocation failure (or a bug in the writer): a lost line, never a lost flow
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+}
+
 void FlowLog::reopen() {
   {
     std::lock_guard lock(mutex_);

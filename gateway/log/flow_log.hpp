@@ -32,6 +32,9 @@ class FlowLog {
   // `event` as one line, replacing bytes that are not UTF-8 (they come from the
   // network), and never throws. Returns false when the line was dropped.
   bool submit_event(const nlohmann::ordered_json& event) noexcept;
+  // The same for an event already serialized as one valid JSON line (the http
+  // event writer builds its line without a tree). Never throws.
+  bool submit_serialized_event(const std::string& line) noexcept;
   // flow_log_format eve: submit_event writes log::to_eve(event) instead (gateway/log/eve.hpp).
   void use_eve(bool on) { eve_.store(on, std::memory_order_relaxed); }
   // Asks the writer to reopen the file (after logrotate moved it).

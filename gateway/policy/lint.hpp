@@ -4,13 +4,9 @@
 #include <string>
 #include <vector>
 
-namespace tlsgate::policy {
+#include "gateway/policy/finding.hpp"
 
-struct LintFinding {
-  enum class Severity { error, warning } severity = Severity::error;
-  std::string where;    // "FILE: rules[3].host[1]", or "FILE:12:5" for JSON syntax
-  std::string message;  // what is wrong, and for warnings why it does not matter
-};
+namespace tlsgate::policy {
 
 // Errors come first (object keys in sorted order, as nlohmann::json keeps them),
 // then warnings: host patterns that can never match; host entries already

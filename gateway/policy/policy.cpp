@@ -1,11 +1,7 @@
 #include "gateway/policy/policy.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
-#include <sstream>
-
-#include "gateway/policy/policy_parse.hpp"
 
 namespace tlsgate::policy {
 namespace {
@@ -66,30 +62,6 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
       first = std::min(first, i);
     }
   }
-}
-
-Policy Policy::parse(const std::string& json_text, const std::string& source) {
-  auto parsed = parse_policy(json_text, source);
-  if (!parsed.errors.empty()) {
-    const auto& e = parsed.errors.front();
-    std::string more;
-    if (parsed.errors.size() > 1)
-      more = " (and " + std::to_string(parsed.errors.size() - 1) + " more; see tlsgate policy lint)";
-    throw PolicyError(e.where + ": " + e.message + more);
-  }
-  std::vector<Rule> rules;
-  rules.reserve(parsed.rules.size());
-  for (auto& r : parsed.rules) rules.push_back(std::move(*r));
-  return Policy(std::move(rules), parsed.default_action);
-}
-
-Policy Policy::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw PolicyError(path + ": cannot open the policy file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw PolicyError(path + ": cannot read the policy file");
-  return parse(text.str(), path);
 }
 
 Policy Policy::allow_all(Action default_action) { return Policy({}, default_action); }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -278,6 +279,35 @@ ParsedPolicy parse_policy(const std::string& json_text, const std::string& sourc
   }
   if (!doc.contains("default")) r.error("default", "is required: \"intercept\", \"tunnel\" or \"block\"");
   return out;
+}
+
+// Policy::parse and load_file live with the reader, so the index (policy.cpp)
+// does not depend on it.
+Policy Policy::parse(const std::string& json_text, const std::string& source) {
+  auto parsed = parse_policy(json_text, source);
+  if (!parsed.errors.empty()) {
+    const auto& e = parsed.errors.front();
+    std::string more;
+    if (parsed.errors.size() > 1)
+      more = " (and " + std::to_string(parsed.errors.size() - 1) + " more; see tlsgate policy lint)";
+    throw PolicyError(e.where + ": " + e.message + more);
+  }
+  std::vector<Rule> rules;
+  rules.reserve(parsed.rules.size());
+  for (auto& r : parsed.rules) rules.push_back(std::move(*r));
+  return Policy(std::move(rules), parsed.default_action);
+}
+
+Policy Policy::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PolicyError(path + ": cannot open the policy file");
+  // Never more than one byte past the cap: parse() then names the size problem.
+  std::string text;
+  char chunk[64 * 1024];
+  while (text.size() <= max_policy_file_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) throw PolicyError(path + ": cannot read the policy file");
+  return parse(text, path);
 }
 
 }  // namespace tlsgate::policy

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/policy/lint.hpp"
+#include "gateway/policy/finding.hpp"
 #include "gateway/policy/policy.hpp"
 
 namespace tlsgate::policy {
