@@ -10,6 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "gateway/byte_reader.hpp"
+
 namespace tlsgate::netfilter {
 namespace {
 
@@ -126,43 +128,6 @@ bool aead_open(const InitialKeys& keys, std::uint64_t packet_number, Bytes aad, 
   return ok;
 }
 
-// Bounds-checked reader; every method returns false instead of reading past the end.
-class Reader {
- public:
-  explicit Reader(Bytes bytes) : bytes_(bytes) {}
-  std::size_t pos() const { return pos_; }
-  std::size_t left() const { return bytes_.size() - pos_; }
-  bool u8(std::uint8_t& out) {
-    if (left() < 1) return false;
-    out = bytes_[pos_++];
-    return true;
-  }
-  bool u32(std::uint32_t& out) {
-    if (left() < 4) return false;
-    out = 0;
-    for (int i = 0; i < 4; ++i) out = (out << 8) | bytes_[pos_++];
-    return true;
-  }
-  bool take(std::size_t n, Bytes& out) {
-    if (left() < n) return false;
-    out = bytes_.subspan(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool varint(std::uint64_t& out) {  // RFC 9000 16
-    if (left() < 1) return false;
-    const std::size_t n = std::size_t{1} << (bytes_[pos_] >> 6);
-    if (left() < n) return false;
-    out = bytes_[pos_] & 0x3f;
-    for (std::size_t i = 1; i < n; ++i) out = (out << 8) | bytes_[pos_ + i];
-    pos_ += n;
-    return true;
-  }
-
- private:
-  Bytes bytes_;
-  std::size_t pos_ = 0;
-};
 
 enum class LongType { initial, zero_rtt, handshake, retry };
 
@@ -188,11 +153,11 @@ struct Failure {
 // allows in Initial packets are accepted.
 std::optional<Failure> walk_frames(Bytes payload, std::vector<CryptoFrame>& crypto) {
   if (payload.empty()) return Failure{QuicError::bad_frame, "Initial packet without frames"};
-  Reader r(payload);
+  ByteReader r(payload);
   const auto bad_varint = [&](const char* where) {
     return Failure{QuicError::bad_varint, std::string(where) + " runs past the payload"};
   };
-  while (r.left() > 0) {
+  while (r.remaining() > 0) {
     std::uint64_t type = 0;
     if (!r.varint(type)) return bad_varint("frame type");
     switch (type) {
@@ -220,7 +185,7 @@ std::optional<Failure> walk_frames(Bytes payload, std::vector<CryptoFrame>& cryp
         std::uint64_t offset = 0, length = 0;
         if (!r.varint(offset) || !r.varint(length)) return bad_varint("CRYPTO frame");
         Bytes data;
-        if (length > r.left() || !r.take(static_cast<std::size_t>(length), data)) {
+        if (length > r.remaining() || !r.bytes(static_cast<std::size_t>(length), data)) {
           return Failure{QuicError::bad_frame, "CRYPTO data runs past the payload"};
         }
         if (offset > max_stream_offset - length) {
@@ -235,7 +200,7 @@ std::optional<Failure> walk_frames(Bytes payload, std::vector<CryptoFrame>& cryp
           return bad_varint("CONNECTION_CLOSE frame");
         }
         Bytes reason;
-        if (reason_length > r.left() || !r.take(static_cast<std::size_t>(reason_length), reason)) {
+        if (reason_length > r.remaining() || !r.bytes(static_cast<std::size_t>(reason_length), reason)) {
           return Failure{QuicError::bad_frame, "CONNECTION_CLOSE reason runs past the payload"};
         }
         break;
@@ -258,7 +223,7 @@ struct KeyCache {
 std::optional<Failure> decode_long_packet(Bytes bytes, const std::vector<std::uint8_t>* expected_dcid,
                                           KeyCache& cache, std::size_t& consumed,
                                           std::optional<InitialPacket>& out) {
-  Reader r(bytes);
+  ByteReader r(bytes);
   std::uint8_t first = 0;
   std::uint32_t wire_version = 0;
   if (!r.u8(first) || !r.u32(wire_version)) return Failure{QuicError::truncated, "long header"};
@@ -270,7 +235,7 @@ std::optional<Failure> decode_long_packet(Bytes bytes, const std::vector<std::ui
   }
   std::uint8_t dcid_len = 0, scid_len = 0;
   Bytes dcid, scid;
-  if (!r.u8(dcid_len) || !r.take(dcid_len, dcid) || !r.u8(scid_len) || !r.take(scid_len, scid)) {
+  if (!r.u8(dcid_len) || !r.bytes(dcid_len, dcid) || !r.u8(scid_len) || !r.bytes(scid_len, scid)) {
     return Failure{QuicError::truncated, "connection IDs"};
   }
   if (dcid_len > max_connection_id_bytes || scid_len > max_connection_id_bytes) {
@@ -284,18 +249,18 @@ std::optional<Failure> decode_long_packet(Bytes bytes, const std::vector<std::ui
   if (type == LongType::initial) {
     std::uint64_t token_length = 0;
     Bytes token;
-    if (!r.varint(token_length) || token_length > r.left() ||
-        !r.take(static_cast<std::size_t>(token_length), token)) {
+    if (!r.varint(token_length) || token_length > r.remaining() ||
+        !r.bytes(static_cast<std::size_t>(token_length), token)) {
       return Failure{QuicError::truncated, "Initial token"};
     }
   }
   std::uint64_t length = 0;
   if (!r.varint(length)) return Failure{QuicError::truncated, "Length field"};
-  if (length > r.left()) {
+  if (length > r.remaining()) {
     return Failure{QuicError::truncated, "packet Length " + std::to_string(length) + " exceeds the " +
-                                             std::to_string(r.left()) + " bytes left"};
+                                             std::to_string(r.remaining()) + " bytes left"};
   }
-  const std::size_t pn_offset = r.pos();
+  const std::size_t pn_offset = r.position();
   const std::size_t end = pn_offset + static_cast<std::size_t>(length);
   consumed = end;
   const bool wanted = type == LongType::initial &&
@@ -401,7 +366,7 @@ DatagramResult decode_client_datagram(std::span<const std::uint8_t> udp_payload)
 }
 
 bool looks_like_quic_initial(std::span<const std::uint8_t> udp_payload) {
-  Reader r(udp_payload);
+  ByteReader r(udp_payload);
   std::uint8_t first = 0;
   std::uint32_t wire_version = 0;
   if (!r.u8(first) || (first & 0x80) == 0 || !r.u32(wire_version)) return false;

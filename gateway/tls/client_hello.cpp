@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "gateway/byte_reader.hpp"
+
 namespace tlsgate::tls {
 namespace {
 
@@ -29,45 +31,6 @@ struct Failure {
   std::string detail;
 };
 
-// Bounds-checked big-endian reader; every read fails instead of running past the end.
-class Reader {
- public:
-  explicit Reader(Bytes data) : data_(data) {}
-
-  bool empty() const { return pos_ == data_.size(); }
-  std::size_t remaining() const { return data_.size() - pos_; }
-
-  bool u8(std::uint8_t& out) {
-    if (remaining() < 1) return false;
-    out = data_[pos_++];
-    return true;
-  }
-  bool u16(std::uint16_t& out) {
-    if (remaining() < 2) return false;
-    out = static_cast<std::uint16_t>(data_[pos_] << 8 | data_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool bytes(std::size_t n, Bytes& out) {
-    if (remaining() < n) return false;
-    out = data_.subspan(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  // A vector with a 1- or 2-byte length prefix (RFC 8446 3.4).
-  bool vec8(Bytes& out) {
-    std::uint8_t n = 0;
-    return u8(n) && bytes(n, out);
-  }
-  bool vec16(Bytes& out) {
-    std::uint16_t n = 0;
-    return u16(n) && bytes(n, out);
-  }
-
- private:
-  Bytes data_;
-  std::size_t pos_ = 0;
-};
 
 std::uint32_t read_u24(Bytes b) { return std::uint32_t{b[0]} << 16 | std::uint32_t{b[1]} << 8 | b[2]; }
 
@@ -75,7 +38,7 @@ std::uint32_t read_u24(Bytes b) { return std::uint32_t{b[0]} << 16 | std::uint32
 // length prefix and nothing after it.
 std::optional<Failure> read_u16_list(Bytes ext, bool one_byte_length, const char* what,
                                      std::vector<std::uint16_t>& out) {
-  Reader r(ext);
+  ByteReader r(ext);
   Bytes list;
   if (!(one_byte_length ? r.vec8(list) : r.vec16(list)) || !r.empty() || list.empty() ||
       list.size() % 2 != 0)
@@ -92,11 +55,11 @@ bool is_host_char(std::uint8_t c) {
 
 // RFC 6066 3: ServerNameList; at most one host_name, which must be an ASCII DNS name.
 std::optional<Failure> read_server_name(Bytes ext, ClientHello& hello) {
-  Reader r(ext);
+  ByteReader r(ext);
   Bytes list;
   if (!r.vec16(list) || !r.empty() || list.empty())
     return Failure{ClientHelloError::bad_sni, "server_name list length is wrong"};
-  Reader names(list);
+  ByteReader names(list);
   while (!names.empty()) {
     std::uint8_t type = 0;
     Bytes name;
@@ -120,11 +83,11 @@ std::optional<Failure> read_server_name(Bytes ext, ClientHello& hello) {
 
 // RFC 7301 3.1: ProtocolNameList protocol_name_list<2..2^16-1>, ProtocolName<1..2^8-1>.
 std::optional<Failure> read_alpn(Bytes ext, ClientHello& hello) {
-  Reader r(ext);
+  ByteReader r(ext);
   Bytes list;
   if (!r.vec16(list) || !r.empty() || list.empty())
     return Failure{ClientHelloError::bad_alpn, "protocol list length is wrong"};
-  Reader names(list);
+  ByteReader names(list);
   while (!names.empty()) {
     Bytes name;
     if (!names.vec8(name)) return Failure{ClientHelloError::bad_alpn, "protocol name overruns its list"};
@@ -147,7 +110,7 @@ std::optional<Failure> read_extension(std::uint16_t type, Bytes ext, ClientHello
     case ext_signature_algorithms:
       return read_u16_list(ext, false, "signature_algorithms", hello.signature_algorithms);
     case ext_ec_point_formats: {
-      Reader r(ext);
+      ByteReader r(ext);
       Bytes formats;
       if (!r.vec8(formats) || !r.empty() || formats.empty())
         return Failure{ClientHelloError::bad_extension, "ec_point_formats list length is wrong"};
@@ -164,7 +127,7 @@ std::optional<Failure> read_extension(std::uint16_t type, Bytes ext, ClientHello
 
 // The ClientHello body (after the handshake header), which is complete.
 std::optional<Failure> read_body(Bytes body, ClientHello& hello) {
-  Reader r(body);
+  ByteReader r(body);
   Bytes random, session_id, suites, compression;
   if (!r.u16(hello.legacy_version) || !r.bytes(32, random))
     return Failure{ClientHelloError::bad_length, "hello shorter than version and random"};
@@ -181,7 +144,7 @@ std::optional<Failure> read_body(Bytes body, ClientHello& hello) {
   Bytes all;
   if (!r.vec16(all) || !r.empty())
     return Failure{ClientHelloError::bad_length, "extensions length disagrees with the hello length"};
-  Reader exts(all);
+  ByteReader exts(all);
   while (!exts.empty()) {
     std::uint16_t type = 0;
     Bytes ext;
