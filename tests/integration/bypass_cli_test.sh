@@ -22,7 +22,7 @@ cat >"$state/learned-bypass.json" <<JSON
    "learned": $now, "expires": $((now + 3600))},
   {"host": "api.example.test", "client": "$CLIENT_IP4_B", "why": "closed after the handshake without sending data",
    "evidence": 3, "learned": $now, "expires": $((now + 3600))},
-  {"host": "soon.example.test", "client": "$CLIENT_IP4", "why": "short-lived", "learned": $now, "expires": $((now + 3))}
+  {"host": "soon.example.test", "client": "$CLIENT_IP4", "why": "short-lived", "learned": $now, "expires": $((now + 10))}
 ]}
 JSON
 cat >"$work/config.json" <<JSON
