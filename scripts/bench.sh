@@ -14,6 +14,10 @@
 #   TLSGATE_BIN=path in the environment: measure that tlsgate binary instead of building this tree
 #             (A/B runs of two builds); BENCH_IDLE_N overrides the idle connection count
 #   BENCH_KEEP_WORK=1 in the environment keeps the peers' logs and configs (/tmp/tlsgate-bench.*)
+#   BENCH_PERF=record in the environment (needs Debian's linux-perf) samples the gateway during each
+#             metric with `perf record -g` into build-bench/perf-PEER-METRIC.data (`perf report -i`);
+#             BENCH_PERF=stat counts its system calls and context switches into
+#             build-bench/perf-PEER-METRIC.txt. Either costs the gateway CPU: profiling runs only
 #
 # Every gateway runs in the gateway namespace pinned to CPU 0; nginx and the
 # load generators run pinned to CPU 1. Each gateway has its own CA (made here
@@ -403,6 +407,22 @@ m_idle() {  # peer trust
   fi
 }
 
+# Runs a metric, under `perf record` or `perf stat` of the gateway when BENCH_PERF says so.
+profiled() {  # peer metric command...
+  local peer=$1 metric=$2 perf_pid
+  shift 2
+  local out=$root/build-bench/perf-$peer-$metric
+  case ${BENCH_PERF:-}:${GW_PID:+gw} in
+    record:gw) perf record -q -g -F 999 -p "$GW_PID" -o "$out.data" >/dev/null 2>&1 & ;;
+    stat:gw) perf stat -e raw_syscalls:sys_enter,context-switches -t "$(ls /proc/"$GW_PID"/task | paste -sd,)" -o "$out.txt" >/dev/null 2>&1 & ;;
+    *) "$@"; return ;;
+  esac
+  perf_pid=$!
+  "$@"
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+}
+
 run_peer() {
   local peer=$1 d=$work/$1
   mkdir -p "$d"
@@ -424,12 +444,12 @@ run_peer() {
     echo "bench.sh: $peer: a test request through it failed: $code" >&2
     emit "$peer" smoke_failed na na na "error=$(tr ' =' '_:' <<<"$code" | head -c 200)"
   fi
-  want newconn && m_newconn "$peer" "$trust"
-  want resume && m_resume "$peer" "$trust"
-  want h1 && m_h1 "$peer"
-  want h2 && m_h2 "$peer"
+  want newconn && profiled "$peer" newconn m_newconn "$peer" "$trust"
+  want resume && profiled "$peer" resume m_resume "$peer" "$trust"
+  want h1 && profiled "$peer" h1 m_h1 "$peer"
+  want h2 && profiled "$peer" h2 m_h2 "$peer"
   want latency && m_latency "$peer"
-  want bulk && m_bulk "$peer" "$trust" 443 bulk_intercept
+  want bulk && profiled "$peer" bulk m_bulk "$peer" "$trust" 443 bulk_intercept
   want bulk && m_bulk "$peer" "$trust" 8443 bulk_tunnel
   snap0="" snap1=""
   want idle && m_idle "$peer" "$trust"
