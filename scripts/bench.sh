@@ -16,8 +16,10 @@
 #   BENCH_KEEP_WORK=1 in the environment keeps the peers' logs and configs (/tmp/tlsgate-bench.*)
 #   BENCH_PERF=record in the environment (needs Debian's linux-perf) samples the gateway during each
 #             metric with `perf record -g` into build-bench/perf-PEER-METRIC.data (`perf report -i`);
-#             BENCH_PERF=stat counts its system calls and context switches into
-#             build-bench/perf-PEER-METRIC.txt. Either costs the gateway CPU: profiling runs only
+#             BENCH_PERF=dwarf does the same with DWARF call graphs (callers inside libraries built
+#             without frame pointers, such as OpenSSL; large files); BENCH_PERF=stat counts its
+#             system calls and context switches into build-bench/perf-PEER-METRIC.txt. Each costs
+#             the gateway CPU: profiling runs only
 #
 # Every gateway runs in the gateway namespace pinned to CPU 0; nginx and the
 # load generators run pinned to CPU 1. Each gateway has its own CA (made here
@@ -261,13 +263,18 @@ EOF
 
 # --- measurement
 gw_cpu() { if [[ -n $GW_PID ]]; then $TOOLS cpu "$GW_PID"; else echo 0; fi; }
-# Both CPUs' busy share over a metric (snap0 at its start, snap1 at its end): which side was the limit.
-snap0="" snap1=""
+gw_sys() { if [[ -n $GW_PID ]]; then $TOOLS sys "$GW_PID"; else echo 0; fi; }
+# Both CPUs' busy share over a metric (snap0 at its start, snap1 at its end): which side was the limit;
+# and the kernel's part of the gateway's CPU (system time: its system calls and the TCP work they do).
+snap0="" snap1="" sys0="" sys1=""
+begin_metric() { c0=$(gw_cpu) sys0=$(gw_sys) snap0=$($TOOLS cpus) snap1="" sys1=""; }
+end_metric() { c1=$(gw_cpu) sys1=$(gw_sys) snap1=$($TOOLS cpus); }
 emit() {  # peer metric value unit gw_cpu_s [extra...]
   local line="BENCH peer=$1 metric=$2 value=$3 unit=$4 gw_cpu_s=$5"
   shift 5
   (($#)) && line+=" $*"
   [[ -n $snap0 && -n $snap1 ]] && line+=" $($TOOLS util "$snap0" "$snap1")"
+  [[ -n $GW_PID && -n $sys0 && -n $sys1 ]] && line+=" gw_sys_s=$(calc "$sys1 - $sys0")"
   echo "$line" | tee -a "$results"
 }
 calc() { $PY -c "print(f'{$1:.6g}')"; }
@@ -282,9 +289,9 @@ m_newconn() {  # peer trust
   local c0 c1 out conns errors resumed n0 n1 r0 r1 cpu
   sleep 1.2  # let nginx flush its log buffer
   n0=$(nginx_lines) r0=$(nginx_reused)
-  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  begin_metric
   out=$(in_client timeout $((T + 30)) $TOOLS newconn www.example.test 443 "$2" "$T" 4 || echo "conns=0 errors=-1")
-  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  end_metric
   sleep 1.2
   n1=$(nginx_lines) r1=$(nginx_reused)
   conns=$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' <<<"$out")
@@ -298,9 +305,9 @@ m_newconn() {  # peer trust
 
 m_resume() {  # peer trust: new connections whose client offers its previous session's ticket
   local c0 c1 out conns resumed cpu
-  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  begin_metric
   out=$(in_client timeout $((T + 30)) $TOOLS newconn www.example.test 443 "$2" "$T" 4 resume || echo "conns=0 errors=-1")
-  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  end_metric
   conns=$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' <<<"$out")
   resumed=$(sed -n 's/.*resumed=\([0-9]*\).*/\1/p' <<<"$out")
   cpu=$(calc "$c1 - $c0")
@@ -310,9 +317,9 @@ m_resume() {  # peer trust: new connections whose client offers its previous ses
 
 m_h1() {  # peer
   local c0 c1 out reqs cpu
-  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  begin_metric
   out=$(in_client timeout $((T + 20)) wrk -t1 -c16 -d"${T}s" https://www.example.test/small 2>&1 || true)
-  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  end_metric
   reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
   reqs=${reqs:-0}
   local non2xx
@@ -325,9 +332,9 @@ m_h1() {  # peer
 
 m_h2() {  # peer
   local c0 c1 out reqs cpu
-  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  begin_metric
   out=$(in_client timeout $((T + 20)) h2load -c8 -m10 -t1 -D "$T" https://www.example.test/small 2>&1 || true)
-  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  end_metric
   reqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' <<<"$out")
   reqs=${reqs:-0}
   cpu=$(calc "$c1 - $c0")
@@ -344,9 +351,9 @@ m_h2() {  # peer
 
 m_latency() {  # peer
   local out p50 p99 c0 c1
-  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  begin_metric
   out=$(in_client timeout $((T + 20)) wrk -t1 -c1 -d"${T}s" --latency https://www.example.test/small 2>&1 || true)
-  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  end_metric
   to_ms() { $PY -c "
 import sys; v = sys.argv[1]
 for suf, f in (('us', 0.001), ('ms', 1), ('s', 1000)):
@@ -360,7 +367,7 @@ else: print('na')" "${1:-x}"; }
 
 m_bulk() {  # peer trust port metric
   local c0 c1 bytes=0 secs=0 start now left out cpu err=""
-  c0=$(gw_cpu) snap0=$($TOOLS cpus) snap1=""
+  begin_metric
   start=$(date +%s.%N)
   for _ in $(seq 1 100); do
     now=$(date +%s.%N)
@@ -373,7 +380,7 @@ m_bulk() {  # peer trust port metric
     bytes=$((bytes + BASH_REMATCH[1]))
     secs=$(calc "$secs + ${BASH_REMATCH[2]}")
   done
-  c1=$(gw_cpu) snap1=$($TOOLS cpus)
+  end_metric
   cpu=$(calc "$c1 - $c0")
   if ((bytes > 0)); then
     emit "$1" "$4" "$(calc "$bytes / 1e6 / $secs")" MB/s "$(cpu_na "$cpu")" "bytes=$bytes"
@@ -414,6 +421,7 @@ profiled() {  # peer metric command...
   local out=$root/build-bench/perf-$peer-$metric
   case ${BENCH_PERF:-}:${GW_PID:+gw} in
     record:gw) perf record -q -g -F 999 -p "$GW_PID" -o "$out.data" >/dev/null 2>&1 & ;;
+    dwarf:gw) perf record -q --call-graph dwarf,16384 -F 499 -p "$GW_PID" -o "$out.data" >/dev/null 2>&1 & ;;
     stat:gw) perf stat -e raw_syscalls:sys_enter,context-switches -t "$(ls /proc/"$GW_PID"/task | paste -sd,)" -o "$out.txt" >/dev/null 2>&1 & ;;
     *) "$@"; return ;;
   esac
@@ -451,7 +459,7 @@ run_peer() {
   want latency && m_latency "$peer"
   want bulk && profiled "$peer" bulk m_bulk "$peer" "$trust" 443 bulk_intercept
   want bulk && m_bulk "$peer" "$trust" 8443 bulk_tunnel
-  snap0="" snap1=""
+  snap0="" snap1="" sys0="" sys1=""
   want idle && m_idle "$peer" "$trust"
   if [[ -n $GW_PID ]] && ! kill -0 "$GW_PID" 2>/dev/null; then
     echo "bench.sh: $peer exited during the run" >&2

@@ -2,6 +2,7 @@
 """Helpers for scripts/bench.sh (Debian's /usr/bin/python3, standard library only).
 
   bench_tools.py cpu PID            CPU seconds (utime+stime, threads and children) of PID's process tree
+  bench_tools.py sys PID            the kernel's part of that (stime only)
   bench_tools.py rss PID            resident kB (VmRSS) of PID's process tree
   bench_tools.py cpus               busy and total jiffies of cpu0 and cpu1 (/proc/stat), for `util`
   bench_tools.py util BEFORE AFTER  "cpu0_busy=F cpu1_busy=F" between two `cpus` snapshots
@@ -21,6 +22,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -47,7 +49,7 @@ def tree(root):
     return out
 
 
-def cpu_seconds(root):
+def cpu_seconds(root, kernel_only=False):
     total = 0
     for pid in tree(root):
         try:
@@ -56,8 +58,8 @@ def cpu_seconds(root):
         except OSError:
             continue
         # Fields after "comm": utime stime cutime cstime are fields 14-17 of stat(5).
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += sum(int(x) for x in fields[11:15])
+        fields = [int(x) for x in stat[stat.rindex(")") + 2:].split()[11:15]]
+        total += fields[1] + fields[3] if kernel_only else sum(fields)
     return total / CLK_TCK
 
 
@@ -163,22 +165,37 @@ def newconn(host, port, cafile, seconds, procs, resume=False):
     print(f"conns={totals[0]} errors={totals[1]} resumed={totals[2]} seconds={seconds}")
 
 
-def idle(host, port, cafile, count, ready_file, hold):
+def idle(host, port, cafile, count, ready_file, hold, threads=8):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ctx = context(cafile)
-    held, errors = [], 0
+    held, errors = [], [0]
+    lock = threading.Lock()
     deadline = time.monotonic() + max(60, count * 0.03)  # 10,000 connections: 300 s at most
-    for _ in range(count):
-        if time.monotonic() > deadline:
-            errors += 1
-            continue
-        try:
-            raw = socket.create_connection((host, port), timeout=10)
-            tls = ctx.wrap_socket(raw, server_hostname=host)
-            request(tls, host, close=False)
-            held.append(tls)
-        except (OSError, ConnectionError, StopIteration):
-            errors += 1
+
+    # A few threads open them side by side (OpenSSL releases the GIL in handshakes and I/O).
+    def open_some(n):
+        for _ in range(n):
+            tls = None
+            if time.monotonic() <= deadline:
+                try:
+                    raw = socket.create_connection((host, port), timeout=10)
+                    tls = ctx.wrap_socket(raw, server_hostname=host)
+                    request(tls, host, close=False)
+                except (OSError, ConnectionError, StopIteration):
+                    tls = None
+            with lock:
+                if tls:
+                    held.append(tls)
+                else:
+                    errors[0] += 1
+
+    workers = [threading.Thread(target=open_some, args=(count // threads + (i < count % threads),))
+               for i in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    errors = errors[0]
     with open(ready_file + ".tmp", "w") as f:
         f.write(f"ok={len(held)} errors={errors}\n")
     os.rename(ready_file + ".tmp", ready_file)
@@ -435,6 +452,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "cpu":
         print(f"{cpu_seconds(int(args[0])):.2f}")
+    elif cmd == "sys":
+        print(f"{cpu_seconds(int(args[0]), kernel_only=True):.2f}")
     elif cmd == "rss":
         print(rss_kb(int(args[0])))
     elif cmd == "cpus":

@@ -8,12 +8,14 @@
 
 namespace tlsgate::tls {
 
-TlsStream::TlsStream(tcp::socket& socket, SslPtr ssl) : socket_(socket), ssl_(std::move(ssl)) {
+TlsStream::TlsStream(tcp::socket& socket, SslPtr ssl)
+    : socket_(socket), bio_state_{socket.native_handle()}, ssl_(std::move(ssl)) {
   socket_.non_blocking(true);
   // Records are written whole; Nagle would only hold small ones back.
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
-  SSL_set_fd(ssl_.get(), socket_.native_handle());
+  BIO* bio = new_socket_bio(bio_state_);
+  SSL_set_bio(ssl_.get(), bio, bio);  // the SSL owns it (and takes the second reference itself)
 }
 
 std::optional<IoResult> TlsStream::classify(int ret) {

@@ -85,6 +85,10 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
             break;
           }
           filled += read->bytes;
+          if (d.from.drained()) {
+            drained = true;  // a further read would only say EAGAIN: one system call less per burst
+            break;
+          }
         }
         if (filled > 0) {
           const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
