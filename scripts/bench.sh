@@ -9,8 +9,9 @@
 #   --peers   which gateways to measure (default: all five; none = plain kernel forwarding)
 #   --quick   about 3 s per metric and 200 idle connections (smoke test); never written to the doc
 #   --no-doc  only print the results, leave docs/benchmarks.md alone
-#   --metrics which measurements (default all: newconn,resume,h1,h2,latency,bulk,idle); a subset never
-#             writes the doc
+#   --metrics which measurements (default all: newconn,resume,h1,h2,latency,bulk,idle,upcache); a
+#             subset never writes the doc. upcache (tlsgate only): new connections again with tlsgate's
+#             default upstream session cache, after the others (which run without it)
 #   TLSGATE_BIN=path in the environment: measure that tlsgate binary instead of building this tree
 #             (A/B runs of two builds); BENCH_IDLE_N overrides the idle connection count
 #   BENCH_KEEP_WORK=1 in the environment keeps the peers' logs and configs (/tmp/tlsgate-bench.*)
@@ -34,7 +35,7 @@ root=$PWD
 peers=tlsgate,sslsplit,mitmproxy,squid,none
 quick=0
 write_doc=1
-metrics=newconn,resume,h1,h2,latency,bulk,idle
+metrics=newconn,resume,h1,h2,latency,bulk,idle,upcache
 while (($#)); do
   case "$1" in
     --peers) peers=$2; shift 2 ;;
@@ -51,7 +52,7 @@ for p in "${peer_list[@]}"; do
   [[ $p =~ ^(tlsgate|sslsplit|mitmproxy|squid|none)$ ]] || { echo "bench.sh: unknown peer '$p'" >&2; exit 2; }
 done
 ((quick)) && write_doc=0
-[[ $metrics == newconn,resume,h1,h2,latency,bulk,idle ]] || write_doc=0
+[[ $metrics == newconn,resume,h1,h2,latency,bulk,idle,upcache ]] || write_doc=0
 want() { [[ ,$metrics, == *,$1,* ]]; }
 
 PY=/usr/bin/python3
@@ -170,12 +171,13 @@ table inet bench_tunnel {
 EOF
 }
 
-start_tlsgate() {
-  local d=$1
+start_tlsgate() {  # dir [upstream_cache]
+  local d=$1 cache_entries='"upstream_session_cache_entries": 0,'
+  [[ ${2:-} == upstream_cache ]] && cache_entries=""
   cat >"$d/policy.json" <<JSON
 {"default": "intercept", "rules": [{"name": "bench tunnel", "port": 8443, "action": "tunnel"}]}
 JSON
-  # No upstream session cache: every new connection is a full handshake on both legs.
+  # No upstream session cache (unless asked): every new connection is a full handshake on both legs.
   cat >"$d/config.json" <<JSON
 {
   "listeners": [{"mode": "redirect", "port": 15001}],
@@ -186,7 +188,7 @@ JSON
   "ca_cert": "$d/ca.crt",
   "ca_key": "$d/ca.key",
   "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "upstream_session_cache_entries": 0,
+  $cache_entries
   "learned_bypass": false
 }
 JSON
@@ -285,7 +287,7 @@ per_unit() {  # cpu count scale -> cpu*scale/count or na
 nginx_reused() { grep -c "^r " "$nginx_log" || true; }
 nginx_lines() { wc -l <"$nginx_log"; }
 
-m_newconn() {  # peer trust
+m_newconn() {  # peer trust [metric_suffix]
   local c0 c1 out conns errors resumed n0 n1 r0 r1 cpu
   sleep 1.2  # let nginx flush its log buffer
   n0=$(nginx_lines) r0=$(nginx_reused)
@@ -298,9 +300,9 @@ m_newconn() {  # peer trust
   errors=$(sed -n 's/.*errors=\(-\?[0-9]*\).*/\1/p' <<<"$out")
   resumed=$(sed -n 's/.*resumed=\([0-9]*\).*/\1/p' <<<"$out")
   cpu=$(calc "$c1 - $c0")
-  emit "$1" new_conn_rate "$(calc "$conns / $T")" conn/s "$(cpu_na "$cpu")" \
+  emit "$1" "new_conn_rate${3:-}" "$(calc "$conns / $T")" conn/s "$(cpu_na "$cpu")" \
     "errors=$errors client_resumed=${resumed:-0} server_requests=$((n1 - n0)) server_resumed=$((r1 - r0))"
-  emit "$1" cpu_per_new_conn "$(per_unit "$cpu" "$conns" 1000)" gw_cpu_ms/conn "$(cpu_na "$cpu")"
+  emit "$1" "cpu_per_new_conn${3:-}" "$(per_unit "$cpu" "$conns" 1000)" gw_cpu_ms/conn "$(cpu_na "$cpu")"
 }
 
 m_resume() {  # peer trust: new connections whose client offers its previous session's ticket
@@ -463,6 +465,14 @@ run_peer() {
   want idle && m_idle "$peer" "$trust"
   if [[ -n $GW_PID ]] && ! kill -0 "$GW_PID" 2>/dev/null; then
     echo "bench.sh: $peer exited during the run" >&2
+  fi
+  if [[ $peer == tlsgate ]] && want upcache; then
+    stop_peer
+    if start_tlsgate "$d" upstream_cache; then
+      profiled "$peer" upcache m_newconn "$peer" "$trust" _upstream_cache
+    else
+      emit "$peer" new_conn_rate_upstream_cache na conn/s na "error=start_failed"
+    fi
   fi
   stop_peer
   [[ $peer == tlsgate ]] && cp "$d/stderr.log" "$root/build-bench/tlsgate-bench-stderr.log"

@@ -220,6 +220,8 @@ ROWS = [
     ("idle_rss_total", "gateway RSS holding the idle intercepted connections (MiB)"),
     ("new_conn_rate_resumed", "new TLS connections/s, client resumes its session (ticket)"),
     ("cpu_per_resumed_conn", "gateway CPU ms per new connection, client resumes its session"),
+    ("new_conn_rate_upstream_cache", "new TLS connections/s, tlsgate's default upstream session cache"),
+    ("cpu_per_new_conn_upstream_cache", "gateway CPU ms per new connection, tlsgate's default upstream session cache"),
 ]
 # (metric, against, limit, kind, text): kind le = tlsgate/peer <= limit, ge = tlsgate/peer >= limit
 TARGETS = [
@@ -364,6 +366,14 @@ def report(results, doc, started, seconds, idle_n, large_mb):
                 w(f"| {metric.replace('_', ' ')} lowest of the intercepting peers | "
                   f"lowest: {best} ({fmt(vals[best])} ms) | {'yes' if best == 'tlsgate' else '**no**'} |")
         w("")
+        cached, theirs = num(data, "tlsgate", "cpu_per_new_conn_upstream_cache"), num(data, "sslsplit", "cpu_per_new_conn")
+        if cached is not None and theirs:
+            kv = data.get(("tlsgate", "new_conn_rate_upstream_cache"), {})
+            w(f"Outside the targets' conditions: with its default upstream session cache tlsgate took {fmt(cached)} ms "
+              f"per new connection, {cached / theirs:.2f} of SSLsplit's figure above (nginx saw "
+              f"{kv.get('server_resumed', 'n/a')} of {kv.get('server_requests', 'n/a')} upstream handshakes resumed; "
+              "SSLsplit, mitmproxy and squid ran with their own defaults in the new-connection row, and nginx saw none "
+              "of theirs resumed).\n")
     busy_rows = [(metric, text) for metric, text in ROWS if not metric.startswith("cpu_")
                  and any("cpu0_busy" in data.get((p, metric), {}) for p in peers)]
     values = [float(data[(p, m)][k]) for m, _ in busy_rows for p in peers
