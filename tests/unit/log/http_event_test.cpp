@@ -31,9 +31,9 @@ http::HttpExchange exchange() {
   e.authority = "www.example.test";
   e.path = "/small?q=1";
   e.status = 200;
-  e.request_headers["host"] = "www.example.test";
-  e.request_headers["user-agent"] = "curl/7.88.1";
-  e.response_headers["content-type"] = "text/html";
+  e.request_headers.add("host", "www.example.test");
+  e.request_headers.add("user-agent", "curl/7.88.1");
+  e.response_headers.add("content-type", "text/html");
   e.response_body_bytes = 1024;
   e.response_content_type = "text/html";
   e.ms_to_first_byte = 0.153;
