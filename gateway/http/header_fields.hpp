@@ -2,8 +2,8 @@
 // One message's header fields as they are logged: names in order of first arrival, each name
 // once, a repeated name's values joined with ", ". A plain vector of (name, value) pairs: no
 // JSON tree and no per-field index node, so a typical message (~10 fields) costs only its
-// strings. Repeats are found by a linear scan while the message is small; from
-// `linear_scan_fields` names on, through an open-addressing table of positions, so adding a
+// strings. Repeats are found by a linear scan while the message is small; past
+// `linear_scan_fields` names, through an open-addressing table of positions, so adding a
 // field stays O(1) amortised with thousands of (hostile) fields.
 #include <cstddef>
 #include <optional>
