@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <unordered_map>
+
+#include "gateway/http/header_fields.hpp"
 
 namespace tlsgate::http {
 
@@ -19,30 +20,19 @@ struct HttpLimits {
   std::size_t max_exchange_header_bytes = 256 * 1024;  // names + values, request and response together
 };
 
-// Where each header name sits in a message's header object, so that adding a
-// field is O(1) (ordered_json's own find scans linearly), and how many fields
-// the message has had. Also counts the exchange's header bytes (shared by the
-// request and response of one exchange through `exchange_bytes`).
-struct HeaderIndex {
-  std::unordered_map<std::string, std::size_t> position;
-  std::size_t fields = 0;
-};
-
 // One finished request/response pair.
 struct HttpExchange {
   std::string http_version;                     // "1.1", "1.0", "2"
   std::string method, scheme, authority, path;  // scheme from the caller; authority: Host or :authority
   std::optional<int> status;
   // name -> value (lowercase names; repeated headers and trailers joined with ", "), redacted
-  nlohmann::ordered_json request_headers = nlohmann::ordered_json::object();
-  nlohmann::ordered_json response_headers = nlohmann::ordered_json::object();
+  HeaderFields request_headers, response_headers;
   std::uint64_t request_body_bytes = 0, response_body_bytes = 0;
   std::optional<std::string> request_content_type, response_content_type;
   std::optional<std::string> request_body_b64, response_body_b64;  // only with body capture
   std::optional<double> ms_to_first_byte, ms_to_end;               // from the request's first byte
   std::optional<std::string> error;  // "stream reset (CANCEL)", "connection closed before response end"
-  // Bookkeeping for the header caps (not logged).
-  HeaderIndex request_index, response_index;
+  // Bookkeeping for the header caps (not logged): names + values, request and response together.
   std::size_t header_bytes = 0;
 };
 

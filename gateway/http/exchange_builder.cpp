@@ -14,11 +14,11 @@ bool is_sensitive(std::string_view lower_name) {
          lower_name == "set-cookie";
 }
 
-nlohmann::ordered_json message_json(nlohmann::ordered_json headers, std::uint64_t body_bytes,
+nlohmann::ordered_json message_json(HeaderFields&& headers, std::uint64_t body_bytes,
                                     const std::optional<std::string>& content_type,
                                     const std::optional<std::string>& body_b64) {
   nlohmann::ordered_json j;
-  j["headers"] = std::move(headers);
+  j["headers"] = std::move(headers).to_json();
   j["body_bytes"] = body_bytes;
   j["content_type"] = content_type ? nlohmann::ordered_json(*content_type) : nullptr;
   if (body_b64) j["body_b64"] = *body_b64;
@@ -32,31 +32,21 @@ nlohmann::ordered_json or_null(const std::optional<T>& v) {
 
 }  // namespace
 
-std::optional<std::string> add_header(nlohmann::ordered_json& headers, HeaderIndex& index,
-                                      std::size_t& exchange_bytes, std::optional<std::string>& content_type,
-                                      std::string_view name, std::string_view value, const HttpLimits& limits) {
-  if (index.fields >= limits.max_header_fields)
+std::optional<std::string> add_header(HeaderFields& headers, std::size_t& exchange_bytes,
+                                      std::optional<std::string>& content_type, std::string_view name,
+                                      std::string_view value, const HttpLimits& limits) {
+  if (headers.received() >= limits.max_header_fields)
     return "more than " + std::to_string(limits.max_header_fields) + " header fields in one message (max_header_fields)";
   exchange_bytes += name.size() + value.size();
   if (exchange_bytes > limits.max_exchange_header_bytes)
     return "more than " + std::to_string(limits.max_exchange_header_bytes) + " header bytes in one exchange";
-  ++index.fields;
   std::string key = json_safe(name);
   std::transform(key.begin(), key.end(), key.begin(),
                  [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
   if (key == "content-type" && !content_type) content_type = json_safe(value);
   const bool hide = limits.redact && is_sensitive(key);
-  std::string shown = hide ? std::string(redacted) : json_safe(value);
-  // The object's storage is a vector of pairs (ordered_map): append to it
-  // directly and find repeats through the index, both O(1).
-  auto& fields = static_cast<nlohmann::ordered_json::object_t::Container&>(
-      headers.get_ref<nlohmann::ordered_json::object_t&>());
-  const auto [it, fresh] = index.position.try_emplace(key, fields.size());
-  if (fresh) {
-    fields.emplace_back(std::move(key), std::move(shown));
-  } else if (!hide) {
-    fields[it->second].second.get_ref<std::string&>().append(", ").append(shown);
-  }
+  // A repeat of a redacted field is not joined: the value stays "[redacted]".
+  headers.add(std::move(key), hide ? std::string(redacted) : json_safe(value), !hide);
   return std::nullopt;
 }
 

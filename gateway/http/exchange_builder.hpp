@@ -13,12 +13,12 @@ namespace tlsgate::http {
 
 // Adds one header (or trailer) field: the name lowercased, a repeated name joined with ", ",
 // sensitive values replaced by "[redacted]" when `redact`. Content-Type is also kept apart.
-// O(1) per field through `index`. Returns an error text (the observer fails with it: inspection
-// stops, traffic goes on) when the message passes limits.max_header_fields or the exchange's
-// header bytes (`exchange_bytes`) pass limits.max_exchange_header_bytes; nothing is added then.
-std::optional<std::string> add_header(nlohmann::ordered_json& headers, HeaderIndex& index,
-                                      std::size_t& exchange_bytes, std::optional<std::string>& content_type,
-                                      std::string_view name, std::string_view value, const HttpLimits& limits);
+// O(1) amortised per field (HeaderFields). Returns an error text (the observer fails with it:
+// inspection stops, traffic goes on) when the message passes limits.max_header_fields or the
+// exchange's header bytes (`exchange_bytes`) pass limits.max_exchange_header_bytes; nothing is
+// added then.
+std::optional<std::string> add_header(HeaderFields& headers, std::size_t& exchange_bytes,
+                                      std::optional<std::string>& content_type, std::string_view name, std::string_view value, const HttpLimits& limits);
 
 // Counts a body and keeps its first `limit` bytes (nothing when limit is 0).
 struct BodyRecorder {

@@ -299,10 +299,9 @@ void H2Observer::on_field(Direction& d, std::string_view name, std::string_view 
     return;  // other pseudo-headers (:scheme, :protocol) are not logged
   }
   if (request && name == "host" && e.authority.empty()) e.authority = json_safe(value);
-  const auto error = request ? add_header(e.request_headers, e.request_index, e.header_bytes, e.request_content_type,
-                                           name, value, limits_)
-                             : add_header(e.response_headers, e.response_index, e.header_bytes,
-                                          e.response_content_type, name, value, limits_);
+  const auto error =
+      request ? add_header(e.request_headers, e.header_bytes, e.request_content_type, name, value, limits_)
+              : add_header(e.response_headers, e.header_bytes, e.response_content_type, name, value, limits_);
   if (error) fail_h2(*error);
 }
 

@@ -207,8 +207,7 @@ void Http1Observer::request_field(bhttp::field field, string_view name, string_v
   if (field == bhttp::field::host && p->exchange.authority.empty()) p->exchange.authority = json_safe(value);
   if (field == bhttp::field::upgrade) p->websocket = contains_token(value, "websocket");
   HttpExchange& e = p->exchange;
-  if (auto error = add_header(e.request_headers, e.request_index, e.header_bytes, e.request_content_type, name,
-                              value, limits_))
+  if (auto error = add_header(e.request_headers, e.header_bytes, e.request_content_type, name, value, limits_))
     fail("http1 request: " + *error);
 }
 
@@ -230,8 +229,7 @@ void Http1Observer::status_line(int code, int version) {
 void Http1Observer::response_field(string_view name, string_view value) {
   if (interim_ || pending_.empty()) return;
   HttpExchange& e = pending_.front().exchange;
-  if (auto error = add_header(e.response_headers, e.response_index, e.header_bytes, e.response_content_type, name,
-                              value, limits_))
+  if (auto error = add_header(e.response_headers, e.header_bytes, e.response_content_type, name, value, limits_))
     fail("http1 response: " + *error);
 }
 

@@ -15,12 +15,24 @@ void endpoint(std::string& out, std::string_view key, std::string_view ip, std::
   out.push_back('}');
 }
 
-void message(std::string& out, std::string_view key, const nlohmann::ordered_json& headers, std::uint64_t body_bytes,
+// The same bytes as dumping HeaderFields::to_json(): names are unique and already json_safe.
+void headers(std::string& out, const http::HeaderFields& fields) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [name, value] : fields) {
+    append_key(out, name, first);
+    append_string(out, value);
+    first = false;
+  }
+  out.push_back('}');
+}
+
+void message(std::string& out, std::string_view key, const http::HeaderFields& fields, std::uint64_t body_bytes,
              const std::optional<std::string>& content_type, const std::optional<std::string>& body_b64) {
   append_key(out, key);
   out.push_back('{');
   append_key(out, "headers", true);
-  append_json(out, headers);
+  headers(out, fields);
   append_key(out, "body_bytes");
   append_uint(out, body_bytes);
   append_key(out, "content_type");

@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
 
 #include "gateway/http/observer.hpp"
+#include "gateway/log/http_event.hpp"
 #include "tests/fuzz/event_check.hpp"
 
 namespace tlsgate::http::fuzz {
@@ -25,8 +27,27 @@ inline HttpLimits limits_from(std::uint8_t options) {
 
 inline bool use_cleartext_detector(std::uint8_t options) { return (options & 32) != 0; }
 
+// The daemon writes http events without a tree (log::write_http_event): its line must be the
+// tree's (http::append_json, serialize_event) byte for byte.
+inline void check_tree_less_line(const HttpExchange& exchange) {
+  static const nlohmann::ordered_json sni = "fuzz.example";
+  const log::HttpEventFlow flow{"2026-12-05T00:00:00.000000Z", 1, "1:x", "10.0.0.1", 1, "fd00::2", 2, &sni};
+  std::string line;
+  log::write_http_event(line, flow, exchange);
+  nlohmann::ordered_json tree = {{"event", "http"},
+                                 {"ts", std::string(flow.ts)},
+                                 {"flow_id", flow.flow_id},
+                                 {"community_id", std::string(flow.community_id)},
+                                 {"client", {{"ip", std::string(flow.client_ip)}, {"port", flow.client_port}}},
+                                 {"server", {{"ip", std::string(flow.server_ip)}, {"port", flow.server_port}}},
+                                 {"sni", sni}};
+  append_json(tree, HttpExchange(exchange));
+  if (line != log::serialize_event(tree)) std::abort();
+}
+
 // Feeds the records after the options byte, then (option) closes, and renders
-// every exchange: JSON rendering must never throw on wire text.
+// every exchange both ways: JSON rendering must never throw on wire text, and the
+// tree-less line must equal the tree's.
 inline void replay_conversation(Observer& observer, std::span<const std::uint8_t> in, std::uint8_t options) {
   Clock::time_point now{};
   while (in.size() >= 3) {
@@ -42,7 +63,10 @@ inline void replay_conversation(Observer& observer, std::span<const std::uint8_t
     }
   }
   if ((options & 16) != 0) observer.on_close(now);
-  for (const auto& e : observer.take_exchanges()) tlsgate::fuzz::check_event_line(to_json(e));
+  for (const auto& e : observer.take_exchanges()) {
+    check_tree_less_line(e);
+    tlsgate::fuzz::check_event_line(to_json(e));
+  }
 }
 
 }  // namespace tlsgate::http::fuzz

@@ -243,9 +243,9 @@ TEST(H2Observer, SimpleGetAndPost) {
   EXPECT_EQ(g.status, 200);
   EXPECT_EQ(g.response_body_bytes, 40000u);
   EXPECT_EQ(g.response_content_type, "text/html");
-  EXPECT_EQ(g.request_headers["user-agent"], "t");
-  EXPECT_EQ(g.request_headers["authorization"], "[redacted]");
-  EXPECT_EQ(g.response_headers["set-cookie"], "[redacted]");
+  EXPECT_EQ(g.request_headers.value("user-agent"), "t");
+  EXPECT_EQ(g.request_headers.value("authorization"), "[redacted]");
+  EXPECT_EQ(g.response_headers.value("set-cookie"), "[redacted]");
   EXPECT_FALSE(g.request_headers.contains(":path"));
   EXPECT_TRUE(g.ms_to_first_byte && g.ms_to_end);
   EXPECT_FALSE(g.error);
@@ -272,8 +272,8 @@ TEST(H2Observer, LargeHeadersUseContinuation) {
   limits.max_header_bytes = 128 * 1024;
   const auto ex = observe(p.transcript, limits);
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_EQ(ex[0].request_headers["x-big"], big);
-  EXPECT_EQ(ex[0].response_headers["x-big-too"], big);
+  EXPECT_EQ(ex[0].request_headers.value("x-big"), big);
+  EXPECT_EQ(ex[0].response_headers.value("x-big-too"), big);
   EXPECT_EQ(ex[0].status, 200);
 
   limits.max_header_bytes = 16 * 1024;
@@ -299,7 +299,7 @@ TEST(H2Observer, ManyConcurrentStreams) {
   ASSERT_EQ(ex.size(), 150u);
   for (const auto& e : ex) {
     const int i = std::stoi(e.path.substr(6));
-    EXPECT_EQ(e.response_headers["x-i"], std::to_string(i));
+    EXPECT_EQ(e.response_headers.value("x-i"), std::to_string(i));
     EXPECT_EQ(e.response_body_bytes, static_cast<std::uint64_t>(i * 10));
     EXPECT_EQ(e.status, i % 2 ? 200 : 404);
   }
@@ -359,7 +359,7 @@ TEST(H2Observer, InterimResponseAndTrailers) {
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].status, 200);
   EXPECT_FALSE(ex[0].response_headers.contains("link"));
-  EXPECT_EQ(ex[0].response_headers["x-digest"], "abc");
+  EXPECT_EQ(ex[0].response_headers.value("x-digest"), "abc");
   EXPECT_EQ(ex[0].response_body_bytes, 7u);
   EXPECT_FALSE(ex[0].error);
 }
@@ -397,7 +397,7 @@ TEST(H2Observer, ManyHeaderFieldsPastTheCapStopInspection) {
   const auto ex = observe(p.transcript, limits);
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].request_headers.size(), 2000u);
-  EXPECT_EQ(ex[0].request_headers["x-1999"], "");
+  EXPECT_EQ(ex[0].request_headers.value("x-1999"), "");
 }
 
 TEST(H2Observer, PaddedFrames) {
@@ -415,8 +415,8 @@ TEST(H2Observer, PaddedFrames) {
   limits.body_capture_bytes = 2;
   const auto ex = observe(p.transcript, limits);
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_EQ(ex[0].request_headers["x-a"], "1");
-  EXPECT_EQ(ex[0].response_headers["x-b"], "2");
+  EXPECT_EQ(ex[0].request_headers.value("x-a"), "1");
+  EXPECT_EQ(ex[0].response_headers.value("x-b"), "2");
   EXPECT_EQ(ex[0].request_body_bytes, 3u);
   EXPECT_EQ(ex[0].request_body_b64, "YWI=");
   EXPECT_EQ(ex[0].response_body_bytes, 1000u);
@@ -461,7 +461,7 @@ TEST(H2Observer, LargerDynamicTable) {
   ASSERT_EQ(ex.size(), 40u);
   for (const auto& e : ex) {
     const auto i = std::stoul(e.path.substr(1));
-    EXPECT_EQ(e.response_headers["x-token-" + std::to_string(i)],
+    EXPECT_EQ(e.response_headers.value("x-token-" + std::to_string(i)),
               std::string(300, static_cast<char>('a' + i % 26)));
   }
 }
@@ -497,7 +497,7 @@ TEST(H2Observer, BodyCaptureAndNoRedaction) {
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].response_body_b64, "MDEy");
   EXPECT_EQ(ex[0].request_body_b64, "");
-  EXPECT_EQ(ex[0].request_headers["cookie"], "k=v");
+  EXPECT_EQ(ex[0].request_headers.value("cookie"), "k=v");
 }
 
 TEST(H2Observer, PriorKnowledgeCleartext) {

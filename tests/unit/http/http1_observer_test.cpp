@@ -82,7 +82,7 @@ TEST(Http1Observer, KeepAliveTwoExchanges) {
   EXPECT_EQ(ex[0].status, 200);
   EXPECT_EQ(ex[0].response_body_bytes, 5u);
   EXPECT_EQ(ex[0].response_content_type, "text/plain");
-  EXPECT_EQ(ex[0].request_headers["user-agent"], "t");
+  EXPECT_EQ(ex[0].request_headers.value("user-agent"), "t");
   EXPECT_FALSE(ex[0].error);
   EXPECT_EQ(ex[1].method, "POST");
   EXPECT_EQ(ex[1].path, "/b?x=1");
@@ -118,7 +118,7 @@ TEST(Http1Observer, PipelinedRequests) {
   EXPECT_EQ(ex[1].method, "HEAD");
   EXPECT_EQ(ex[1].status, 200);
   EXPECT_EQ(ex[1].response_body_bytes, 0u);  // HEAD: Content-Length describes a body never sent
-  EXPECT_EQ(ex[1].response_headers["content-length"], "1000");
+  EXPECT_EQ(ex[1].response_headers.value("content-length"), "1000");
   EXPECT_EQ(ex[2].path, "/3");
   EXPECT_EQ(ex[2].status, 404);
 }
@@ -135,7 +135,7 @@ TEST(Http1Observer, ChunkedWithTrailers) {
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].request_body_bytes, 9u);
   EXPECT_EQ(ex[0].response_body_bytes, 42u);
-  EXPECT_EQ(ex[0].response_headers["x-checksum"], "42");  // trailers join the headers
+  EXPECT_EQ(ex[0].response_headers.value("x-checksum"), "42");  // trailers join the headers
   EXPECT_FALSE(ex[0].error);
 }
 
@@ -149,7 +149,7 @@ TEST(Http1Observer, ExpectContinue) {
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].status, 204);
   EXPECT_EQ(ex[0].request_body_bytes, 6u);
-  EXPECT_EQ(ex[0].response_headers, (nlohmann::ordered_json{{"x-final", "yes"}}));
+  EXPECT_EQ(ex[0].response_headers.to_json(), (nlohmann::ordered_json{{"x-final", "yes"}}));
 }
 
 TEST(Http1Observer, NotModifiedHasNoBody) {
@@ -266,11 +266,11 @@ const std::vector<Step> secret_steps = {
 TEST(Http1Observer, RedactsSecrets) {
   const auto ex = run_both(secret_steps);
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_EQ(ex[0].request_headers["authorization"], "[redacted]");
-  EXPECT_EQ(ex[0].request_headers["cookie"], "[redacted]");
-  EXPECT_EQ(ex[0].request_headers["proxy-authorization"], "[redacted]");
-  EXPECT_EQ(ex[0].request_headers["accept"], "x, y");
-  EXPECT_EQ(ex[0].response_headers["set-cookie"], "[redacted]");
+  EXPECT_EQ(ex[0].request_headers.value("authorization"), "[redacted]");
+  EXPECT_EQ(ex[0].request_headers.value("cookie"), "[redacted]");
+  EXPECT_EQ(ex[0].request_headers.value("proxy-authorization"), "[redacted]");
+  EXPECT_EQ(ex[0].request_headers.value("accept"), "x, y");
+  EXPECT_EQ(ex[0].response_headers.value("set-cookie"), "[redacted]");
 }
 
 TEST(Http1Observer, RedactionOff) {
@@ -278,9 +278,9 @@ TEST(Http1Observer, RedactionOff) {
   limits.redact = false;
   const auto ex = run_both(secret_steps, limits);
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_EQ(ex[0].request_headers["authorization"], "Bearer abc");
-  EXPECT_EQ(ex[0].request_headers["cookie"], "a=1, b=2");
-  EXPECT_EQ(ex[0].response_headers["set-cookie"], "s=1, t=2");
+  EXPECT_EQ(ex[0].request_headers.value("authorization"), "Bearer abc");
+  EXPECT_EQ(ex[0].request_headers.value("cookie"), "a=1, b=2");
+  EXPECT_EQ(ex[0].response_headers.value("set-cookie"), "s=1, t=2");
 }
 
 TEST(Http1Observer, BodyCapture) {
@@ -365,7 +365,7 @@ TEST(Http1Observer, EverySplitPoint) {
       const auto ex = obs->take_exchanges();
       ASSERT_EQ(ex.size(), 2u) << cut;
       EXPECT_EQ(ex[0].request_body_bytes, 3u);
-      EXPECT_EQ(ex[0].request_headers["t"], "1");
+      EXPECT_EQ(ex[0].request_headers.value("t"), "1");
       EXPECT_EQ(ex[1].response_body_bytes, 2u);
     }
   }
@@ -377,7 +377,7 @@ TEST(Http1Observer, InvalidUtf8BecomesSafe) {
       {false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
   });
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_EQ(ex[0].request_headers["x-a"], "caf\xc3\xa9 ??");
+  EXPECT_EQ(ex[0].request_headers.value("x-a"), "caf\xc3\xa9 ??");
   EXPECT_NO_THROW((void)to_json(ex[0]).dump());
 }
 
@@ -400,8 +400,8 @@ TEST(Http1Observer, HeaderFieldCapStopsInspectionAndBuildingStaysExact) {
   const auto ex = obs->take_exchanges();
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].request_headers.size(), 7501u);
-  EXPECT_EQ(ex[0].request_headers["x-1"], ", again");
-  EXPECT_EQ(ex[0].request_headers["x-7499"], "");
+  EXPECT_EQ(ex[0].request_headers.value("x-1"), ", again");
+  EXPECT_EQ(ex[0].request_headers.value("x-7499"), "");
 }
 
 TEST(Http1Observer, ExchangeHeaderBytesAreCapped) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/log/http_event.hpp"
+
 namespace tlsgate::log {
 namespace {
 
@@ -66,6 +68,39 @@ TEST(Eve, HttpExchange) {
   EXPECT_EQ(eve["http"]["request_headers"][0]["name"], "user-agent");
   EXPECT_EQ(eve["tlsgate"]["sni"], "www.example.test");
   EXPECT_FALSE(eve["http"].contains("http_refer"));  // absent facts are left out, not null
+}
+
+// The daemon's path: an observed exchange written by write_http_event (no tree), parsed back and
+// mapped; headers keep their order, joined repeats and redaction in EVE's name/value list.
+TEST(Eve, HttpFromTheTreeLessWriter) {
+  http::HttpExchange e;
+  e.http_version = "1.1";
+  e.method = "GET";
+  e.scheme = "http";
+  e.authority = "www.example.test";
+  e.path = "/";
+  e.status = 200;
+  e.request_headers.add("host", "www.example.test");
+  e.request_headers.add("user-agent", "curl/7.88.1");
+  e.request_headers.add("accept", "a");
+  e.request_headers.add("cookie", "[redacted]", false);
+  e.request_headers.add("accept", "b");
+  e.request_headers.add("referer", "http://www.example.test/");
+  e.response_headers.add("content-type", "text/html");
+  e.response_content_type = "text/html";
+  const ordered_json sni = nullptr;
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123456Z", 7, "1:abc", "10.10.1.2", 40000, "10.10.2.2", 80, &sni};
+  std::string line;
+  write_http_event(line, flow, e);
+  const auto eve = to_eve(ordered_json::parse(line));
+  EXPECT_EQ(eve["app_proto"], "http");
+  EXPECT_EQ(eve["http"]["http_user_agent"], "curl/7.88.1");
+  EXPECT_EQ(eve["http"]["http_refer"], "http://www.example.test/");
+  EXPECT_EQ(eve["http"]["http_content_type"], "text/html");
+  EXPECT_EQ(eve["http"]["request_headers"], ordered_json::parse(R"([{"name":"host","value":"www.example.test"},
+      {"name":"user-agent","value":"curl/7.88.1"},{"name":"accept","value":"a, b"},
+      {"name":"cookie","value":"[redacted]"},{"name":"referer","value":"http://www.example.test/"}])"));
+  EXPECT_EQ(eve["http"]["response_headers"], ordered_json::parse(R"([{"name":"content-type","value":"text/html"}])"));
 }
 
 TEST(Eve, PlainFlowAndItsEnd) {

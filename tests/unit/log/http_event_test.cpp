@@ -31,9 +31,9 @@ http::HttpExchange exchange() {
   e.authority = "www.example.test";
   e.path = "/small?q=1";
   e.status = 200;
-  e.request_headers["host"] = "www.example.test";
-  e.request_headers["user-agent"] = "curl/7.88.1";
-  e.response_headers["content-type"] = "text/html";
+  e.request_headers.add("host", "www.example.test");
+  e.request_headers.add("user-agent", "curl/7.88.1");
+  e.response_headers.add("content-type", "text/html");
   e.response_body_bytes = 1024;
   e.response_content_type = "text/html";
   e.ms_to_first_byte = 0.153;
@@ -83,6 +83,21 @@ TEST(HttpEvent, SameBytesAsTheTree) {
       {"big_numbers", [](http::HttpExchange& e) {
          e.status = -1;
          e.response_body_bytes = 18446744073709551615ull;
+       }, &sni},
+      {"no_headers", [](http::HttpExchange& e) {
+         e.request_headers = {};
+         e.response_headers = {};
+       }, &sni},
+      {"header_escapes_and_utf8", [](http::HttpExchange& e) {
+         e.request_headers.add("x-\"q\"\\", std::string("a\"b\\c\n\r\t\b\f\x01\x1f\x7f", 13));
+         e.request_headers.add("x-utf8", "caf\xc3\xa9 \xe2\x82\xac");
+         e.response_headers.add("x-invalid\xff", "\xc0\x80 \xed\xa0\x80");  // replaced alike (U+FFFD)
+         e.response_headers.add("x-empty", "");
+       }, &sni},
+      {"repeats_and_many_fields", [](http::HttpExchange& e) {
+         for (int i = 0; i < 40; ++i) e.response_headers.add("x-" + std::to_string(i % 25), std::to_string(i));
+         e.request_headers.add("cookie", "[redacted]", false);
+         e.request_headers.add("cookie", "[redacted]", false);
        }, &sni},
   };
   std::string out;
