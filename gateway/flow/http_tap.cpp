@@ -52,8 +52,10 @@ void HttpTap::from_server(std::span<const std::uint8_t> bytes) {
 }
 
 // Each line is written straight into one reused buffer (log::write_http_event: the
-// same bytes as the JSON tree it replaced), then handed to the log as a string.
+// same bytes as the JSON tree it replaced), then handed to the log as a string. The
+// buffer is the thread's, not the flow's: an idle flow holds no line.
 void HttpTap::log_exchanges() {
+  thread_local std::string line;
   for (auto& exchange : observer_->take_exchanges()) {
     const std::string ts = rfc3339_utc(std::chrono::system_clock::now());
     const auto sni = record_.extra.find("sni");
@@ -62,11 +64,11 @@ void HttpTap::log_exchanges() {
                                   client_ip_, record_.client.port,    server_ip_,
                                   record_.server.port, sni != record_.extra.end() ? &*sni : nullptr};
     try {
-      log::write_http_event(line_, flow, exchange);
+      log::write_http_event(line, flow, exchange);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
       continue;
     }
-    shared_.log.submit_serialized_event(line_);
+    shared_.log.submit_serialized_event(line);
   }
 }
 
