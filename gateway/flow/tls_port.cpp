@@ -29,15 +29,9 @@ std::string version_name(std::uint16_t v) {
 
 void describe_hello(FlowRecord& record, const tls::ClientHello& hello) {
   record.proto = "tls";
-  record.extra["sni"] = hello.sni ? nlohmann::ordered_json(*hello.sni) : nlohmann::ordered_json(nullptr);
-  nlohmann::ordered_json client;
-  client["version"] = version_name(hello.max_version());
-  client["alpn"] = hello.alpn;
-  client["ja3"] = tls::ja3(hello);
-  client["ja4"] = tls::ja4(hello);
-  client["ech"] = hello.ech_offered;
-  record.extra["tls"] = {{"client", std::move(client)}};
-  record.extra["host"] = hello.sni ? nlohmann::ordered_json(*hello.sni) : nlohmann::ordered_json(nullptr);
+  record.hello = ClientHelloFacts{hello.sni, version_name(hello.max_version()), hello.alpn, tls::ja3(hello),
+                                  tls::ja4(hello), hello.ech_offered};
+  record.host = hello.sni;
 }
 
 bool offers_observable_alpn(const tls::ClientHello& hello) {
