@@ -55,12 +55,12 @@ std::vector<std::string> certificate_names(X509* cert) {
 bool report_rejection(FlowContext& flow, const PeekedHello& peeked, policy::Evidence evidence, std::string why) {
   auto& bypass = flow.shared.bypass;
   if (!bypass) return false;
-  return bypass->record_rejection(bypass_host(flow.record, peeked.hello), flow.record.client.ip, evidence,
+  return bypass->record_rejection(bypass_host(flow.record, peeked.sni), flow.record.client.ip, evidence,
                                   std::move(why));
 }
 
 void report_success(FlowContext& flow, const PeekedHello& peeked) {
-  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, peeked.hello), flow.record.client.ip);
+  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, peeked.sni), flow.record.client.ip);
 }
 
 // The upstream leg: connect and handshake as a TLS client with the client's SNI
@@ -86,11 +86,10 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
     co_return leg;
   }
   const std::string server_ip = record.server.ip.to_string();
-  leg.session_key = std::make_unique<const std::string>(peeked.hello.sni.value_or("") + '|' + server_ip + ':' +
+  leg.session_key = std::make_unique<const std::string>(peeked.sni.value_or("") + '|' + server_ip + ':' +
                                                         std::to_string(record.server.port));
   auto stream = std::make_unique<tls::TlsStream>(
-      flow.upstream, flow.shared.tls->new_upstream_ssl(peeked.hello.sni, server_ip, *leg.session_key,
-                                                       observable_alpn(peeked.hello)));
+      flow.upstream, flow.shared.tls->new_upstream_ssl(peeked.sni, server_ip, *leg.session_key, peeked.alpn));
   const auto done = co_await with_timeout(stream->handshake(), config.connect_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
     record.upstream_tls = UpstreamTls{};
@@ -178,8 +177,8 @@ std::vector<std::string> observable_alpn(const tls::ClientHello& hello) {
   return offer;
 }
 
-std::string bypass_host(const FlowRecord& record, const tls::ClientHello& hello) {
-  return hello.sni ? *hello.sni : record.server.ip.to_string();
+std::string bypass_host(const FlowRecord& record, const std::optional<std::string>& sni) {
+  return sni ? *sni : record.server.ip.to_string();
 }
 
 awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& peeked, FlowFacts& facts) {
