@@ -184,6 +184,9 @@ std::string bypass_host(const FlowRecord& record, const std::optional<std::strin
 awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& peeked, FlowFacts& facts) {
   UpstreamLeg upstream = co_await open_upstream(flow, peeked, facts);
   const Verdict verdict = decide(flow, facts);
+  // The certificate's names served this last decision; the flow does not keep them.
+  facts.upstream.names.clear();
+  facts.upstream.names.shrink_to_fit();
   if (upstream.connect_failure && verdict.next != Next::block) {
     reset_socket(flow.client);
     FlowOutcome failed = *upstream.connect_failure;
