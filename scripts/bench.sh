@@ -185,7 +185,8 @@ JSON
   "ca_key": "$d/ca.key",
   "upstream_ca_file": "$PUBLIC_CA_CERT",
   "upstream_session_cache_entries": 0,
-  "learned_bypass": false
+  "learned_bypass": false,
+  "control_socket": "$d/control.sock"
 }
 JSON
   taskset -c 0 ip netns exec "$NS_GW" "$TLSGATE" run --config "$d/config.json" >"$d/stdout.log" 2>"$d/stderr.log" &
