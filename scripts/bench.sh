@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks tlsgate against other intercepting proxies in the namespace lab
 # (issue 7). Needs root; installs missing Debian packages, builds tlsgate
-# Release into build-bench/, brings up its own lab (LAB_ID=bench) and removes
-# it again on exit.
+# Release into build-bench/, brings up its own lab (LAB_ID, default bench) and
+# removes it again on exit. Two benches on one machine need two LAB_IDs.
 #
 #   scripts/bench.sh [--peers tlsgate,sslsplit,mitmproxy,squid,none] [--metrics LIST] [--quick] [--no-doc]
 #
@@ -87,7 +87,7 @@ results=$root/build-bench/bench-results.txt
 renice -n -10 -p $$ >/dev/null
 
 # --- lab, teardown
-export LAB_ID=bench LAB_LARGE_MB=$LARGE_MB
+export LAB_ID=${LAB_ID:-bench} LAB_LARGE_MB=$LARGE_MB
 ulimit -n "$(ulimit -Hn)"  # 10,000 idle connections need about 20,000 descriptors in a gateway
 work=$(mktemp -d /tmp/tlsgate-bench.XXXXXX)
 chmod 755 "$work"
@@ -103,8 +103,8 @@ stop_peer() {
     wait "$GW_PID" 2>/dev/null || true
   fi
   GW_PID=""
-  ip netns exec tg-bench-gw bash "$root/scripts/rules.sh" remove >/dev/null 2>&1 || true
-  ip netns exec tg-bench-gw nft delete table inet bench_tunnel >/dev/null 2>&1 || true
+  ip netns exec "tg-$LAB_ID-gw" bash "$root/scripts/rules.sh" remove >/dev/null 2>&1 || true
+  ip netns exec "tg-$LAB_ID-gw" nft delete table inet bench_tunnel >/dev/null 2>&1 || true
 }
 cleanup() {
   stop_peer
@@ -117,7 +117,7 @@ trap 'exit 130' INT TERM
 bash scripts/lab.sh up
 set -a
 # shellcheck disable=SC1091
-source /tmp/tlsgate-lab-bench/env
+source "/tmp/tlsgate-lab-$LAB_ID/env"
 set +a
 in_client() { ip netns exec "$NS_CLIENT" taskset -c 1 "$@"; }
 in_gw() { ip netns exec "$NS_GW" "$@"; }
@@ -189,7 +189,8 @@ JSON
   "ca_key": "$d/ca.key",
   "upstream_ca_file": "$PUBLIC_CA_CERT",
   $cache_entries
-  "learned_bypass": false
+  "learned_bypass": false,
+  "control_socket": "$d/control.sock"
 }
 JSON
   taskset -c 0 ip netns exec "$NS_GW" "$TLSGATE" run --config "$d/config.json" >"$d/stdout.log" 2>"$d/stderr.log" &

@@ -89,18 +89,6 @@ FlowOutcome watchdog_outcome(const FlowContext& flow, WatchdogEnd end, std::chro
   return FlowOutcome{action, EndReason::shutdown, EndBy::shutdown, "gateway shutting down"};
 }
 
-// The value at `path` inside the record's extra fields, or null.
-const nlohmann::ordered_json* extra_at(const FlowRecord& record, std::initializer_list<const char*> path) {
-  const nlohmann::ordered_json* at = &record.extra;
-  for (const char* key : path) {
-    if (!at->is_object()) return nullptr;
-    const auto it = at->find(key);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at;
-}
-
 // The flow's contribution to /metrics (daemonops hook: one call per flow, beside its line).
 void count(SharedState& shared, const FlowRecord& record) {
   const std::string reason = reason_text(record.outcome.reason);
@@ -110,10 +98,9 @@ void count(SharedState& shared, const FlowRecord& record) {
   summary.proto = record.proto;
   summary.from_client = record.from_client;
   summary.to_client = record.to_client;
-  if (const auto* cache = extra_at(record, {"tls", "forged", "cache"}); cache && cache->is_string())
-    summary.forged_cache_hit = cache->get_ref<const std::string&>() == "hit";
-  if (const auto* resumed = extra_at(record, {"tls", "upstream", "resumed"}); resumed && resumed->is_boolean())
-    summary.upstream_resumed = resumed->get<bool>();
+  summary.forged_cache_hit = record.forged_cache_hit;
+  if (record.upstream_tls && !record.upstream_tls->error)
+    summary.upstream_resumed = record.upstream_tls->negotiated.resumed;
   shared.metrics.flow_ended(summary);
 }
 

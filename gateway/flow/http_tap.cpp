@@ -52,35 +52,35 @@ void HttpTap::from_server(std::span<const std::uint8_t> bytes) {
 }
 
 // Each line is written straight into one reused buffer (log::write_http_event: the
-// same bytes as the JSON tree it replaced), then handed to the log as a string.
+// same bytes as the JSON tree it replaced), then handed to the log as a string. The
+// buffer is the thread's, not the flow's: an idle flow holds no line.
 void HttpTap::log_exchanges() {
+  thread_local std::string line;
   for (auto& exchange : observer_->take_exchanges()) {
     const std::string ts = rfc3339_utc(std::chrono::system_clock::now());
-    const auto sni = record_.extra.find("sni");
+    const std::string* sni = record_.hello && record_.hello->sni ? &*record_.hello->sni : nullptr;
     // Each line stands alone: an hour-long h2 connection's flow line comes only at its end.
     const log::HttpEventFlow flow{ts,         record_.flow_id,        community_id_,
                                   client_ip_, record_.client.port,    server_ip_,
-                                  record_.server.port, sni != record_.extra.end() ? &*sni : nullptr};
+                                  record_.server.port, sni};
     try {
-      log::write_http_event(line_, flow, exchange);
+      log::write_http_event(line, flow, exchange);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
       continue;
     }
-    shared_.log.submit_serialized_event(line_);
+    shared_.log.submit_serialized_event(line);
   }
 }
 
 void HttpTap::finish() {
   if (!observer_->failed()) observer_->on_close(http::Clock::now());
   log_exchanges();
-  nlohmann::ordered_json summary;
-  summary["exchanges"] = observer_->exchange_count();
-  if (observer_->websocket()) {
-    summary["websocket"] = true;
-    summary["websocket_bytes"] = observer_->websocket_bytes();
-  }
-  record_.extra["http"] = std::move(summary);
-  if (observer_->failed()) record_.extra["inspect_error"] = observer_->failure();
+  HttpSummary summary;
+  summary.exchanges = observer_->exchange_count();
+  summary.websocket = observer_->websocket();
+  if (summary.websocket) summary.websocket_bytes = observer_->websocket_bytes();
+  record_.http = summary;
+  if (observer_->failed()) record_.inspect_error = observer_->failure();
 }
 
 }  // namespace tlsgate

@@ -36,7 +36,6 @@ class HttpTap final : public BridgeTap {
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;
-  std::string line_;  // the event line being written, reused (its capacity stays)
 };
 
 }  // namespace tlsgate

@@ -30,16 +30,17 @@ std::optional<std::string> selected_alpn(SSL* ssl) {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 
-nlohmann::ordered_json upstream_json(SSL* ssl, X509* peer, long verify) {
-  nlohmann::ordered_json j;
-  j["version"] = SSL_get_version(ssl);
-  const auto alpn = selected_alpn(ssl);
-  j["alpn"] = alpn ? nlohmann::ordered_json(*alpn) : nlohmann::ordered_json(nullptr);
-  j["cipher"] = SSL_get_cipher_name(ssl);
-  j["resumed"] = SSL_session_reused(ssl) == 1;
-  j["verify"] = verify == X509_V_OK ? std::string("ok") : tls::verify_error_text(verify);
-  if (peer) j["cert"] = tls::certificate_summary(peer);
-  return j;
+// The names are OpenSSL's static strings (the protocol table, the cipher table).
+NegotiatedTls negotiated(SSL* ssl) {
+  return NegotiatedTls{SSL_get_version(ssl), SSL_get_cipher_name(ssl), selected_alpn(ssl), SSL_session_reused(ssl) == 1};
+}
+
+UpstreamTls upstream_tls(SSL* ssl, X509* peer, long verify) {
+  UpstreamTls up;
+  up.negotiated = negotiated(ssl);
+  up.verify = verify == X509_V_OK ? std::string("ok") : tls::verify_error_text(verify);
+  if (peer) up.certificate = tls::up_ref(peer);
+  return up;
 }
 
 std::vector<std::string> certificate_names(X509* cert) {
@@ -54,12 +55,12 @@ std::vector<std::string> certificate_names(X509* cert) {
 bool report_rejection(FlowContext& flow, const PeekedHello& peeked, policy::Evidence evidence, std::string why) {
   auto& bypass = flow.shared.bypass;
   if (!bypass) return false;
-  return bypass->record_rejection(bypass_host(flow.record, peeked.hello), flow.record.client.ip, evidence,
+  return bypass->record_rejection(bypass_host(flow.record, peeked.sni), flow.record.client.ip, evidence,
                                   std::move(why));
 }
 
 void report_success(FlowContext& flow, const PeekedHello& peeked) {
-  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, peeked.hello), flow.record.client.ip);
+  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, peeked.sni), flow.record.client.ip);
 }
 
 // The upstream leg: connect and handshake as a TLS client with the client's SNI
@@ -85,14 +86,14 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
     co_return leg;
   }
   const std::string server_ip = record.server.ip.to_string();
-  leg.session_key = std::make_unique<const std::string>(peeked.hello.sni.value_or("") + '|' + server_ip + ':' +
+  leg.session_key = std::make_unique<const std::string>(peeked.sni.value_or("") + '|' + server_ip + ':' +
                                                         std::to_string(record.server.port));
   auto stream = std::make_unique<tls::TlsStream>(
-      flow.upstream, flow.shared.tls->new_upstream_ssl(peeked.hello.sni, server_ip, *leg.session_key,
-                                                       observable_alpn(peeked.hello)));
+      flow.upstream, flow.shared.tls->new_upstream_ssl(peeked.sni, server_ip, *leg.session_key, peeked.alpn));
   const auto done = co_await with_timeout(stream->handshake(), config.connect_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
-    record.extra["tls"]["upstream"] = {{"error", done ? done->error : "handshake timed out"}};
+    record.upstream_tls = UpstreamTls{};
+    record.upstream_tls->error = done ? done->error : "handshake timed out";
     facts.upstream.state = Upstream::handshake_failed;
     co_return leg;
   }
@@ -100,7 +101,7 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
   // Verify; the decision never forges a trusted certificate for an upstream that fails.
   leg.certificate.reset(SSL_get1_peer_certificate(stream->ssl()));
   const long verify = leg.certificate ? SSL_get_verify_result(stream->ssl()) : X509_V_ERR_UNSPECIFIED;
-  record.extra["tls"]["upstream"] = upstream_json(stream->ssl(), leg.certificate.get(), verify);
+  record.upstream_tls = upstream_tls(stream->ssl(), leg.certificate.get(), verify);
   facts.upstream.state = Upstream::certificate;
   facts.upstream.verified = verify == X509_V_OK;
   if (leg.certificate) facts.upstream.names = certificate_names(leg.certificate.get());
@@ -118,7 +119,7 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
   const auto leaf = shared.tls->leaf_for(
       tls::ForgeRequest{upstream.certificate.get(), facts.sni, facts.sni ? std::nullopt : std::optional(server_ip)},
       &cache_hit);
-  record.extra["tls"]["forged"] = {{"cache", cache_hit ? "hit" : "miss"}};
+  record.forged_cache_hit = cache_hit;
   tls::ClientSideState state;
   state.alpn = selected_alpn(upstream.stream->ssl());
   tls::TlsStream client(flow.client, shared.tls->new_client_ssl(leaf.get(), &state));
@@ -138,11 +139,8 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
     }
     co_return FlowOutcome{FlowAction::intercept, EndReason::client_handshake_failed, EndBy::client, error};
   }
-  record.extra["tls"]["client"]["negotiated"] = {
-      {"version", SSL_get_version(client.ssl())},
-      {"cipher", SSL_get_cipher_name(client.ssl())},
-      {"alpn", state.alpn ? nlohmann::ordered_json(*state.alpn) : nlohmann::ordered_json(nullptr)},
-      {"resumed", SSL_session_reused(client.ssl()) == 1}};
+  record.client_tls = NegotiatedTls{SSL_get_version(client.ssl()), SSL_get_cipher_name(client.ssl()), state.alpn,
+                                    SSL_session_reused(client.ssl()) == 1};
   flow.control.touch();
 
   const auto tap = HttpTap::for_tls(shared, record, state.alpn.value_or("http/1.1"));
@@ -179,13 +177,16 @@ std::vector<std::string> observable_alpn(const tls::ClientHello& hello) {
   return offer;
 }
 
-std::string bypass_host(const FlowRecord& record, const tls::ClientHello& hello) {
-  return hello.sni ? *hello.sni : record.server.ip.to_string();
+std::string bypass_host(const FlowRecord& record, const std::optional<std::string>& sni) {
+  return sni ? *sni : record.server.ip.to_string();
 }
 
 awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& peeked, FlowFacts& facts) {
   UpstreamLeg upstream = co_await open_upstream(flow, peeked, facts);
   const Verdict verdict = decide(flow, facts);
+  // The certificate's names served this last decision; the flow does not keep them.
+  facts.upstream.names.clear();
+  facts.upstream.names.shrink_to_fit();
   if (upstream.connect_failure && verdict.next != Next::block) {
     reset_socket(flow.client);
     FlowOutcome failed = *upstream.connect_failure;
@@ -195,6 +196,8 @@ awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& peek
   FlowOutcome outcome;
   if (verdict.next != Next::intercept) {
     upstream.stream.reset();  // frees the SSL; the socket is closed or reused by follow()
+    upstream.certificate.reset();
+    summarize_certificate(flow.record);  // the record no longer borrows a certificate the SSL held
     outcome = co_await follow(flow, verdict, peeked.bytes);
   } else {
     outcome = co_await decrypt_and_relay(flow, peeked, upstream, facts);

@@ -2,6 +2,7 @@
 // Interception of one TLS flow: connect upstream first (its certificate is
 // what we imitate), decide again with the certificate's names, verify, forge,
 // finish the client's handshake and relay the plaintext to the HTTP observers.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,11 @@
 
 namespace tlsgate {
 
-// The client's ClientHello, still unread in the kernel (`bytes` long).
+// What interception needs of the client's ClientHello, which is still unread in
+// the kernel (`bytes` long). Not the parsed hello: a flow keeps this to its end.
 struct PeekedHello {
-  tls::ClientHello hello;
+  std::optional<std::string> sni;
+  std::vector<std::string> alpn;  // the observable part of the offer (observable_alpn)
   std::size_t bytes = 0;
 };
 
@@ -26,6 +29,6 @@ awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& hell
 std::vector<std::string> observable_alpn(const tls::ClientHello& hello);
 
 // The learned-bypass key of a flow: its SNI, or its server address without one.
-std::string bypass_host(const FlowRecord& record, const tls::ClientHello& hello);
+std::string bypass_host(const FlowRecord& record, const std::optional<std::string>& sni);
 
 }  // namespace tlsgate

@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/client_hello.hpp"
+#include "gateway/tls/openssl.hpp"
 
 namespace tlsgate {
 
@@ -60,6 +62,42 @@ struct FlowOutcome {
   std::optional<std::string> error;  // `end.error`
 };
 
+// What the ClientHello said: the line's `sni` and `tls.client`.
+struct ClientHelloFacts {
+  std::optional<std::string> sni;
+  std::string version;  // highest offered: "TLSv1.3", or "0x7f1c"
+  std::vector<std::string> alpn;
+  std::string ja3;
+  std::string ja4;
+  bool ech = false;
+};
+
+// A leg's negotiated parameters. `version` and `cipher` are OpenSSL's static names.
+struct NegotiatedTls {
+  const char* version = "";
+  const char* cipher = "";
+  std::optional<std::string> alpn;
+  bool resumed = false;
+};
+
+// The upstream leg (`tls.upstream`): its handshake failed (`error`), or what it negotiated.
+struct UpstreamTls {
+  std::optional<std::string> error;  // set: the line holds only the error
+  NegotiatedTls negotiated;
+  std::string verify;  // "ok" or OpenSSL's verify error
+  // The upstream certificate (`cert`): a reference while the upstream SSL holds it
+  // anyway, summarized only when the line is written (see summarize_certificate).
+  tls::X509Ptr certificate;
+  std::optional<nlohmann::ordered_json> certificate_summary;
+};
+
+// The HTTP observer's summary (`http`).
+struct HttpSummary {
+  std::uint64_t exchanges = 0;
+  bool websocket = false;
+  std::uint64_t websocket_bytes = 0;  // when websocket
+};
+
 struct FlowRecord {
   std::uint64_t flow_id = 0;
   std::chrono::system_clock::time_point start_wall;
@@ -71,8 +109,21 @@ struct FlowRecord {
   FlowOutcome outcome;
   std::uint64_t from_client = 0;
   std::uint64_t to_client = 0;
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // sni, tls, host, http, ...
+  // Typed, not a JSON tree: a flow holds these for its whole life. Written after
+  // `end` in this order when set: sni, tls {client {..., negotiated}, upstream,
+  // forged}, host, http, inspect_error.
+  std::optional<ClientHelloFacts> hello;          // `sni` and `tls.client`
+  std::optional<NegotiatedTls> client_tls;        // `tls.client.negotiated`
+  std::optional<UpstreamTls> upstream_tls;        // `tls.upstream`
+  std::optional<bool> forged_cache_hit;           // `tls.forged.cache`: hit or miss
+  std::optional<std::optional<std::string>> host;  // `host`: unset, null or the name policy saw
+  std::optional<HttpSummary> http;                // `http`
+  std::optional<std::string> inspect_error;       // `inspect_error`
 };
+
+// Replaces the upstream certificate reference with its summary: for a flow that
+// keeps running without the upstream SSL (a tunnel after looking upstream).
+void summarize_certificate(FlowRecord& record);
 
 // RFC 3339 UTC with microseconds: 2026-11-22T23:10:05.123456Z
 std::string rfc3339_utc(std::chrono::system_clock::time_point t);

@@ -29,7 +29,7 @@ Verdict decide(FlowContext& flow, const FlowFacts& facts) {
   Verdict verdict = decide_flow(*flow.policy, facts, settings);
   flow.planned = verdict.action;
   if (verdict.decision) flow.record.decision = verdict.decision;
-  if (verdict.host) flow.record.extra["host"] = *verdict.host;
+  if (verdict.host) flow.record.host = *verdict.host;
   return verdict;
 }
 

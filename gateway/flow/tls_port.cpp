@@ -29,15 +29,9 @@ std::string version_name(std::uint16_t v) {
 
 void describe_hello(FlowRecord& record, const tls::ClientHello& hello) {
   record.proto = "tls";
-  record.extra["sni"] = hello.sni ? nlohmann::ordered_json(*hello.sni) : nlohmann::ordered_json(nullptr);
-  nlohmann::ordered_json client;
-  client["version"] = version_name(hello.max_version());
-  client["alpn"] = hello.alpn;
-  client["ja3"] = tls::ja3(hello);
-  client["ja4"] = tls::ja4(hello);
-  client["ech"] = hello.ech_offered;
-  record.extra["tls"] = {{"client", std::move(client)}};
-  record.extra["host"] = hello.sni ? nlohmann::ordered_json(*hello.sni) : nlohmann::ordered_json(nullptr);
+  record.hello = ClientHelloFacts{hello.sni, version_name(hello.max_version()), hello.alpn, tls::ja3(hello),
+                                  tls::ja4(hello), hello.ech_offered};
+  record.host = hello.sni;
 }
 
 bool offers_observable_alpn(const tls::ClientHello& hello) {
@@ -46,51 +40,69 @@ bool offers_observable_alpn(const tls::ClientHello& hello) {
 
 // The learned-bypass key: the SNI, or the server address for clients without one.
 bool bypassed(const SharedState& shared, const FlowRecord& record, const tls::ClientHello& hello) {
-  return shared.bypass && shared.bypass->contains(bypass_host(record, hello), record.client.ip);
+  return shared.bypass && shared.bypass->contains(bypass_host(record, hello.sni), record.client.ip);
 }
 
-}  // namespace
+// What the rest of a TLS-port flow needs from its first bytes.
+struct FirstLook {
+  std::optional<FlowOutcome> ended;  // closed or malformed: the flow's outcome
+  FlowFacts facts;
+  Verdict verdict;
+  PeekedHello peeked;  // facts.kind == tls
+};
 
-awaitable<FlowOutcome> tls_port_flow(FlowContext& flow) {
+// Peeks, describes the ClientHello in the record and decides. A sub-coroutine so
+// that the peek buffer's result and the parsed hello live in its frame, which is
+// freed when it returns, not in the frame the flow keeps until its end.
+awaitable<FirstLook> first_look(FlowContext& flow) {
   const Config& config = flow.shared.config;
   FlowRecord& record = flow.record;
   const PeekResult peek = co_await peek_client_hello(flow.client, config.peek_max_bytes, config.peek_timeout);
-  FlowFacts facts;
-  facts.client = record.client.ip;
-  facts.server = record.server;
+  FirstLook look;
+  look.facts.client = record.client.ip;
+  look.facts.server = record.server;
   switch (peek.kind) {
     case PeekResult::Kind::closed:
-      co_return FlowOutcome{FlowAction::tunnel, EndReason::client_closed_early, EndBy::client, peek.detail};
+      look.ended = FlowOutcome{FlowAction::tunnel, EndReason::client_closed_early, EndBy::client, peek.detail};
+      co_return look;
     case PeekResult::Kind::malformed:
       record.proto = "tls";
-      co_return refuse_with_reset(flow, FlowAction::reject, peek.error, peek.detail);
+      look.ended = refuse_with_reset(flow, FlowAction::reject, peek.error, peek.detail);
+      co_return look;
     case PeekResult::Kind::not_tls:
-    case PeekResult::Kind::timeout: {
+    case PeekResult::Kind::timeout:
       // Not a TLS client (or a server-speaks-first protocol): the addresses decide.
       record.proto = "unknown";
-      facts.kind = peek.kind == PeekResult::Kind::not_tls ? FlowKind::not_tls : FlowKind::incomplete;
-      const Verdict verdict = decide(flow, facts);
-      FlowOutcome outcome = co_await follow(flow, verdict, 0);
-      co_return outcome;
-    }
+      look.facts.kind = peek.kind == PeekResult::Kind::not_tls ? FlowKind::not_tls : FlowKind::incomplete;
+      look.verdict = decide(flow, look.facts);
+      co_return look;
     case PeekResult::Kind::hello:
       break;
   }
   describe_hello(record, peek.hello);
   flow.control.touch();
 
-  facts.kind = FlowKind::tls;
-  facts.sni = peek.hello.sni;
-  facts.alpn_observable = offers_observable_alpn(peek.hello);
-  facts.learned_bypass = bypassed(flow.shared, record, peek.hello);
-  const Verdict verdict = decide(flow, facts);
+  look.facts.kind = FlowKind::tls;
+  look.facts.sni = peek.hello.sni;
+  look.facts.alpn_observable = offers_observable_alpn(peek.hello);
+  look.facts.learned_bypass = bypassed(flow.shared, record, peek.hello);
+  look.verdict = decide(flow, look.facts);
+  look.peeked = PeekedHello{peek.hello.sni, observable_alpn(peek.hello), peek.hello_bytes};
+  co_return look;
+}
+
+}  // namespace
+
+awaitable<FlowOutcome> tls_port_flow(FlowContext& flow) {
+  FirstLook look = co_await first_look(flow);
+  if (look.ended) co_return *look.ended;
   // Named locals only: GCC 12 may destroy a temporary argument of a co_await twice.
   FlowOutcome outcome;
-  if (verdict.next == Next::look_upstream || verdict.next == Next::intercept) {
-    const PeekedHello peeked{peek.hello, peek.hello_bytes};
-    outcome = co_await intercept_flow(flow, peeked, facts);
+  const Next next = look.verdict.next;
+  if (look.facts.kind == FlowKind::tls && (next == Next::look_upstream || next == Next::intercept)) {
+    outcome = co_await intercept_flow(flow, look.peeked, look.facts);
   } else {
-    outcome = co_await follow(flow, verdict, peek.hello_bytes);
+    outcome = co_await follow(flow, look.verdict, look.peeked.bytes);
   }
   co_return outcome;
 }

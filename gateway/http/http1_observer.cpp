@@ -1,11 +1,12 @@
 // HTTP/1.x observer (RFC 9112) on Boost.Beast's incremental basic_parser: one parser per direction,
 // recreated for each message (keep-alive, pipelining). Bodies are counted, never stored.
 #include <algorithm>
+#include <memory>
+#include <vector>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
-#include <deque>
 #include <optional>
 
 #include "gateway/http/exchange_builder.hpp"
@@ -112,16 +113,16 @@ class Http1Observer final : public Observer {
   void status_line(int code, int version);
   void response_field(string_view name, string_view value);
   void response_body(string_view body) {
-    if (!pending_.empty()) pending_.front().response_body.add(body, limits_.body_capture_bytes);
+    if (!pending_.empty()) pending_.front()->response_body.add(body, limits_.body_capture_bytes);
   }
 
  private:
   using Bytes = std::span<const std::uint8_t>;
 
   Pending* request_target() {
-    if (!request_seq_ || pending_.empty() || *request_seq_ < pending_.front().seq) return nullptr;
-    const std::size_t index = *request_seq_ - pending_.front().seq;
-    return index < pending_.size() ? &pending_[index] : nullptr;
+    if (!request_seq_ || pending_.empty() || *request_seq_ < pending_.front()->seq) return nullptr;
+    const std::size_t index = *request_seq_ - pending_.front()->seq;
+    return index < pending_.size() ? pending_[index].get() : nullptr;
   }
 
   void feed_client(Bytes bytes);
@@ -142,7 +143,9 @@ class Http1Observer final : public Observer {
   std::optional<Parser<true>> request_parser_;
   std::optional<Parser<false>> response_parser_;
   std::string client_parked_, server_parked_;  // unparsed bytes: an incomplete head or chunk line
-  std::deque<Pending> pending_;
+  // Oldest first. Each request on the heap and the list a vector: an idle keep-alive
+  // connection holds no Pending (std::deque would keep a map and a node, ~1 KiB).
+  std::vector<std::unique_ptr<Pending>> pending_;
   std::uint64_t next_seq_ = 0;
   std::optional<std::uint64_t> request_seq_;  // request being parsed (its exchange may be done)
   std::optional<std::uint64_t> upgrade_seq_;  // client parsing paused behind this Upgrade request
@@ -190,7 +193,7 @@ void Http1Observer::request_line(bhttp::verb method, string_view method_str, str
     ec = bhttp::error::bad_method;  // stops the parser; the failure text above is kept
     return;
   }
-  Pending& p = pending_.emplace_back();
+  Pending& p = *pending_.emplace_back(std::make_unique<Pending>());
   p.seq = next_seq_++;
   request_seq_ = p.seq;
   p.start = request_start_;
@@ -213,13 +216,13 @@ void Http1Observer::request_field(bhttp::field field, string_view name, string_v
 
 void Http1Observer::status_line(int code, int version) {
   if (pending_.empty()) {  // a response nobody asked for (e.g. 408 on an idle connection)
-    Pending& p = pending_.emplace_back();
+    Pending& p = *pending_.emplace_back(std::make_unique<Pending>());
     p.seq = next_seq_++;
     p.start = response_start_;
     p.exchange.http_version = version_text(version);
     p.exchange.scheme = scheme_;
   }
-  Pending& p = pending_.front();
+  Pending& p = *pending_.front();
   if (!p.response_started) p.exchange.ms_to_first_byte = ms_between(p.start, response_start_);
   p.response_started = true;
   interim_ = code >= 100 && code < 200 && code != 101;
@@ -228,7 +231,7 @@ void Http1Observer::status_line(int code, int version) {
 
 void Http1Observer::response_field(string_view name, string_view value) {
   if (interim_ || pending_.empty()) return;
-  HttpExchange& e = pending_.front().exchange;
+  HttpExchange& e = pending_.front()->exchange;
   if (auto error = add_header(e.response_headers, e.header_bytes, e.response_content_type, name, value, limits_))
     fail("http1 response: " + *error);
 }
@@ -250,7 +253,7 @@ void Http1Observer::drive(std::optional<Parser<IsRequest>>& parser, std::string&
       parser.emplace(*this, limits_.max_header_bytes);
       (IsRequest ? request_start_ : response_start_) = now_;
       if constexpr (!IsRequest) {
-        if (!pending_.empty() && pending_.front().head) parser->skip(true);
+        if (!pending_.empty() && pending_.front()->head) parser->skip(true);
       }
     }
     error_code ec;
@@ -319,9 +322,9 @@ bool Http1Observer::request_done(bool upgrade) {
 
 bool Http1Observer::response_done() {
   if (interim_) return true;  // the final response follows for the same request
-  const bool switching = pending_.front().exchange.status == 101;
-  const bool websocket = pending_.front().websocket;
-  const std::uint64_t seq = pending_.front().seq;
+  const bool switching = pending_.front()->exchange.status == 101;
+  const bool websocket = pending_.front()->websocket;
+  const std::uint64_t seq = pending_.front()->seq;
   finish_front(std::nullopt);
   if (switching) {
     websocket_ = websocket;
@@ -336,7 +339,7 @@ bool Http1Observer::response_done() {
 }
 
 void Http1Observer::finish_front(std::optional<std::string> error) {
-  Pending& p = pending_.front();
+  Pending& p = *pending_.front();
   // A request body may still be streaming (early response): it is recorded as far as it came.
   p.exchange.request_body_bytes = p.request_body.bytes;
   p.exchange.request_body_b64 = p.request_body.capture(limits_.body_capture_bytes);
@@ -345,7 +348,7 @@ void Http1Observer::finish_front(std::optional<std::string> error) {
   if (!error) p.exchange.ms_to_end = ms_between(p.start, now_);
   p.exchange.error = std::move(error);
   complete(std::move(p.exchange));
-  pending_.pop_front();
+  pending_.erase(pending_.begin());  // at most max_pending_requests pointers move
 }
 
 void Http1Observer::enter_tunnel(std::size_t server_bytes_left) {
@@ -368,7 +371,7 @@ void Http1Observer::on_close(Clock::time_point now) {
     if (!ec && response_parser_->is_done() && !interim_) finish_front(std::nullopt);
   }
   while (!pending_.empty()) {
-    finish_front(pending_.front().response_started ? "connection closed before response end"
+    finish_front(pending_.front()->response_started ? "connection closed before response end"
                                                    : "connection closed before response");
   }
 }

@@ -67,7 +67,7 @@ void write_http_event(std::string& out, const HttpEventFlow& flow, const http::H
   endpoint(out, "server", flow.server_ip, flow.server_port);
   append_key(out, "sni");
   if (flow.sni) {
-    append_json(out, *flow.sni);
+    append_string(out, *flow.sni);
   } else {
     append_null(out);
   }

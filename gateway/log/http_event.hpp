@@ -21,7 +21,7 @@ struct HttpEventFlow {
   std::uint16_t client_port = 0;
   std::string_view server_ip;
   std::uint16_t server_port = 0;
-  const nlohmann::ordered_json* sni = nullptr;  // the flow record's value; nullptr: null
+  const std::string* sni = nullptr;  // the ClientHello's server name; nullptr: null
 };
 
 // Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.

@@ -30,7 +30,7 @@ inline bool use_cleartext_detector(std::uint8_t options) { return (options & 32)
 // The daemon writes http events without a tree (log::write_http_event): its line must be the
 // tree's (http::append_json, serialize_event) byte for byte.
 inline void check_tree_less_line(const HttpExchange& exchange) {
-  static const nlohmann::ordered_json sni = "fuzz.example";
+  static const std::string sni = "fuzz.example";
   const log::HttpEventFlow flow{"2026-12-05T00:00:00.000000Z", 1, "1:x", "10.0.0.1", 1, "fd00::2", 2, &sni};
   std::string line;
   log::write_http_event(line, flow, exchange);

@@ -26,7 +26,7 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   r.from_client = 120;
   r.to_client = 4096;
   r.outcome.end_by = EndBy::client;
-  r.extra["sni"] = "www.example.test";
+  r.hello = ClientHelloFacts{"www.example.test", "TLSv1.3", {"h2"}, "ja3", "ja4", false};
 
   const auto j = flow_json(r, r.start_wall + milliseconds(1500), r.start + microseconds(1'500'250));
   const std::string line = j.dump();

@@ -88,8 +88,7 @@ TEST(Eve, HttpFromTheTreeLessWriter) {
   e.request_headers.add("referer", "http://www.example.test/");
   e.response_headers.add("content-type", "text/html");
   e.response_content_type = "text/html";
-  const ordered_json sni = nullptr;
-  const HttpEventFlow flow{"2026-12-05T17:00:00.123456Z", 7, "1:abc", "10.10.1.2", 40000, "10.10.2.2", 80, &sni};
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123456Z", 7, "1:abc", "10.10.1.2", 40000, "10.10.2.2", 80, nullptr};
   std::string line;
   write_http_event(line, flow, e);
   const auto eve = to_eve(ordered_json::parse(line));

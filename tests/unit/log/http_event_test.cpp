@@ -18,7 +18,7 @@ std::string reference(const HttpEventFlow& f, http::HttpExchange e) {
   line["community_id"] = std::string(f.community_id);
   line["client"] = {{"ip", std::string(f.client_ip)}, {"port", f.client_port}};
   line["server"] = {{"ip", std::string(f.server_ip)}, {"port", f.server_port}};
-  line["sni"] = f.sni ? *f.sni : nlohmann::ordered_json(nullptr);
+  line["sni"] = f.sni ? nlohmann::ordered_json(*f.sni) : nlohmann::ordered_json(nullptr);
   http::append_json(line, std::move(e));
   return line.dump(-1, ' ', false, replace);
 }
@@ -42,16 +42,16 @@ http::HttpExchange exchange() {
 }
 
 TEST(HttpEvent, SameBytesAsTheTree) {
-  const nlohmann::ordered_json sni = "www.example.test";
-  const nlohmann::ordered_json no_sni = nullptr;
+  const std::string sni = "www.example.test";
+  const std::string odd_sni = "caf\xc3\xa9.\"test\"";  // escaped like the tree escapes it
   struct Case {
     const char* name;
     void (*change)(http::HttpExchange&);
-    const nlohmann::ordered_json* sni;
+    const std::string* sni;
   };
   const Case cases[] = {
       {"plain", [](http::HttpExchange&) {}, &sni},
-      {"null_sni_value", [](http::HttpExchange&) {}, &no_sni},
+      {"escaped_sni", [](http::HttpExchange&) {}, &odd_sni},
       {"no_sni_field", [](http::HttpExchange&) {}, nullptr},
       {"no_response", [](http::HttpExchange& e) {
          e.status.reset();
