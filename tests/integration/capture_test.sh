@@ -16,18 +16,9 @@ work=$(mktemp -d)
 log="$work/flows.jsonl"
 poip_port=57012
 write_config() {  # $1 log file, $2 flow_log_format, $3 rotate_mb, $4 pcap directory
-  cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$1",
-  "flow_log_format": "$2",
-  "state_dir": "$work/state",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "pcap": {"enabled": true, "directory": "$4", "rotate_mb": $3, "files_kept": 3, "plain_http": true,
-           "pcap_over_ip_listen": "127.0.0.1:$poip_port", "reader_buffer_mb": 1}
-}
-JSON
+  test_config flow_log="$1" flow_log_format="$2" upstream_ca_file="$PUBLIC_CA_CERT" \
+    pcap.enabled:=true pcap.directory="$4" pcap.rotate_mb:="$3" pcap.files_kept:=3 pcap.plain_http:=true \
+    pcap.pcap_over_ip_listen="127.0.0.1:$poip_port" pcap.reader_buffer_mb:=1 >"$work/config.json"
 }
 cleanup_readers() { for p in ${READERS:-}; do kill "$p" 2>/dev/null || true; done; }
 READERS=""

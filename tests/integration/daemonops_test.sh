@@ -26,20 +26,9 @@ cat >"$work/policy.json" <<'JSON'
 {"default": "intercept", "rules": [{"name": "tunnel-api", "host": ["api.example.test"], "action": "tunnel"}]}
 JSON
 good() {
-  cat <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$state",
-  "policy_file": "$work/policy.json",
-  "upstream_ca_file": "${PUBLIC_CA_CERT:-/etc/ssl/certs/ca-certificates.crt}",
-  "peek_timeout_ms": 1500,
-  "shutdown_grace_s": 1,
-  "user": "nobody",
-  "metrics_listen": "$metrics"
-}
-JSON
+  test_config workers:=2 state_dir="$state" policy_file="$work/policy.json" \
+    upstream_ca_file="${PUBLIC_CA_CERT:-/etc/ssl/certs/ca-certificates.crt}" peek_timeout_ms:=1500 user=nobody \
+    metrics_listen="$metrics"
 }
 check_config() {  # $1: description, $2: want exit, $3: text stderr must hold, stdin: the config
   local f="$work/check.json" out rc=0
