@@ -50,6 +50,7 @@ bool CaptureSink::submit(std::vector<std::uint8_t>&& records) noexcept {
       queue_.push_back(std::move(records));
     } catch (...) {
       dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
+      dropped_bytes_.fetch_add(n, std::memory_order_relaxed);
       return false;
     }
     queued_bytes_ += n;

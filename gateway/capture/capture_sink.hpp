@@ -3,7 +3,8 @@
 // pcap records to a queue bounded in bytes; one writer thread appends them to
 // the rotated files and to the PCAP-over-IP readers. A full queue drops the
 // chunk and counts it: capture never slows a flow. Drops are reported
-// (diag::warning) at most every few seconds.
+// (diag::warning) at most every few seconds; the counters are also exported
+// on /metrics (gateway/daemon/daemon_metrics).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>

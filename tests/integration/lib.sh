@@ -15,6 +15,7 @@
 #   settle                      wait until no flow line arrived for 0.3 s
 #   flow_of CMD...              run a client command; print the one flow line it produced
 #   validate_log FILE           every line must match docs/flow-log.schema.json
+#   scrape PATH / metric NAME   GET http://$metrics PATH from the gateway; one sample's value (0 if absent)
 #   finish                      print the summary; exit non-zero if any check failed
 
 SOURCE_DIR=${TLSGATE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -150,6 +151,12 @@ validate_log() {
   else
     fail "log lines match docs/flow-log.schema.json"
   fi
+}
+
+# The metrics endpoint at $metrics (the test's metrics_listen), read from the gateway namespace.
+scrape() { in_gw curl -sS --max-time 5 "http://$metrics$1"; }
+metric() {  # $1: sample name with labels as printed; prints its value (0 if absent)
+  scrape /metrics | awk -v k="$1" '$1 == k {print $2; found=1} END {if (!found) print 0}'
 }
 
 finish() {
