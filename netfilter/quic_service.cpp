@@ -3,11 +3,11 @@
 #include <poll.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 
+#include "gateway/log/diag.hpp"
 #include "netfilter/ip_udp.hpp"
 #include "netfilter/quic_event.hpp"
 
@@ -48,9 +48,8 @@ void QuicGuardService::stop() {
   if (!thread_.joinable()) return;
   thread_.join();
   const auto& c = guard_.counters();
-  std::fprintf(stderr,
-               "tlsgate: QUIC guard: %llu packets accepted, %llu dropped, %llu held; "
-               "%llu connections decided by the policy, %llu unparseable\n",
+  diag::notice("QUIC guard: %llu packets accepted, %llu dropped, %llu held; "
+               "%llu connections decided by the policy, %llu unparseable",
                static_cast<unsigned long long>(c.accepted), static_cast<unsigned long long>(c.dropped),
                static_cast<unsigned long long>(c.held), static_cast<unsigned long long>(c.decided),
                static_cast<unsigned long long>(c.unparseable));
@@ -67,7 +66,7 @@ void QuicGuardService::run() {
       pollfd pfd{queue_.fd(), POLLIN, 0};
       const int ready = ::poll(&pfd, 1, tick_ms);
       if (ready > 0 && !queue_.receive(handler)) {
-        std::fprintf(stderr, "tlsgate: QUIC guard: reading the queue: %s\n", std::strerror(errno));
+        diag::error("QUIC guard: reading the queue: %s; the guard stops", std::strerror(errno));
         break;
       }
       apply(guard_.expire(QuicGuard::Clock::now()));
@@ -115,8 +114,8 @@ void QuicGuardService::report(const char* where, std::exception_ptr error) {
     what = e.what();
   } catch (...) {
   }
-  std::fprintf(stderr, "tlsgate: QUIC guard: internal error in %s: %s (%llu error(s) since the last report; going on)\n",
-               where, what.c_str(), static_cast<unsigned long long>(count));
+  diag::error("QUIC guard: internal error in %s: %s (%llu error(s) since the last report; going on)", where,
+              what.c_str(), static_cast<unsigned long long>(count));
 }
 
 void QuicGuardService::apply(const GuardOutput& out) {

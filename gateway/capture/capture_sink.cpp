@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "gateway/capture/pcap_files.hpp"
 #include "gateway/capture/pcap_over_ip.hpp"
+#include "gateway/log/diag.hpp"
 
 namespace tlsgate::capture {
 namespace {
@@ -50,6 +50,7 @@ bool CaptureSink::submit(std::vector<std::uint8_t>&& records) noexcept {
       queue_.push_back(std::move(records));
     } catch (...) {
       dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
+      dropped_bytes_.fetch_add(n, std::memory_order_relaxed);
       return false;
     }
     queued_bytes_ += n;
@@ -88,8 +89,8 @@ void CaptureSink::report_drops() {
   const std::uint64_t dropped = dropped_chunks();
   const auto now = std::chrono::steady_clock::now();
   if (dropped == reported_drops_ || now - last_report_ < drop_report_interval) return;
-  std::fprintf(stderr, "tlsgate: capture: writer behind: %llu chunks (%llu bytes) dropped so far\n",
-               static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(dropped_bytes()));
+  diag::warning("capture: writer behind: %llu chunks (%llu bytes) dropped so far",
+                static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(dropped_bytes()));
   reported_drops_ = dropped;
   last_report_ = now;
 }

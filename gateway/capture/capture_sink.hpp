@@ -2,8 +2,9 @@
 // Where every captured flow's packets go: producers (flow threads) hand whole
 // pcap records to a queue bounded in bytes; one writer thread appends them to
 // the rotated files and to the PCAP-over-IP readers. A full queue drops the
-// chunk and counts it: capture never slows a flow. Drops are reported on
-// stderr at most every few seconds.
+// chunk and counts it: capture never slows a flow. Drops are reported
+// (diag::warning) at most every few seconds; the counters are also exported
+// on /metrics (gateway/daemon/daemon_metrics).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/capture/pcap_format.hpp"
+#include "gateway/log/diag.hpp"
 
 namespace tlsgate::capture {
 namespace {
@@ -61,8 +62,7 @@ void PcapFiles::open_next(std::chrono::system_clock::time_point now) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (opened_ == 0) throw std::runtime_error("pcap file " + path + ": " + std::strerror(errno));
-    std::fprintf(stderr, "tlsgate: capture: cannot open %s: %s (keeping %s)\n", path.c_str(), std::strerror(errno),
-                 path_.c_str());
+    diag::warning("capture: cannot open %s: %s (keeping %s)", path.c_str(), std::strerror(errno), path_.c_str());
     opened_at_ = now;  // retry at the next rotation, not on every write
     return;
   }
@@ -100,7 +100,7 @@ void PcapFiles::write(std::span<const std::uint8_t> records, std::chrono::system
   if (too_big || too_old) open_next(now);
   if (!write_fully(fd_, records)) {
     if (!write_failed_)
-      std::fprintf(stderr, "tlsgate: capture: write to %s failed: %s\n", path_.c_str(), std::strerror(errno));
+      diag::error("capture: write to %s failed: %s", path_.c_str(), std::strerror(errno));
     write_failed_ = true;
     return;
   }

@@ -26,7 +26,7 @@ class PcapFiles {
   PcapFiles& operator=(const PcapFiles&) = delete;
 
   // Appends whole pcap records (never split across files). Write errors are
-  // reported on stderr (once per file) and the bytes are lost.
+  // reported (diag::error, once per file) and the bytes are lost.
   void write(std::span<const std::uint8_t> records, std::chrono::system_clock::time_point now);
   const std::string& current_path() const { return path_; }
   std::uint64_t files_opened() const { return opened_; }

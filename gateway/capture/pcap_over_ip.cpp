@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "gateway/capture/pcap_format.hpp"
+#include "gateway/log/diag.hpp"
 
 namespace tlsgate::capture {
 namespace {
@@ -142,7 +142,7 @@ bool PcapOverIp::flush(Reader& r) {
 void PcapOverIp::drop(std::size_t index, const char* why) {
   if (why) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr, "tlsgate: capture: PCAP-over-IP reader dropped: %s\n", why);
+    diag::warning("capture: PCAP-over-IP reader dropped: %s", why);
   }
   ::close(readers_[index].fd);
   readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(index));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "gateway/capture/capture_sink.hpp"
 #include "gateway/daemon/version.hpp"
 #include "gateway/daemon/worker.hpp"
 
@@ -43,6 +44,28 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
                        [&log] { return one(static_cast<double>(log.written())); });
   m.add_counter_source("tlsgate_log_lines_dropped_total", "Lines dropped because the flow log queue was full",
                        [&log] { return one(static_cast<double>(log.dropped())); });
+  if (shared.capture) {
+    using capture::CaptureSink;
+    struct Counter {
+      const char* name;
+      const char* help;
+      std::uint64_t (CaptureSink::*read)() const;
+    };
+    static constexpr Counter counters[] = {
+        {"tlsgate_capture_bytes_written_total",
+         "Bytes of pcap records written to the capture files and PCAP-over-IP readers", &CaptureSink::written_bytes},
+        {"tlsgate_capture_chunks_dropped_total", "Chunks of pcap records dropped because the capture queue was full",
+         &CaptureSink::dropped_chunks},
+        {"tlsgate_capture_bytes_dropped_total", "Bytes of pcap records dropped because the capture queue was full",
+         &CaptureSink::dropped_bytes},
+        {"tlsgate_capture_readers_dropped_total",
+         "PCAP-over-IP readers disconnected by the gateway (fell behind, or too many)", &CaptureSink::readers_dropped},
+    };
+    const CaptureSink& capture = *shared.capture;
+    for (const Counter& c : counters)
+      m.add_counter_source(c.name, c.help,
+                           [&capture, read = c.read] { return one(static_cast<double>((capture.*read)())); });
+  }
   if (shared.bypass) {
     const policy::LearnedBypass& bypass = *shared.bypass;
     m.add_gauge("tlsgate_learned_bypass_entries", "Live learned-bypass entries (clients that rejected our certificate)",

@@ -1,7 +1,8 @@
 #pragma once
 // The metrics the daemon reads at scrape time from what others own: workers'
-// active flows, the flow log's line counts, learned-bypass entries, the policy,
-// the heartbeat, and the build. Counted events live in metrics::Metrics.
+// active flows, the flow log's line counts, the capture's written and dropped
+// counts, learned-bypass entries, the policy, the heartbeat, and the build.
+// Counted events live in metrics::Metrics.
 #include <functional>
 #include <memory>
 #include <vector>

@@ -5,6 +5,22 @@
 namespace tlsgate::log {
 namespace {
 
+// `"key":"value"` after a comma.
+void string_field(std::string& out, std::string_view key, std::string_view value) {
+  append_key(out, key);
+  append_string(out, value);
+}
+
+// `*value` written by `append`, or null: for std::optional and pointers alike.
+template <class Nullable, class Append>
+void value_or_null(std::string& out, const Nullable& value, Append append) {
+  if (value) {
+    append(out, *value);
+  } else {
+    append_null(out);
+  }
+}
+
 void endpoint(std::string& out, std::string_view key, std::string_view ip, std::uint16_t port) {
   append_key(out, key);
   out.push_back('{');
@@ -37,19 +53,8 @@ void message(std::string& out, std::string_view key, const http::HeaderFields& f
   append_uint(out, body_bytes);
   append_key(out, "content_type");
   append_optional_string(out, content_type);
-  if (body_b64) {
-    append_key(out, "body_b64");
-    append_string(out, *body_b64);
-  }
+  if (body_b64) string_field(out, "body_b64", *body_b64);
   out.push_back('}');
-}
-
-void optional_double(std::string& out, const std::optional<double>& v) {
-  if (v) {
-    append_double(out, *v);
-  } else {
-    append_null(out);
-  }
 }
 
 }  // namespace
@@ -57,49 +62,31 @@ void optional_double(std::string& out, const std::optional<double>& v) {
 void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& e) {
   out.clear();
   out.append("{\"event\":\"http\"");
-  append_key(out, "ts");
-  append_string(out, flow.ts);
+  string_field(out, "ts", flow.ts);
   append_key(out, "flow_id");
   append_uint(out, flow.flow_id);
-  append_key(out, "community_id");
-  append_string(out, flow.community_id);
+  string_field(out, "community_id", flow.community_id);
   endpoint(out, "client", flow.client_ip, flow.client_port);
   endpoint(out, "server", flow.server_ip, flow.server_port);
   append_key(out, "sni");
-  if (flow.sni) {
-    append_string(out, *flow.sni);
-  } else {
-    append_null(out);
-  }
-  append_key(out, "http_version");
-  append_string(out, e.http_version);
-  append_key(out, "method");
-  append_string(out, e.method);
-  append_key(out, "scheme");
-  append_string(out, e.scheme);
-  append_key(out, "authority");
-  append_string(out, e.authority);
-  append_key(out, "path");
-  append_string(out, e.path);
+  value_or_null(out, flow.sni, append_string);
+  string_field(out, "http_version", e.http_version);
+  string_field(out, "method", e.method);
+  string_field(out, "scheme", e.scheme);
+  string_field(out, "authority", e.authority);
+  string_field(out, "path", e.path);
   append_key(out, "status");
-  if (e.status) {
-    append_int(out, *e.status);
-  } else {
-    append_null(out);
-  }
+  value_or_null(out, e.status, append_int);
   message(out, "request", e.request_headers, e.request_body_bytes, e.request_content_type, e.request_body_b64);
   message(out, "response", e.response_headers, e.response_body_bytes, e.response_content_type, e.response_body_b64);
   append_key(out, "timings");
   out.push_back('{');
   append_key(out, "ms_to_first_byte", true);
-  optional_double(out, e.ms_to_first_byte);
+  value_or_null(out, e.ms_to_first_byte, append_double);
   append_key(out, "ms_to_end");
-  optional_double(out, e.ms_to_end);
+  value_or_null(out, e.ms_to_end, append_double);
   out.push_back('}');
-  if (e.error) {
-    append_key(out, "error");
-    append_string(out, *e.error);
-  }
+  if (e.error) string_field(out, "error", *e.error);
   out.push_back('}');
 }
 

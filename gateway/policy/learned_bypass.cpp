@@ -39,6 +39,18 @@ void LearnedBypass::emit(Pending& pending) const {
   for (auto& e : pending.events) sink_(std::move(e));
 }
 
+template <class Change>
+std::size_t LearnedBypass::apply(Change&& change) {
+  const auto now = clock_();
+  Pending pending;
+  {
+    std::unique_lock lock(mutex_);
+    change(now, pending);
+  }
+  emit(pending);
+  return pending.events.size();
+}
+
 bool LearnedBypass::contains(const std::string& host, const IpAddress& client) {
   const auto k = key(normalize_host(host), client);
   const auto now = clock_();
@@ -49,67 +61,62 @@ bool LearnedBypass::contains(const std::string& host, const IpAddress& client) {
     if (it->second.expires > now) return true;
   }
   // Expired: noticed here, so say so now rather than at the next sweep.
-  Pending pending;
-  {
-    std::unique_lock lock(mutex_);
+  apply([&](system_clock::time_point, Pending& out) {
     const auto it = entries_.find(k);
-    if (it != entries_.end() && it->second.expires <= now) erase(it, BypassChange::expired, now, pending);
-  }
-  emit(pending);
+    if (it != entries_.end() && it->second.expires <= now) erase(it, BypassChange::expired, now, out);
+  });
   return false;
 }
 
 bool LearnedBypass::record_rejection(const std::string& host, const IpAddress& client, Evidence evidence,
                                      std::string why) {
-  const auto now = clock_();
   const std::string h = normalize_host(host);
   const IpAddress c = client.unmapped();
-  Pending pending;
-  {
-    std::unique_lock lock(mutex_);
+  bool learned = false;
+  apply([&](system_clock::time_point now, Pending& out) {
     std::size_t count = 1;
     if (evidence == Evidence::weak) {
-      if (!weak_counts(pair_key(h, c), now, count)) return false;
+      if (!weak_counts(pair_key(h, c), now, count)) return;
     } else {
       trackers_.erase(pair_key(h, c));
     }
-    learn(BypassEntry{h, c, options_.all_clients, std::move(why), count, now, now + options_.ttl}, now, pending);
-  }
-  emit(pending);
-  return true;
+    learn(BypassEntry{h, c, options_.all_clients, std::move(why), count, now, now + options_.ttl}, now, out);
+    learned = true;
+  });
+  return learned;
 }
 
 // Adds the weak piece at `now`; true (with the pieces in the window) when they reach
 // the threshold. A success between the pair within the window blocks counting.
 bool LearnedBypass::weak_counts(const std::string& pair, system_clock::time_point now, std::size_t& count) {
-  auto it = trackers_.find(pair);
-  if (it == trackers_.end()) {
-    if (trackers_.size() >= options_.max_entries) prune_trackers(now);
-    if (trackers_.size() >= options_.max_entries) return false;  // bounded memory: not counted
-    it = trackers_.emplace(pair, Tracker{}).first;
-  }
-  Tracker& t = it->second;
-  if (t.success && now - *t.success < options_.weak_window) return false;
-  std::erase_if(t.weak, [&](auto when) { return now - when >= options_.weak_window; });
-  t.weak.push_back(now);
-  if (t.weak.size() < options_.weak_threshold) return false;
-  count = t.weak.size();
-  trackers_.erase(it);
+  Tracker* t = tracker(pair, now);
+  if (!t) return false;  // bounded memory: not counted
+  if (t->success && now - *t->success < options_.weak_window) return false;
+  std::erase_if(t->weak, [&](auto when) { return now - when >= options_.weak_window; });
+  t->weak.push_back(now);
+  if (t->weak.size() < options_.weak_threshold) return false;
+  count = t->weak.size();
+  trackers_.erase(pair);
   return true;
+}
+
+// The tracker of `pair`, made if need be; nullptr when max_entries live trackers fill
+// the table (bounded memory). The lock is held.
+LearnedBypass::Tracker* LearnedBypass::tracker(const std::string& pair, system_clock::time_point now) {
+  if (auto it = trackers_.find(pair); it != trackers_.end()) return &it->second;
+  if (trackers_.size() >= options_.max_entries) prune_trackers(now);
+  if (trackers_.size() >= options_.max_entries) return nullptr;
+  return &trackers_.emplace(pair, Tracker{}).first->second;
 }
 
 void LearnedBypass::record_success(const std::string& host, const IpAddress& client) {
   const auto now = clock_();
   const std::string pair = pair_key(normalize_host(host), client);
   std::unique_lock lock(mutex_);
-  auto it = trackers_.find(pair);
-  if (it == trackers_.end()) {
-    if (trackers_.size() >= options_.max_entries) prune_trackers(now);
-    if (trackers_.size() >= options_.max_entries) return;
-    it = trackers_.emplace(pair, Tracker{}).first;
+  if (Tracker* t = tracker(pair, now)) {
+    t->success = now;
+    t->weak.clear();
   }
-  it->second.success = now;
-  it->second.weak.clear();
 }
 
 void LearnedBypass::add(const std::string& host, const IpAddress& client, std::string why) {
@@ -184,54 +191,39 @@ std::vector<BypassEntry> LearnedBypass::list() const {
 }
 
 std::size_t LearnedBypass::forget(const std::string& host, const std::optional<IpAddress>& client) {
-  const auto now = clock_();
   const std::string h = normalize_host(host);
   const std::optional<IpAddress> c = client ? std::optional(client->unmapped()) : std::nullopt;
-  Pending pending;
-  {
-    std::unique_lock lock(mutex_);
+  return apply([&](system_clock::time_point now, Pending& out) {
     for (auto it = entries_.begin(); it != entries_.end();) {
       const BypassEntry& e = it->second;
       const bool covers = !c || e.all_clients || e.client == *c;
       auto next = std::next(it);
-      if (e.host == h && covers) erase(it, BypassChange::forgotten, now, pending);
+      if (e.host == h && covers) erase(it, BypassChange::forgotten, now, out);
       it = next;
     }
     // Weak evidence starts afresh too: forgetting means "try intercepting again".
     std::erase_if(trackers_, [&](const auto& kv) {
       return kv.first.starts_with(h + " ") && (!c || kv.first == pair_key(h, *c));
     });
-  }
-  emit(pending);
-  return pending.events.size();
+  });
 }
 
 std::size_t LearnedBypass::clear() {
-  const auto now = clock_();
-  Pending pending;
-  {
-    std::unique_lock lock(mutex_);
-    while (!entries_.empty()) erase(entries_.begin(), BypassChange::cleared, now, pending);
+  return apply([&](system_clock::time_point now, Pending& out) {
+    while (!entries_.empty()) erase(entries_.begin(), BypassChange::cleared, now, out);
     trackers_.clear();
-  }
-  emit(pending);
-  return pending.events.size();
+  });
 }
 
 std::size_t LearnedBypass::sweep() {
-  const auto now = clock_();
-  Pending pending;
-  {
-    std::unique_lock lock(mutex_);
+  return apply([&](system_clock::time_point now, Pending& out) {
     for (auto it = entries_.begin(); it != entries_.end();) {
       auto next = std::next(it);
-      if (it->second.expires <= now) erase(it, BypassChange::expired, now, pending);
+      if (it->second.expires <= now) erase(it, BypassChange::expired, now, out);
       it = next;
     }
     prune_trackers(now);
-  }
-  emit(pending);
-  return pending.events.size();
+  });
 }
 
 std::size_t LearnedBypass::size() const {

@@ -132,8 +132,13 @@ class LearnedBypass {
   void erase(Entries::iterator it, BypassChange change, std::chrono::system_clock::time_point now, Pending& out);
   void make_room(const BypassEntry& incoming, std::chrono::system_clock::time_point now, Pending& out);
   bool weak_counts(const std::string& pair, std::chrono::system_clock::time_point now, std::size_t& count);
+  Tracker* tracker(const std::string& pair, std::chrono::system_clock::time_point now);
   void prune_trackers(std::chrono::system_clock::time_point now);
   void emit(Pending& pending) const;
+  // Every change to the table: runs change(now, pending) under the write lock, then
+  // emits the events it made, without the lock. Returns how many there were.
+  template <class Change>
+  std::size_t apply(Change&& change);
 
   LearnedBypassOptions options_;
   EventSink sink_;

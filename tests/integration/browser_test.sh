@@ -19,24 +19,10 @@ state="$work/state"
 chromium_pgid=""
 # On exit, also when a check fails: a running Chromium's whole process group, its profiles, the lab.
 trap '[[ -n $chromium_pgid ]] && kill -KILL -- "-$chromium_pgid" 2>/dev/null; rm -rf "$work"/chromium-profile-*; lab_cleanup' EXIT
-cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$state",
-  "default_action": "intercept",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "upstream_cert_error": "tunnel",
-  "peek_timeout_ms": 1500,
-  "learned_bypass": true,
-  "learned_bypass_all_clients": false,
-  "learned_bypass_weak_threshold": 3,
-  "learned_bypass_weak_window_s": 600,
-  "control_socket": "$work/control.sock",
-  "shutdown_grace_s": 1
-}
-JSON
+test_config workers:=2 state_dir="$state" default_action=intercept upstream_ca_file="$PUBLIC_CA_CERT" \
+  upstream_cert_error=tunnel peek_timeout_ms:=1500 learned_bypass:=true learned_bypass_all_clients:=false \
+  learned_bypass_weak_threshold:=3 learned_bypass_weak_window_s:=600 control_socket="$work/control.sock" \
+  >"$work/config.json"
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 gateway_ca="$state/ca.crt"

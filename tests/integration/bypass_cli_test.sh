@@ -25,18 +25,8 @@ cat >"$state/learned-bypass.json" <<JSON
   {"host": "soon.example.test", "client": "$CLIENT_IP4", "why": "short-lived", "learned": $now, "expires": $((now + 10))}
 ]}
 JSON
-cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$log",
-  "state_dir": "$state",
-  "control_socket": "$sock",
-  "default_action": "intercept",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "shutdown_grace_s": 1
-}
-JSON
+test_config state_dir="$state" control_socket="$sock" default_action=intercept upstream_ca_file="$PUBLIC_CA_CERT" \
+  >"$work/config.json"
 rules_install --mode redirect --ports 443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 cli() { "$TLSGATE_BIN" bypass "$@"; }

@@ -15,19 +15,12 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 poip_port=57012
+metrics=127.0.0.1:19102
 write_config() {  # $1 log file, $2 flow_log_format, $3 rotate_mb, $4 pcap directory
-  cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$1",
-  "flow_log_format": "$2",
-  "state_dir": "$work/state",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "pcap": {"enabled": true, "directory": "$4", "rotate_mb": $3, "files_kept": 3, "plain_http": true,
-           "pcap_over_ip_listen": "127.0.0.1:$poip_port", "reader_buffer_mb": 1}
-}
-JSON
+  test_config flow_log="$1" flow_log_format="$2" upstream_ca_file="$PUBLIC_CA_CERT" \
+    pcap.enabled:=true pcap.directory="$4" pcap.rotate_mb:="$3" pcap.files_kept:=3 pcap.plain_http:=true \
+    pcap.pcap_over_ip_listen="127.0.0.1:$poip_port" pcap.reader_buffer_mb:=1 metrics_listen="$metrics" \
+    >"$work/config.json"
 }
 cleanup_readers() { for p in ${READERS:-}; do kill "$p" 2>/dev/null || true; done; }
 READERS=""
@@ -96,6 +89,14 @@ check_eq "$(tshark -r "$file" -Y 'tcp.checksum.status == 2 || ip.checksum.status
 check "PCAP-over-IP reader got the same bytes as the file" cmp -s "$file" "$work/poip.pcap"
 check_eq "$(http_view "$work/poip.pcap")" "$view" "PCAP-over-IP: tshark sees the same exchanges"
 
+# /metrics: every record written is counted (the file is its 24-byte pcap header and them), none dropped.
+check_eq "$(metric tlsgate_capture_bytes_written_total)" $(($(stat -c %s "$file") - 24)) \
+  "metrics: capture bytes written = the file's records"
+metrics_text=$(scrape /metrics)
+for name in chunks_dropped bytes_dropped readers_dropped; do
+  check "metrics: tlsgate_capture_${name}_total is 0" grep -qx "tlsgate_capture_${name}_total 0" <<<"$metrics_text"
+done
+
 # A stalled reader (connects, never reads) is dropped and does not slow a download.
 time_large() {
   local t0 t1
@@ -116,6 +117,7 @@ check "download with a stalled reader: ${stalled_ms} ms vs ${base_ms} ms without
   test "$stalled_ms" -le $((base_ms * 3 + 2000))
 sleep 0.5
 check "the stalled reader was dropped" grep -q "PCAP-over-IP reader dropped" "$TLSGATE_STDERR"
+check_eq "$(metric tlsgate_capture_readers_dropped_total)" 1 "metrics: the dropped reader counted"
 stop_tlsgate
 cleanup_readers
 READERS=""

@@ -26,20 +26,9 @@ cat >"$work/policy.json" <<'JSON'
 {"default": "intercept", "rules": [{"name": "tunnel-api", "host": ["api.example.test"], "action": "tunnel"}]}
 JSON
 good() {
-  cat <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$state",
-  "policy_file": "$work/policy.json",
-  "upstream_ca_file": "${PUBLIC_CA_CERT:-/etc/ssl/certs/ca-certificates.crt}",
-  "peek_timeout_ms": 1500,
-  "shutdown_grace_s": 1,
-  "user": "nobody",
-  "metrics_listen": "$metrics"
-}
-JSON
+  test_config workers:=2 state_dir="$state" policy_file="$work/policy.json" \
+    upstream_ca_file="${PUBLIC_CA_CERT:-/etc/ssl/certs/ca-certificates.crt}" peek_timeout_ms:=1500 user=nobody \
+    metrics_listen="$metrics"
 }
 check_config() {  # $1: description, $2: want exit, $3: text stderr must hold, stdin: the config
   local f="$work/check.json" out rc=0
@@ -116,10 +105,6 @@ check "two flow lines" wait_flows 2
 settle
 
 # --- metrics during a flow: a slow download keeps one flow active
-scrape() { in_gw curl -sS --max-time 5 "http://$metrics$1"; }
-metric() {  # $1: sample name with labels as printed; prints its value (0 if absent)
-  scrape /metrics | awk -v k="$1" '$1 == k {print $2; found=1} END {if (!found) print 0}'
-}
 in_client timeout 4 curl -sS -o /dev/null --limit-rate 100k --cacert "$state/ca.crt" https://www.example.test/large &
 slow=$!
 active=0
@@ -147,6 +132,7 @@ check "forged certificate signed once" test "$(metric tlsgate_forged_cert_cache_
 check "log lines written counted" test "$(metric tlsgate_log_lines_written_total)" -ge 3
 check_eq "$(metric tlsgate_log_lines_dropped_total)" 0 "no log lines dropped"
 check_eq "$(metric tlsgate_healthy)" 1 "healthy gauge"
+check_eq "$(scrape /metrics | grep -c '^# TYPE tlsgate_capture_' || true)" 0 "no capture counters without pcap"
 check "404 elsewhere" test "$(in_gw curl -sS -o /dev/null -w '%{http_code}' "http://$metrics/nope")" = 404
 
 status_out=$(in_gw "$TLSGATE_BIN" status --config "$work/config.json" 2>&1) || true

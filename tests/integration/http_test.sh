@@ -10,17 +10,8 @@ source "$(dirname "$0")/lib.sh"
 lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
-cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "default_action": "intercept",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "http_ports": [80, 8080, 81]
-}
-JSON
+test_config default_action=intercept upstream_ca_file="$PUBLIC_CA_CERT" http_ports:='[80, 8080, 81]' \
+  >"$work/config.json"
 rules_install --mode redirect --ports 443,8443,80,8080,81 --lan-if "$GW_LAN_IF"
 # Test upstreams: a WebSocket echo server behind nginx's /ws, and a broken HTTP server on :81.
 in_server "$PYTHON" "$SOURCE_DIR/tests/integration/ws_echo.py" 127.0.0.1 9001 &

@@ -13,21 +13,9 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 state="$work/state"
-write_config() {  # $1: upstream_cert_error, $2: extra config lines
-  cat >"$work/config.json" <<JSON
-{${2:-}
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$state",
-  "default_action": "intercept",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "upstream_cert_error": "$1",
-  "peek_timeout_ms": 1500,
-  "keylog_file": "$work/keys.log",
-  "shutdown_grace_s": 1
-}
-JSON
+write_config() {  # $1: upstream_cert_error, then more test_config KEY=VALUE arguments
+  test_config workers:=2 state_dir="$state" default_action=intercept upstream_ca_file="$PUBLIC_CA_CERT" \
+    upstream_cert_error="$1" peek_timeout_ms:=1500 keylog_file="$work/keys.log" "${@:2}" >"$work/config.json"
 }
 write_config tunnel
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
@@ -209,7 +197,7 @@ stop_tlsgate TERM
 # ... with an operator-supplied CA (a copy of the created one, so the client trust stays valid)
 cp "$state/ca.crt" "$work/operator-ca.crt"
 cp "$state/ca.key" "$work/operator-ca.key"
-write_config reject "\"ca_cert\": \"$work/operator-ca.crt\", \"ca_key\": \"$work/operator-ca.key\","
+write_config reject ca_cert="$work/operator-ca.crt" ca_key="$work/operator-ca.key"
 start_tlsgate "$work/config.json"
 check "operator-supplied CA in use" grep -q "operator-supplied" "$TLSGATE_STDERR"
 line=$(flow_of in_client curl -sS --cacert "$trust" https://expired.example.test/small)

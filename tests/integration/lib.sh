@@ -5,6 +5,7 @@
 #   in_client|in_gw|in_server CMD...   run a command in that namespace
 #   rules_install ARGS...       scripts/rules.sh install ARGS in the gateway
 #   rules_remove                remove every tlsgate rule in the gateway
+#   test_config KEY=TEXT|KEY:=JSON...  print a tlsgate config: the tests' usual one, each KEY set
 #   start_tlsgate CONFIG        start tlsgate in the gateway ($TLSGATE_PID), wait for its listeners
 #   stop_tlsgate [SIGNAL]       signal it (default TERM) and wait for it to exit
 #   check DESC CMD...           pass if CMD succeeds
@@ -14,6 +15,7 @@
 #   settle                      wait until no flow line arrived for 0.3 s
 #   flow_of CMD...              run a client command; print the one flow line it produced
 #   validate_log FILE           every line must match docs/flow-log.schema.json
+#   scrape PATH / metric NAME   GET http://$metrics PATH from the gateway; one sample's value (0 if absent)
 #   finish                      print the summary; exit non-zero if any check failed
 
 SOURCE_DIR=${TLSGATE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -53,6 +55,24 @@ rules_remove() { in_gw bash "$SOURCE_DIR/scripts/rules.sh" remove; }
 
 # Listening TCP ports of the gateway namespace's processes.
 gw_listening() { in_gw ss -Hltn "sport = :$1" | grep -q LISTEN; }
+
+# test_config [KEY=TEXT | KEY:=JSON]...: prints a tlsgate config.json. The tests' usual one (a
+# redirect listener on 15001, one worker, the flow log $log, state in $work/state, 1 s shutdown
+# grace) with each KEY set: KEY=TEXT to a string, KEY:=JSON to a JSON value (a number, true,
+# an array...), as httpie spells them. A dotted KEY (pcap.directory) sets a nested key; a later
+# KEY replaces an earlier one. An argument of neither form, or bad JSON, fails.
+test_config() {
+  jq -n --arg log "$log" --arg state "$work/state" '
+    reduce $ARGS.positional[] as $arg
+      ({listeners: [{mode: "redirect", port: 15001}], workers: 1, flow_log: $log, state_dir: $state,
+        shutdown_grace_s: 1};
+       ($arg | index("=") // 0) as $eq
+       | ($eq > 0 and $arg[$eq - 1:$eq] == ":") as $json
+       | $arg[:if $json then $eq - 1 else $eq end] as $key
+       | if $key == "" then error("test_config: \($arg): not KEY=TEXT or KEY:=JSON")
+         else setpath($key | split("."); if $json then $arg[$eq + 1:] | fromjson else $arg[$eq + 1:] end) end)
+  ' --args "$@"
+}
 
 start_tlsgate() {
   local config=$1 port
@@ -131,6 +151,12 @@ validate_log() {
   else
     fail "log lines match docs/flow-log.schema.json"
   fi
+}
+
+# The metrics endpoint at $metrics (the test's metrics_listen), read from the gateway namespace.
+scrape() { in_gw curl -sS --max-time 5 "http://$metrics$1"; }
+metric() {  # $1: sample name with labels as printed; prints its value (0 if absent)
+  scrape /metrics | awk -v k="$1" '$1 == k {print $2; found=1} END {if (!found) print 0}'
 }
 
 finish() {

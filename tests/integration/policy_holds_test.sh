@@ -15,21 +15,9 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 policy="$work/policy.json"
-write_config() {  # $1: upstream_cert_error, $2: peek_timeout_ms, $3: extra config lines
-  cat >"$work/config.json" <<JSON
-{${3:-}
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "policy_file": "$policy",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "upstream_cert_error": "$1",
-  "peek_timeout_ms": $2,
-  "learned_bypass": false,
-  "shutdown_grace_s": 1
-}
-JSON
+write_config() {  # $1: upstream_cert_error, $2: peek_timeout_ms, then more test_config KEY=VALUE arguments
+  test_config workers:=2 policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" upstream_cert_error="$1" \
+    peek_timeout_ms:="$2" learned_bypass:=false "${@:3}" >"$work/config.json"
 }
 field() { jq -r "$1" <<<"$2"; }
 saving() { local out=$1; shift; "$@" >"$out" 2>&1; }  # saving FILE CMD...: CMD's output in FILE (for flow_of)
@@ -147,7 +135,7 @@ cat >"$policy" <<JSON
 }
 JSON
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF" --quic-queue 0
-write_config tunnel 500 '"quic_guard": {"enabled": true, "queue": 0, "hold_ms": 500},'
+write_config tunnel 500 quic_guard:='{"enabled": true, "queue": 0, "hold_ms": 500}'
 start_tlsgate "$work/config.json"
 line=$(flow_of saving "$work/probe" raw_probe "$SERVER_IP4" "$http_get_hex")
 check "default block, not TLS on 443: reset, no server byte ($(cat "$work/probe"))" reset_or_eof "$work/probe"

@@ -27,18 +27,8 @@ JSON
   mv "$policy.tmp" "$policy"  # atomic, as an operator's deploy tool would do
 }
 write_policy tunnel
-cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "policy_file": "$policy",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "learned_bypass": false,
-  "shutdown_grace_s": 5
-}
-JSON
+test_config workers:=2 policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" learned_bypass:=false \
+  shutdown_grace_s:=5 >"$work/config.json"
 rules_install --mode redirect --ports 443,8443,80,8080 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 gateway_ca="$work/state/ca.crt"

@@ -19,17 +19,8 @@ cat >"$work/policy.json" <<'JSON'
 {"default": "intercept", "rules": [{"name": "quic-ok", "host": ["tunnel.example.test", "www.example.test"], "action": "tunnel"}]}
 JSON
 write_config() {  # $1: quic guard enabled (true/false)
-  cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "tproxy", "port": 15002}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "policy_file": "$work/policy.json",
-  "shutdown_grace_s": 1,
-  "quic_guard": {"enabled": $1, "queue": 0}
-}
-JSON
+  test_config listeners:='[{"mode": "tproxy", "port": 15002}]' workers:=2 policy_file="$work/policy.json" \
+    quic_guard.enabled:="$1" quic_guard.queue:=0 >"$work/config.json"
 }
 # As systemd would start it: User=nobody, AmbientCapabilities=CAP_NET_ADMIN.
 cat >"$work/as-unit.sh" <<EOF2

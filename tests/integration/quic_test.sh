@@ -19,17 +19,8 @@ cat > "$work/policy.json" <<JSON
   {"name": "quic-ok", "host": ["tunnel.example.test"], "action": "tunnel"},
   {"name": "quic-deny", "host": ["blocked.example.test"], "action": "block"}]}
 JSON
-cat > "$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "shutdown_grace_s": 1,
-  "policy_file": "$work/policy.json",
-  "quic_guard": {"enabled": true, "queue": 0, "hold_ms": 1000}
-}
-JSON
+test_config policy_file="$work/policy.json" quic_guard:='{"enabled": true, "queue": 0, "hold_ms": 1000}' \
+  >"$work/config.json"
 
 # The UDP "server": one line per datagram received, "<DCID hex> <size>" (long headers only).
 cat > "$work/listener.py" <<'PY'

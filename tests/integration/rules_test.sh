@@ -81,16 +81,7 @@ check "nftables reload with the include: the stock filter table is loaded too" h
 check_eq "$(router_ui "$GW_LAN_IP4")" router-ui "after the reload: the router's own service is still reachable"
 
 # Interception works on the reloaded rules: a flow goes through tlsgate.
-cat >"$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "shutdown_grace_s": 1,
-  "default_action": "tunnel"
-}
-JSON
+test_config default_action=tunnel >"$work/config.json"
 start_tlsgate "$work/config.json"
 check_eq "$(server_443)" ok "after the reload: a LAN client reaches the server through tlsgate"
 check "after the reload: tlsgate logged the flow" wait_flows 1

@@ -10,19 +10,9 @@ source "$(dirname "$0")/lib.sh"
 lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
-cat > "$work/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}, {"mode": "tproxy", "port": 15002}],
-  "workers": 2,
-  "flow_log": "$log",
-  "state_dir": "$work/state",
-  "connect_timeout_ms": 2000,
-  "shutdown_grace_s": 2,
-  "default_action": "tunnel",
-  "tls_ports": [443, 8443],
-  "http_ports": [80, 81]
-}
-JSON
+test_config listeners:='[{"mode": "redirect", "port": 15001}, {"mode": "tproxy", "port": 15002}]' workers:=2 \
+  connect_timeout_ms:=2000 shutdown_grace_s:=2 default_action=tunnel tls_ports:='[443, 8443]' http_ports:='[80, 81]' \
+  >"$work/config.json"
 
 # Waits until the log holds at least N lines (the writer is asynchronous).
 wait_lines() {
