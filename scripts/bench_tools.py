@@ -429,17 +429,24 @@ def report(results, doc, started, seconds, idle_n, large_mb):
     w("")
     w("## Method\n")
     w("- CPU: utime+stime of the gateway's process tree (all threads, live children and reaped children, "
-      "from /proc/PID/stat) read before and after each metric; `gw_cpu_s` in the raw lines.")
+      "from /proc/PID/stat) read before and after each metric; `gw_cpu_s` in the raw lines, and its kernel "
+      "part (stime: system calls and the TCP work they do, including the receiving side's on veth) `gw_sys_s`.")
     w("- keep-alive: `wrk -t1 -c16` (HTTP/1.1) and `h2load -c8 -m10 -t1` (h2) on `/small`; the CPU per "
       "10,000 requests comes from the same runs.")
     w("- latency: `wrk -t1 -c1 --latency`, one keep-alive connection, p50 and p99.")
     w("- bulk: `curl --http1.1` downloads of `/large` in a loop for the metric's time; intercepted on "
       "port 443, tunnelled on 8443 (tlsgate: a policy rule `port 8443 -> tunnel`; sslsplit: its `tcp` "
       "listener; mitmproxy: `ignore_hosts ':8443$'`; squid: `ssl_bump splice` on the 8443 listener).")
-    w(f"- idle memory: `bench_tools.py idle` opens {idle_n} TLS connections, one keep-alive request each, then "
-      "holds them; (VmRSS of the gateway tree after - before) / connections, and the tree's whole VmRSS while "
-      "holding them. Measured last, so caches are warm. nginx (the upstream) allows 30,000 connections and "
-      "keeps idle ones 600 s in the bench.")
+    w(f"- idle memory: `bench_tools.py idle` opens {idle_n} TLS connections from 8 threads, one keep-alive "
+      "request each, then holds them; (VmRSS of the gateway tree after - before) / connections, and the tree's "
+      "whole VmRSS while holding them. Measured after the load metrics, so caches are warm. The count is "
+      "10,000 unless the machine's hard file limit leaves no room for that: a gateway holds two sockets per "
+      "connection (this container's limit is 20,000, so 8,000 here). nginx (the upstream) allows 30,000 "
+      "connections and keeps idle ones 600 s; tlsgate runs with `max_flows_per_client: 100000` (the default "
+      "1,024 would refuse the single bench client's later connections).")
+    w("- tlsgate's default upstream session cache (`upcache`, last): tlsgate is restarted without "
+      "`upstream_session_cache_entries: 0` and the new-connection load runs again; nginx's log says how many "
+      "upstream handshakes it resumed.")
     w("- resumed connections: the same client as new connections, but each process offers the session "
       "(TLS 1.3 ticket) its previous connection received, so the client leg resumes; tlsgate's upstream leg "
       "stays a full handshake (`upstream_session_cache_entries: 0`).")

@@ -48,10 +48,29 @@ requests() {
     https://www.example.test/small -o /dev/null || true
   in_client curl -sS http://www.example.test/small -o /dev/null
 }
+# Bounded waits for the capture writer (it drains its queue in the background) and for
+# socat behind it: under load both lag the flows by more than a fixed sleep.
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+wait_stable_size() {  # file: until its size holds for 0.5 s (10 s at most)
+  local last=-1 now
+  for _ in $(seq 1 20); do
+    now=$(size_of "$1")
+    [[ $now == "$last" ]] && return 0
+    last=$now
+    sleep 0.5
+  done
+}
+wait_same_size() {  # a b: until b has as many bytes as a (10 s at most)
+  for _ in $(seq 1 100); do
+    [[ $(size_of "$1") == "$(size_of "$2")" ]] && return 0
+    sleep 0.1
+  done
+}
+
 requests
 settle
-sleep 0.5  # the capture writer drains its queue
 file=$(ls "$work"/pcap/*.pcap)
+wait_stable_size "$file"
 check_eq "$(stat -c %a "$file")" 600 "pcap file is created 0600"
 
 # What tshark sees: h1 and h2 requests and responses, by stream.
@@ -86,6 +105,7 @@ check_eq "$(tshark -r "$file" -Y 'tcp.checksum.status == 2 || ip.checksum.status
   -o ip.check_checksum:TRUE 2>/dev/null | wc -l)" 0 "IP and TCP checksums are correct"
 
 # PCAP-over-IP: the reader that kept up holds the same packets as the file.
+wait_same_size "$file" "$work/poip.pcap"
 check "PCAP-over-IP reader got the same bytes as the file" cmp -s "$file" "$work/poip.pcap"
 check_eq "$(http_view "$work/poip.pcap")" "$view" "PCAP-over-IP: tshark sees the same exchanges"
 

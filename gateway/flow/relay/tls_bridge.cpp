@@ -13,6 +13,7 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 
 constexpr std::size_t buffer_size = 16 * 1024;  // one TLS record
+constexpr std::size_t small_message_bytes = 4 * 1024;
 using Buffer = std::array<std::uint8_t, buffer_size>;
 
 // Per-thread free list: a flow borrows a buffer only while it moves bytes.
@@ -85,8 +86,11 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
             break;
           }
           filled += read->bytes;
-          if (d.from.drained()) {
-            drained = true;  // a further read would only say EAGAIN: one system call less per burst
+          // A small message that emptied the socket (a request, a response) is complete: a
+          // further read would only say EAGAIN. A stream keeps reading, as more is likely
+          // arriving while this is decrypted, and one large write beats several small ones.
+          if (filled < small_message_bytes && d.from.drained()) {
+            drained = true;
             break;
           }
         }
