@@ -168,7 +168,7 @@ QuicRecord QuicGuard::decide_hello(const FlowKey& flow, std::uint32_t version, c
   query.client = flow.client.ip.unmapped();
   query.server = flow.server.ip.unmapped();
   query.port = flow.server.port;
-  record.decision = policy.decide(query);
+  record.decision = policy.match(query);
   record.verdict = verdict_for(record.decision->action);
   record.reason = reason_text(GuardReason::policy);
   return record;

@@ -17,8 +17,8 @@ std::uint32_t isn(std::uint64_t flow_id, std::uint32_t salt) {
 bool wants_capture(const SharedState& shared, const FlowRecord& record) {
   if (!shared.capture) return false;
   const bool fallback = shared.capture->config().capture_default;
-  if (!record.decision) return fallback;
-  return record.decision->capture.value_or(fallback);
+  if (!record.verdict.rule) return fallback;
+  return record.verdict.rule->capture.value_or(fallback);
 }
 
 std::unique_ptr<FlowCapture> FlowCapture::for_tls(SharedState& shared, const FlowRecord& record,

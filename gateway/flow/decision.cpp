@@ -13,23 +13,47 @@ policy::Query address_query(const FlowFacts& facts) {
   return q;
 }
 
-Verdict ends(Next next, FlowAction action, EndReason reason, const policy::Decision& decision,
-             std::optional<std::string> host) {
-  return Verdict{next, action, reason, decision, std::move(host)};
+std::string blocked_by(const policy::Decision& d) { return "blocked by policy rule " + d.rule; }
+
+Verdict respond(Response response, FlowAction action, FlowReason reason, std::optional<policy::Decision> rule,
+                std::string why = {}) {
+  return Verdict{response, FlowVerdict{action, reason, std::move(rule), std::nullopt}, std::move(why)};
+}
+
+// Refusals that no rule can change: how the flow arrived, or a hello the parser refused.
+std::optional<Verdict> decide_before_policy(const FlowFacts& facts) {
+  switch (facts.arrival) {
+    case Arrival::not_redirected:
+      return respond(Response::reset, FlowAction::reject, EndReason::not_redirected, std::nullopt,
+                     "connection to the gateway itself: refused (not an open proxy)");
+    case Arrival::no_original_destination:
+      return respond(Response::reset, FlowAction::reject, EndReason::no_original_destination, std::nullopt,
+                     facts.detail);
+    case Arrival::redirected: break;
+  }
+  if (facts.kind == FlowKind::closed_early)
+    return respond(Response::none, FlowAction::tunnel, EndReason::client_closed_early, std::nullopt, facts.detail);
+  if (facts.kind == FlowKind::malformed)
+    return respond(Response::reset, FlowAction::reject, facts.hello_error, std::nullopt, facts.detail);
+  return std::nullopt;
 }
 
 // Flows that carry no ClientHello: only the addresses can decide.
-Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& facts) {
-  const policy::Decision d = policy.decide(address_query(facts));
-  if (d.action == policy::Action::block) return ends(Next::block, FlowAction::block, EndReason::policy, d, {});
+Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings) {
+  const policy::Decision d = policy.match(address_query(facts));
+  if (d.action == policy::Action::block)
+    return respond(Response::reset, FlowAction::block, EndReason::policy, d, blocked_by(d));
   if (facts.kind == FlowKind::plain) {
-    // "Intercepting" plain HTTP means observing it on its way.
-    if (d.action == policy::Action::intercept && facts.http_port)
-      return ends(Next::observe, FlowAction::intercept, EndReason::policy, d, {});
-    return ends(Next::tunnel, FlowAction::tunnel, EndReason::policy, d, {});
+    // "Intercepting" plain HTTP means observing it on its way (or only
+    // capturing it, when HTTP inspection is off).
+    if (d.action == policy::Action::intercept && facts.http_port) {
+      const FlowAction action = settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel;
+      return respond(Response::observe, action, EndReason::policy, d);
+    }
+    return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
   }
   const EndReason why = facts.kind == FlowKind::not_tls ? EndReason::not_tls : EndReason::peek_timeout;
-  return ends(Next::tunnel, FlowAction::tunnel, why, d, {});
+  return respond(Response::tunnel, FlowAction::tunnel, why, d);
 }
 
 // The policy's answer for this TLS flow, before any fallback; nullopt while the
@@ -39,40 +63,42 @@ std::optional<std::pair<policy::Decision, std::optional<std::string>>> policy_fo
   policy::Query q = address_query(facts);
   if (facts.sni) {
     q.hosts = {*facts.sni};
-    return std::pair{policy.decide(q), facts.sni};
+    return std::pair{policy.match(q), facts.sni};
   }
   const UpstreamFacts& up = facts.upstream;
   if (up.state == Upstream::certificate && up.verified) {
     q.hosts = up.names;
     std::optional<std::string> host;
     if (!up.names.empty()) host = up.names.front();
-    return std::pair{policy.decide(q), host};
+    return std::pair{policy.match(q), host};
   }
   if (up.state == Upstream::not_contacted && policy.host_can_matter(q)) return std::nullopt;
-  return std::pair{policy.decide(q), std::nullopt};
+  return std::pair{policy.match(q), std::nullopt};
 }
 
-}  // namespace
-
-Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings) {
-  if (facts.kind != FlowKind::tls) return decide_without_hello(policy, facts);
+// A TLS flow with its ClientHello read; `host` is the name the verdict used.
+Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings,
+                   std::optional<std::string>& host) {
   const UpstreamFacts& up = facts.upstream;
-
   // Names nobody proved may still block: a client cannot lie its way past a block.
   if (up.state == Upstream::certificate && !up.verified && !up.names.empty()) {
     policy::Query q = address_query(facts);
     q.hosts = up.names;
-    const policy::Decision by_names = policy.decide(q);
-    if (by_names.action == policy::Action::block)
-      return ends(Next::block, FlowAction::block, EndReason::policy, by_names, up.names.front());
+    const policy::Decision by_names = policy.match(q);
+    if (by_names.action == policy::Action::block) {
+      host = up.names.front();
+      return respond(Response::deny, FlowAction::block, EndReason::policy, by_names, blocked_by(by_names));
+    }
   }
 
   const auto decided = policy_for_tls(policy, facts);
-  if (!decided) return Verdict{Next::look_upstream, FlowAction::intercept, EndReason::policy, std::nullopt, std::nullopt};
-  const auto& [d, host] = *decided;
+  if (!decided) return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, std::nullopt);
+  const policy::Decision& d = decided->first;
+  host = decided->second;
   switch (d.action) {
-    case policy::Action::block: return ends(Next::block, FlowAction::block, EndReason::policy, d, host);
-    case policy::Action::tunnel: return ends(Next::tunnel, FlowAction::tunnel, EndReason::policy, d, host);
+    case policy::Action::block:
+      return respond(Response::deny, FlowAction::block, EndReason::policy, d, blocked_by(d));
+    case policy::Action::tunnel: return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
     case policy::Action::intercept: break;
   }
   if (facts.learned_bypass || !facts.alpn_observable) {
@@ -81,24 +107,58 @@ Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, Decisi
     // whenever a host rule could block this address.
     const EndReason why = facts.learned_bypass ? EndReason::learned_bypass : EndReason::no_observable_alpn;
     if (up.state == Upstream::not_contacted && policy.host_can_matter(address_query(facts)))
-      return ends(Next::look_upstream, FlowAction::tunnel, why, d, host);
-    return ends(Next::tunnel, FlowAction::tunnel, why, d, host);
+      return respond(Response::look_upstream, FlowAction::tunnel, why, d);
+    return respond(Response::tunnel, FlowAction::tunnel, why, d);
   }
   switch (up.state) {
     case Upstream::not_contacted:
-      return ends(Next::look_upstream, FlowAction::intercept, EndReason::policy, d, host);
-    case Upstream::unreachable:  // the caller ends the flow with the connect failure
-      return ends(Next::intercept, FlowAction::intercept, EndReason::policy, d, host);
-    case Upstream::handshake_failed:
-      return ends(Next::tunnel, FlowAction::tunnel, EndReason::upstream_handshake_failed, d, host);
+      return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, d);
+    case Upstream::unreachable:  // decide_flow() resets it, with the connect failure
+      return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
     case Upstream::certificate:
-      if (up.verified) return ends(Next::intercept, FlowAction::intercept, EndReason::policy, d, host);
+      if (up.verified) return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
       // Never forge a trusted certificate for it: the client sees the real one, or nothing.
       if (settings.reject_invalid_upstream)
-        return ends(Next::reject, FlowAction::reject, EndReason::upstream_cert_invalid, d, host);
-      return ends(Next::tunnel, FlowAction::tunnel, EndReason::upstream_cert_invalid, d, host);
+        return respond(Response::bad_certificate, FlowAction::reject, EndReason::upstream_cert_invalid, d,
+                       "upstream certificate failed verification");
+      return respond(Response::tunnel, FlowAction::tunnel, EndReason::upstream_cert_invalid, d);
+    case Upstream::handshake_failed:
+      return respond(Response::tunnel, FlowAction::tunnel, EndReason::upstream_handshake_failed, d);
   }
-  return ends(Next::block, FlowAction::block, EndReason::internal_error, d, host);
+  return respond(Response::reset, FlowAction::reject, EndReason::internal_error, d, "no verdict");
+}
+
+bool refuses(Response r) { return r == Response::reset || r == Response::deny || r == Response::bad_certificate; }
+
+}  // namespace
+
+Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings) {
+  if (auto refused = decide_before_policy(facts)) return *std::move(refused);
+  if (facts.kind != FlowKind::tls) return decide_without_hello(policy, facts, settings);
+  std::optional<std::string> host;
+  Verdict verdict = decide_tls(policy, facts, settings, host);
+  verdict.flow.host = host;  // a TLS flow's line always has `host`: null without a name
+  if (facts.upstream.state == Upstream::unreachable && !refuses(verdict.response)) {
+    // Whatever was planned needs the upstream: the client is reset, and the
+    // connect failure is why.
+    verdict.response = Response::reset;
+    verdict.flow.reason = facts.upstream.connect_failure;
+    verdict.why = facts.upstream.error;
+  }
+  return verdict;
+}
+
+std::string_view proto_of(const FlowFacts& facts) {
+  if (facts.arrival != Arrival::redirected) return "tcp";
+  switch (facts.kind) {
+    case FlowKind::plain: return facts.http_port ? "http" : "tcp";
+    case FlowKind::tls:
+    case FlowKind::malformed: return "tls";
+    case FlowKind::not_tls:
+    case FlowKind::incomplete: return "unknown";
+    case FlowKind::closed_early: return "tcp";
+  }
+  return "tcp";
 }
 
 }  // namespace tlsgate

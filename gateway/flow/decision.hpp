@@ -1,9 +1,10 @@
 #pragma once
 // The one decision point of a flow. What is known about a flow grows step by
-// step (addresses, what the TLS port carried, the ClientHello, the upstream
-// certificate's names and whether they verified); every step asks decide_flow()
-// again with the facts it has, and every path, fallbacks included, follows the
-// answer. Pure: no I/O, no clocks, safe from any thread.
+// step (how it arrived, what the TLS port carried, the ClientHello, the
+// upstream certificate's names and whether they verified); after each step the
+// follower asks decide_flow() again with every fact so far, and carries out the
+// answer. Only decide_flow() picks an action. Pure: no I/O, no clocks, safe
+// from any thread.
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,56 +12,74 @@
 #include "gateway/flow/record.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/policy.hpp"
+#include "gateway/tls/client_hello.hpp"
 
 namespace tlsgate {
 
+// How the connection reached the gateway.
+enum class Arrival {
+  redirected,               // the kernel redirected it: it has an original destination
+  not_redirected,           // addressed to the gateway itself (never an open proxy)
+  no_original_destination,  // the kernel could not say where it was going
+};
+
 // What the first bytes of the connection turned out to be.
 enum class FlowKind {
-  plain,       // a port that is not a TLS port
-  tls,         // a TLS port with a complete ClientHello
-  not_tls,     // a TLS port whose first bytes are not TLS
-  incomplete,  // a TLS port whose ClientHello did not arrive within peek_timeout_ms
+  plain,         // a port that is not a TLS port
+  tls,           // a TLS port with a complete ClientHello
+  not_tls,       // a TLS port whose first bytes are not TLS
+  incomplete,    // a TLS port whose ClientHello did not arrive within peek_timeout_ms
+  malformed,     // a TLS port whose ClientHello broke the parser (`hello_error`)
+  closed_early,  // the client closed before its ClientHello was complete
 };
 
 // What the gateway learned by connecting upstream as a TLS client.
 struct UpstreamFacts {
   enum class State { not_contacted, unreachable, handshake_failed, certificate };
   State state = State::not_contacted;
+  EndReason connect_failure = EndReason::upstream_error;  // state == unreachable
+  std::string error;                                      // unreachable: the connect error
   std::vector<std::string> names;  // the certificate's DNS names and CN (state == certificate)
   bool verified = false;           // chain and name verified (state == certificate)
 };
 
 struct FlowFacts {
+  Arrival arrival = Arrival::redirected;
   IpAddress client;
   Endpoint server;  // the original destination
   FlowKind kind = FlowKind::plain;
-  bool http_port = false;           // a plain port that carries HTTP (http_ports)
-  std::optional<std::string> sni;   // the ClientHello's server name
-  bool alpn_observable = true;      // no ALPN offer, or one that includes h2 / http/1.1
-  bool learned_bypass = false;      // the learned-bypass table covers this client and host
+  bool http_port = false;            // a plain port that carries HTTP (http_ports)
+  std::string detail;                // what the kernel or the peek said, when it refused or failed
+  tls::ClientHelloError hello_error = tls::ClientHelloError::bad_record;  // kind == malformed
+  std::size_t hello_bytes = 0;       // the peeked ClientHello's size (kind == tls)
+  std::optional<std::string> sni;    // the ClientHello's server name
+  std::vector<std::string> alpn;     // the part of its ALPN offer the observers understand
+  bool alpn_observable = true;       // no ALPN offer, or one that includes h2 / http/1.1
+  bool learned_bypass = false;       // the learned-bypass table covers this client and host
   UpstreamFacts upstream;
 };
 
-// What the flow does next.
-enum class Next {
-  block,          // refuse: a reset, or a TLS alert once a ClientHello was read
-  tunnel,         // relay the untouched bytes over a fresh upstream connection
-  observe,        // relay a plain HTTP flow through the HTTP observer
-  look_upstream,  // connect upstream as a TLS client, then decide again with its certificate
-  intercept,      // forge, decrypt and relay
-  reject,         // refuse with bad_certificate: the upstream failed verification (upstream_cert_error: reject)
+// What the gateway does with the flow.
+enum class Response {
+  reset,            // refuse with a TCP reset
+  deny,             // refuse with a TLS access_denied alert (a ClientHello was read)
+  bad_certificate,  // refuse with a TLS bad_certificate alert (upstream_cert_error: reject)
+  none,             // nothing: the client left before anything could be done
+  tunnel,           // relay the untouched bytes over a fresh upstream connection
+  observe,          // relay a plain HTTP flow through the HTTP observer
+  look_upstream,    // connect upstream as a TLS client, then decide again with what it showed
+  intercept,        // forge, decrypt and relay
 };
 
 struct Verdict {
-  Next next = Next::block;
-  FlowAction action = FlowAction::block;  // the flow line's `action` if the flow ends this way
-  EndReason reason = EndReason::policy;
-  std::optional<policy::Decision> decision;  // the rule that decided; none while waiting for names
-  std::optional<std::string> host;           // the name the decision used
+  Response response = Response::reset;
+  FlowVerdict flow;  // action, reason, rule and host, as the flow line shows them
+  std::string why;   // the end's error text when the response refuses or does nothing
 };
 
 struct DecisionSettings {
   bool reject_invalid_upstream = false;  // upstream_cert_error: reject
+  bool http_inspect = true;              // plain HTTP is observed, not only relayed
 };
 
 // Host rules see the SNI; without one, the verified certificate's names. A
@@ -71,5 +90,8 @@ struct DecisionSettings {
 // names never turn a flow into a tunnel. A tunnel the policy itself chose for
 // the SNI is blind: docs/policy.md says what a host rule can guarantee.
 Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings);
+
+// The flow line's `proto` for these facts: tls, http, tcp or unknown.
+std::string_view proto_of(const FlowFacts& facts);
 
 }  // namespace tlsgate

@@ -3,12 +3,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "gateway/capture/flow_capture.hpp"
 #include "gateway/flow/control.hpp"
-#include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/carry_out.hpp"
 #include "gateway/flow/original_dst.hpp"
 #include "gateway/flow/record.hpp"
-#include "gateway/flow/steps.hpp"
+#include "gateway/flow/refusal.hpp"
 #include "gateway/flow/tls_port.hpp"
 #include "gateway/shared_state.hpp"
 
@@ -33,67 +32,49 @@ awaitable<WatchdogEnd> watchdog(FlowControl& control, std::chrono::seconds idle_
   }
 }
 
-// A plain port: only the addresses decide; "intercept" on an HTTP port means observe.
-awaitable<FlowOutcome> plain_port_flow(FlowContext& flow) {
-  const Config& config = flow.shared.config;
-  FlowRecord& record = flow.record;
-  record.proto = config.is_http_port(record.server.port) ? "http" : "tcp";
-  FlowFacts facts;
-  facts.client = record.client.ip;
-  facts.server = record.server;
-  facts.http_port = config.is_http_port(record.server.port);
-  const Verdict verdict = decide(flow, facts);
-  if (verdict.next != Next::observe) {
-    FlowOutcome outcome = co_await follow(flow, verdict, 0);
-    co_return outcome;
-  }
-  const auto tap = HttpTap::for_cleartext(flow.shared, record);
-  const auto capture = capture::FlowCapture::for_plain_http(flow.shared, record);
-  capture::TeeTap taps(tap.get(), capture.get());
-  const FlowAction action = tap ? FlowAction::intercept : FlowAction::tunnel;
-  FlowOutcome outcome = co_await tunnel(flow, action, verdict.reason, taps.get());
-  if (tap) tap->finish();
-  if (capture) capture->finish(outcome.error.has_value(), outcome.end_by == EndBy::client);
-  co_return outcome;
-}
-
-awaitable<FlowOutcome> flow_steps(FlowContext& flow, RedirectMode mode) {
+// How the connection arrived, and for a TLS port what its first bytes say.
+awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, FlowFacts& facts) {
   const int fd = flow.client.native_handle();
   const auto local = local_endpoint(fd);
   int error = 0;
   const auto original = original_destination(fd, mode, &error);
+  facts.client = flow.record.client.ip;
   // No NAT entry (ENOENT) means nobody redirected this connection to us.
-  if (!local || (!original && error != ENOENT))
-    co_return refuse_with_reset(flow, FlowAction::reject, EndReason::no_original_destination,
-                                local ? std::strerror(error) : "no local address");
-  if (original) flow.record.server = *original;
-  const auto own = flow.shared.own_addresses.load();
-  if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{}))
-    co_return refuse_with_reset(flow, FlowAction::reject, EndReason::not_redirected,
-                                "connection to the gateway itself: refused (not an open proxy)");
-  FlowOutcome outcome;
-  if (flow.shared.config.is_tls_port(original->port)) {
-    outcome = co_await tls_port_flow(flow);
-  } else {
-    outcome = co_await plain_port_flow(flow);
+  if (!local || (!original && error != ENOENT)) {
+    facts.arrival = Arrival::no_original_destination;
+    facts.detail = local ? std::strerror(error) : "no local address";
+    co_return;
   }
-  co_return outcome;
+  if (original) flow.record.server = *original;
+  facts.server = flow.record.server;
+  const auto own = flow.shared.own_addresses.load();
+  if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{})) {
+    facts.arrival = Arrival::not_redirected;
+    co_return;
+  }
+  const Config& config = flow.shared.config;
+  facts.http_port = config.is_http_port(original->port);
+  if (config.is_tls_port(original->port)) co_await look_at_hello(flow, facts);
 }
 
-FlowOutcome watchdog_outcome(const FlowContext& flow, WatchdogEnd end, std::chrono::seconds idle_timeout) {
-  // The action decided so far stays; the watchdog only says why it ended.
-  const FlowAction action = flow.planned.value_or(FlowAction::tunnel);
+awaitable<FlowEnd> flow_steps(FlowContext& flow, RedirectMode mode) {
+  FlowFacts facts;
+  co_await learn_arrival(flow, mode, facts);
+  FlowEnd end = co_await carry_out(flow, facts);
+  co_return end;
+}
+
+FlowEnd watchdog_end(WatchdogEnd end, std::chrono::seconds idle_timeout) {
   if (end == WatchdogEnd::idle)
-    return FlowOutcome{action, EndReason::idle_timeout, EndBy::timeout,
-                       "no data for " + std::to_string(idle_timeout.count()) + " s"};
-  return FlowOutcome{action, EndReason::shutdown, EndBy::shutdown, "gateway shutting down"};
+    return FlowEnd{EndBy::timeout, "no data for " + std::to_string(idle_timeout.count()) + " s", EndReason::idle_timeout};
+  return FlowEnd{EndBy::shutdown, "gateway shutting down", EndReason::shutdown};
 }
 
-// The flow's contribution to /metrics (daemonops hook: one call per flow, beside its line).
+// The flow's contribution to /metrics: one call per flow, beside its line.
 void count(SharedState& shared, const FlowRecord& record) {
-  const std::string reason = reason_text(record.outcome.reason);
+  const std::string reason = line_reason(record);
   metrics::FlowSummary summary;
-  summary.action = to_string(record.outcome.action);
+  summary.action = to_string(record.verdict.action);
   summary.reason = reason;
   summary.proto = record.proto;
   summary.from_client = record.from_client;
@@ -117,21 +98,16 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   FlowControl control(client.get_executor());
   FlowRegistration registration(registry, control);
   tcp::socket upstream(client.get_executor());
-  FlowContext flow{shared, client, upstream, record, control, shared.policy.load(), std::nullopt};
+  FlowContext flow{shared, client, upstream, record, control, shared.policy.load()};
+  // The record's end has this one writer; the verdict stays what the last decision said.
   try {
     auto result = co_await (flow_steps(flow, mode) || watchdog(control, shared.config.idle_timeout));
-    // The one place the outcome is written.
-    if (result.index() == 0) {
-      record.outcome = std::get<0>(std::move(result));
-    } else {
-      record.outcome = watchdog_outcome(flow, std::get<1>(result), shared.config.idle_timeout);
-    }
+    record.end = result.index() == 0 ? std::get<0>(std::move(result))
+                                     : watchdog_end(std::get<1>(result), shared.config.idle_timeout);
   } catch (const std::exception& e) {
-    record.outcome = FlowOutcome{flow.planned.value_or(FlowAction::reject), EndReason::internal_error, EndBy::error,
-                                 e.what()};
+    record.end = FlowEnd{EndBy::error, e.what(), EndReason::internal_error};
   } catch (...) {
-    record.outcome = FlowOutcome{flow.planned.value_or(FlowAction::reject), EndReason::internal_error, EndBy::error,
-                                 "unknown exception"};
+    record.end = FlowEnd{EndBy::error, "unknown exception", EndReason::internal_error};
   }
   close_socket(client);
   close_socket(upstream);

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 
-#include "gateway/capture/flow_capture.hpp"
 #include "gateway/flow/control.hpp"
-#include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/relay_taps.hpp"
+#include "gateway/flow/upstream_connect.hpp"
 #include "gateway/flow/relay/tls_bridge.hpp"
 #include "gateway/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
@@ -52,44 +52,46 @@ std::vector<std::string> certificate_names(X509* cert) {
 
 // How the client treated the forged certificate, for the learned bypass.
 // Returns true when this flow's evidence made the table learn (or renew) an entry.
-bool report_rejection(FlowContext& flow, const PeekedHello& peeked, policy::Evidence evidence, std::string why) {
+bool report_rejection(FlowContext& flow, const FlowFacts& facts, policy::Evidence evidence, std::string why) {
   auto& bypass = flow.shared.bypass;
   if (!bypass) return false;
-  return bypass->record_rejection(bypass_host(flow.record, peeked.sni), flow.record.client.ip, evidence,
+  return bypass->record_rejection(bypass_host(flow.record, facts.sni), flow.record.client.ip, evidence,
                                   std::move(why));
 }
 
-void report_success(FlowContext& flow, const PeekedHello& peeked) {
-  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, peeked.sni), flow.record.client.ip);
+void report_success(FlowContext& flow, const FlowFacts& facts) {
+  if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, facts.sni), flow.record.client.ip);
 }
 
-// The upstream leg: connect and handshake as a TLS client with the client's SNI
-// and the observable part of its ALPN offer. Fills facts.upstream.
-struct UpstreamLeg {
-  // The SSL refers to its session-cache key until it is freed (tickets arrive
-  // after the handshake): heap-allocated so the leg can move, declared first so
-  // it outlives the stream.
-  std::unique_ptr<const std::string> session_key;
-  std::unique_ptr<tls::TlsStream> stream;  // set when the handshake succeeded
-  tls::X509Ptr certificate;
-  std::optional<FlowOutcome> connect_failure;
-};
+FlowEnd rejected_certificate(std::string error) {
+  return FlowEnd{EndBy::client, std::move(error), EndReason::client_rejected_certificate};
+}
 
-awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeked, FlowFacts& facts) {
+}  // namespace
+
+void UpstreamLeg::release(FlowRecord& record) {
+  stream.reset();  // before the key: the SSL refers to it until it is freed
+  certificate.reset();
+  session_key.reset();
+  summarize_certificate(record);  // the record no longer borrows a certificate the SSL held
+}
+
+awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   const Config& config = flow.shared.config;
   FlowRecord& record = flow.record;
   UpstreamLeg leg;
   const ConnectResult connected = co_await connect_upstream(flow.upstream, record.server, config.connect_timeout);
   if (!connected.connected) {
     facts.upstream.state = Upstream::unreachable;
-    leg.connect_failure = FlowOutcome{FlowAction::intercept, connected.failure, EndBy::error, connected.error};  // action: the caller's
+    facts.upstream.connect_failure = connected.failure;
+    facts.upstream.error = connected.error;
     co_return leg;
   }
   const std::string server_ip = record.server.ip.to_string();
-  leg.session_key = std::make_unique<const std::string>(peeked.sni.value_or("") + '|' + server_ip + ':' +
+  leg.session_key = std::make_unique<const std::string>(facts.sni.value_or("") + '|' + server_ip + ':' +
                                                         std::to_string(record.server.port));
   auto stream = std::make_unique<tls::TlsStream>(
-      flow.upstream, flow.shared.tls->new_upstream_ssl(peeked.sni, server_ip, *leg.session_key, peeked.alpn));
+      flow.upstream, flow.shared.tls->new_upstream_ssl(facts.sni, server_ip, *leg.session_key, facts.alpn));
   const auto done = co_await with_timeout(stream->handshake(), config.connect_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
     record.upstream_tls = UpstreamTls{};
@@ -109,9 +111,7 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
   co_return leg;
 }
 
-// The client leg and the relay, once the decision is to intercept.
-awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& peeked, UpstreamLeg& upstream,
-                                         const FlowFacts& facts) {
+awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, UpstreamLeg& upstream) {
   SharedState& shared = flow.shared;
   FlowRecord& record = flow.record;
   const std::string server_ip = record.server.ip.to_string();
@@ -129,43 +129,38 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
     const std::string error = done ? done->error : "client handshake timed out";
     // Evidence of rejection: a certificate alert, or leaving before its Finished.
     if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {
-      report_rejection(flow, peeked, policy::Evidence::strong,
+      report_rejection(flow, facts, policy::Evidence::strong,
                        "TLS alert " + std::to_string(*state.alert_received) + " during the handshake");
-      co_return FlowOutcome{FlowAction::intercept, EndReason::client_rejected_certificate, EndBy::client, error};
+      co_return rejected_certificate(error);
     }
     if (done && done->peer_gone) {
-      report_rejection(flow, peeked, policy::Evidence::strong, "closed the connection before its Finished");
-      co_return FlowOutcome{FlowAction::intercept, EndReason::client_rejected_certificate, EndBy::client, error};
+      report_rejection(flow, facts, policy::Evidence::strong, "closed the connection before its Finished");
+      co_return rejected_certificate(error);
     }
-    co_return FlowOutcome{FlowAction::intercept, EndReason::client_handshake_failed, EndBy::client, error};
+    co_return FlowEnd{EndBy::client, error, EndReason::client_handshake_failed};
   }
   record.client_tls = NegotiatedTls{SSL_get_version(client.ssl()), SSL_get_cipher_name(client.ssl()), state.alpn,
                                     SSL_session_reused(client.ssl()) == 1};
   flow.control.touch();
 
-  const auto tap = HttpTap::for_tls(shared, record, state.alpn.value_or("http/1.1"));
-  const auto capture = capture::FlowCapture::for_tls(shared, record, state.alpn);
-  capture::TeeTap taps(tap.get(), capture.get());
-  const BridgeOutcome relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.get());
-  if (tap) tap->finish();
-  if (capture) capture->finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
-  FlowOutcome outcome{FlowAction::intercept, EndReason::policy, relayed.first_end, relayed.error};
+  RelayTaps taps(shared, record, state.alpn);
+  const BridgeOutcome relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.tap());
+  taps.finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
+  FlowEnd end{relayed.first_end, relayed.error, std::nullopt};
   if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {
-    report_rejection(flow, peeked, policy::Evidence::strong,
+    report_rejection(flow, facts, policy::Evidence::strong,
                      "TLS alert " + std::to_string(*state.alert_received) + " after the handshake");
-    outcome.reason = EndReason::client_rejected_certificate;
+    end.cause = EndReason::client_rejected_certificate;
   } else if (record.from_client > 0) {
-    report_success(flow, peeked);
+    report_success(flow, facts);
   } else if (relayed.first_end == EndBy::client) {
     // A completed handshake closed without a byte is what browsers do with spare
     // connections: weak evidence, which counts only when repeated.
-    if (report_rejection(flow, peeked, policy::Evidence::weak, "closed after the handshake without sending data"))
-      outcome.reason = EndReason::client_rejected_certificate;
+    if (report_rejection(flow, facts, policy::Evidence::weak, "closed after the handshake without sending data"))
+      end.cause = EndReason::client_rejected_certificate;
   }
-  co_return outcome;
+  co_return end;
 }
-
-}  // namespace
 
 std::vector<std::string> observable_alpn(const tls::ClientHello& hello) {
   std::vector<std::string> offer;
@@ -179,30 +174,6 @@ std::vector<std::string> observable_alpn(const tls::ClientHello& hello) {
 
 std::string bypass_host(const FlowRecord& record, const std::optional<std::string>& sni) {
   return sni ? *sni : record.server.ip.to_string();
-}
-
-awaitable<FlowOutcome> intercept_flow(FlowContext& flow, const PeekedHello& peeked, FlowFacts& facts) {
-  UpstreamLeg upstream = co_await open_upstream(flow, peeked, facts);
-  const Verdict verdict = decide(flow, facts);
-  // The certificate's names served this last decision; the flow does not keep them.
-  facts.upstream.names.clear();
-  facts.upstream.names.shrink_to_fit();
-  if (upstream.connect_failure && verdict.next != Next::block) {
-    reset_socket(flow.client);
-    FlowOutcome failed = *upstream.connect_failure;
-    failed.action = verdict.action;
-    co_return failed;
-  }
-  FlowOutcome outcome;
-  if (verdict.next != Next::intercept) {
-    upstream.stream.reset();  // frees the SSL; the socket is closed or reused by follow()
-    upstream.certificate.reset();
-    summarize_certificate(flow.record);  // the record no longer borrows a certificate the SSL held
-    outcome = co_await follow(flow, verdict, peeked.bytes);
-  } else {
-    outcome = co_await decrypt_and_relay(flow, peeked, upstream, facts);
-  }
-  co_return outcome;
 }
 
 }  // namespace tlsgate

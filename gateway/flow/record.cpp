@@ -38,6 +38,11 @@ std::string reason_text(const FlowReason& reason) {
   return "client_hello_" + std::string(tls::to_string(std::get<tls::ClientHelloError>(reason)));
 }
 
+std::string line_reason(const FlowRecord& record) {
+  if (record.end.cause) return std::string(to_string(*record.end.cause));
+  return reason_text(record.verdict.reason);
+}
+
 std::string_view to_string(FlowAction action) {
   switch (action) {
     case FlowAction::tunnel: return "tunnel";
@@ -140,15 +145,14 @@ nlohmann::ordered_json flow_json(const FlowRecord& r, std::chrono::system_clock:
   j["client"] = {{"ip", r.client.ip.to_string()}, {"port", r.client.port}};
   j["server"] = {{"ip", r.server.ip.to_string()}, {"port", r.server.port}};
   j["proto"] = r.proto;
-  j["action"] = to_string(r.outcome.action);
-  j["reason"] = reason_text(r.outcome.reason);
+  j["action"] = to_string(r.verdict.action);
+  j["reason"] = line_reason(r);
   j["bytes"] = {{"from_client", r.from_client}, {"to_client", r.to_client}};
   j["duration_ms"] = static_cast<double>(static_cast<long long>(duration_ms * 1000)) / 1000;
-  j["end"] = {{"by", to_string(r.outcome.end_by)},
-              {"error", r.outcome.error ? ordered_json(*r.outcome.error) : ordered_json(nullptr)}};
+  j["end"] = {{"by", to_string(r.end.by)}, {"error", optional_text(r.end.error)}};
   if (r.hello) j["sni"] = optional_text(r.hello->sni);
   if (r.hello || r.upstream_tls || r.forged_cache_hit) j["tls"] = tls_json(r);
-  if (r.host) j["host"] = optional_text(*r.host);
+  if (r.verdict.host) j["host"] = optional_text(*r.verdict.host);
   if (r.http) {
     ordered_json http;
     http["exchanges"] = r.http->exchanges;
@@ -159,7 +163,7 @@ nlohmann::ordered_json flow_json(const FlowRecord& r, std::chrono::system_clock:
     j["http"] = std::move(http);
   }
   if (r.inspect_error) j["inspect_error"] = *r.inspect_error;
-  if (r.decision) j["policy"] = {{"rule", r.decision->rule}, {"action", policy::to_string(r.decision->action)}};
+  if (const auto& rule = r.verdict.rule) j["policy"] = {{"rule", rule->rule}, {"action", policy::to_string(rule->action)}};
   return j;
 }
 

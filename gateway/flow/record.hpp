@@ -17,7 +17,8 @@
 
 namespace tlsgate {
 
-// Why a flow got its action or ended as it did (the flow line's `reason`).
+// Why a flow got its action (FlowVerdict) or ended as it did (FlowEnd::cause):
+// the flow line's `reason`.
 // Parser errors are the other alternative of FlowReason.
 enum class EndReason {
   not_redirected,                // refused: not redirected to us (never an open proxy)
@@ -54,12 +55,24 @@ std::string_view to_string(FlowAction action);
 enum class EndBy { client, server, timeout, shutdown, error };
 std::string_view to_string(EndBy by);
 
-// How a flow ended: what the steps return and the record keeps, set once.
-struct FlowOutcome {
+// Why the flow got its action: written from the decision only (decide_flow).
+// Before any decision the flow counts as refused: the one default for a flow
+// cut short (shutdown, a bug) before the policy was asked.
+struct FlowVerdict {
   FlowAction action = FlowAction::reject;
-  FlowReason reason = EndReason::internal_error;
-  EndBy end_by = EndBy::error;
+  FlowReason reason = EndReason::internal_error;  // the line's `reason` unless the end has a cause
+  std::optional<policy::Decision> rule;             // the rule that decided (`policy`)
+  std::optional<std::optional<std::string>> host;   // `host` (TLS flows): null or the name policy saw
+};
+
+// How the flow ended: written from the relay (or the refusal) only.
+struct FlowEnd {
+  EndBy by = EndBy::error;
   std::optional<std::string> error;  // `end.error`
+  // Set when the end, not the verdict, explains the flow (a timeout, the
+  // shutdown, a failed connect or handshake, a rejected certificate, a bug):
+  // then it is the line's `reason`.
+  std::optional<EndReason> cause;
 };
 
 // What the ClientHello said: the line's `sni` and `tls.client`.
@@ -105,21 +118,23 @@ struct FlowRecord {
   Endpoint client;
   Endpoint server;  // the original destination
   std::string proto = "tcp";
-  std::optional<policy::Decision> decision;  // the rule that decided (`policy`)
-  FlowOutcome outcome;
+  FlowVerdict verdict;
+  FlowEnd end;
   std::uint64_t from_client = 0;
   std::uint64_t to_client = 0;
   // Typed, not a JSON tree: a flow holds these for its whole life. Written after
   // `end` in this order when set: sni, tls {client {..., negotiated}, upstream,
-  // forged}, host, http, inspect_error.
+  // forged}, host (from the verdict), http, inspect_error.
   std::optional<ClientHelloFacts> hello;          // `sni` and `tls.client`
   std::optional<NegotiatedTls> client_tls;        // `tls.client.negotiated`
   std::optional<UpstreamTls> upstream_tls;        // `tls.upstream`
   std::optional<bool> forged_cache_hit;           // `tls.forged.cache`: hit or miss
-  std::optional<std::optional<std::string>> host;  // `host`: unset, null or the name policy saw
   std::optional<HttpSummary> http;                // `http`
   std::optional<std::string> inspect_error;       // `inspect_error`
 };
+
+// The line's `reason`: the end's cause when it has one, else the verdict's reason.
+std::string line_reason(const FlowRecord& record);
 
 // Replaces the upstream certificate reference with its summary: for a flow that
 // keeps running without the upstream SSL (a tunnel after looking upstream).

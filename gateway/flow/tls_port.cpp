@@ -28,10 +28,8 @@ std::string version_name(std::uint16_t v) {
 }
 
 void describe_hello(FlowRecord& record, const tls::ClientHello& hello) {
-  record.proto = "tls";
   record.hello = ClientHelloFacts{hello.sni, version_name(hello.max_version()), hello.alpn, tls::ja3(hello),
                                   tls::ja4(hello), hello.ech_offered};
-  record.host = hello.sni;
 }
 
 bool offers_observable_alpn(const tls::ClientHello& hello) {
@@ -43,68 +41,35 @@ bool bypassed(const SharedState& shared, const FlowRecord& record, const tls::Cl
   return shared.bypass && shared.bypass->contains(bypass_host(record, hello.sni), record.client.ip);
 }
 
-// What the rest of a TLS-port flow needs from its first bytes.
-struct FirstLook {
-  std::optional<FlowOutcome> ended;  // closed or malformed: the flow's outcome
-  FlowFacts facts;
-  Verdict verdict;
-  PeekedHello peeked;  // facts.kind == tls
-};
-
-// Peeks, describes the ClientHello in the record and decides. A sub-coroutine so
-// that the peek buffer's result and the parsed hello live in its frame, which is
-// freed when it returns, not in the frame the flow keeps until its end.
-awaitable<FirstLook> first_look(FlowContext& flow) {
-  const Config& config = flow.shared.config;
-  FlowRecord& record = flow.record;
-  const PeekResult peek = co_await peek_client_hello(flow.client, config.peek_max_bytes, config.peek_timeout);
-  FirstLook look;
-  look.facts.client = record.client.ip;
-  look.facts.server = record.server;
-  switch (peek.kind) {
-    case PeekResult::Kind::closed:
-      look.ended = FlowOutcome{FlowAction::tunnel, EndReason::client_closed_early, EndBy::client, peek.detail};
-      co_return look;
-    case PeekResult::Kind::malformed:
-      record.proto = "tls";
-      look.ended = refuse_with_reset(flow, FlowAction::reject, peek.error, peek.detail);
-      co_return look;
-    case PeekResult::Kind::not_tls:
-    case PeekResult::Kind::timeout:
-      // Not a TLS client (or a server-speaks-first protocol): the addresses decide.
-      record.proto = "unknown";
-      look.facts.kind = peek.kind == PeekResult::Kind::not_tls ? FlowKind::not_tls : FlowKind::incomplete;
-      look.verdict = decide(flow, look.facts);
-      co_return look;
-    case PeekResult::Kind::hello:
-      break;
+FlowKind kind_of(PeekResult::Kind peeked) {
+  switch (peeked) {
+    case PeekResult::Kind::hello: return FlowKind::tls;
+    case PeekResult::Kind::not_tls: return FlowKind::not_tls;
+    case PeekResult::Kind::malformed: return FlowKind::malformed;
+    case PeekResult::Kind::timeout: return FlowKind::incomplete;
+    case PeekResult::Kind::closed: return FlowKind::closed_early;
   }
-  describe_hello(record, peek.hello);
-  flow.control.touch();
-
-  look.facts.kind = FlowKind::tls;
-  look.facts.sni = peek.hello.sni;
-  look.facts.alpn_observable = offers_observable_alpn(peek.hello);
-  look.facts.learned_bypass = bypassed(flow.shared, record, peek.hello);
-  look.verdict = decide(flow, look.facts);
-  look.peeked = PeekedHello{peek.hello.sni, observable_alpn(peek.hello), peek.hello_bytes};
-  co_return look;
+  return FlowKind::malformed;
 }
 
 }  // namespace
 
-awaitable<FlowOutcome> tls_port_flow(FlowContext& flow) {
-  FirstLook look = co_await first_look(flow);
-  if (look.ended) co_return *look.ended;
-  // Named locals only: GCC 12 may destroy a temporary argument of a co_await twice.
-  FlowOutcome outcome;
-  const Next next = look.verdict.next;
-  if (look.facts.kind == FlowKind::tls && (next == Next::look_upstream || next == Next::intercept)) {
-    outcome = co_await intercept_flow(flow, look.peeked, look.facts);
-  } else {
-    outcome = co_await follow(flow, look.verdict, look.peeked.bytes);
-  }
-  co_return outcome;
+// The peek result and the parsed hello live in this coroutine's frame, which is
+// freed when it returns, not in the frame the flow keeps until its end.
+awaitable<void> look_at_hello(FlowContext& flow, FlowFacts& facts) {
+  const Config& config = flow.shared.config;
+  const PeekResult peek = co_await peek_client_hello(flow.client, config.peek_max_bytes, config.peek_timeout);
+  facts.kind = kind_of(peek.kind);
+  facts.detail = peek.detail;
+  facts.hello_error = peek.error;
+  if (peek.kind != PeekResult::Kind::hello) co_return;
+  describe_hello(flow.record, peek.hello);
+  flow.control.touch();
+  facts.hello_bytes = peek.hello_bytes;
+  facts.sni = peek.hello.sni;
+  facts.alpn = observable_alpn(peek.hello);
+  facts.alpn_observable = offers_observable_alpn(peek.hello);
+  facts.learned_bypass = bypassed(flow.shared, flow.record, peek.hello);
 }
 
 }  // namespace tlsgate

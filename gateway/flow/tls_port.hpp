@@ -1,11 +1,14 @@
 #pragma once
-// A connection to a TLS port: peek the ClientHello, describe it in the flow
-// record, decide, then block, tunnel or go on to interception.
+// What a TLS port's first bytes say: a ClientHello (described in the record),
+// something else, a broken hello, silence, or a client that left.
 #include "gateway/asio.hpp"
-#include "gateway/flow/steps.hpp"
+#include "gateway/flow/decision.hpp"
+#include "gateway/flow/flow_context.hpp"
 
 namespace tlsgate {
 
-awaitable<FlowOutcome> tls_port_flow(FlowContext& flow);
+// Peeks (the bytes stay in the kernel for a tunnel) and fills facts.kind and,
+// for a ClientHello, the facts the decision and interception need.
+awaitable<void> look_at_hello(FlowContext& flow, FlowFacts& facts);
 
 }  // namespace tlsgate

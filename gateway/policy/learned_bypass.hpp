@@ -2,7 +2,7 @@
 // Learned bypass: a (client, host) whose client rejected our forged certificate
 // (pinning, CA not installed) is tunnelled instead of intercepted until the
 // entry expires. It only turns `intercept` into `tunnel`, never overrides
-// `block`: the caller consults it after Policy::decide(), for intercept only.
+// `block`: the caller consults it after Policy::match(), for intercept only.
 //
 // It learns only from evidence (docs/policy.md): strong evidence (a fatal
 // certificate alert from the client during its handshake, or the client leaving

@@ -72,7 +72,7 @@ Decision Policy::decision_for(std::size_t index) const {
   return {r.action, r.name.empty() ? rule_path(index) : r.name, index, r.capture};
 }
 
-Decision Policy::decide(const Query& q) const {
+Decision Policy::match(const Query& q) const {
   // Rule order must win over index order: take the lowest-numbered rule that
   // matches among the host-less rules and every rule the host index offers.
   std::size_t best = no_rule;

@@ -1,6 +1,6 @@
 #pragma once
 // The policy: an ordered list of rules (first match wins) and a default action,
-// read from JSON (docs/policy.md). A Policy is immutable once built; decide() is
+// read from JSON (docs/policy.md). A Policy is immutable once built; match() is
 // pure and safe to call from any number of threads. Host rules are indexed, so
 // a decision costs a few hash lookups per host label, whatever the rule count.
 #include <array>
@@ -78,7 +78,7 @@ class Policy {
 
   // The first rule, in file order, whose matchers all match; else the default.
   // A host rule matches when any of q.hosts matches it; with no hosts it does not.
-  Decision decide(const Query& q) const;
+  Decision match(const Query& q) const;
   // True when some rule with a host matcher could change the decision for this
   // client/server/port (q.hosts is ignored). When false, a flow without SNI can
   // be decided now instead of waiting for the upstream certificate's names.

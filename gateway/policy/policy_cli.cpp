@@ -35,7 +35,7 @@ void run_check(const CheckOptions& o) {
     throw CLI::RuntimeError(2);
   }
   const Query q{o.hosts, address(o.client), address(o.server), o.port};
-  const Decision d = policy->decide(q);
+  const Decision d = policy->match(q);
   std::printf("action: %s\n", std::string(to_string(d.action)).c_str());
   if (!d.rule_index || d.rule == rule_path(*d.rule_index))
     std::printf("rule: %s\n", d.rule.c_str());

@@ -1,5 +1,5 @@
 #pragma once
-// Upstream chains that verified, remembered for a short time (issue 16): a
+// Upstream chains that verified, remembered for a short time: a
 // server's next handshake with the same chain skips the chain building and
 // signature checks. The name is checked on every handshake, hit or miss.
 //

@@ -37,7 +37,7 @@ struct Case {
   const char* what;
   FlowFacts facts;
   bool reject_invalid;
-  Next next;
+  Response response;
   FlowAction action;
   EndReason reason;
   const char* rule;  // nullptr: no decision yet
@@ -63,82 +63,83 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
   spdy_only.alpn_observable = false;
   FlowFacts no_route = tls_facts(std::nullopt);
   no_route.upstream.state = Upstream::unreachable;
+  no_route.upstream.connect_failure = EndReason::upstream_refused;
   FlowFacts broken_tls = tls_facts("shop.example.test");
   broken_tls.upstream.state = Upstream::handshake_failed;
 
   const Case cases[] = {
-      {"plain HTTP, default intercept: observed", plain_http, false, Next::observe, FlowAction::intercept,
+      {"plain HTTP, default intercept: observed", plain_http, false, Response::observe, FlowAction::intercept,
        EndReason::policy, "default"},
-      {"plain port rule blocks", plain_8080, false, Next::block, FlowAction::block, EndReason::policy,
+      {"plain port rule blocks", plain_8080, false, Response::reset, FlowAction::block, EndReason::policy,
        "no plain 8080"},
-      {"not TLS on 443, default intercept: tunnelled", garbage, false, Next::tunnel, FlowAction::tunnel,
+      {"not TLS on 443, default intercept: tunnelled", garbage, false, Response::tunnel, FlowAction::tunnel,
        EndReason::not_tls, "default"},
-      {"not TLS to a blocked server: blocked", garbage_to_dark, false, Next::block, FlowAction::block,
+      {"not TLS to a blocked server: blocked", garbage_to_dark, false, Response::reset, FlowAction::block,
        EndReason::policy, "dark server"},
-      {"ClientHello never completed, blocked server: blocked", stalled_to_dark, false, Next::block, FlowAction::block,
+      {"ClientHello never completed, blocked server: blocked", stalled_to_dark, false, Response::reset, FlowAction::block,
        EndReason::policy, "dark server"},
-      {"SNI blocked", tls_facts("www.example.test"), false, Next::block, FlowAction::block, EndReason::policy,
+      {"SNI blocked", tls_facts("www.example.test"), false, Response::deny, FlowAction::block, EndReason::policy,
        "no www"},
-      {"SNI tunnelled", tls_facts("bank.example.test"), false, Next::tunnel, FlowAction::tunnel, EndReason::policy,
+      {"SNI tunnelled", tls_facts("bank.example.test"), false, Response::tunnel, FlowAction::tunnel, EndReason::policy,
        "bank"},
-      {"SNI intercepted: look upstream first", tls_facts("shop.example.test"), false, Next::look_upstream,
+      {"SNI intercepted: look upstream first", tls_facts("shop.example.test"), false, Response::look_upstream,
        FlowAction::intercept, EndReason::policy, "default"},
       {"verified: intercept", with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, true), false,
-       Next::intercept, FlowAction::intercept, EndReason::policy, "default"},
+       Response::intercept, FlowAction::intercept, EndReason::policy, "default"},
       {"lying SNI, unverified certificate names a blocked host: blocked",
-       with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), false, Next::block,
+       with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), false, Response::deny,
        FlowAction::block, EndReason::policy, "no www"},
       {"lying SNI, reject mode: still blocked, not rejected",
-       with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), true, Next::block,
+       with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), true, Response::deny,
        FlowAction::block, EndReason::policy, "no www"},
       {"invalid certificate, tunnel mode: fallback tunnel",
-       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), false, Next::tunnel,
+       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), false, Response::tunnel,
        FlowAction::tunnel, EndReason::upstream_cert_invalid, "default"},
       {"invalid certificate, reject mode: rejected",
-       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), true, Next::reject,
+       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), true, Response::bad_certificate,
        FlowAction::reject, EndReason::upstream_cert_invalid, "default"},
       {"verified certificate with a blocked SAN but a proven SNI: the SNI decides",
        with_certificate(tls_facts("shop.example.test"), {"shop.example.test", "www.example.test"}, true), false,
-       Next::intercept, FlowAction::intercept, EndReason::policy, "default"},
-      {"no SNI, host rules exist: look upstream", tls_facts(std::nullopt), false, Next::look_upstream,
+       Response::intercept, FlowAction::intercept, EndReason::policy, "default"},
+      {"no SNI, host rules exist: look upstream", tls_facts(std::nullopt), false, Response::look_upstream,
        FlowAction::intercept, EndReason::policy, nullptr},
       {"no SNI, verified names tunnel", with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, true), false,
-       Next::tunnel, FlowAction::tunnel, EndReason::policy, "bank"},
+       Response::tunnel, FlowAction::tunnel, EndReason::policy, "bank"},
       {"no SNI, verified names block", with_certificate(tls_facts(std::nullopt), {"www.example.test"}, true), false,
-       Next::block, FlowAction::block, EndReason::policy, "no www"},
+       Response::deny, FlowAction::block, EndReason::policy, "no www"},
       {"no SNI, unverified names that tunnel cannot escape reject",
-       with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, false), true, Next::reject, FlowAction::reject,
+       with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, false), true, Response::bad_certificate, FlowAction::reject,
        EndReason::upstream_cert_invalid, "default"},
-      {"no SNI, upstream unreachable: addresses decide", no_route, false, Next::intercept, FlowAction::intercept,
-       EndReason::policy, "default"},
-      {"upstream handshake failed: fallback tunnel", broken_tls, false, Next::tunnel, FlowAction::tunnel,
+      {"no SNI, upstream unreachable: addresses decide, the connect failure resets", no_route, false,
+       Response::reset, FlowAction::intercept, EndReason::upstream_refused, "default"},
+      {"upstream handshake failed: fallback tunnel", broken_tls, false, Response::tunnel, FlowAction::tunnel,
        EndReason::upstream_handshake_failed, "default"},
-      {"learned bypass: the certificate is looked at before the tunnel", bypassed, false, Next::look_upstream,
+      {"learned bypass: the certificate is looked at before the tunnel", bypassed, false, Response::look_upstream,
        FlowAction::tunnel, EndReason::learned_bypass, "default"},
       {"learned bypass, names seen and not blocked: tunnel",
-       with_certificate(bypassed, {"shop.example.test"}, true), false, Next::tunnel, FlowAction::tunnel,
+       with_certificate(bypassed, {"shop.example.test"}, true), false, Response::tunnel, FlowAction::tunnel,
        EndReason::learned_bypass, "default"},
       {"learned bypass cannot carry a lying SNI to a blocked host",
-       with_certificate(bypassed, {"www.example.test"}, false), false, Next::block, FlowAction::block,
+       with_certificate(bypassed, {"www.example.test"}, false), false, Response::deny, FlowAction::block,
        EndReason::policy, "no www"},
-      {"unobservable ALPN: the certificate is looked at first", spdy_only, false, Next::look_upstream,
+      {"unobservable ALPN: the certificate is looked at first", spdy_only, false, Response::look_upstream,
        FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
       {"unobservable ALPN with a lying SNI: blocked", with_certificate(spdy_only, {"www.example.test"}, false), false,
-       Next::block, FlowAction::block, EndReason::policy, "no www"},
+       Response::deny, FlowAction::block, EndReason::policy, "no www"},
       {"unobservable ALPN, verified: tunnel", with_certificate(spdy_only, {"shop.example.test"}, true), false,
-       Next::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
+       Response::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     const Verdict v = decide_flow(policy, c.facts, DecisionSettings{c.reject_invalid});
-    EXPECT_EQ(v.next, c.next);
-    EXPECT_EQ(v.action, c.action);
-    EXPECT_EQ(to_string(v.reason), to_string(c.reason));
+    EXPECT_EQ(v.response, c.response);
+    EXPECT_EQ(v.flow.action, c.action);
+    EXPECT_EQ(reason_text(v.flow.reason), to_string(c.reason));
     if (c.rule) {
-      ASSERT_TRUE(v.decision.has_value());
-      EXPECT_EQ(v.decision->rule, c.rule);
+      ASSERT_TRUE(v.flow.rule.has_value());
+      EXPECT_EQ(v.flow.rule->rule, c.rule);
     } else {
-      EXPECT_FALSE(v.decision.has_value());
+      EXPECT_FALSE(v.flow.rule.has_value());
     }
   }
 }
@@ -147,17 +148,17 @@ TEST(DecideFlow, LearnedBypassNeverOverridesABlock) {
   const auto policy = policy::Policy::parse(lab_policy, "lab.json");
   FlowFacts f = tls_facts("www.example.test");
   f.learned_bypass = true;
-  EXPECT_EQ(decide_flow(policy, f, {}).next, Next::block);
+  EXPECT_EQ(decide_flow(policy, f, {}).response, Response::deny);
 }
 
 TEST(DecideFlow, DowngradedTunnelsSkipTheLookWhenNoHostRuleCouldBlock) {
   const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": []})", "open.json");
   FlowFacts f = tls_facts("shop.example.test");
   f.alpn_observable = false;
-  EXPECT_EQ(decide_flow(policy, f, {}).next, Next::tunnel);
+  EXPECT_EQ(decide_flow(policy, f, {}).response, Response::tunnel);
   f.alpn_observable = true;
   f.learned_bypass = true;
-  EXPECT_EQ(decide_flow(policy, f, {}).next, Next::tunnel);
+  EXPECT_EQ(decide_flow(policy, f, {}).response, Response::tunnel);
 }
 
 TEST(DecideFlow, DefaultBlockReachesFlowsWithoutAHost) {
@@ -166,17 +167,86 @@ TEST(DecideFlow, DefaultBlockReachesFlowsWithoutAHost) {
     FlowFacts f = tls_facts(std::nullopt);
     f.kind = kind;
     const Verdict v = decide_flow(policy, f, {});
-    EXPECT_EQ(v.next, Next::block);
-    ASSERT_TRUE(v.decision.has_value());
-    EXPECT_EQ(v.decision->rule, "default");
+    EXPECT_EQ(v.response, Response::reset) << "no ClientHello was read: no alert";
+    ASSERT_TRUE(v.flow.rule.has_value());
+    EXPECT_EQ(v.flow.rule->rule, "default");
   }
 }
 
 TEST(DecideFlow, NamesTheHostItUsed) {
   const auto policy = policy::Policy::parse(lab_policy, "lab.json");
-  EXPECT_EQ(decide_flow(policy, tls_facts("bank.example.test"), {}).host, "bank.example.test");
+  using Host = std::optional<std::optional<std::string>>;
+  EXPECT_EQ(decide_flow(policy, tls_facts("bank.example.test"), {}).flow.host, Host("bank.example.test"));
   const auto late = decide_flow(policy, with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, true), {});
-  EXPECT_EQ(late.host, "bank.example.test");
+  EXPECT_EQ(late.flow.host, Host("bank.example.test"));
+  EXPECT_EQ(decide_flow(policy, tls_facts(std::nullopt), {}).flow.host, Host(std::nullopt))
+      << "a TLS flow without a name says host: null";
+  FlowFacts plain = tls_facts(std::nullopt, "192.0.2.10", 80);
+  plain.kind = FlowKind::plain;
+  EXPECT_EQ(decide_flow(policy, plain, {}).flow.host, Host()) << "a plain flow has no host field";
+}
+
+TEST(DecideFlow, RefusalsBeforeThePolicy) {
+  const auto policy = policy::Policy::parse(R"({"default": "tunnel", "rules": []})", "open.json");
+  FlowFacts stray = tls_facts("shop.example.test");
+  stray.arrival = Arrival::not_redirected;
+  Verdict v = decide_flow(policy, stray, {});
+  EXPECT_EQ(v.response, Response::reset);
+  EXPECT_EQ(v.flow.action, FlowAction::reject);
+  EXPECT_EQ(reason_text(v.flow.reason), "not_redirected");
+  EXPECT_NE(v.why.find("open proxy"), std::string::npos);
+
+  FlowFacts lost = tls_facts(std::nullopt);
+  lost.arrival = Arrival::no_original_destination;
+  lost.detail = "Protocol not available";
+  v = decide_flow(policy, lost, {});
+  EXPECT_EQ(reason_text(v.flow.reason), "no_original_destination");
+  EXPECT_EQ(v.why, "Protocol not available");
+
+  FlowFacts broken = tls_facts(std::nullopt);
+  broken.kind = FlowKind::malformed;
+  broken.hello_error = tls::ClientHelloError::bad_sni;
+  v = decide_flow(policy, broken, {});
+  EXPECT_EQ(v.response, Response::reset);
+  EXPECT_EQ(v.flow.action, FlowAction::reject);
+  EXPECT_EQ(reason_text(v.flow.reason), "client_hello_bad_sni");
+
+  FlowFacts gone = tls_facts(std::nullopt);
+  gone.kind = FlowKind::closed_early;
+  v = decide_flow(policy, gone, {});
+  EXPECT_EQ(v.response, Response::none);
+  EXPECT_EQ(reason_text(v.flow.reason), "client_closed_early");
+}
+
+TEST(DecideFlow, PlainHttpWithoutInspectionIsOnlyRelayed) {
+  const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": []})", "open.json");
+  FlowFacts plain = tls_facts(std::nullopt, "192.0.2.10", 80);
+  plain.kind = FlowKind::plain;
+  plain.http_port = true;
+  DecisionSettings off;
+  off.http_inspect = false;
+  const Verdict v = decide_flow(policy, plain, off);
+  EXPECT_EQ(v.response, Response::observe) << "still captured when pcap wants plain HTTP";
+  EXPECT_EQ(v.flow.action, FlowAction::tunnel);
+}
+
+TEST(DecideFlow, ProtoFollowsTheFacts) {
+  FlowFacts f = tls_facts(std::nullopt);
+  EXPECT_EQ(proto_of(f), "tls");
+  f.kind = FlowKind::malformed;
+  EXPECT_EQ(proto_of(f), "tls");
+  f.kind = FlowKind::not_tls;
+  EXPECT_EQ(proto_of(f), "unknown");
+  f.kind = FlowKind::incomplete;
+  EXPECT_EQ(proto_of(f), "unknown");
+  f.kind = FlowKind::closed_early;
+  EXPECT_EQ(proto_of(f), "tcp");
+  f.kind = FlowKind::plain;
+  EXPECT_EQ(proto_of(f), "tcp");
+  f.http_port = true;
+  EXPECT_EQ(proto_of(f), "http");
+  f.arrival = Arrival::not_redirected;
+  EXPECT_EQ(proto_of(f), "tcp");
 }
 
 }  // namespace

@@ -20,12 +20,12 @@ TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
   r.client = {*IpAddress::parse("128.232.110.120"), 34855};
   r.server = {*IpAddress::parse("66.35.250.204"), 80};
   r.proto = "http";
-  r.outcome.action = FlowAction::tunnel;
-  r.outcome.reason = EndReason::policy;
-  r.decision = policy::Decision{policy::Action::tunnel, "plain web", 0, std::nullopt};
+  r.verdict.action = FlowAction::tunnel;
+  r.verdict.reason = EndReason::policy;
+  r.verdict.rule = policy::Decision{policy::Action::tunnel, "plain web", 0, std::nullopt};
   r.from_client = 120;
   r.to_client = 4096;
-  r.outcome.end_by = EndBy::client;
+  r.end.by = EndBy::client;
   r.hello = ClientHelloFacts{"www.example.test", "TLSv1.3", {"h2"}, "ja3", "ja4", false};
 
   const auto j = flow_json(r, r.start_wall + milliseconds(1500), r.start + microseconds(1'500'250));
@@ -68,6 +68,20 @@ TEST(FlowRecord, NoPolicyObjectWithoutADecision) {
   const auto j = flow_json(r, r.start_wall, r.start);
   EXPECT_FALSE(j.contains("policy"));
   EXPECT_EQ(j["reason"], "internal_error") << "a record nobody finished says so";
+  EXPECT_EQ(j["action"], "reject") << "the one default for a flow cut short before a decision";
+}
+
+TEST(FlowRecord, TheEndsCauseIsTheReasonWhenItHasOne) {
+  FlowRecord r;
+  r.verdict.action = FlowAction::intercept;
+  r.verdict.reason = EndReason::policy;
+  EXPECT_EQ(flow_json(r, r.start_wall, r.start)["reason"], "policy");
+  r.end = FlowEnd{EndBy::timeout, "no data for 300 s", EndReason::idle_timeout};
+  const auto j = flow_json(r, r.start_wall, r.start);
+  EXPECT_EQ(j["reason"], "idle_timeout");
+  EXPECT_EQ(j["action"], "intercept") << "the verdict's action stays";
+  EXPECT_EQ(j["end"]["by"], "timeout");
+  EXPECT_EQ(j["end"]["error"], "no data for 300 s");
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ TEST(Policy, Decides) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
-    const auto d = policy.decide(c.q);
+    const auto d = policy.match(c.q);
     EXPECT_EQ(d.action, c.action);
     EXPECT_EQ(d.rule, c.rule);
     EXPECT_EQ(d.rule_index.has_value(), std::string(c.rule) != "default");
@@ -86,17 +86,17 @@ TEST(Policy, FirstMatchWinsAmongIndexedRules) {
     {"host": "a.example.com", "port": 8443, "action": "block"},
     {"host": "*.example.com", "action": "intercept"},
     {"host": "a.example.com", "action": "tunnel"}]})", "t");
-  EXPECT_EQ(policy.decide(query({"a.example.com"}, nullptr, nullptr, 8443)).rule, "rules[0]");
-  EXPECT_EQ(policy.decide(query({"a.example.com"}, nullptr, nullptr, 443)).rule, "rules[1]");
-  EXPECT_EQ(policy.decide(query({"a.example.com"})).rule_index, 1u);
+  EXPECT_EQ(policy.match(query({"a.example.com"}, nullptr, nullptr, 8443)).rule, "rules[0]");
+  EXPECT_EQ(policy.match(query({"a.example.com"}, nullptr, nullptr, 443)).rule, "rules[1]");
+  EXPECT_EQ(policy.match(query({"a.example.com"})).rule_index, 1u);
 }
 
 TEST(Policy, DefaultAndAllowAll) {
-  EXPECT_EQ(Policy::parse(R"({"default": "block"})", "t").decide(query({"x"})).action, Action::block);
+  EXPECT_EQ(Policy::parse(R"({"default": "block"})", "t").match(query({"x"})).action, Action::block);
   const auto all = Policy::allow_all(Action::tunnel);
   EXPECT_EQ(all.rule_count(), 0u);
   EXPECT_EQ(all.default_action(), Action::tunnel);
-  const auto d = all.decide(query({"x"}, "10.0.0.1"));
+  const auto d = all.match(query({"x"}, "10.0.0.1"));
   EXPECT_EQ(d.action, Action::tunnel);
   EXPECT_EQ(d.rule, "default");
   EXPECT_FALSE(d.rule_index);
@@ -187,7 +187,7 @@ TEST(Policy, NeverMatchingPatternsLoadButNeverMatch) {
   const auto policy = Policy::parse(R"({"default": "tunnel", "rules": [
     {"host": ["a.*.com", "*.", "*", "b\u00fccher.de"], "action": "block"}]})", "t");
   for (const char* host : {"a.*.com", "a.x.com", "*", "b\xc3\xbc" "cher.de", "x"})
-    EXPECT_EQ(policy.decide(query({host})).action, Action::tunnel) << host;
+    EXPECT_EQ(policy.match(query({host})).action, Action::tunnel) << host;
 }
 
 TEST(Policy, LoadFile) {
@@ -205,8 +205,8 @@ TEST(Policy, LoadFile) {
 
 TEST(Policy, DeployExample) {
   const auto policy = Policy::load_file(std::string(TLSGATE_TEST_DATA_DIR) + "/../../deploy/policy.example.json");
-  EXPECT_EQ(policy.decide(query({"www.bank.example"}, "10.1.1.1", nullptr, 443)).rule, "banks-and-health");
-  EXPECT_EQ(policy.decide(query({"x.malware.example"}, "fd00:20::1", nullptr, 443)).rule, "never-intercept-staff");
+  EXPECT_EQ(policy.match(query({"www.bank.example"}, "10.1.1.1", nullptr, 443)).rule, "banks-and-health");
+  EXPECT_EQ(policy.match(query({"x.malware.example"}, "fd00:20::1", nullptr, 443)).rule, "never-intercept-staff");
 }
 
 // The examples of docs/policy.md, also in tests/data/policy/.
@@ -232,7 +232,7 @@ TEST(Policy, DocsExamples) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.file + (" " + c.q.hosts[0]));
-    EXPECT_EQ(Policy::load_file(std::string(TLSGATE_TEST_DATA_DIR) + "/policy/" + c.file).decide(c.q).action, c.action);
+    EXPECT_EQ(Policy::load_file(std::string(TLSGATE_TEST_DATA_DIR) + "/policy/" + c.file).match(c.q).action, c.action);
   }
 }
 
@@ -251,13 +251,13 @@ TEST(Policy, HundredThousandRules) {
   for (const int i : {0, 1, 2, 3, 4242, 50'001, 99'998, 99'999}) {
     SCOPED_TRACE(i);
     const std::string host = i % 2 == 0 ? "host" + std::to_string(i) + ".example" : "a.b.zone" + std::to_string(i) + ".example";
-    const auto d = policy.decide(query({host}));
+    const auto d = policy.match(query({host}));
     EXPECT_EQ(d.rule_index, static_cast<std::size_t>(i));
     EXPECT_EQ(d.action, i % 3 == 0 ? Action::tunnel : (i % 3 == 1 ? Action::block : Action::intercept));
   }
-  EXPECT_EQ(policy.decide(query({"host1.example"})).rule, "default");  // odd numbers are wildcards
-  EXPECT_EQ(policy.decide(query({"zone1.example"})).rule, "default");
-  EXPECT_EQ(policy.decide(query({"nothing.example"})).rule, "default");
+  EXPECT_EQ(policy.match(query({"host1.example"})).rule, "default");  // odd numbers are wildcards
+  EXPECT_EQ(policy.match(query({"zone1.example"})).rule, "default");
+  EXPECT_EQ(policy.match(query({"nothing.example"})).rule, "default");
 }
 
 }  // namespace
@@ -273,13 +273,13 @@ TEST(Policy, CaptureTravelsWithTheDecision) {
     {"name": "other", "host": "other.example", "action": "intercept"}]})", "f.json");
   Query q;
   q.hosts = {"bank.example"};
-  EXPECT_EQ(p.decide(q).capture, std::optional<bool>(false));
+  EXPECT_EQ(p.match(q).capture, std::optional<bool>(false));
   q.hosts = {"lab.example"};
-  EXPECT_EQ(p.decide(q).capture, std::optional<bool>(true));
+  EXPECT_EQ(p.match(q).capture, std::optional<bool>(true));
   q.hosts = {"other.example"};
-  EXPECT_EQ(p.decide(q).capture, std::nullopt);
+  EXPECT_EQ(p.match(q).capture, std::nullopt);
   q.hosts = {"unknown.example"};
-  EXPECT_EQ(p.decide(q).capture, std::nullopt);
+  EXPECT_EQ(p.match(q).capture, std::nullopt);
   EXPECT_THROW(Policy::parse(R"({"default": "tunnel", "rules": [{"action": "tunnel", "capture": "yes"}]})", "f.json"),
                PolicyError);
 }

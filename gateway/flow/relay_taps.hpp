@@ -1,0 +1,35 @@
+#pragma once
+// Everything that watches one relay's bytes: the HTTP observer (http events)
+// and the decrypted capture (pcap), joined into the one tap the relay calls.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/capture/flow_capture.hpp"
+#include "gateway/flow/http_tap.hpp"
+
+namespace tlsgate {
+
+struct SharedState;
+
+class RelayTaps {
+ public:
+  // An intercepted TLS flow, by the ALPN the client leg negotiated.
+  RelayTaps(SharedState& shared, FlowRecord& record, const std::optional<std::string>& alpn);
+  // A plain HTTP flow (observed, or only captured when HTTP inspection is off).
+  RelayTaps(SharedState& shared, FlowRecord& record);
+  RelayTaps(const RelayTaps&) = delete;
+  RelayTaps& operator=(const RelayTaps&) = delete;
+
+  // The tap to hand the relay: null when nothing watches.
+  BridgeTap* tap() { return tee_.get(); }
+  // The relay ended: flushes the observer's exchanges and closes the capture.
+  void finish(bool failed, bool client_ended_first);
+
+ private:
+  std::unique_ptr<HttpTap> http_;
+  std::unique_ptr<capture::FlowCapture> capture_;
+  capture::TeeTap tee_;
+};
+
+}  // namespace tlsgate

@@ -1,0 +1,21 @@
+#pragma once
+// Connecting to a flow's original destination, bounded in time.
+#include <chrono>
+#include <string>
+
+#include "gateway/asio.hpp"
+#include "gateway/flow/record.hpp"
+
+namespace tlsgate {
+
+struct ConnectResult {
+  bool connected = false;
+  EndReason failure = EndReason::upstream_error;  // when !connected
+  std::string error;
+};
+
+// Connects `upstream` to `destination` within `timeout`.
+awaitable<ConnectResult> connect_upstream(tcp::socket& upstream, const Endpoint& destination,
+                                          std::chrono::milliseconds timeout);
+
+}  // namespace tlsgate
