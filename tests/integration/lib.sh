@@ -57,15 +57,16 @@ rules_remove() { in_gw bash "$SOURCE_DIR/scripts/rules.sh" remove; }
 gw_listening() { in_gw ss -Hltn "sport = :$1" | grep -q LISTEN; }
 
 # test_config [KEY=TEXT | KEY:=JSON]...: prints a tlsgate config.json. The tests' usual one (a
-# redirect listener on 15001, one worker, the flow log $log, state in $work/state, 1 s shutdown
-# grace) with each KEY set: KEY=TEXT to a string, KEY:=JSON to a JSON value (a number, true,
+# redirect listener on 15001, one worker, the flow log $log, state in $work/state, the control
+# socket $work/control.sock (not the shared /run/tlsgate one: tests run side by side), 1 s
+# shutdown grace) with each KEY set: KEY=TEXT to a string, KEY:=JSON to a JSON value (a number, true,
 # an array...), as httpie spells them. A dotted KEY (pcap.directory) sets a nested key; a later
 # KEY replaces an earlier one. An argument of neither form, or bad JSON, fails.
 test_config() {
-  jq -n --arg log "$log" --arg state "$work/state" '
+  jq -n --arg log "$log" --arg state "$work/state" --arg control "$work/control.sock" '
     reduce $ARGS.positional[] as $arg
       ({listeners: [{mode: "redirect", port: 15001}], workers: 1, flow_log: $log, state_dir: $state,
-        shutdown_grace_s: 1};
+        control_socket: $control, shutdown_grace_s: 1};
        ($arg | index("=") // 0) as $eq
        | ($eq > 0 and $arg[$eq - 1:$eq] == ":") as $json
        | $arg[:if $json then $eq - 1 else $eq end] as $key
