@@ -114,7 +114,7 @@ trap 'echo "soak.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 nginx_conf=$LAB_DIR/nginx/nginx.conf
 sed -i -e "s|^events { worker_connections .*|worker_rlimit_nofile 200000;\nevents { worker_connections 100000; }|" \
   -e "s|^  access_log .*|  access_log off; client_header_timeout 3600s; keepalive_timeout 3600s;|" "$nginx_conf"
-ip netns exec "$NS_SERVER" nginx -c "$nginx_conf" -s reload 2>/dev/null
+in_server nginx -c "$nginx_conf" -s reload 2>/dev/null
 # Per-namespace settings only: more ephemeral ports for the client and the gateway's upstream legs.
 for ns in "$NS_CLIENT" "$NS_GW"; do
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.core.somaxconn=65535 \
