@@ -34,18 +34,14 @@ import struct
 import sys
 import time
 
+from lab_tls import context
+
 PORT = 443
 
 
 def raise_nofile():
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def context(cafile):
-    ctx = ssl.create_default_context(cafile=cafile)
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
 
 
 def client_hello(host):
