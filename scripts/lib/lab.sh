@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The toolkit of everything that runs tlsgate in the namespace lab (the integration tests,
 # scripts/bench.sh, scripts/soak.sh, scripts/demo.sh); sourced. scripts/lab.sh builds the lab.
 #
@@ -56,9 +57,9 @@ wait_until() {
   [[ $1 == --every ]] && { every=$2; shift 2; }
   local seconds=$1 what=$2
   shift 2
-  local end=$((${EPOCHREALTIME/./} + seconds * 1000000))
+  local end=$((${EPOCHREALTIME/[.,]/} + seconds * 1000000))
   until "$@"; do
-    if ((${EPOCHREALTIME/./} >= end)); then
+    if ((${EPOCHREALTIME/[.,]/} >= end)); then
       echo "timed out after ${seconds} s waiting for: $what" >&2
       return 1
     fi
@@ -103,9 +104,9 @@ start_tlsgate() {
   [[ -x ${TLSGATE_BIN:-} ]] || { echo "no tlsgate binary at '${TLSGATE_BIN:-}' (set TLSGATE_BIN)" >&2; return 1; }
   TLSGATE_STDERR=${2:-$(mktemp)}
   (
-    if [[ -n ${TLSGATE_NOFILE:-} ]]; then
-      ulimit -Hn "${TLSGATE_NOFILE#*:}" && ulimit -Sn "${TLSGATE_NOFILE%:*}" ||
-        { echo "cannot set ulimit -n $TLSGATE_NOFILE" >&2; exit 2; }
+    if [[ -n ${TLSGATE_NOFILE:-} ]] && ! { ulimit -Hn "${TLSGATE_NOFILE#*:}" && ulimit -Sn "${TLSGATE_NOFILE%:*}"; }; then
+      echo "cannot set ulimit -n $TLSGATE_NOFILE" >&2
+      exit 2
     fi
     exec ${TLSGATE_CPUS:+taskset -c "$TLSGATE_CPUS"} ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$config"
   ) 2>"$TLSGATE_STDERR" &
@@ -123,8 +124,9 @@ stop_process() {
   local pid=$1 sig=${2:-TERM} seconds=${3:-10}
   [[ -n $pid ]] || return 0
   kill "-$sig" "$pid" 2>/dev/null || true
-  wait_until --every 0.1 "$seconds" "process $pid to exit after SIG$sig" process_gone "$pid" ||
+  if ! wait_until --every 0.1 "$seconds" "process $pid to exit after SIG$sig" process_gone "$pid"; then
     kill -KILL "$pid" 2>/dev/null || true
+  fi
   wait "$pid" 2>/dev/null || true
 }
 process_gone() { ! kill -0 "$1" 2>/dev/null; }

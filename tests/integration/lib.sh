@@ -22,7 +22,7 @@ SOURCE_DIR=${TLSGATE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && 
 TLSGATE_BIN=${TLSGATE_BIN:-$SOURCE_DIR/build/tlsgate}
 PYTHON=/usr/bin/python3
 export LAB_ID=${LAB_ID:-t$$}
-# shellcheck source=../../scripts/lib/lab.sh
+# shellcheck source=scripts/lib/lab.sh
 source "$SOURCE_DIR/scripts/lib/lab.sh"
 failures=0
 passes=0
