@@ -68,13 +68,15 @@ full_idle=$(((hard_files - 4000) / 2))
 if ((quick)); then T=3 IDLE_N=200 LARGE_MB=64; else T=10 IDLE_N=$full_idle LARGE_MB=256; fi
 IDLE_N=${BENCH_IDLE_N:-$IDLE_N}
 
-# --- packages and build
+# --- packages (the load generators, and the gateways measured) and build
+tools=(wrk:wrk h2load:nghttp2-client python3:python3 nginx:nginx jq:jq)
+[[ ,$peers, == *,sslsplit,* ]] && tools+=(sslsplit:sslsplit)
+[[ ,$peers, == *,mitmproxy,* ]] && tools+=(mitmdump:mitmproxy)
+[[ ,$peers, == *,squid,* ]] && tools+=(squid:squid-openssl /usr/lib/squid/security_file_certgen:squid-openssl)
 need=()
-for pair in sslsplit:sslsplit mitmdump:mitmproxy squid:squid-openssl wrk:wrk h2load:nghttp2-client \
-  python3:python3 nginx:nginx jq:jq; do
+for pair in "${tools[@]}"; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
 done
-[[ -x /usr/lib/squid/security_file_certgen ]] || need+=(squid-openssl)
 if ((${#need[@]})); then
   echo "bench.sh: installing ${need[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
