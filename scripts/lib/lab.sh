@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The toolkit of everything that runs tlsgate in the namespace lab (the integration tests,
-# scripts/bench.sh, scripts/soak.sh, scripts/demo.sh); sourced. scripts/lab.sh builds the lab.
+# scripts/bench.sh, scripts/soak.sh, scripts/demo.sh; the Vagrant provisioning uses its waits);
+# sourced. scripts/lab.sh builds the lab.
 #
 #   lab_up                          a fresh lab for $LAB_ID (LAB_LARGE_MB as scripts/lab.sh), its
 #                                   variables exported; an EXIT trap runs lab_cleanup (a caller
