@@ -26,15 +26,21 @@ tcp::endpoint to_asio(const Endpoint& ep);
 // True once the awaiting coroutine has been asked to stop (by `||` or `&&`).
 awaitable<bool> cancelled();
 
-// Runs `op`, giving up after `timeout` (nullopt).
+// The one way a step races a clock: runs `op`, giving up at `deadline`
+// (nullopt); giving up cancels `op`, which must then complete promptly.
 template <class T>
-awaitable<std::optional<T>> with_timeout(awaitable<T> op, std::chrono::milliseconds timeout) {
+awaitable<std::optional<T>> with_deadline(awaitable<T> op, std::chrono::steady_clock::time_point deadline) {
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(timeout);
+  timer.expires_at(deadline);
   auto result = co_await (std::move(op) || timer.async_wait(use_tuple));
   if (result.index() == 1) co_return std::nullopt;
   co_return std::get<0>(std::move(result));
+}
+
+template <class T>
+awaitable<std::optional<T>> with_timeout(awaitable<T> op, std::chrono::milliseconds timeout) {
+  return with_deadline(std::move(op), std::chrono::steady_clock::now() + timeout);
 }
 
 }  // namespace tlsgate

@@ -144,7 +144,7 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   flow.control.touch();
 
   RelayTaps taps(shared, record, state.alpn);
-  const BridgeOutcome relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.tap());
+  const RelayEnd relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.tap());
   taps.finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
   FlowEnd end{relayed.first_end, relayed.error, std::nullopt};
   if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {

@@ -9,8 +9,6 @@
 namespace tlsgate {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
-
 // Readable only once more than `have` bytes are queued (or on EOF/error), so
 // waiting for "the rest of the ClientHello" does not spin on bytes already seen.
 void set_low_watermark(int fd, std::size_t have) {
@@ -28,8 +26,7 @@ awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_byt
   // serves all its flows; the assembler keeps only the handshake bytes it took.
   thread_local std::vector<std::uint8_t> buffer;
   if (buffer.size() < max_bytes) buffer.resize(max_bytes);
-  asio::steady_timer timer(client.get_executor());
-  timer.expires_after(timeout);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t have = 0;
   PeekResult result;
   // Incremental: each pass parses only the records that completed since the last one.
@@ -37,8 +34,8 @@ awaitable<PeekResult> peek_client_hello(tcp::socket& client, std::size_t max_byt
 
   for (;;) {
     set_low_watermark(fd, have);
-    auto ready = co_await (client.async_wait(tcp::socket::wait_read, use_tuple) || timer.async_wait(use_tuple));
-    if (ready.index() == 1) {
+    auto ready = co_await with_deadline(client.async_wait(tcp::socket::wait_read, use_tuple), deadline);
+    if (!ready) {
       result.kind = PeekResult::Kind::timeout;
       break;
     }

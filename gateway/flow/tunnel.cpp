@@ -20,7 +20,7 @@ awaitable<FlowEnd> connect_and_relay(FlowContext& flow, RelayTaps* taps) {
     co_return FlowEnd{EndBy::error, connected.error, connected.failure};
   }
   flow.control.touch();
-  const RelayOutcome out =
+  const RelayEnd out =
       co_await splice_tunnel(flow.client, flow.upstream, flow.record, flow.control, taps ? taps->tap() : nullptr);
   if (taps) taps->finish(out.error.has_value(), out.first_end == EndBy::client);
   FlowEnd end{out.first_end, out.error, std::nullopt};

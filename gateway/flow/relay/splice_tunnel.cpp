@@ -43,44 +43,25 @@ class Pipe {
   std::array<int, 2> fds_{};
 };
 
-// Shared by both directions of one tunnel; lives in splice_tunnel's frame.
-struct TunnelState {
-  std::optional<EndBy> first_end;
-  std::optional<std::string> error;
-  bool reset = false;
-};
-
-struct Direction {
-  tcp::socket& from;
-  tcp::socket& to;
-  EndBy from_side;
-  std::uint64_t& delivered;
-  BridgeTap* tap = nullptr;
-};
+using SocketDirection = Direction<tcp::socket>;
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
-EndBy other(EndBy side) { return side == EndBy::client ? EndBy::server : EndBy::client; }
-
 // Ends the direction on an error (by `side`): record it and shut both sockets
 // so the other direction wakes up and finishes too.
-void fail(Direction d, TunnelState& state, int err, EndBy side) {
-  if (!state.first_end) {
-    state.first_end = side;
-    state.error = std::strerror(err);
-  }
-  if (err == ECONNRESET || err == EPIPE) state.reset = true;
+void fail(const SocketDirection& d, int err, EndBy side) {
+  d.state.failed(side, std::strerror(err), err == ECONNRESET || err == EPIPE);
   ::shutdown(d.from.native_handle(), SHUT_RDWR);
   ::shutdown(d.to.native_handle(), SHUT_RDWR);
 }
 
-void finish_eof(Direction d, TunnelState& state) {
-  if (!state.first_end) state.first_end = d.from_side;
+void finish_eof(const SocketDirection& d) {
+  d.state.finished(d.from_side);
   ::shutdown(d.to.native_handle(), SHUT_WR);  // half-close: the other way keeps flowing
 }
 
 // Writes `pending` bytes already in the pipe to the destination socket.
-awaitable<int> drain_pipe(Direction d, const Pipe& pipe, std::size_t pending, FlowControl& control) {
+awaitable<int> drain_pipe(SocketDirection d, const Pipe& pipe, std::size_t pending, FlowControl& control) {
   while (pending > 0) {
     const ssize_t m = ::splice(pipe.read_end(), nullptr, d.to.native_handle(), nullptr, pending,
                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -100,28 +81,25 @@ awaitable<int> drain_pipe(Direction d, const Pipe& pipe, std::size_t pending, Fl
   co_return 0;
 }
 
-awaitable<void> copy_direction(Direction d, TunnelState& state, FlowControl& control) {
+awaitable<void> copy_direction(SocketDirection d, FlowControl& control) {
   std::array<char, 16 * 1024> buf{};
   for (;;) {
     auto [rec, n] = co_await d.from.async_read_some(asio::buffer(buf), use_tuple);
-    if (rec == asio::error::eof) co_return finish_eof(d, state);
+    if (rec == asio::error::eof) co_return finish_eof(d);
     if (rec == asio::error::operation_aborted) co_return;
-    if (rec) co_return fail(d, state, rec.value(), d.from_side);
+    if (rec) co_return fail(d, rec.value(), d.from_side);
     control.touch();
     auto [wec, m] = co_await asio::async_write(d.to, asio::buffer(buf.data(), n), use_tuple);
     if (wec == asio::error::operation_aborted) co_return;
-    if (wec) co_return fail(d, state, wec.value(), other(d.from_side));
+    if (wec) co_return fail(d, wec.value(), d.to_side());
     d.delivered += m;
-    if (d.tap) {
-      const auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.data()), m);
-      d.from_side == EndBy::client ? d.tap->from_client(bytes) : d.tap->from_server(bytes);
-    }
+    d.show(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.data()), m));
   }
 }
 
-awaitable<void> splice_direction(Direction d, TunnelState& state, FlowControl& control) {
+awaitable<void> splice_direction(SocketDirection d, FlowControl& control) {
   Pipe pipe;
-  if (!pipe.ok()) co_return co_await copy_direction(d, state, control);
+  if (!pipe.ok()) co_return co_await copy_direction(d, control);
   const int from_fd = d.from.native_handle();
   for (;;) {
     const ssize_t n = ::splice(from_fd, nullptr, pipe.write_end(), nullptr, splice_chunk_bytes,
@@ -130,40 +108,36 @@ awaitable<void> splice_direction(Direction d, TunnelState& state, FlowControl& c
       control.touch();
       const int err = co_await drain_pipe(d, pipe, static_cast<std::size_t>(n), control);
       if (err == ECANCELED) co_return;
-      if (err != 0) co_return fail(d, state, err, other(d.from_side));
+      if (err != 0) co_return fail(d, err, d.to_side());
       continue;
     }
-    if (n == 0) co_return finish_eof(d, state);
+    if (n == 0) co_return finish_eof(d);
     const int err = errno;
     if (would_block(err)) {
       auto [ec] = co_await d.from.async_wait(tcp::socket::wait_read, use_tuple);
       if (ec) co_return;  // cancelled
       continue;
     }
-    if (err == EINVAL) co_return co_await copy_direction(d, state, control);  // splice refused here
-    co_return fail(d, state, err, d.from_side);
+    if (err == EINVAL) co_return co_await copy_direction(d, control);  // splice refused here
+    co_return fail(d, err, d.from_side);
   }
 }
 
 }  // namespace
 
-awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
-                                      FlowControl& control, BridgeTap* tap) {
+awaitable<RelayEnd> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
+                                  FlowControl& control, BridgeTap* tap) {
   client.native_non_blocking(true);
   server.native_non_blocking(true);
-  TunnelState state;
-  const Direction up{client, server, EndBy::client, record.from_client, tap};
-  const Direction down{server, client, EndBy::server, record.to_client, tap};
+  RelayState state;
+  const SocketDirection up{client, server, EndBy::client, record.from_client, tap, state};
+  const SocketDirection down{server, client, EndBy::server, record.to_client, tap, state};
   if (tap) {
-    co_await (copy_direction(up, state, control) && copy_direction(down, state, control));
+    co_await (copy_direction(up, control) && copy_direction(down, control));
   } else {
-    co_await (splice_direction(up, state, control) && splice_direction(down, state, control));
+    co_await (splice_direction(up, control) && splice_direction(down, control));
   }
-  RelayOutcome out;
-  out.first_end = state.first_end.value_or(EndBy::client);
-  out.error = state.error;
-  out.reset = state.reset;
-  co_return out;
+  co_return state.end;
 }
 
 }  // namespace tlsgate

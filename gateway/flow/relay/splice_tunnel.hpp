@@ -2,29 +2,19 @@
 // The blind relay: bytes move socket -> pipe -> socket with splice(2), never
 // entering user space; read/write is the fallback where splice is refused.
 // Half-close is preserved: EOF one way shuts down that way only.
-#include <cstdint>
-#include <optional>
-#include <string>
-
 #include "gateway/asio.hpp"
 #include "gateway/flow/record.hpp"
-#include "gateway/flow/relay/bridge_tap.hpp"
+#include "gateway/flow/relay/relay.hpp"
 
 namespace tlsgate {
 
 struct FlowControl;
 
-struct RelayOutcome {
-  EndBy first_end = EndBy::client;   // which side finished (or failed) first
-  std::optional<std::string> error;  // errno text of the first failure
-  bool reset = false;                // a side reset: the other side is reset too
-};
-
 // Relays until both directions are done. With a `tap` (an observed plain
 // flow) the bytes go through user space instead, and the tap sees them. Counts delivered bytes into
 // `record.from_client` / `record.to_client` and marks activity on `control`.
 // Cancellation (from a watchdog `||`) stops both directions promptly.
-awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
-                                      FlowControl& control, BridgeTap* tap = nullptr);
+awaitable<RelayEnd> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
+                                  FlowControl& control, BridgeTap* tap = nullptr);
 
 }  // namespace tlsgate

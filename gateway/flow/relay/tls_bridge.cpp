@@ -46,40 +46,18 @@ class PooledBuffer {
   std::unique_ptr<Buffer> buffer_;
 };
 
-// Shared by both directions of one bridge, in tls_bridge's frame.
-struct BridgeState {
-  bool stopped = false;  // a direction failed: both end
-};
-
-struct Direction {
-  tls::TlsStream& from;
-  tls::TlsStream& to;
-  std::uint64_t& counter;
-  bool from_client;
-  BridgeState& state;
-};
-
-struct DirectionEnd {
-  bool by_client = true;  // whose socket ended or failed
-  bool failed = false;
-  std::string error;
-  std::chrono::steady_clock::time_point at;
-};
-
-DirectionEnd stopped_end(const Direction& d) {
-  return DirectionEnd{d.from_client, true, "cancelled", std::chrono::steady_clock::now()};
-}
+using StreamDirection = Direction<tls::TlsStream>;
 
 // A failure one way ends both. Cancelling the other direction's pending wait is
 // not enough: it may have no wait pending yet (the first read of a bridge whose
 // client reset right after its handshake fails before the other direction has
 // started) or one that already completed, its resumption queued; that direction
 // would then wait on a peer that stays open (an idle upstream holds its
-// connection for as long as it likes). So the flag is checked before every wait
-// and after every write, and both sockets are shut down: any read or write
-// still to come fails at once instead of waiting.
-void stop_both(Direction& d) {
-  d.state.stopped = true;
+// connection for as long as it likes). So `stopped` is checked before every
+// wait and after every write, and both sockets are shut down: any read or
+// write still to come fails at once instead of waiting.
+void fail(const StreamDirection& d, EndBy side, std::string error) {
+  d.state.failed(side, std::move(error), false);
   ::shutdown(d.from.socket().native_handle(), SHUT_RDWR);
   ::shutdown(d.to.socket().native_handle(), SHUT_RDWR);
   boost::system::error_code ec;
@@ -90,9 +68,9 @@ void stop_both(Direction& d) {
 // Reads every record already decrypted or waiting in the socket, up to one
 // buffer, and forwards them with one SSL_write (one record, one send): a burst
 // of records costs one write per direction, not one per record.
-awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) {
+awaitable<void> pump(StreamDirection d, FlowControl& control) {
   for (;;) {
-    if (d.state.stopped) co_return stopped_end(d);
+    if (d.state.stopped) co_return;
     {
       PooledBuffer buffer;
       const std::span<std::uint8_t> space = buffer.span();
@@ -121,46 +99,38 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
         if (filled > 0) {
           const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
           const auto written = co_await d.to.write_all(bytes);
-          if (d.state.stopped) co_return stopped_end(d);
+          if (d.state.stopped) co_return;
           if (written.status != tls::IoStatus::ok) {
-            stop_both(d);
-            co_return DirectionEnd{!d.from_client, true,
-                                   written.error.empty() ? "peer closed while receiving" : written.error,
-                                   std::chrono::steady_clock::now()};
+            fail(d, d.to_side(), written.error.empty() ? "peer closed while receiving" : written.error);
+            co_return;
           }
-          d.counter += bytes.size();
+          d.delivered += bytes.size();
           control.touch();
-          if (tap) d.from_client ? tap->from_client(bytes) : tap->from_server(bytes);
+          d.show(bytes);
         }
         if (end && end->status == tls::IoStatus::closed) {
           d.to.shutdown_write();
-          co_return DirectionEnd{d.from_client, false, {}, std::chrono::steady_clock::now()};
+          d.state.finished(d.from_side);
+          co_return;
         }
         if (end) {
-          stop_both(d);
-          co_return DirectionEnd{d.from_client, true, end->error, std::chrono::steady_clock::now()};
+          fail(d, d.from_side, end->error);
+          co_return;
         }
       }
     }
-    if (!co_await d.from.wait_readable()) co_return stopped_end(d);
+    if (!co_await d.from.wait_readable()) co_return;  // cancelled: the other direction or the watchdog ended it
   }
 }
 
 }  // namespace
 
-awaitable<BridgeOutcome> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
-                                    FlowControl& control, BridgeTap* tap) {
-  BridgeState state;
-  auto [up, down] = co_await (pump(Direction{client, upstream, record.from_client, true, state}, control, tap) &&
-                              pump(Direction{upstream, client, record.to_client, false, state}, control, tap));
-  BridgeOutcome outcome;
-  // A direction cancelled because the other failed is not the first end.
-  const bool up_first = up.error != "cancelled" && (down.error == "cancelled" || up.at <= down.at);
-  const DirectionEnd& first = up_first ? up : down;
-  outcome.first_end = first.by_client ? EndBy::client : EndBy::server;
-  outcome.first_end_at = first.at;
-  if (first.failed) outcome.error = first.error;
-  co_return outcome;
+awaitable<RelayEnd> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
+                               FlowControl& control, BridgeTap* tap) {
+  RelayState state;
+  co_await (pump(StreamDirection{client, upstream, EndBy::client, record.from_client, tap, state}, control) &&
+            pump(StreamDirection{upstream, client, EndBy::server, record.to_client, tap, state}, control));
+  co_return state.end;
 }
 
 }  // namespace tlsgate

@@ -4,27 +4,16 @@
 // pool only while bytes are in flight, so idle flows hold none). Reading one
 // side waits while writing the other: backpressure. A close_notify or EOF one
 // way is passed on as close_notify + TCP half-close; the other way goes on.
-#include <chrono>
-#include <optional>
-#include <span>
-#include <string>
-
 #include "gateway/asio.hpp"
 #include "gateway/flow/record.hpp"
-#include "gateway/flow/relay/bridge_tap.hpp"
+#include "gateway/flow/relay/relay.hpp"
 #include "gateway/tls/tls_stream.hpp"
 
 namespace tlsgate {
 
 struct FlowControl;
 
-struct BridgeOutcome {
-  EndBy first_end = EndBy::client;  // the side that finished (or failed) first
-  std::chrono::steady_clock::time_point first_end_at;
-  std::optional<std::string> error;  // the first failure
-};
-
-awaitable<BridgeOutcome> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
-                                    FlowControl& control, BridgeTap* tap);
+awaitable<RelayEnd> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
+                               FlowControl& control, BridgeTap* tap);
 
 }  // namespace tlsgate
