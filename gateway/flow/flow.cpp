@@ -39,14 +39,15 @@ awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, FlowFacts& f
   int error = 0;
   const auto original = original_destination(fd, mode, &error);
   facts.client = flow.record.client.ip;
+  // The line's server: the original destination, or where the client connected.
+  if (original || local) flow.record.server = original ? *original : *local;
+  facts.server = flow.record.server;
   // No NAT entry (ENOENT) means nobody redirected this connection to us.
   if (!local || (!original && error != ENOENT)) {
     facts.arrival = Arrival::no_original_destination;
     facts.detail = local ? std::strerror(error) : "no local address";
     co_return;
   }
-  if (original) flow.record.server = *original;
-  facts.server = flow.record.server;
   const auto own = flow.shared.own_addresses.load();
   if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{})) {
     facts.arrival = Arrival::not_redirected;
@@ -93,7 +94,6 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   record.start_wall = std::chrono::system_clock::now();
   record.start = steady_clock::now();
   if (const auto peer = peer_endpoint(client.native_handle())) record.client = *peer;
-  if (const auto local = local_endpoint(client.native_handle())) record.server = *local;
 
   FlowControl control(client.get_executor());
   FlowRegistration registration(registry, control);
