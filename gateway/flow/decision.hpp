@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/policy.hpp"
 

@@ -7,10 +7,10 @@
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/http_tap.hpp"
 #include "gateway/flow/original_dst.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/events/flow_event.hpp"
 #include "gateway/flow/steps.hpp"
 #include "gateway/flow/tls_port.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 namespace {
@@ -48,8 +48,8 @@ awaitable<FlowOutcome> plain_port_flow(FlowContext& flow) {
     co_return outcome;
   }
   const auto tap = HttpTap::for_cleartext(flow.shared, record);
-  const auto capture = capture::FlowCapture::for_plain_http(flow.shared, record);
-  capture::TeeTap taps(tap.get(), capture.get());
+  const auto capture = capture::FlowCapture::for_plain_http(flow.shared.capture, record);
+  TeeTap taps(tap.get(), capture.get());
   const FlowAction action = tap ? FlowAction::intercept : FlowAction::tunnel;
   FlowOutcome outcome = co_await tunnel(flow, action, verdict.reason, taps.get());
   if (tap) tap->finish();
@@ -135,7 +135,7 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   }
   close_socket(client);
   close_socket(upstream);
-  shared.log.submit_event(flow_json(record, std::chrono::system_clock::now(), steady_clock::now()));
+  shared.log.submit_event(log::flow_json(record, std::chrono::system_clock::now(), steady_clock::now()));
   count(shared, record);
 }
 

@@ -7,7 +7,7 @@
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/http_tap.hpp"
 #include "gateway/flow/relay/tls_bridge.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
 #include "gateway/tls/forge.hpp"
 #include "gateway/tls/tls_stream.hpp"
@@ -144,8 +144,8 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
   flow.control.touch();
 
   const auto tap = HttpTap::for_tls(shared, record, state.alpn.value_or("http/1.1"));
-  const auto capture = capture::FlowCapture::for_tls(shared, record, state.alpn);
-  capture::TeeTap taps(tap.get(), capture.get());
+  const auto capture = capture::FlowCapture::for_tls(shared.capture, record, state.alpn);
+  TeeTap taps(tap.get(), capture.get());
   const BridgeOutcome relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.get());
   if (tap) tap->finish();
   if (capture) capture->finish(relayed.error.has_value(), relayed.first_end == EndBy::client);

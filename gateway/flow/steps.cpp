@@ -7,7 +7,7 @@
 
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/relay/splice_tunnel.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
 
 namespace tlsgate {

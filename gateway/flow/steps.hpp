@@ -7,7 +7,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow/decision.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/flow/relay/bridge_tap.hpp"
 #include "gateway/policy/policy.hpp"
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/flow/relay/bridge_tap.hpp"
 #include "gateway/tls/tls_stream.hpp"
 
