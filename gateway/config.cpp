@@ -144,7 +144,7 @@ Endpoint listen_endpoint(const json& v, const std::string& key, const Reader& r)
   return *endpoint;
 }
 
-void parse_pcap(const json& v, const std::string& path, const Reader& r, capture::CaptureConfig& p) {
+void parse_pcap(const json& v, const std::string& path, const Reader& r, CaptureConfig& p) {
   ObjectReader(v, r.source(), path)
       .on("enabled", [&](const json& x, const std::string& k) { p.enabled = r.boolean(x, k); })
       .on("directory", [&](const json& x, const std::string& k) { p.directory = r.string(x, k); })

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/capture/capture_config.hpp"
+#include "gateway/capture_config.hpp"
 #include "gateway/ip_address.hpp"
 
 namespace tlsgate {
@@ -95,7 +95,7 @@ struct Config {
   std::size_t http_body_capture_bytes = 0;
   bool http_redact = true;
   QuicGuardConfig quic_guard;
-  capture::CaptureConfig pcap;  // decrypted traffic as pcap files and PCAP-over-IP
+  CaptureConfig pcap;  // decrypted traffic as pcap files and PCAP-over-IP
   // Operations (daemon/startup, metrics): see docs/configuration.md.
   std::optional<std::string> user;          // started as root: run as this user once set up
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset

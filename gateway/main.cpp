@@ -5,9 +5,9 @@
 #include "gateway/daemon/config_check.hpp"
 #include "gateway/daemon/daemon.hpp"
 #include "gateway/daemon/version.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/metrics/status_cli.hpp"
-#include "gateway/policy/bypass_cli.hpp"
+#include "gateway/daemon/bypass_cli.hpp"
 #include "gateway/policy/policy_cli.hpp"
 #include "gateway/tls/ca_cli.hpp"
 
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   tlsgate::metrics::add_status_command(app);
   tlsgate::tls::add_ca_commands(app);
   tlsgate::policy::add_policy_commands(app);
-  tlsgate::policy::add_bypass_commands(app);
+  tlsgate::add_bypass_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdio>
 
-#include "gateway/flow/record.hpp"
+#include "gateway/log/events/fields.hpp"
 
 namespace tlsgate::netfilter {
 
@@ -19,15 +19,14 @@ nlohmann::ordered_json quic_json(const QuicRecord& r, std::chrono::system_clock:
   using nlohmann::ordered_json;
   ordered_json j;
   j["event"] = "quic";
-  j["ts"] = rfc3339_utc(ts);
-  j["client"] = {{"ip", r.client.ip.to_string()}, {"port", r.client.port}};
-  j["server"] = {{"ip", r.server.ip.to_string()}, {"port", r.server.port}};
+  j["ts"] = log::rfc3339_utc(ts);
+  j["client"] = log::endpoint_json(r.client);
+  j["server"] = log::endpoint_json(r.server);
   j["version"] = r.version ? version_name(*r.version) : "unknown";
-  j["sni"] = r.sni ? ordered_json(*r.sni) : ordered_json(nullptr);
+  j["sni"] = log::optional_text(r.sni);
   j["alpn"] = r.alpn;
   j["verdict"] = to_string(r.verdict);
-  j["policy"] = r.decision ? ordered_json{{"rule", r.decision->rule}, {"action", policy::to_string(r.decision->action)}}
-                           : ordered_json(nullptr);
+  j["policy"] = r.decision ? log::policy_json(*r.decision) : ordered_json(nullptr);
   j["packets_held"] = r.packets_held;
   j["reason"] = r.reason;
   return j;

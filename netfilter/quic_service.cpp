@@ -7,7 +7,7 @@
 #include <exception>
 #include <string>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "netfilter/ip_udp.hpp"
 #include "netfilter/quic_event.hpp"
 
@@ -32,11 +32,11 @@ GuardLimits limits_from(const QuicGuardConfig& c) {
 
 }  // namespace
 
-QuicGuardService::QuicGuardService(SharedState& shared)
-    : shared_(shared),
-      queue_(shared.config.quic_guard.queue, !shared.config.quic_guard.fail_closed),
-      guard_(limits_from(shared.config.quic_guard)),
-      unparseable_accept_(shared.config.quic_guard.unparseable == QuicUnparseable::accept),
+QuicGuardService::QuicGuardService(const QuicGuardConfig& config, GuardHost& host)
+    : host_(host),
+      queue_(config.queue, !config.fail_closed),
+      guard_(limits_from(config)),
+      unparseable_accept_(config.unparseable == QuicUnparseable::accept),
       errors_(error_report_interval) {}
 
 QuicGuardService::~QuicGuardService() { stop(); }
@@ -100,7 +100,7 @@ void QuicGuardService::judge(std::uint32_t packet_id, std::span<const std::uint8
     queue_.verdict(packet_id, true);
     return;
   }
-  const auto policy = shared_.policy.load();
+  const auto policy = host_.policy();
   apply(guard_.feed(packet_id, udp->source, udp->destination, udp->payload, *policy, QuicGuard::Clock::now()));
 }
 
@@ -121,9 +121,9 @@ void QuicGuardService::report(const char* where, std::exception_ptr error) {
 void QuicGuardService::apply(const GuardOutput& out) {
   for (const auto& v : out.verdicts) {
     queue_.verdict(v.packet_id, v.verdict == Verdict::accept);
-    shared_.metrics.quic_verdict(v.verdict == Verdict::accept);
+    host_.count_verdict(v.verdict == Verdict::accept);
   }
-  for (const auto& r : out.records) shared_.log.submit_event(quic_json(r, std::chrono::system_clock::now()));
+  for (const auto& r : out.records) host_.submit_event(quic_json(r, std::chrono::system_clock::now()));
 }
 
 }  // namespace tlsgate::netfilter

@@ -2,19 +2,35 @@
 // The QUIC guard in the daemon: one thread reads the NFQUEUE, feeds the pure engine
 // (netfilter/quic_guard) with the policy in force, issues its verdicts and logs `quic` events.
 #include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include "gateway/shared_state.hpp"
+#include "gateway/config.hpp"
+#include "gateway/policy/policy.hpp"
 #include "netfilter/error_throttle.hpp"
 #include "netfilter/nfqueue.hpp"
 #include "netfilter/quic_guard.hpp"
 
 namespace tlsgate::netfilter {
 
+// What the guard reads and writes of the running daemon, which implements it.
+// Called from the guard's thread: each must be thread-safe and must not block.
+class GuardHost {
+ public:
+  virtual ~GuardHost() = default;
+  // The policy in force; the guard decides a packet with the snapshot it loaded.
+  virtual std::shared_ptr<const policy::Policy> policy() const = 0;
+  // One packet got its verdict (for /metrics).
+  virtual void count_verdict(bool accepted) = 0;
+  // A `quic` event for the flow log.
+  virtual void submit_event(const nlohmann::ordered_json& event) = 0;
+};
+
 class QuicGuardService {
  public:
-  // Binds config.quic_guard.queue; throws std::runtime_error if it cannot.
-  explicit QuicGuardService(SharedState& shared);
+  // Binds config.queue; throws std::runtime_error if it cannot. `host` outlives the service.
+  QuicGuardService(const QuicGuardConfig& config, GuardHost& host);
   ~QuicGuardService();  // stop()
   QuicGuardService(const QuicGuardService&) = delete;
   QuicGuardService& operator=(const QuicGuardService&) = delete;
@@ -32,7 +48,7 @@ class QuicGuardService {
   void apply(const GuardOutput& out);
   void report(const char* where, std::exception_ptr error);
 
-  SharedState& shared_;
+  GuardHost& host_;
   NfQueue queue_;
   QuicGuard guard_;
   bool unparseable_accept_;

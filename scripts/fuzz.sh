@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTLSGATE_FUZZ=ON -DTLSGATE_TESTS=OFF >/dev/null
+  -DTLSGATE_FUZZ=ON -DTLSGATE_TESTS=OFF -DTLSGATE_WERROR=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 
 shopt -s nullglob

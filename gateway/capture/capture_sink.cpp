@@ -10,7 +10,7 @@
 
 #include "gateway/capture/pcap_files.hpp"
 #include "gateway/capture/pcap_over_ip.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 
 namespace tlsgate::capture {
 namespace {

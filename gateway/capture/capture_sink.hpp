@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/capture/capture_config.hpp"
+#include "gateway/capture_config.hpp"
 
 namespace tlsgate::capture {
 

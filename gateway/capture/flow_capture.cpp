@@ -1,8 +1,6 @@
 #include "gateway/capture/flow_capture.hpp"
 
 #include "gateway/capture/capture_sink.hpp"
-#include "gateway/flow/record.hpp"
-#include "gateway/shared_state.hpp"
 
 namespace tlsgate::capture {
 namespace {
@@ -14,26 +12,26 @@ std::uint32_t isn(std::uint64_t flow_id, std::uint32_t salt) {
 
 }  // namespace
 
-bool wants_capture(const SharedState& shared, const FlowRecord& record) {
-  if (!shared.capture) return false;
-  const bool fallback = shared.capture->config().capture_default;
+bool wants_capture(const CaptureSink* sink, const FlowRecord& record) {
+  if (!sink) return false;
+  const bool fallback = sink->config().capture_default;
   if (!record.verdict.rule) return fallback;
   return record.verdict.rule->capture.value_or(fallback);
 }
 
-std::unique_ptr<FlowCapture> FlowCapture::for_tls(SharedState& shared, const FlowRecord& record,
+std::unique_ptr<FlowCapture> FlowCapture::for_tls(CaptureSink* sink, const FlowRecord& record,
                                                   const std::optional<std::string>& alpn) {
-  if (!wants_capture(shared, record)) return nullptr;
-  const CaptureConfig& config = shared.capture->config();
+  if (!wants_capture(sink, record)) return nullptr;
+  const CaptureConfig& config = sink->config();
   Endpoint server = record.server;
   const std::uint16_t mapped = alpn == "h2" ? config.h2_port_map : config.tls_port_map;
   if (mapped != 0) server.port = mapped;
-  return std::make_unique<FlowCapture>(*shared.capture, record.client, server, record.flow_id, record.start_wall);
+  return std::make_unique<FlowCapture>(*sink, record.client, server, record.flow_id, record.start_wall);
 }
 
-std::unique_ptr<FlowCapture> FlowCapture::for_plain_http(SharedState& shared, const FlowRecord& record) {
-  if (!wants_capture(shared, record) || !shared.capture->config().plain_http) return nullptr;
-  return std::make_unique<FlowCapture>(*shared.capture, record.client, record.server, record.flow_id,
+std::unique_ptr<FlowCapture> FlowCapture::for_plain_http(CaptureSink* sink, const FlowRecord& record) {
+  if (!wants_capture(sink, record) || !sink->config().plain_http) return nullptr;
+  return std::make_unique<FlowCapture>(*sink, record.client, record.server, record.flow_id,
                                        record.start_wall);
 }
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "gateway/capture/pcap_format.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 
 namespace tlsgate::capture {
 namespace {

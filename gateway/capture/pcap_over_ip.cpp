@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "gateway/capture/pcap_format.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 
 namespace tlsgate::capture {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/certificate_authority.hpp"
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "gateway/daemon/control_socket.hpp"
-#include "gateway/policy/bypass_control.hpp"
+#include "gateway/daemon/bypass_control.hpp"
 
 namespace tlsgate {
 namespace {
@@ -57,7 +57,7 @@ ControlPlane::ControlPlane(asio::io_context& control, SharedState& shared) : sha
   try {
     socket_ = std::make_unique<ControlSocket>(
         control, *shared.config.control_socket,
-        [bypass](std::string_view line) { return policy::handle_control_line(bypass, line); });
+        [bypass](std::string_view line) { return handle_control_line(bypass, line); });
     std::fprintf(stderr, "tlsgate: control socket %s\n", socket_->path().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tlsgate: control socket: %s; `tlsgate bypass` cannot reach this daemon\n", e.what());

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "gateway/asio.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 

@@ -1,7 +1,7 @@
 #pragma once
 // The daemon's control socket: a unix SOCK_STREAM socket served on the control
 // io_context. One request line in, one reply line out, then the connection closes
-// (protocol: gateway/policy/bypass_control.hpp). Only root (and, with a group set
+// (protocol: gateway/daemon/bypass_control.hpp). Only root (and, with a group set
 // on the directory, nobody else) can reach it: the socket is created 0600.
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>

@@ -11,15 +11,16 @@
 #include "gateway/daemon/daemon_metrics.hpp"
 #include "gateway/daemon/fd_limit.hpp"
 #include "gateway/daemon/heartbeat.hpp"
+#include "gateway/daemon/local_addresses.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/daemon/policy_reloader.hpp"
 #include "gateway/daemon/privileges.hpp"
+#include "gateway/daemon/quic_guard_host.hpp"
 #include "gateway/daemon/startup.hpp"
 #include "gateway/daemon/worker.hpp"
-#include "gateway/flow/original_dst.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/metrics/server.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 #include "netfilter/quic_service.hpp"
 
 namespace tlsgate {
@@ -37,6 +38,7 @@ using Workers = std::vector<std::unique_ptr<Worker>>;
 struct Services {
   std::unique_ptr<capture::CaptureSink> capture;  // decrypted pcap: outlives the flows
   Workers workers;
+  std::unique_ptr<QuicGuardHost> quic_host;  // outlives the guard that calls it
   std::unique_ptr<netfilter::QuicGuardService> quic_guard;
   std::unique_ptr<metrics::Server> metrics;
 };
@@ -111,7 +113,8 @@ void open_services(SharedState& shared, Services& s) {
   }
   if (config.quic_guard.enabled) {
     try {
-      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(shared);
+      s.quic_host = std::make_unique<QuicGuardHost>(shared);
+      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(config.quic_guard, *s.quic_host);
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("quic_guard: ") + e.what());
     }

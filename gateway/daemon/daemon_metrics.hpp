@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 

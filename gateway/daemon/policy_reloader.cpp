@@ -9,8 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "gateway/flow/record.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
+#include "gateway/log/events/policy_event.hpp"
 
 namespace tlsgate {
 namespace {
@@ -40,27 +40,19 @@ PolicyReloader::PolicyReloader(asio::io_context& io, SharedState& shared)
 PolicyReloader::~PolicyReloader() = default;  // the stream descriptor in watch() owns the fd
 
 void PolicyReloader::reload() {
-  nlohmann::ordered_json event;
-  event["event"] = "policy";
-  event["ts"] = rfc3339_utc(std::chrono::system_clock::now());
-  event["file"] = path_;
+  const auto ts = std::chrono::system_clock::now();
   try {
     auto fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
     const std::size_t rules = fresh->rule_count();
     shared_.policy.store(std::move(fresh));
-    event["ok"] = true;
-    event["rules"] = rules;
-    event["error"] = nullptr;
     shared_.metrics.policy_reload(true);
     diag::notice("policy reloaded from %s: %zu rules", path_.c_str(), rules);
+    shared_.log.submit_event(log::policy_reload_json(path_, rules, std::nullopt, ts));
   } catch (const std::exception& e) {
-    event["ok"] = false;
-    event["rules"] = nullptr;
-    event["error"] = e.what();
     shared_.metrics.policy_reload(false);
     diag::error("policy not reloaded, keeping the previous one: %s", e.what());
+    shared_.log.submit_event(log::policy_reload_json(path_, std::nullopt, std::string(e.what()), ts));
   }
-  shared_.log.submit_event(event);
 }
 
 awaitable<void> PolicyReloader::watch() {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "gateway/asio.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 

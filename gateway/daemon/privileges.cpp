@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 
 namespace tlsgate {
 namespace {

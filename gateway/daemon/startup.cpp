@@ -7,7 +7,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
+#include "gateway/log/events/bypass_event.hpp"
 #include "gateway/tls/keys.hpp"
 
 namespace tlsgate {
@@ -61,7 +62,7 @@ void prepare_interception(SharedState& shared) {
     options.max_per_client = config.learned_bypass_max_per_client;
     log::FlowLog& flow_log = shared.log;
     shared.bypass = std::make_unique<policy::LearnedBypass>(
-        std::move(options), [&flow_log](nlohmann::ordered_json event) { flow_log.submit_event(event); });
+        std::move(options), [&flow_log](policy::BypassEvent event) { flow_log.submit_event(log::bypass_json(event)); });
     shared.bypass->load();
   }
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Loads what interception needs before the workers start: the policy, the
 // gateway CA (created on first start), the TLS state and the learned bypass.
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 

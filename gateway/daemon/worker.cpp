@@ -7,11 +7,11 @@
 #include <cstdio>
 
 #include "gateway/daemon/listener.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/flow/flow.hpp"
 #include "gateway/flow/original_dst.hpp"
-#include "gateway/flow/record.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/log/events/limit_event.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 namespace {
@@ -134,13 +134,8 @@ awaitable<void> Worker::housekeeping() {
     timer.expires_after(housekeeping_interval);
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
-    if (auto body = shared_.limits.take_refusals_if_due(std::chrono::steady_clock::now(), limit_summary_interval)) {
-      nlohmann::ordered_json event;
-      event["event"] = "limit";
-      event["ts"] = rfc3339_utc(std::chrono::system_clock::now());
-      for (auto& [key, value] : body->items()) event[key] = std::move(value);
-      shared_.log.submit_event(event);
-    }
+    if (auto refusals = shared_.limits.take_refusals_if_due(std::chrono::steady_clock::now(), limit_summary_interval))
+      shared_.log.submit_event(log::limit_json(std::move(*refusals), std::chrono::system_clock::now()));
     const std::size_t now_active = active_.load();
     if (peak_since_trim_ > now_active && (now_active == 0 || peak_since_trim_ - now_active >= trim_after_flows)) {
       ::malloc_trim(0);  // glibc keeps freed arenas otherwise; a flood's RSS would stay

@@ -5,7 +5,7 @@
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/refusal.hpp"
 #include "gateway/flow/tunnel.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
 
 namespace tlsgate {

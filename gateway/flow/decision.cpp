@@ -137,7 +137,7 @@ Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, Decisi
   if (facts.kind != FlowKind::tls) return decide_without_hello(policy, facts, settings);
   std::optional<std::string> host;
   Verdict verdict = decide_tls(policy, facts, settings, host);
-  verdict.flow.host = host;  // a TLS flow's line always has `host`: null without a name
+  verdict.flow.host.emplace(host);  // a TLS flow's line always has `host`: null without a name
   if (facts.upstream.state == Upstream::unreachable && !refuses(verdict.response)) {
     // Whatever was planned needs the upstream: the client is reset, and the
     // connect failure is why.

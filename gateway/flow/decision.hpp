@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/client_hello.hpp"

@@ -6,10 +6,11 @@
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/carry_out.hpp"
 #include "gateway/flow/original_dst.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/flow/refusal.hpp"
+#include "gateway/log/events/flow_event.hpp"
 #include "gateway/flow/tls_port.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 namespace {
@@ -111,7 +112,7 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   }
   close_socket(client);
   close_socket(upstream);
-  shared.log.submit_event(flow_json(record, std::chrono::system_clock::now(), steady_clock::now()));
+  shared.log.submit_event(log::flow_json(record, std::chrono::system_clock::now(), steady_clock::now()));
   count(shared, record);
 }
 

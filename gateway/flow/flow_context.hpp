@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/policy/policy.hpp"
 
 namespace tlsgate {

@@ -1,8 +1,9 @@
 #include "gateway/flow/http_tap.hpp"
 
 #include "gateway/log/community_id.hpp"
-#include "gateway/log/http_event.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/log/events/fields.hpp"
+#include "gateway/log/events/http_event.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 namespace {
@@ -57,7 +58,7 @@ void HttpTap::from_server(std::span<const std::uint8_t> bytes) {
 void HttpTap::log_exchanges() {
   thread_local std::string line;
   for (auto& exchange : observer_->take_exchanges()) {
-    const std::string ts = rfc3339_utc(std::chrono::system_clock::now());
+    const std::string ts = log::rfc3339_utc(std::chrono::system_clock::now());
     const std::string* sni = record_.hello && record_.hello->sni ? &*record_.hello->sni : nullptr;
     // Each line stands alone: an hour-long h2 connection's flow line comes only at its end.
     const log::HttpEventFlow flow{ts,         record_.flow_id,        community_id_,

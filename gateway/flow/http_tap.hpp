@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/http/observer.hpp"
 #include "gateway/flow/relay/bridge_tap.hpp"
 

@@ -7,7 +7,7 @@
 #include "gateway/flow/relay_taps.hpp"
 #include "gateway/flow/upstream_connect.hpp"
 #include "gateway/flow/relay/tls_bridge.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
 #include "gateway/tls/forge.hpp"
 #include "gateway/tls/tls_stream.hpp"

@@ -1,7 +1,6 @@
 #include "gateway/flow/original_dst.hpp"
 
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/in.h>
@@ -12,7 +11,6 @@
 #include <cstring>
 
 namespace tlsgate {
-namespace {
 
 std::optional<Endpoint> from_sockaddr(const sockaddr_storage& ss) {
   Endpoint ep;
@@ -34,8 +32,6 @@ std::optional<Endpoint> from_sockaddr(const sockaddr_storage& ss) {
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 std::optional<Endpoint> local_endpoint(int fd) {
   sockaddr_storage ss{};
@@ -72,23 +68,6 @@ std::optional<Endpoint> original_destination(int fd, RedirectMode mode, int* err
     return std::nullopt;
   }
   return from_sockaddr(ss);
-}
-
-std::vector<IpAddress> local_addresses() {
-  std::vector<IpAddress> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
-    if (it->ifa_addr == nullptr) continue;
-    sockaddr_storage ss{};
-    const auto family = it->ifa_addr->sa_family;
-    if (family == AF_INET) std::memcpy(&ss, it->ifa_addr, sizeof(sockaddr_in));
-    else if (family == AF_INET6) std::memcpy(&ss, it->ifa_addr, sizeof(sockaddr_in6));
-    else continue;
-    if (auto ep = from_sockaddr(ss)) out.push_back(ep->ip);
-  }
-  freeifaddrs(list);
-  return out;
 }
 
 bool is_redirected(RedirectMode mode, const Endpoint& original, const Endpoint& local,

@@ -1,6 +1,8 @@
 #pragma once
 // Where a redirected connection was really going, and whether it was
 // redirected to us at all (the gateway is never an open proxy).
+#include <sys/socket.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,8 +22,9 @@ std::optional<Endpoint> original_destination(int fd, RedirectMode mode, int* err
 std::optional<Endpoint> local_endpoint(int fd);
 std::optional<Endpoint> peer_endpoint(int fd);
 
-// Every address configured on this host's interfaces (getifaddrs).
-std::vector<IpAddress> local_addresses();
+// An IPv4 or IPv6 socket address as an Endpoint (IPv4-mapped IPv6 unmapped);
+// nullopt for another family.
+std::optional<Endpoint> from_sockaddr(const sockaddr_storage& address);
 
 // A connection was redirected to us when its original destination is not an
 // address of this gateway. With REDIRECT, an original destination equal to the

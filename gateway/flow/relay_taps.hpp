@@ -29,7 +29,7 @@ class RelayTaps {
  private:
   std::unique_ptr<HttpTap> http_;
   std::unique_ptr<capture::FlowCapture> capture_;
-  capture::TeeTap tee_;
+  TeeTap tee_;
 };
 
 }  // namespace tlsgate

@@ -6,7 +6,7 @@
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/peek.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/fingerprint.hpp"
 
 namespace tlsgate {

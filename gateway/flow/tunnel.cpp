@@ -5,7 +5,7 @@
 #include "gateway/flow/relay/splice_tunnel.hpp"
 #include "gateway/flow/relay_taps.hpp"
 #include "gateway/flow/upstream_connect.hpp"
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 namespace {

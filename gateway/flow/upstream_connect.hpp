@@ -4,7 +4,7 @@
 #include <string>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 
 namespace tlsgate {
 

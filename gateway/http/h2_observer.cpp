@@ -44,7 +44,7 @@ struct Stream {
 enum class BlockTarget { discard, request, request_trailers, response, response_trailers };
 
 struct Direction {
-  explicit Direction(bool client) : client(client), preface_left(client ? h2::client_preface.size() : 0) {}
+  explicit Direction(bool is_client) : client(is_client), preface_left(is_client ? h2::client_preface.size() : 0) {}
 
   bool client;
   std::size_t preface_left;

@@ -5,7 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <stdexcept>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 
 namespace tlsgate::metrics {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/config.hpp"
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/metrics/exposition.hpp"
 #include "gateway/metrics/status_text.hpp"
 

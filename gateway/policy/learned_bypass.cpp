@@ -134,7 +134,7 @@ void LearnedBypass::learn(BypassEntry entry, system_clock::time_point now, Pendi
     make_room(entry, now, out);
   }
   ++per_client_[entry.client.to_string()];
-  out.events.push_back(bypass_json(entry, BypassChange::learned, now));
+  out.events.push_back({entry, BypassChange::learned, now});
   entries_.insert_or_assign(std::move(k), std::move(entry));
   ++generation_;
 }
@@ -161,7 +161,7 @@ void LearnedBypass::make_room(const BypassEntry& incoming, system_clock::time_po
 void LearnedBypass::erase(Entries::iterator it, BypassChange change, system_clock::time_point now, Pending& out) {
   const std::string client = it->second.client.to_string();
   if (auto c = per_client_.find(client); c != per_client_.end() && --c->second == 0) per_client_.erase(c);
-  out.events.push_back(bypass_json(it->second, change, now));
+  out.events.push_back({it->second, change, now});
   entries_.erase(it);
   ++generation_;
 }

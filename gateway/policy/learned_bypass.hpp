@@ -64,16 +64,19 @@ struct BypassEntry {
   std::chrono::system_clock::time_point expires;
 };
 
-// `"event":"bypass"` (docs/flow-log.md) for `entry` changing by `change` at `ts`.
-nlohmann::ordered_json bypass_json(const BypassEntry& entry, BypassChange change,
-                                   std::chrono::system_clock::time_point ts);
+// One change of the table: the facts of a `"event":"bypass"` line (log/events/bypass_event).
+struct BypassEvent {
+  BypassEntry entry;
+  BypassChange change = BypassChange::learned;
+  std::chrono::system_clock::time_point ts;
+};
 
 class LearnedBypass {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
-  // Receives every `bypass` event. Called without the table's lock held; must not throw
-  // (the daemon's is FlowLog::submit_event).
-  using EventSink = std::function<void(nlohmann::ordered_json)>;
+  // Receives every change. Called without the table's lock held; must not throw
+  // (the daemon's writes it to the flow log as a `bypass` event).
+  using EventSink = std::function<void(BypassEvent)>;
 
   // `clock` is for tests; the time is wall-clock because expiry is persisted.
   explicit LearnedBypass(LearnedBypassOptions options, EventSink sink = {},
@@ -122,7 +125,7 @@ class LearnedBypass {
     std::optional<std::chrono::system_clock::time_point> success;
   };
   struct Pending {  // events made under the lock, emitted after it
-    std::vector<nlohmann::ordered_json> events;
+    std::vector<BypassEvent> events;
   };
   using Entries = std::unordered_map<std::string, BypassEntry>;
 

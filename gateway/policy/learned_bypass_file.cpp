@@ -1,4 +1,4 @@
-// LearnedBypass: the persisted file (load, save_if_dirty) and the `bypass` event.
+// LearnedBypass: the persisted file (load, save_if_dirty).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "gateway/flow/record.hpp"
 #include "gateway/policy/host_pattern.hpp"
 #include "gateway/policy/learned_bypass.hpp"
 
@@ -49,19 +48,6 @@ void write_atomically(const std::string& file, const std::string& text) {
 }
 
 }  // namespace
-
-nlohmann::ordered_json bypass_json(const BypassEntry& e, BypassChange change, system_clock::time_point ts) {
-  nlohmann::ordered_json j;
-  j["event"] = "bypass";
-  j["ts"] = rfc3339_utc(ts);
-  j["change"] = to_string(change);
-  j["client"] = e.all_clients ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.client.to_string());
-  j["host"] = e.host;
-  j["why"] = e.why;
-  j["evidence"] = e.evidence;
-  j["expires"] = rfc3339_utc(e.expires);
-  return j;
-}
 
 void LearnedBypass::load() {
   if (options_.file.empty()) return;

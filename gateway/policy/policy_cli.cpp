@@ -6,7 +6,7 @@
 #include <memory>
 #include <sstream>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/policy/lint.hpp"
 #include "gateway/policy/policy.hpp"
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 #include "gateway/tls/certificate_authority.hpp"
 #include "gateway/tls/forge.hpp"
 #include "gateway/tls/keys.hpp"

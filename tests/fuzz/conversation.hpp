@@ -11,7 +11,7 @@
 #include <span>
 
 #include "gateway/http/observer.hpp"
-#include "gateway/log/http_event.hpp"
+#include "gateway/log/events/http_event.hpp"
 #include "tests/fuzz/event_check.hpp"
 
 namespace tlsgate::http::fuzz {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <span>
 
+#include "gateway/capture/flow_capture.hpp"
+
 namespace tlsgate {
 
 class BridgeTap {
@@ -11,6 +13,26 @@ class BridgeTap {
   virtual ~BridgeTap() = default;
   virtual void from_client(std::span<const std::uint8_t> bytes) = 0;
   virtual void from_server(std::span<const std::uint8_t> bytes) = 0;
+};
+
+// Shows a relay's bytes to an observer, then to the flow's capture; either may be null.
+class TeeTap final : public BridgeTap {
+ public:
+  TeeTap(BridgeTap* observer, capture::FlowCapture* capture) : observer_(observer), capture_(capture) {}
+  // The tap a relay should get: null when both are, the observer when there is no capture.
+  BridgeTap* get() { return capture_ ? this : observer_; }
+  void from_client(std::span<const std::uint8_t> bytes) override {
+    if (observer_) observer_->from_client(bytes);
+    if (capture_) capture_->from_client(bytes);
+  }
+  void from_server(std::span<const std::uint8_t> bytes) override {
+    if (observer_) observer_->from_server(bytes);
+    if (capture_) capture_->from_server(bytes);
+  }
+
+ private:
+  BridgeTap* observer_;
+  capture::FlowCapture* capture_;
 };
 
 }  // namespace tlsgate

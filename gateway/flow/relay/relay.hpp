@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/flow/relay/bridge_tap.hpp"
 
 namespace tlsgate {

@@ -3,7 +3,7 @@
 // entering user space; read/write is the fallback where splice is refused.
 // Half-close is preserved: EOF one way shuts down that way only.
 #include "gateway/asio.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/flow/relay/relay.hpp"
 
 namespace tlsgate {

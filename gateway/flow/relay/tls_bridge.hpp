@@ -5,7 +5,7 @@
 // side waits while writing the other: backpressure. A close_notify or EOF one
 // way is passed on as close_notify + TCP half-close; the other way goes on.
 #include "gateway/asio.hpp"
-#include "gateway/flow/record.hpp"
+#include "gateway/log/flow_record.hpp"
 #include "gateway/flow/relay/relay.hpp"
 #include "gateway/tls/tls_stream.hpp"
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "gateway/shared_state.hpp"
+#include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 namespace {

@@ -179,7 +179,7 @@ TEST(DecideFlow, NamesTheHostItUsed) {
   EXPECT_EQ(decide_flow(policy, tls_facts("bank.example.test"), {}).flow.host, Host("bank.example.test"));
   const auto late = decide_flow(policy, with_certificate(tls_facts(std::nullopt), {"bank.example.test"}, true), {});
   EXPECT_EQ(late.flow.host, Host("bank.example.test"));
-  EXPECT_EQ(decide_flow(policy, tls_facts(std::nullopt), {}).flow.host, Host(std::optional<std::string>()))
+  EXPECT_EQ(decide_flow(policy, tls_facts(std::nullopt), {}).flow.host, Host(std::in_place, std::nullopt))
       << "a TLS flow without a name says host: null";
   FlowFacts plain = tls_facts(std::nullopt, "192.0.2.10", 80);
   plain.kind = FlowKind::plain;

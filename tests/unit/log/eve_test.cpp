@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/log/http_event.hpp"
+#include "gateway/log/events/http_event.hpp"
 
 namespace tlsgate::log {
 namespace {

@@ -1,17 +1,18 @@
-#include "gateway/flow/record.hpp"
+#include "gateway/log/events/flow_event.hpp"
+#include "gateway/log/events/fields.hpp"
 
 #include <gtest/gtest.h>
 
-namespace tlsgate {
+namespace tlsgate::log {
 namespace {
 
-TEST(FlowRecord, Rfc3339HasMicrosecondsAndZ) {
+TEST(EventFields, Rfc3339HasMicrosecondsAndZ) {
   using namespace std::chrono;
   const system_clock::time_point t{seconds(1'700'000'000) + microseconds(42)};
   EXPECT_EQ(rfc3339_utc(t), "2023-11-14T22:13:20.000042Z");
 }
 
-TEST(FlowRecord, JsonHasEveryRequiredFieldInOrder) {
+TEST(FlowEvent, JsonHasEveryRequiredFieldInOrder) {
   using namespace std::chrono;
   FlowRecord r;
   r.flow_id = 7;
@@ -63,7 +64,7 @@ TEST(FlowRecord, ParserErrorsReadAsClientHelloReasons) {
   EXPECT_EQ(reason_text(EndReason::not_tls), "not_tls");
 }
 
-TEST(FlowRecord, NoPolicyObjectWithoutADecision) {
+TEST(FlowEvent, NoPolicyObjectWithoutADecision) {
   FlowRecord r;
   const auto j = flow_json(r, r.start_wall, r.start);
   EXPECT_FALSE(j.contains("policy"));
@@ -85,4 +86,4 @@ TEST(FlowRecord, TheEndsCauseIsTheReasonWhenItHasOne) {
 }
 
 }  // namespace
-}  // namespace tlsgate
+}  // namespace tlsgate::log

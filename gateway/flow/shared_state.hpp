@@ -9,7 +9,7 @@
 
 #include "gateway/capture/capture_sink.hpp"
 #include "gateway/config.hpp"
-#include "gateway/daemon/flow_limits.hpp"
+#include "gateway/flow/flow_limits.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/log/flow_log.hpp"
 #include "gateway/metrics/metrics.hpp"

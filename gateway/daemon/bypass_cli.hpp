@@ -5,11 +5,11 @@ namespace CLI {
 class App;
 }
 
-namespace tlsgate::policy {
+namespace tlsgate {
 
 // Adds the `bypass` subcommand to `app`. Exit codes through CLI11: 0 done; 1 the
 // daemon refused the request (the reason on stderr); 2 the daemon cannot be reached
 // (not running, no control socket, no permission) or the config cannot be read.
 void add_bypass_commands(CLI::App& app);
 
-}  // namespace tlsgate::policy
+}  // namespace tlsgate

@@ -1,9 +1,9 @@
-#include "gateway/policy/bypass_control.hpp"
+#include "gateway/daemon/bypass_control.hpp"
 
-#include "gateway/flow/record.hpp"
+#include "gateway/log/events/fields.hpp"
 #include "gateway/log/serialize_event.hpp"
 
-namespace tlsgate::policy {
+namespace tlsgate {
 namespace {
 
 using nlohmann::json;
@@ -18,7 +18,7 @@ std::string string_field(const json& request, const char* name) {
   return it->get<std::string>();
 }
 
-ordered_json forget(LearnedBypass& bypass, const json& request) {
+ordered_json forget(policy::LearnedBypass& bypass, const json& request) {
   const std::string host = string_field(request, "host");
   std::optional<IpAddress> client;
   if (request.contains("client") && !request["client"].is_null()) {
@@ -28,7 +28,7 @@ ordered_json forget(LearnedBypass& bypass, const json& request) {
   return {{"ok", true}, {"forgotten", bypass.forget(host, client)}};
 }
 
-ordered_json answer(LearnedBypass* bypass, const json& request) {
+ordered_json answer(policy::LearnedBypass* bypass, const json& request) {
   if (!request.is_object()) return error("the request must be a JSON object");
   const std::string command = string_field(request, "command");
   if (command.starts_with("bypass ") && !bypass) return error("learned bypass is off in this daemon's config");
@@ -44,16 +44,16 @@ ordered_json answer(LearnedBypass* bypass, const json& request) {
 
 }  // namespace
 
-ordered_json entry_json(const BypassEntry& e) {
+ordered_json entry_json(const policy::BypassEntry& e) {
   return {{"host", e.host},
           {"client", e.all_clients ? ordered_json(nullptr) : ordered_json(e.client.to_string())},
           {"why", e.why},
           {"evidence", e.evidence},
-          {"learned", rfc3339_utc(e.learned)},
-          {"expires", rfc3339_utc(e.expires)}};
+          {"learned", log::rfc3339_utc(e.learned)},
+          {"expires", log::rfc3339_utc(e.expires)}};
 }
 
-std::string handle_control_line(LearnedBypass* bypass, std::string_view line) noexcept {
+std::string handle_control_line(policy::LearnedBypass* bypass, std::string_view line) noexcept {
   try {
     ordered_json reply;
     try {
@@ -69,4 +69,4 @@ std::string handle_control_line(LearnedBypass* bypass, std::string_view line) no
   }
 }
 
-}  // namespace tlsgate::policy
+}  // namespace tlsgate

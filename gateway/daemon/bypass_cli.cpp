@@ -1,4 +1,4 @@
-#include "gateway/policy/bypass_cli.hpp"
+#include "gateway/daemon/bypass_cli.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,7 +15,7 @@
 #include "gateway/config.hpp"
 #include "gateway/ip_address.hpp"
 
-namespace tlsgate::policy {
+namespace tlsgate {
 namespace {
 
 using nlohmann::json;
@@ -164,4 +164,4 @@ void add_bypass_commands(CLI::App& app) {
   clear->callback([o] { run_clear(*o); });
 }
 
-}  // namespace tlsgate::policy
+}  // namespace tlsgate

@@ -1,4 +1,4 @@
-#include "gateway/log/diag.hpp"
+#include "gateway/diag.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "gateway/policy/bypass_control.hpp"
+#include "gateway/daemon/bypass_control.hpp"
 
 #include <gtest/gtest.h>
 
-namespace tlsgate::policy {
+namespace tlsgate {
 namespace {
 
 using namespace std::chrono_literals;
@@ -11,7 +11,7 @@ using json = nlohmann::ordered_json;
 class BypassControlTest : public testing::Test {
  protected:
   BypassControlTest()
-      : bypass_(LearnedBypassOptions{}, [this](nlohmann::ordered_json e) { events_.push_back(e["change"]); },
+      : bypass_(policy::LearnedBypassOptions{}, [this](policy::BypassEvent e) { events_.emplace_back(policy::to_string(e.change)); },
                 [] { return std::chrono::system_clock::time_point(1'800'000'000s); }) {
     bypass_.add("a.example", *IpAddress::parse("10.0.0.1"), "TLS alert 48 during the handshake");
     bypass_.add("a.example", *IpAddress::parse("10.0.0.2"), "closed the connection before its Finished");
@@ -19,7 +19,7 @@ class BypassControlTest : public testing::Test {
   }
   json ask(const std::string& line) { return json::parse(handle_control_line(&bypass_, line)); }
 
-  LearnedBypass bypass_;
+  policy::LearnedBypass bypass_;
   std::vector<std::string> events_;
 };
 
@@ -73,4 +73,4 @@ TEST(BypassControl, LearnedBypassOff) {
 }
 
 }  // namespace
-}  // namespace tlsgate::policy
+}  // namespace tlsgate

@@ -1,4 +1,4 @@
-#include "gateway/daemon/flow_limits.hpp"
+#include "gateway/flow/flow_limits.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #pragma once
-// The facts of one flow, gathered as it runs, and their JSON line. Exactly one
-// `flow` line is written per accepted connection.
+// The facts of one flow, gathered as it runs: pure data that every room may name.
+// Its JSON line is log/events/flow_event; exactly one is written per accepted connection.
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -139,12 +139,5 @@ std::string line_reason(const FlowRecord& record);
 // Replaces the upstream certificate reference with its summary: for a flow that
 // keeps running without the upstream SSL (a tunnel after looking upstream).
 void summarize_certificate(FlowRecord& record);
-
-// RFC 3339 UTC with microseconds: 2026-11-22T23:10:05.123456Z
-std::string rfc3339_utc(std::chrono::system_clock::time_point t);
-
-// The `"event":"flow"` object; `end` is when the flow finished.
-nlohmann::ordered_json flow_json(const FlowRecord& record, std::chrono::system_clock::time_point end_wall,
-                                 std::chrono::steady_clock::time_point end);
 
 }  // namespace tlsgate

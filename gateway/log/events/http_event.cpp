@@ -1,4 +1,4 @@
-#include "gateway/log/http_event.hpp"
+#include "gateway/log/events/http_event.hpp"
 
 #include "gateway/log/json_line.hpp"
 

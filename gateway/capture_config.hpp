@@ -8,7 +8,7 @@
 
 #include "gateway/ip_address.hpp"
 
-namespace tlsgate::capture {
+namespace tlsgate {
 
 struct CaptureConfig {
   bool enabled = false;  // write rotated files into `directory`
@@ -27,4 +27,4 @@ struct CaptureConfig {
   bool active() const { return enabled || pcap_over_ip_listen.has_value(); }
 };
 
-}  // namespace tlsgate::capture
+}  // namespace tlsgate

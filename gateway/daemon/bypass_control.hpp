@@ -12,13 +12,13 @@
 
 #include "gateway/policy/learned_bypass.hpp"
 
-namespace tlsgate::policy {
+namespace tlsgate {
 
 // An entry as `bypass list` reports it (client null for an all-clients entry).
-nlohmann::ordered_json entry_json(const BypassEntry& entry);
+nlohmann::ordered_json entry_json(const policy::BypassEntry& entry);
 
 // Answers one request line. `bypass` null: learned bypass is off (an error for every
 // bypass command). Never throws (bad input is an error response); the reply has no newline.
-std::string handle_control_line(LearnedBypass* bypass, std::string_view line) noexcept;
+std::string handle_control_line(policy::LearnedBypass* bypass, std::string_view line) noexcept;
 
-}  // namespace tlsgate::policy
+}  // namespace tlsgate
