@@ -79,6 +79,7 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
   const Config& config = flow.shared.config;
   FlowRecord& record = flow.record;
   UpstreamLeg leg;
+  flow.control.enter(FlowPhase::connect, config.connect_timeout);
   const ConnectResult connected = co_await connect_upstream(flow.upstream, record.server, config.connect_timeout);
   if (!connected.connected) {
     facts.upstream.state = Upstream::unreachable;
@@ -90,6 +91,7 @@ awaitable<UpstreamLeg> open_upstream(FlowContext& flow, const PeekedHello& peeke
                                                         std::to_string(record.server.port));
   auto stream = std::make_unique<tls::TlsStream>(
       flow.upstream, flow.shared.tls->new_upstream_ssl(peeked.sni, server_ip, *leg.session_key, peeked.alpn));
+  flow.control.enter(FlowPhase::upstream_handshake, config.connect_timeout);
   const auto done = co_await with_timeout(stream->handshake(), config.connect_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
     record.upstream_tls = UpstreamTls{};
@@ -123,6 +125,7 @@ awaitable<FlowOutcome> decrypt_and_relay(FlowContext& flow, const PeekedHello& p
   tls::ClientSideState state;
   state.alpn = selected_alpn(upstream.stream->ssl());
   tls::TlsStream client(flow.client, shared.tls->new_client_ssl(leaf.get(), &state));
+  flow.control.enter(FlowPhase::client_handshake, shared.config.peek_timeout);
   const auto done = co_await with_timeout(client.handshake(), shared.config.peek_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
     upstream.stream->shutdown_write();

@@ -84,6 +84,7 @@ awaitable<ConnectResult> connect_upstream(tcp::socket& upstream, const Endpoint&
 
 awaitable<FlowOutcome> tunnel(FlowContext& flow, FlowAction action, FlowReason reason, BridgeTap* tap) {
   close_socket(flow.upstream);  // a fresh connection: an intercept attempt may have used it
+  flow.control.enter(FlowPhase::connect, flow.shared.config.connect_timeout);
   const ConnectResult connected =
       co_await connect_upstream(flow.upstream, flow.record.server, flow.shared.config.connect_timeout);
   if (!connected.connected) {

@@ -149,6 +149,7 @@ awaitable<void> splice_direction(Direction d, TunnelState& state, FlowControl& c
 
 awaitable<RelayOutcome> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
                                       FlowControl& control, BridgeTap* tap) {
+  control.enter_relay();
   client.native_non_blocking(true);
   server.native_non_blocking(true);
   TunnelState state;

@@ -150,6 +150,7 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
 
 awaitable<BridgeOutcome> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
                                     FlowControl& control, BridgeTap* tap) {
+  control.enter_relay();
   BridgeState state;
   auto [up, down] = co_await (pump(Direction{client, upstream, record.from_client, true, state}, control, tap) &&
                               pump(Direction{upstream, client, record.to_client, false, state}, control, tap));
