@@ -40,10 +40,14 @@ constexpr std::string_view to_string(FlowPhase phase) {
 
 struct FlowControl {
   using Clock = std::chrono::steady_clock;
-  // A phase's hard deadline is its own timeout plus this grace: the step's own
-  // timeout ends it first with its precise reason; the deadline is the backstop
-  // for any path that would wait past it.
-  static constexpr auto phase_grace = std::chrono::seconds(1);
+  // A phase's hard deadline is twice its own timeout (at least 1 s more): the
+  // step's own timeout ends it first with its precise reason, even on a worker
+  // stalled for a while; the deadline is the backstop for any path that would
+  // wait past it.
+  static constexpr auto min_phase_grace = std::chrono::seconds(1);
+  static std::chrono::milliseconds phase_grace(std::chrono::milliseconds limit) {
+    return std::max<std::chrono::milliseconds>(limit, min_phase_grace);
+  }
 
   // Starts in the decision phase, which must end within `decision_limit` (+ grace).
   FlowControl(asio::any_io_executor ex, const FlowRecord& flow, std::chrono::milliseconds decision_limit)
@@ -61,7 +65,7 @@ struct FlowControl {
   // Enters `next`, which must end within `limit` (+ grace) or the watchdog ends the flow.
   void enter(FlowPhase next, std::chrono::milliseconds limit) {
     phase = next;
-    phase_deadline = Clock::now() + limit + phase_grace;
+    phase_deadline = Clock::now() + limit + phase_grace(limit);
     // The watchdog sleeps until its earlier deadline: wake it to sleep until this one.
     if (phase_deadline < timer.expiry()) timer.cancel();
   }

@@ -25,8 +25,13 @@ TEST(FlowControl, StartsInTheDecisionPhaseWithItsDeadline) {
   const auto before = Clock::now();
   FlowControl control(io.get_executor(), record, milliseconds(5000));
   EXPECT_EQ(control.phase, FlowPhase::decision);
-  EXPECT_GE(control.phase_deadline, before + milliseconds(5000) + FlowControl::phase_grace);
+  EXPECT_GE(control.phase_deadline, before + milliseconds(10000));
   EXPECT_EQ(control.record, &record);
+}
+
+TEST(FlowControl, AShortPhaseGetsAtLeastOneSecondOfGrace) {
+  EXPECT_EQ(FlowControl::phase_grace(milliseconds(200)), seconds(1));
+  EXPECT_EQ(FlowControl::phase_grace(milliseconds(5000)), milliseconds(5000));
 }
 
 TEST(FlowControl, EnteringAnEarlierDeadlineWakesTheWatchdog) {
