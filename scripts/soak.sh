@@ -38,6 +38,8 @@
 # connections were all held; RSS after within 20 MB of before; open FDs after == before (+ the
 # tolerance); flow lines == connections made - connections refused (refusals come from the
 # `limit` lines); at most about one `limit` line per second; the gateway still runs at the end.
+# When connections are still unaccounted for after the wait, the gateway's running flows are
+# printed (`tlsgate status --flows`: phase, age, idle time, addresses) before the figures.
 # Exit 2: usage or setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -161,6 +163,7 @@ write_config() {  # with_limits
   "workers": $workers,
   "flow_log": "$work/flows.jsonl",
   "state_dir": "$work/state",
+  "control_socket": "$work/control.sock",
   "default_action": "intercept",
   "upstream_ca_file": "$PUBLIC_CA_CERT",
   "idle_timeout_s": $((duration + 900)),
@@ -309,6 +312,10 @@ abuse_end=$(date +%s.%N)
 made=$(sum_made "$work"/{baseline,steady,idle,slow,abuse,flood}.json)
 say "abuse over; waiting for $made connections to be accounted for"
 wait_flows "$made" 180
+if (($(flow_count) + $(refused) < made)); then
+  say "connections still without a flow line; the gateway's running flows (tlsgate status --flows):"
+  in_gw "$TLSGATE_BIN" status --flows --socket "$work/control.sock" --limit 20 >&2 || true
+fi
 end=$((SECONDS + 60))
 while ((SECONDS < end)) && (($(gw_conns) > 0)); do sleep 1; done
 sleep "$quiet"
