@@ -36,6 +36,8 @@
 # connections were all held; RSS after within 20 MB of before; open FDs after == before (+ the
 # tolerance); flow lines == connections made - connections refused (refusals come from the
 # `limit` lines); at most about one `limit` line per second; the gateway still runs at the end.
+# When connections are still unaccounted for after the wait, the gateway's running flows are
+# printed (`tlsgate status --flows`: phase, age, idle time, addresses) before the figures.
 # Exit 2: usage or setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,10 +1,13 @@
 #include "gateway/daemon/control_plane.hpp"
 
+#include <boost/asio/post.hpp>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 #include "gateway/daemon/control_socket.hpp"
 #include "gateway/daemon/bypass_control.hpp"
+#include "gateway/daemon/flow_listing.hpp"
 
 namespace tlsgate {
 namespace {
@@ -14,6 +17,9 @@ namespace {
 constexpr auto tick = std::chrono::milliseconds(250);
 constexpr auto save_interval = std::chrono::seconds(5);
 constexpr auto sweep_interval = std::chrono::seconds(5);
+// A worker that has not listed its flows by then is left out of the reply
+// (a stalled worker is what the heartbeat and /health report).
+constexpr auto worker_answer_timeout = std::chrono::seconds(2);
 
 // Saves; a failure is printed once per distinct message (not every interval).
 void save(policy::LearnedBypass& bypass, std::string& last_error) {
@@ -48,16 +54,68 @@ awaitable<void> bypass_upkeep(policy::LearnedBypass& bypass) {
   }
 }
 
+// The answers of the workers, filled on the control thread only.
+struct Gathering {
+  FlowsGathered gathered;
+  asio::steady_timer* done = nullptr;  // null once the asker stopped waiting
+};
+
+// Each worker lists its flows on its own thread and posts the list back here:
+// the data path takes no lock, and the control thread alone touches `gathering`.
+awaitable<std::string> list_flows(std::vector<FlowSource> workers, FlowsRequest request) {
+  const auto control = co_await asio::this_coro::executor;
+  asio::steady_timer done(control);
+  done.expires_after(worker_answer_timeout);
+  auto gathering = std::make_shared<Gathering>();
+  gathering->gathered.workers = workers.size();
+  gathering->done = &done;
+  for (const FlowSource& worker : workers) {
+    asio::post(*worker.io, [gathering, control, flows = worker.flows, request] {
+      FlowList list = flows->snapshot(request.older_than, request.limit);
+      asio::post(control, [gathering, list = std::move(list)]() mutable {
+        if (!gathering->done) return;  // too late
+        FlowsGathered& g = gathering->gathered;
+        g.running += list.running;
+        g.older += list.older;
+        std::move(list.oldest.begin(), list.oldest.end(), std::back_inserter(g.flows));
+        if (++g.answered == g.workers) gathering->done->cancel();
+      });
+    });
+  }
+  if (!workers.empty()) co_await done.async_wait(use_tuple);
+  gathering->done = nullptr;
+  co_return flows_reply(std::move(gathering->gathered), request.limit);
+}
+
+std::string error_reply(const std::string& why) {
+  return nlohmann::json{{"ok", false}, {"error", why}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// One control request: `flows` here, the bypass commands in policy/bypass_control.
+awaitable<std::string> answer(std::string line, std::vector<FlowSource> workers, policy::LearnedBypass* bypass) {
+  const nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
+  if (request.is_object() && request.value("command", nlohmann::json()) == "flows") {
+    std::string error;
+    const auto flows = parse_flows_request(request, error);
+    if (!flows) co_return error_reply(error);
+    awaitable<std::string> listing = list_flows(std::move(workers), *flows);  // named: see STYLE.md, GCC 12
+    std::string reply = co_await std::move(listing);
+    co_return reply;
+  }
+  co_return handle_control_line(bypass, line);
+}
+
 }  // namespace
 
-ControlPlane::ControlPlane(asio::io_context& control, SharedState& shared) : shared_(shared) {
+ControlPlane::ControlPlane(asio::io_context& control, SharedState& shared, std::vector<FlowSource> workers)
+    : shared_(shared) {
   policy::LearnedBypass* bypass = shared.bypass.get();
   if (bypass) asio::co_spawn(control, bypass_upkeep(*bypass), asio::detached);
   if (!shared.config.control_socket) return;
   try {
     socket_ = std::make_unique<ControlSocket>(
         control, *shared.config.control_socket,
-        [bypass](std::string_view line) { return handle_control_line(bypass, line); });
+        [workers = std::move(workers), bypass](std::string line) { return answer(std::move(line), workers, bypass); });
     std::fprintf(stderr, "tlsgate: control socket %s\n", socket_->path().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tlsgate: control socket: %s; `tlsgate bypass` cannot reach this daemon\n", e.what());
@@ -71,8 +129,9 @@ ControlPlane::~ControlPlane() {
   save(*shared_.bypass, last_error);
 }
 
-std::unique_ptr<ControlPlane> start_control_plane(asio::io_context& control, SharedState& shared) {
-  return std::make_unique<ControlPlane>(control, shared);
+std::unique_ptr<ControlPlane> start_control_plane(asio::io_context& control, SharedState& shared,
+                                                  std::vector<FlowSource> workers) {
+  return std::make_unique<ControlPlane>(control, shared, std::move(workers));
 }
 
 }  // namespace tlsgate

@@ -1,21 +1,31 @@
 #pragma once
 // What the control thread does besides signals and policy reloads: the control
-// socket (`tlsgate bypass ...`), and the learned-bypass upkeep: a periodic sweep
-// (`expired` events) and saving the table when it changed, off the worker threads.
+// socket (`tlsgate bypass ...`, `tlsgate status --flows`), and the learned-bypass
+// upkeep: a periodic sweep (`expired` events) and saving the table when it
+// changed, off the worker threads.
 #include <memory>
+#include <vector>
 
 #include "gateway/asio.hpp"
+#include "gateway/flow/control.hpp"
 #include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 
 class ControlSocket;
 
+// A worker's running flows: read only on its io_context's thread.
+struct FlowSource {
+  asio::io_context* io;
+  const FlowRegistry* flows;
+};
+
 class ControlPlane {
  public:
   // Starts serving on `control` (the caller runs it). A control socket that cannot be
-  // created is reported on stderr and left out: the gateway runs without it.
-  ControlPlane(asio::io_context& control, SharedState& shared);
+  // created is reported on stderr and left out: the gateway runs without it. The
+  // `flows` command asks each of `workers` on its own thread.
+  ControlPlane(asio::io_context& control, SharedState& shared, std::vector<FlowSource> workers);
   // Saves the learned-bypass table one last time and removes the socket. Destroy it
   // after the workers stopped (so their last lessons are saved), before `control`.
   ~ControlPlane();
@@ -27,6 +37,7 @@ class ControlPlane {
   std::unique_ptr<ControlSocket> socket_;
 };
 
-std::unique_ptr<ControlPlane> start_control_plane(asio::io_context& control, SharedState& shared);
+std::unique_ptr<ControlPlane> start_control_plane(asio::io_context& control, SharedState& shared,
+                                                  std::vector<FlowSource> workers);
 
 }  // namespace tlsgate

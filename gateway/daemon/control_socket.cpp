@@ -40,7 +40,9 @@ awaitable<void> serve_one(local::socket socket, ControlSocket::Handler handler) 
   auto [ec, n] = *got;
   if (ec && request.empty()) co_return;
   if (!ec) request.resize(n - 1);  // the line without its newline
-  std::string reply = handler(request) + "\n";
+  awaitable<std::string> answer = handler(std::move(request));  // a named local: see STYLE.md, GCC 12
+  std::string reply = co_await std::move(answer);
+  reply += '\n';
   co_await asio::async_write(socket, asio::buffer(reply), use_tuple);
 }
 

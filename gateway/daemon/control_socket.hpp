@@ -7,7 +7,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "gateway/asio.hpp"
 
@@ -15,8 +14,9 @@ namespace tlsgate {
 
 class ControlSocket {
  public:
-  // Answers one request line with one reply line (no newlines); runs on the io_context's thread.
-  using Handler = std::function<std::string(std::string_view request)>;
+  // Answers one request line with one reply line (no newlines); runs on the io_context's
+  // thread and may wait (e.g. for the workers), each connection on its own.
+  using Handler = std::function<awaitable<std::string>(std::string request)>;
 
   // Creates the socket at `path` (and its directory, 0755, if missing) and starts
   // serving. A stale socket file left by a crash is replaced; one that a live process

@@ -186,7 +186,9 @@ void run_control(SharedState& shared, Services& s) {
   };
   signals.async_wait(on_signal);
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
-  const auto control_plane = start_control_plane(control, shared);  // bypass upkeep, control socket
+  std::vector<FlowSource> flow_sources;
+  for (const auto& w : s.workers) flow_sources.push_back(FlowSource{&w->io(), &w->flows()});
+  const auto control_plane = start_control_plane(control, shared, std::move(flow_sources));  // bypass upkeep, control socket
 
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();

@@ -1,22 +1,96 @@
 #pragma once
 // A flow's control block and the per-worker registry of running flows. The
-// watchdog sleeps on `timer` until the idle deadline; the registry's owner
-// (the worker) cancels every timer to end its flows at shutdown. Single
-// thread: a registry and its flows live on one io_context.
+// watchdog sleeps on `timer` until the flow's next deadline: the end of its
+// phase (every phase before the relay has one) or its idle deadline (the relay
+// and every other phase). The registry's owner (the worker) cancels every
+// timer to end its flows at shutdown, and lists them for `tlsgate status
+// --flows`. Single thread: a registry and its flows live on one io_context.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "gateway/asio.hpp"
+#include "gateway/log/flow_record.hpp"
 
 namespace tlsgate {
 
+// Where a flow is. A step that waits on the network enters its phase first.
+enum class FlowPhase : std::uint8_t {
+  decision,            // accepted: original destination, ClientHello, policy
+  connect,             // TCP connect to the upstream
+  upstream_handshake,  // TLS handshake with the upstream (intercept)
+  client_handshake,    // TLS handshake with the client, forged certificate (intercept)
+  relay,               // bytes move both ways: only the idle timeout ends it
+};
+
+constexpr std::string_view to_string(FlowPhase phase) {
+  switch (phase) {
+    case FlowPhase::decision: return "decision";
+    case FlowPhase::connect: return "connect";
+    case FlowPhase::upstream_handshake: return "upstream_handshake";
+    case FlowPhase::client_handshake: return "client_handshake";
+    case FlowPhase::relay: return "relay";
+  }
+  return "unknown";
+}
+
 struct FlowControl {
-  explicit FlowControl(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  using Clock = std::chrono::steady_clock;
+  // A phase's hard deadline is twice its own timeout (at least 1 s more): the
+  // step's own timeout ends it first with its precise reason, even on a worker
+  // stalled for a while; the deadline is the backstop for any path that would
+  // wait past it.
+  static constexpr auto min_phase_grace = std::chrono::seconds(1);
+  static std::chrono::milliseconds phase_grace(std::chrono::milliseconds limit) {
+    return std::max<std::chrono::milliseconds>(limit, min_phase_grace);
+  }
+
+  // Starts in the decision phase, which must end within `decision_limit` (+ grace).
+  FlowControl(asio::any_io_executor ex, const FlowRecord& flow, std::chrono::milliseconds decision_limit)
+      : timer(std::move(ex)), record(&flow) {
+    enter(FlowPhase::decision, decision_limit);
+  }
   asio::steady_timer timer;
-  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+  const FlowRecord* record;  // id, addresses, start: for `status --flows`
+  Clock::time_point last_activity = Clock::now();
+  FlowPhase phase = FlowPhase::decision;
+  Clock::time_point phase_deadline = Clock::time_point::max();
   bool terminating = false;
-  void touch() { last_activity = std::chrono::steady_clock::now(); }
+
+  void touch() { last_activity = Clock::now(); }
+  // Enters `next`, which must end within `limit` (+ grace) or the watchdog ends the flow.
+  void enter(FlowPhase next, std::chrono::milliseconds limit) {
+    phase = next;
+    phase_deadline = Clock::now() + limit + phase_grace(limit);
+    // The watchdog sleeps until its earlier deadline: wake it to sleep until this one.
+    if (phase_deadline < timer.expiry()) timer.cancel();
+  }
+  // The relay: no phase deadline, the idle timeout applies.
+  void enter_relay() {
+    phase = FlowPhase::relay;
+    phase_deadline = Clock::time_point::max();
+  }
+};
+
+// One running flow as `tlsgate status --flows` shows it.
+struct FlowSnapshot {
+  std::uint64_t flow_id = 0;
+  Endpoint client;
+  Endpoint server;
+  std::optional<std::string> host;  // the name policy saw, when known
+  FlowPhase phase = FlowPhase::decision;
+  double age_s = 0;
+  double idle_s = 0;
+};
+
+struct FlowList {
+  std::size_t running = 0;  // all flows
+  std::size_t older = 0;    // those older than asked
+  std::vector<FlowSnapshot> oldest;
 };
 
 class FlowRegistry {
@@ -35,6 +109,28 @@ class FlowRegistry {
     }
   }
   std::size_t size() const { return flows_.size(); }
+
+  // The flows running for at least `older_than`: how many, and the oldest `max_count` of them, oldest first.
+  FlowList snapshot(std::chrono::steady_clock::duration older_than, std::size_t max_count) const {
+    using seconds = std::chrono::duration<double>;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<const FlowControl*> old;
+    for (const FlowControl* f : flows_)
+      if (now - f->record->start >= older_than) old.push_back(f);
+    const auto by_start = [](const FlowControl* a, const FlowControl* b) { return a->record->start < b->record->start; };
+    const std::size_t n = std::min(max_count, old.size());
+    std::partial_sort(old.begin(), old.begin() + static_cast<std::ptrdiff_t>(n), old.end(), by_start);
+    FlowList list{flows_.size(), old.size(), {}};
+    list.oldest.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const FlowControl& f = *old[i];
+      FlowSnapshot s{f.record->flow_id, f.record->client, f.record->server, std::nullopt, f.phase,
+                     seconds(now - f.record->start).count(), seconds(now - f.last_activity).count()};
+      if (f.record->verdict.host) s.host = *f.record->verdict.host;
+      list.oldest.push_back(std::move(s));
+    }
+    return list;
+  }
 
  private:
   std::unordered_set<FlowControl*> flows_;

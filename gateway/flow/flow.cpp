@@ -1,5 +1,8 @@
 #include "gateway/flow/flow.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -18,16 +21,32 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using std::chrono::steady_clock;
 
-enum class WatchdogEnd { idle, shutdown };
+enum class WatchdogEnd { idle, phase, shutdown };
 
-// Ends the flow when nothing moved for idle_timeout, or when the worker
-// terminates flows at shutdown. Sleeps until the idle deadline, not per tick.
-awaitable<WatchdogEnd> watchdog(FlowControl& control, std::chrono::seconds idle_timeout) {
+// Wakes whatever the flow still waits on: a step that missed the cancellation
+// finds its sockets shut down, so the flow ends even then.
+void shut_down(tcp::socket& socket) {
+  if (socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
+}
+
+// Ends the flow when its phase overran its deadline, when nothing moved for
+// idle_timeout, or when the worker terminates flows at shutdown. Sleeps until
+// the nearest deadline, not per tick.
+awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_timeout) {
+  FlowControl& control = flow.control;
   for (;;) {
-    if (control.terminating) co_return WatchdogEnd::shutdown;
-    const auto deadline = control.last_activity + idle_timeout;
-    if (steady_clock::now() >= deadline) co_return WatchdogEnd::idle;
-    control.timer.expires_at(deadline);
+    const auto now = steady_clock::now();
+    const auto idle_deadline = control.last_activity + idle_timeout;
+    std::optional<WatchdogEnd> end;
+    if (control.terminating) end = WatchdogEnd::shutdown;
+    else if (now >= control.phase_deadline) end = WatchdogEnd::phase;
+    else if (now >= idle_deadline) end = WatchdogEnd::idle;
+    if (end) {
+      shut_down(flow.client);
+      shut_down(flow.upstream);
+      co_return *end;
+    }
+    control.timer.expires_at(std::min(idle_deadline, control.phase_deadline));
     co_await control.timer.async_wait(use_tuple);
     if (co_await cancelled()) co_return WatchdogEnd::shutdown;  // the flow finished first; value unused
   }
@@ -66,9 +85,12 @@ awaitable<FlowEnd> flow_steps(FlowContext& flow, RedirectMode mode) {
   co_return end;
 }
 
-FlowEnd watchdog_end(WatchdogEnd end, std::chrono::seconds idle_timeout) {
+FlowEnd watchdog_end(WatchdogEnd end, FlowPhase phase, std::chrono::seconds idle_timeout) {
   if (end == WatchdogEnd::idle)
     return FlowEnd{EndBy::timeout, "no data for " + std::to_string(idle_timeout.count()) + " s", EndReason::idle_timeout};
+  if (end == WatchdogEnd::phase)
+    return FlowEnd{EndBy::timeout, "the " + std::string(to_string(phase)) + " phase overran its deadline",
+                   EndReason::phase_timeout};
   return FlowEnd{EndBy::shutdown, "gateway shutting down", EndReason::shutdown};
 }
 
@@ -96,15 +118,15 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   record.start = steady_clock::now();
   if (const auto peer = peer_endpoint(client.native_handle())) record.client = *peer;
 
-  FlowControl control(client.get_executor());
+  FlowControl control(client.get_executor(), record, shared.config.peek_timeout);
   FlowRegistration registration(registry, control);
   tcp::socket upstream(client.get_executor());
   FlowContext flow{shared, client, upstream, record, control, shared.policy.load()};
   // The record's end has this one writer; the verdict stays what the last decision said.
   try {
-    auto result = co_await (flow_steps(flow, mode) || watchdog(control, shared.config.idle_timeout));
+    auto result = co_await (flow_steps(flow, mode) || watchdog(flow, shared.config.idle_timeout));
     record.end = result.index() == 0 ? std::get<0>(std::move(result))
-                                     : watchdog_end(std::get<1>(result), shared.config.idle_timeout);
+                                     : watchdog_end(std::get<1>(result), control.phase, shared.config.idle_timeout);
   } catch (const std::exception& e) {
     record.end = FlowEnd{EndBy::error, e.what(), EndReason::internal_error};
   } catch (...) {

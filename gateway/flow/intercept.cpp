@@ -80,6 +80,7 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   const Config& config = flow.shared.config;
   FlowRecord& record = flow.record;
   UpstreamLeg leg;
+  flow.control.enter(FlowPhase::connect, config.connect_timeout);
   const ConnectResult connected = co_await connect_upstream(flow.upstream, record.server, config.connect_timeout);
   if (!connected.connected) {
     facts.upstream.state = Upstream::unreachable;
@@ -92,6 +93,7 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
                                                         std::to_string(record.server.port));
   auto stream = std::make_unique<tls::TlsStream>(
       flow.upstream, flow.shared.tls->new_upstream_ssl(facts.sni, server_ip, *leg.session_key, facts.alpn));
+  flow.control.enter(FlowPhase::upstream_handshake, config.connect_timeout);
   const auto done = co_await with_timeout(stream->handshake(), config.connect_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
     record.upstream_tls = UpstreamTls{};
@@ -123,6 +125,7 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   tls::ClientSideState state;
   state.alpn = selected_alpn(upstream.stream->ssl());
   tls::TlsStream client(flow.client, shared.tls->new_client_ssl(leaf.get(), &state));
+  flow.control.enter(FlowPhase::client_handshake, shared.config.peek_timeout);
   const auto done = co_await with_timeout(client.handshake(), shared.config.peek_timeout);
   if (!done || done->status != tls::IoStatus::ok) {
     upstream.stream->shutdown_write();

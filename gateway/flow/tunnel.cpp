@@ -12,6 +12,7 @@ namespace {
 
 awaitable<FlowEnd> connect_and_relay(FlowContext& flow, RelayTaps* taps) {
   close_socket(flow.upstream);  // a fresh connection: looking upstream may have used it
+  flow.control.enter(FlowPhase::connect, flow.shared.config.connect_timeout);
   const ConnectResult connected =
       co_await connect_upstream(flow.upstream, flow.record.server, flow.shared.config.connect_timeout);
   if (!connected.connected) {

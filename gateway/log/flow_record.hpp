@@ -39,6 +39,7 @@ enum class EndReason {
   no_observable_alpn,            // the client offered only protocols we cannot observe
   client_rejected_certificate,   // the client refused the forged certificate
   client_handshake_failed,       // the client handshake failed otherwise
+  phase_timeout,                 // a phase before the relay overran its hard deadline (a backstop: see `end.error`)
   internal_error,                // a bug: caught, logged, everyone else kept being served
 };
 std::string_view to_string(EndReason reason);

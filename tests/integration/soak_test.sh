@@ -2,7 +2,8 @@
 # The short soak (issue 13): scripts/soak.sh with small counts (500 idle intercepted TLS
 # connections, 500 slowloris, 20 of each abuse kind, both header floods, a flood past
 # max_flows_per_client when the daemon has it) held 10 s, about a minute in all. Checks its exit
-# code and the figures it writes with --json. soak.sh builds and removes its own lab.
+# code and the figures it writes with --json, and that no flow needed the phase-deadline
+# backstop. soak.sh builds and removes its own lab.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -37,6 +38,8 @@ else
   check_eq "$(f '.connections.log_lines_dropped')" 0 "no flow-log line dropped"
 fi
 check_eq "$(f .gateway_alive)" true "the gateway still runs after the abuse"
+# phase_timeout is the watchdog's backstop past a phase's own timeout: only a bug reaches it.
+check_eq "$(f '.connections.flow_reasons.phase_timeout // 0')" 0 "no flow ended by a phase deadline (phase_timeout)"
 nofile_soft=$(f .limits.nofile_running | cut -d: -f1)
 check "the daemon raised its RLIMIT_NOFILE soft limit from 1024 (now $(f .limits.nofile_running))" \
   test "$nofile_soft" != 1024

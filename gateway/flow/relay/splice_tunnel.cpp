@@ -127,6 +127,7 @@ awaitable<void> splice_direction(SocketDirection d, FlowControl& control) {
 
 awaitable<RelayEnd> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
                                   FlowControl& control, BridgeTap* tap) {
+  control.enter_relay();
   client.native_non_blocking(true);
   server.native_non_blocking(true);
   RelayState state;

@@ -127,6 +127,7 @@ awaitable<void> pump(StreamDirection d, FlowControl& control) {
 
 awaitable<RelayEnd> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
                                FlowControl& control, BridgeTap* tap) {
+  control.enter_relay();
   RelayState state;
   co_await (pump(StreamDirection{client, upstream, EndBy::client, record.from_client, tap, state}, control) &&
             pump(StreamDirection{upstream, client, EndBy::server, record.to_client, tap, state}, control));
