@@ -66,6 +66,12 @@ struct Config {
   std::size_t peek_max_bytes = 64 * 1024;
   std::vector<std::uint16_t> tls_ports{443, 8443};
   std::vector<std::uint16_t> http_ports{80};
+  // Original destinations never reached through the gateway (it re-originates
+  // every flow, so the router's forward rules do not see them). The gateway's
+  // own addresses are always refused besides these (not_redirected).
+  std::vector<std::string> forbidden_destinations{"127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10"};
+  // SO_MARK on every upstream socket, for the operator's output filter; 0: none.
+  std::uint32_t upstream_mark = 0;
   // TLS interception
   DefaultAction default_action = DefaultAction::intercept;
   std::optional<std::string> policy_file;

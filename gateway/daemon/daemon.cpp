@@ -19,6 +19,7 @@
 #include "gateway/daemon/startup.hpp"
 #include "gateway/daemon/worker.hpp"
 #include "gateway/diag.hpp"
+#include "gateway/flow/forbidden_destinations.hpp"
 #include "gateway/metrics/server.hpp"
 #include "gateway/flow/shared_state.hpp"
 #include "netfilter/quic_service.hpp"
@@ -86,7 +87,8 @@ diag::Level level_of(const std::string& name) {
 PrivilegePlan privilege_plan(const Config& config) {
   PrivilegePlan plan;
   plan.user = config.user;
-  plan.keep_net_admin = config.quic_guard.enabled;
+  // NFQUEUE verdicts and SO_MARK on each new upstream socket both need it.
+  plan.keep_net_admin = config.quic_guard.enabled || config.upstream_mark != 0;
   if (!config.ca_cert) plan.hand_over.push_back(config.state_dir);
   if (config.flow_log != "stdout") plan.hand_over.push_back(config.flow_log);
   if (config.keylog_file) plan.hand_over.push_back(*config.keylog_file);
@@ -97,6 +99,7 @@ PrivilegePlan privilege_plan(const Config& config) {
 // Everything that may need privileges, opened before they are dropped. Throws.
 void open_services(SharedState& shared, Services& s) {
   const Config& config = shared.config;
+  shared.forbidden_destinations = parse_forbidden_destinations(config.forbidden_destinations);
   prepare_interception(shared);
   if (config.pcap.active()) {
     try {

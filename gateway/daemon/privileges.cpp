@@ -143,7 +143,7 @@ void drop_privileges(const PrivilegePlan& plan) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // a uid change may have reset it (fs.suid_dumpable)
   const bool kept = wanted.data[bit / 32].effective != 0;
   diag::notice("running as %s; capabilities kept: %s", describe_credentials().c_str(),
-               kept ? "cap_net_admin (the QUIC guard's NFQUEUE verdicts need it)" : "none");
+               kept ? "cap_net_admin (the QUIC guard's NFQUEUE verdicts or upstream_mark need it)" : "none");
 }
 
 std::string describe_credentials() {

@@ -8,6 +8,8 @@
 // QUIC guard keeps CAP_NET_ADMIN: the kernel checks it on every netlink
 // message to nfnetlink, verdicts included (checked by hand with a build that
 // dropped it: no verdict was accepted; privileges_test.sh covers the kept case).
+// upstream_mark keeps it too: SO_MARK is set on each upstream socket, and
+// those are opened per flow, long after the drop.
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +22,7 @@ void harden_process();
 
 struct PrivilegePlan {
   std::optional<std::string> user;  // when running as root: switch to this user and its groups
-  bool keep_net_admin = false;      // the QUIC guard is on
+  bool keep_net_admin = false;      // the QUIC guard is on, or upstream_mark is set
   // Created while root and used later by the user (state_dir and its files,
   // the flow log, the key log): handed to the user when switching.
   std::vector<std::string> hand_over;

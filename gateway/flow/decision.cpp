@@ -31,6 +31,10 @@ std::optional<Verdict> decide_before_policy(const FlowFacts& facts) {
                      facts.detail);
     case Arrival::redirected: break;
   }
+  // The router's forwarding rules never see the gateway's own upstream connects.
+  if (facts.forbidden_destination)
+    return respond(Response::reset, FlowAction::reject, EndReason::forbidden_destination, std::nullopt,
+                   "original destination " + facts.server.ip.to_string() + " is forbidden (forbidden_destinations)");
   if (facts.kind == FlowKind::closed_early)
     return respond(Response::none, FlowAction::tunnel, EndReason::client_closed_early, std::nullopt, facts.detail);
   if (facts.kind == FlowKind::malformed)

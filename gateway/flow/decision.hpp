@@ -56,6 +56,7 @@ struct FlowFacts {
   std::vector<std::string> alpn;     // the part of its ALPN offer the observers understand
   bool alpn_observable = true;       // no ALPN offer, or one that includes h2 / http/1.1
   bool learned_bypass = false;       // the learned-bypass table covers this client and host
+  bool forbidden_destination = false;  // redirected to an address in forbidden_destinations
   UpstreamFacts upstream;
 };
 

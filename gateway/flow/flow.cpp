@@ -8,6 +8,7 @@
 
 #include "gateway/flow/control.hpp"
 #include "gateway/flow/carry_out.hpp"
+#include "gateway/flow/forbidden_destinations.hpp"
 #include "gateway/flow/original_dst.hpp"
 #include "gateway/log/flow_record.hpp"
 #include "gateway/flow/refusal.hpp"
@@ -72,6 +73,10 @@ awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, FlowFacts& f
   if (!original || !is_redirected(mode, *original, *local, own ? *own : std::vector<IpAddress>{})) {
     facts.arrival = Arrival::not_redirected;
     co_return;
+  }
+  if (is_forbidden(flow.shared.forbidden_destinations, original->ip)) {
+    facts.forbidden_destination = true;
+    co_return;  // refused before its first byte is read
   }
   const Config& config = flow.shared.config;
   facts.http_port = config.is_http_port(original->port);

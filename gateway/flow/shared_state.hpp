@@ -13,6 +13,7 @@
 #include "gateway/ip_address.hpp"
 #include "gateway/log/flow_log.hpp"
 #include "gateway/metrics/metrics.hpp"
+#include "gateway/policy/cidr.hpp"
 #include "gateway/policy/learned_bypass.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/tls_engine.hpp"
@@ -29,6 +30,8 @@ struct SharedState {
   // This host's addresses, refreshed periodically: a connection whose original
   // destination is one of them was not redirected to us.
   std::atomic<std::shared_ptr<const std::vector<IpAddress>>> own_addresses;
+  // config.forbidden_destinations as prefixes (set at startup, read-only after).
+  std::vector<policy::Cidr> forbidden_destinations;
   // The policy in force: an immutable snapshot; a flow keeps the one it loaded.
   std::atomic<std::shared_ptr<const policy::Policy>> policy;
   std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches

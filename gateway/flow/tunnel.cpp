@@ -14,7 +14,8 @@ awaitable<FlowEnd> connect_and_relay(FlowContext& flow, RelayTaps* taps) {
   close_socket(flow.upstream);  // a fresh connection: looking upstream may have used it
   flow.control.enter(FlowPhase::connect, flow.shared.config.connect_timeout);
   const ConnectResult connected =
-      co_await connect_upstream(flow.upstream, flow.record.server, flow.shared.config.connect_timeout);
+      co_await connect_upstream(flow.upstream, flow.record.server, flow.shared.config.connect_timeout,
+                                flow.shared.config.upstream_mark);
   if (!connected.connected) {
     reset_socket(flow.client);
     if (taps) taps->finish(true, false);

@@ -1,5 +1,9 @@
 #include "gateway/flow/upstream_connect.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace tlsgate {
 namespace {
 
@@ -13,8 +17,16 @@ EndReason connect_failure(const boost::system::error_code& ec) {
 }  // namespace
 
 awaitable<ConnectResult> connect_upstream(tcp::socket& upstream, const Endpoint& destination,
-                                          std::chrono::milliseconds timeout) {
-  auto connected = co_await with_timeout(upstream.async_connect(to_asio(destination), use_tuple), timeout);
+                                          std::chrono::milliseconds timeout, std::uint32_t mark) {
+  const tcp::endpoint to = to_asio(destination);
+  if (mark != 0) {
+    boost::system::error_code ec;
+    if (!upstream.is_open()) upstream.open(to.protocol(), ec);
+    if (!ec && ::setsockopt(upstream.native_handle(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0)
+      ec.assign(errno, boost::system::system_category());
+    if (ec) co_return ConnectResult{false, EndReason::upstream_error, "upstream_mark (SO_MARK): " + ec.message()};
+  }
+  auto connected = co_await with_timeout(upstream.async_connect(to, use_tuple), timeout);
   if (!connected)
     co_return ConnectResult{false, EndReason::upstream_timeout,
                             "no answer from upstream within " + std::to_string(timeout.count()) + " ms"};

@@ -8,6 +8,7 @@ std::string_view to_string(EndReason reason) {
   switch (reason) {
     case EndReason::not_redirected: return "not_redirected";
     case EndReason::no_original_destination: return "no_original_destination";
+    case EndReason::forbidden_destination: return "forbidden_destination";
     case EndReason::upstream_refused: return "upstream_refused";
     case EndReason::upstream_unreachable: return "upstream_unreachable";
     case EndReason::upstream_timeout: return "upstream_timeout";

@@ -23,6 +23,7 @@ namespace tlsgate {
 enum class EndReason {
   not_redirected,                // refused: not redirected to us (never an open proxy)
   no_original_destination,       // the kernel had no original destination for it
+  forbidden_destination,         // refused: the original destination is in forbidden_destinations
   upstream_refused,              // upstream connect: connection refused (RST)
   upstream_unreachable,          // upstream connect: no route / host or network unreachable
   upstream_timeout,              // upstream connect: no answer within connect_timeout_ms

@@ -22,6 +22,17 @@ TEST(Config, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_EQ(c.default_action, DefaultAction::intercept);
   EXPECT_EQ(c.upstream_cert_error, UpstreamCertError::tunnel);
   EXPECT_GE(c.peek_max_bytes, 16u * 1024);
+  EXPECT_EQ(c.forbidden_destinations,
+            (std::vector<std::string>{"127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10"}));
+  EXPECT_EQ(c.upstream_mark, 0u);
+}
+
+TEST(Config, ForbiddenDestinationsAndUpstreamMark) {
+  const Config c = parse_config(R"({"forbidden_destinations": ["10.9.0.0/16", "fd00::/8"], "upstream_mark": 4096})",
+                                "test.json");
+  EXPECT_EQ(c.forbidden_destinations, (std::vector<std::string>{"10.9.0.0/16", "fd00::/8"}));
+  EXPECT_EQ(c.upstream_mark, 4096u);
+  EXPECT_TRUE(parse_config(R"({"forbidden_destinations": []})", "test.json").forbidden_destinations.empty());
 }
 
 TEST(Config, ReadsEveryKindOfField) {
@@ -106,6 +117,15 @@ TEST(Config, ErrorsNameTheKey) {
        "/quic_guard/unparseable: must be one of: accept, drop"},
       {"quic_hold", R"({"quic_guard": {"hold_packets": 0}})", "/quic_guard/hold_packets: must be between 1 and 64"},
       {"quic_not_object", R"({"quic_guard": true})", "/quic_guard: must be an object"},
+      {"forbidden_not_list", R"({"forbidden_destinations": "10.0.0.0/8"})",
+       "/forbidden_destinations: must be an array of address prefixes"},
+      {"forbidden_no_bits", R"({"forbidden_destinations": ["10.0.0.0"]})",
+       "/forbidden_destinations/0: must be an address prefix"},
+      {"forbidden_v4_bits", R"({"forbidden_destinations": ["::1/128", "10.0.0.0/33"]})",
+       "/forbidden_destinations/1: must be an address prefix"},
+      {"forbidden_name", R"({"forbidden_destinations": ["example.com/8"]})",
+       "/forbidden_destinations/0: must be an address prefix"},
+      {"mark_range", R"({"upstream_mark": 4294967296})", "/upstream_mark: must be between 0 and 4294967295"},
       {"bad_json", R"({"workers": 1,})", "test.json: invalid JSON at byte"},
   };
   for (const auto& c : cases) {

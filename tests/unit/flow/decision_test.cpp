@@ -249,5 +249,37 @@ TEST(DecideFlow, ProtoFollowsTheFacts) {
   EXPECT_EQ(proto_of(f), "tcp");
 }
 
+// A forbidden original destination is refused before the policy, the hello
+// and the upstream are looked at: no rule, host or learned bypass lets it through.
+TEST(DecideFlow, ForbiddenDestinationIsRefusedWhateverElseIsKnown) {
+  const auto policy = policy::Policy::parse(R"({
+    "default": "tunnel",
+    "rules": [{"name": "metadata", "server": "169.254.169.254/32", "action": "tunnel"}]
+  })", "open.json");
+  FlowFacts tls = tls_facts("metadata.example.test", "169.254.169.254");
+  FlowFacts no_sni = tls_facts(std::nullopt, "169.254.169.254");
+  FlowFacts http = tls_facts(std::nullopt, "127.0.0.1", 80);
+  http.kind = FlowKind::plain;
+  http.http_port = true;
+  FlowFacts other_port = tls_facts(std::nullopt, "fe80::1", 22);
+  other_port.kind = FlowKind::plain;
+  FlowFacts bypassed = tls_facts("metadata.example.test", "169.254.169.254");
+  bypassed.learned_bypass = true;
+  FlowFacts verified = with_certificate(tls_facts(std::nullopt, "169.254.169.254"), {"ok.example.test"}, true);
+  for (FlowFacts* f : {&tls, &no_sni, &http, &other_port, &bypassed, &verified}) {
+    SCOPED_TRACE(f->server.ip.to_string() + ":" + std::to_string(f->server.port));
+    f->forbidden_destination = true;
+    const Verdict v = decide_flow(policy, *f, {});
+    EXPECT_EQ(v.response, Response::reset);
+    EXPECT_EQ(v.flow.action, FlowAction::reject);
+    EXPECT_EQ(reason_text(v.flow.reason), "forbidden_destination");
+    EXPECT_FALSE(v.flow.rule);
+    EXPECT_NE(v.why.find(f->server.ip.to_string()), std::string::npos) << v.why;
+  }
+  // The same flow, not forbidden, goes where the policy says.
+  tls.forbidden_destination = false;
+  EXPECT_EQ(decide_flow(policy, tls, {}).response, Response::tunnel);
+}
+
 }  // namespace
 }  // namespace tlsgate
