@@ -22,6 +22,12 @@
 #   --quic-queue N       also send UDP 443 from the LAN to NFQUEUE N (the QUIC guard; iptables NFQUEUE
 #                        target because native nft `queue` may be missing from the kernel)
 #   --quic-fail-closed   drop UDP 443 while nothing listens on the queue (default: accept, --queue-bypass)
+#   --upstream-mark M    nft backend: the gateway's own upstream packets carry this mark (its config's
+#                        upstream_mark); with --upstream-rules they pass the operator's forward rules too
+#   --upstream-rules F   nft backend: a file of nft rule statements (the ones the router's forward chain
+#                        applies to the LAN, e.g. `ip daddr 10.20.0.0/16 reject`), applied on the output
+#                        hook to packets marked --upstream-mark: tlsgate re-originates every flow it takes,
+#                        so forward rules alone no longer see them (docs/deployment.md)
 #
 # The nft rules live in their own table, inet tlsgate, replaced in one `nft -f` transaction.
 # Destinations local to the router (its own web UI, a local nginx) are never redirected.
@@ -37,7 +43,7 @@ cmd=${1:-}
 [[ $cmd == -h || $cmd == --help ]] && { usage; exit 0; }
 shift || true
 lan_if="" mode=redirect ports=443,8443,80 to_port="" backend=nft mark=0x1 table=100
-quic_queue="" quic_fail_closed=0 fail_closed=0 nft_include=""
+quic_queue="" quic_fail_closed=0 fail_closed=0 nft_include="" upstream_mark="" upstream_rules=""
 while (($#)); do
   case "$1" in
     --lan-if) lan_if=$2; shift 2 ;;
@@ -50,6 +56,8 @@ while (($#)); do
     --nft-include) nft_include=$2; shift 2 ;;
     --quic-queue) quic_queue=$2; shift 2 ;;
     --quic-fail-closed) quic_fail_closed=1; shift ;;
+    --upstream-mark) upstream_mark=$2; shift 2 ;;
+    --upstream-rules) upstream_rules=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "rules.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -67,6 +75,13 @@ if [[ $cmd != remove ]] || ((fail_closed)); then
   [[ -n $lan_if ]] || die "--lan-if is required (set TLSGATE_LAN_IF in /etc/default/tlsgate for the service)"
 fi
 [[ -z $lan_if || $lan_if =~ ^[A-Za-z0-9_.@-]+$ ]] || die "bad interface name '$lan_if'"
+if [[ -n $upstream_mark || -n $upstream_rules ]]; then
+  [[ $backend == nft ]] || die "--upstream-mark/--upstream-rules need the nft backend (docs/deployment.md has the iptables rule)"
+  [[ $upstream_mark =~ ^(0x[0-9a-fA-F]+|[0-9]+)$ && $((upstream_mark)) -ne 0 ]] ||
+    die "--upstream-mark must be a non-zero mark (tlsgate's upstream_mark), not '$upstream_mark'"
+  [[ -n $upstream_rules ]] || die "--upstream-mark needs --upstream-rules FILE"
+  [[ $cmd == remove || -r $upstream_rules ]] || die "--upstream-rules: cannot read '$upstream_rules'"
+fi
 if [[ -n $nft_include && $backend == iptables ]]; then
   echo "rules.sh: warning: --nft-include holds nft rules only; an nftables reload removes iptables rules" >&2
 fi
@@ -108,6 +123,17 @@ EOF
     iifname "$lan_if" meta l4proto tcp tcp dport $nft_ports tproxy to :$to_port meta mark set $mark accept
   }
 EOF
+  fi
+  # The gateway's own upstream connects leave through output, where the
+  # router's forward rules never look: the operator's rules apply here too.
+  if [[ $state == active && -n $upstream_rules ]]; then
+    echo "  chain upstream_out {"
+    echo "    type filter hook output priority filter; policy accept;"
+    echo "    meta mark $upstream_mark jump upstream_rules"
+    echo "  }"
+    echo "  chain upstream_rules {"
+    sed 's/^/    /' "$upstream_rules"
+    echo "  }"
   fi
   # Intercepted connections are delivered locally, never forwarded: whatever
   # reaches forward on these ports escaped tlsgate (it is down).

@@ -4,7 +4,8 @@
 # metadata address 169.254.169.254 by default, and a prefix from the config)
 # with a reset and no upstream connection, while an allowed destination still
 # works; upstream_mark shows on the gateway's own upstream packets (nft
-# counters on the gateway's output hook).
+# counters on the gateway's output hook), and rules.sh --upstream-rules applies
+# the operator's rules to them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -69,6 +70,18 @@ code=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$PUBLIC_CA_CE
 check_eq "$code" 200 "allowed destination: HTTPS through the gateway"
 check "upstream packets carry mark $mark ($(packets marked_upstream) counted)" test "$(packets marked_upstream)" -gt 0
 check_eq "$(packets unmarked_upstream)" 0 "no unmarked upstream packet"
+
+# --- rules.sh --upstream-rules: the operator's forward rules reach the gateway's own connects
+printf '# what the router forwards from the LAN may not reach this host\nip daddr %s reject with tcp reset\n' \
+  "$WRONG_NAME_IP4" >"$work/lan-egress.rules"
+rules_install --mode redirect --ports 443,80 --lan-if "$GW_LAN_IF" --upstream-mark "$mark" \
+  --upstream-rules "$work/lan-egress.rules"
+line=$(flow_of in_client curl -sS -k -m 5 "https://$WRONG_NAME_IP4/small")
+check_eq "$(field .reason "$line")" upstream_refused "upstream rules: the gateway's connect is rejected"
+code=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$PUBLIC_CA_CERT" https://www.example.test/small)
+check_eq "$code" 200 "upstream rules: other destinations still pass"
+rules_remove
+check "rules.sh remove: no upstream chain left" bash -c "! ip netns exec $NS_GW nft list ruleset | grep -q upstream_rules"
 
 in_gw nft delete table inet "$table"
 stop_tlsgate TERM
