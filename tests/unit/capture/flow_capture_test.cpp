@@ -41,10 +41,10 @@ TEST(FlowCapture, RuleCaptureWinsOverTheDefault) {
   CaptureSink sink(config.pcap);
   shared.capture = &sink;
   EXPECT_TRUE(wants_capture(shared, record));  // pcap.default
-  record.decision = policy::Decision{policy::Action::intercept, "bank", 0, false};
+  record.verdict.rule = policy::Decision{policy::Action::intercept, "bank", 0, false};
   EXPECT_FALSE(wants_capture(shared, record));
   EXPECT_EQ(FlowCapture::for_tls(shared, record, std::string("h2")), nullptr);
-  record.decision->capture = true;
+  record.verdict.rule->capture = true;
   auto capture = FlowCapture::for_tls(shared, record, std::string("h2"));
   ASSERT_NE(capture, nullptr);
   capture->finish(false, true);

@@ -83,8 +83,7 @@ class FlowHarnessTest : public ::testing::Test {
   GatewaySetup setup_to(const Endpoint& upstream, bool tls_port) const {
     GatewaySetup setup;
     setup.config.upstream_ca_file = pki_.path() + "/public-ca.pem";
-    setup.config.learned_bypass = false;
-    setup.config.control_socket.reset();
+    setup.config.learned_bypass = false;  // every flow stands alone: no table learned from the last one
     setup.config.tls_ports = tls_port ? std::vector<std::uint16_t>{upstream.port} : std::vector<std::uint16_t>{};
     setup.config.http_ports = {};
     setup.find_original = [upstream](int, RedirectMode, int*) { return std::optional<Endpoint>(upstream); };
@@ -194,6 +193,36 @@ TEST_F(FlowHarnessTest, UnreachableUpstreamEndsAPlainTunnel) {
   EXPECT_TRUE(flow["end"]["error"].is_string());
 }
 
+TEST_F(FlowHarnessTest, ObservesPlainHttpOnAnHttpPort) {
+  const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  LoopbackServer upstream(upstream_ip, [&response](int fd) {
+    std::string request;
+    char buf[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+    receive_to_end(fd);
+  });
+  GatewaySetup setup = setup_to(upstream.endpoint(), false);
+  setup.config.http_ports = {upstream.endpoint().port};
+  GatewayHarness gateway(std::move(setup));
+  {
+    const UniqueFd client = connect_tcp(gateway.endpoint());
+    ASSERT_GE(client.get(), 0);
+    send_all(client.get(), "GET / HTTP/1.1\r\nHost: upstream.test\r\n\r\n");
+    EXPECT_EQ(receive_exactly(client.get(), response.size()), response);
+    close_first(client.get());
+  }
+  const json flow = only_flow(gateway);
+  expect_outcome(flow, "intercept", "policy", "client");
+  EXPECT_EQ(flow.value("proto", ""), "http");
+  EXPECT_EQ(flow["http"].value("exchanges", 0), 1);
+  EXPECT_EQ(gateway.events("http").size(), 1u);
+}
+
 // --- arrival: not redirected, no original destination ---
 
 TEST_F(FlowHarnessTest, RefusesAConnectionToAnOwnAddress) {
@@ -212,7 +241,6 @@ TEST_F(FlowHarnessTest, RefusesAConnectionToAnOwnAddress) {
 TEST_F(FlowHarnessTest, RefusesAConnectionWhoseDestinationIsTheListener) {
   GatewaySetup setup;
   setup.own_addresses = {*IpAddress::parse("192.0.2.1")};  // 127.0.0.1 is not "ours": only the equality refuses
-  setup.config.learned_bypass = false;
   setup.find_original = [](int fd, RedirectMode, int*) { return local_endpoint(fd); };
   GatewayHarness gateway(std::move(setup));
   {
@@ -396,6 +424,42 @@ TEST_F(FlowHarnessTest, InterceptsH2) {
   EXPECT_EQ(flow["tls"]["client"]["negotiated"].value("alpn", ""), "h2");
   EXPECT_EQ(flow["tls"]["upstream"].value("alpn", ""), "h2");
   EXPECT_EQ(flow["http"].value("exchanges", 0), 1);
+}
+
+TEST_F(FlowHarnessTest, ClientRejectingTheForgedCertificateEndsTheFlow) {
+  const TlsServerContext server(trusted_, {"http/1.1"});
+  LoopbackServer upstream(upstream_ip, https_responder(server, AfterResponse::wait_for_client_close));
+  GatewayHarness gateway(setup_to(upstream.endpoint(), true));
+  {
+    const UniqueFd client = connect_tcp(gateway.endpoint());
+    ASSERT_GE(client.get(), 0);
+    const auto ctx = tls_client_context(public_ca_.certificate());  // does not trust the gateway CA
+    unsigned long error = 0;
+    EXPECT_FALSE(tls_connect(ctx.get(), client.get(), upstream_name, {"http/1.1"}, &error));
+    EXPECT_EQ(ERR_GET_REASON(error), SSL_R_CERTIFICATE_VERIFY_FAILED) << ERR_reason_error_string(error);
+  }
+  const json flow = only_flow(gateway);
+  expect_outcome(flow, "intercept", "client_rejected_certificate", "client");
+  EXPECT_TRUE(flow["end"]["error"].is_string());
+}
+
+TEST_F(FlowHarnessTest, TunnelsAClientThatOffersNoObservableProtocol) {
+  const TlsServerContext server(trusted_, {"imap"});
+  LoopbackServer upstream(upstream_ip, https_responder(server, AfterResponse::wait_for_client_close));
+  GatewayHarness gateway(setup_to(upstream.endpoint(), true));
+  {
+    const UniqueFd client = connect_tcp(gateway.endpoint());
+    ASSERT_GE(client.get(), 0);
+    const auto ctx = tls_client_context(public_ca_.certificate());  // the upstream's own certificate
+    unsigned long error = 0;
+    const auto ssl = tls_connect(ctx.get(), client.get(), upstream_name, {"imap"}, &error);
+    ASSERT_TRUE(ssl) << ERR_reason_error_string(error);
+    EXPECT_EQ(selected_alpn(ssl.get()), "imap");
+    close_first(client.get());
+  }
+  const json flow = only_flow(gateway);
+  expect_outcome(flow, "tunnel", "no_observable_alpn", "client");
+  EXPECT_EQ(upstream.connections(), 1);  // no host rule could block: nothing to look at first
 }
 
 TEST_F(FlowHarnessTest, BlocksWithAnAccessDeniedAlert) {
