@@ -202,14 +202,21 @@ void run_control(SharedState& shared, Services& s) {
 
 }  // namespace
 
-int run_daemon(const Config& config) {
+int run_daemon(const Config& configured) {
   // Before any thread: every thread inherits no_new_privs.
   harden_process();
-  diag::set_max_level(level_of(config.log_level));
+  diag::set_max_level(level_of(configured.log_level));
   // OpenSSL writes to sockets with write(2): a peer that already left must
   // give EPIPE for that flow, not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
   diag::notice("%s", raise_file_limit().c_str());
+  // A full gateway refuses at max_flows, before any accept or socket fails with EMFILE.
+  Config config = configured;
+  const FlowBudget budget =
+      fit_max_flows(config.max_flows, file_limit(), descriptor_reserve(config, worker_count(config)));
+  config.max_flows = budget.max_flows;
+  if (budget.lowered) diag::warning("%s", budget.note.c_str());
+  else diag::info("%s", budget.note.c_str());
   std::unique_ptr<log::FlowLog> flow_log;
   try {
     flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines, config.log_queue_bytes);
