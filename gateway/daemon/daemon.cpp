@@ -119,7 +119,7 @@ void open_services(SharedState& shared, Services& s) {
   }
   if (config.metrics_listen)
     s.metrics = std::make_unique<metrics::Server>(
-        *config.metrics_listen, [&shared] { return shared.metrics.render_text(); },
+        *config.metrics_listen, config.metrics_max_connections, [&shared] { return shared.metrics.render_text(); },
         [] { return true; });  // replaced in run_control() once the heartbeat exists
 }
 

@@ -32,6 +32,8 @@ TEST(TeeTap, ShowsBothTapsInOrderAndCollapsesWhenOneIsMissing) {
 TEST(FlowCapture, RuleCaptureWinsOverTheDefault) {
   Config config;
   config.pcap.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
+  config.pcap.pcap_over_ip_allow_remote = true;
+  config.pcap.pcap_over_ip_token = "0123456789abcdef";
   log::FlowLog flow_log("/dev/null", 16);
   SharedState shared(config, flow_log);
   FlowRecord record;
