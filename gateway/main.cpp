@@ -1,9 +1,12 @@
 // tlsgate command line: argument parsing only; each command lives elsewhere.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "gateway/config.hpp"
 #include "gateway/daemon/config_check.hpp"
 #include "gateway/daemon/daemon.hpp"
+#include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/version.hpp"
 #include "gateway/log/diag.hpp"
 #include "gateway/metrics/status_cli.hpp"
@@ -24,6 +27,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   bool test_only = false;
+  bool allow_root = false;
+  run->add_flag("--allow-root", allow_root, "run as root when the config has no `user` (refused otherwise)");
   run->add_flag("-t,--test", test_only, "check the config and exit, like `tlsgate config check` (compare nginx -t)");
   run->footer(
       "Signals: SIGHUP reopens the flow log and reloads the policy; SIGTERM/SIGINT stop accepting, let flows\n"
@@ -42,7 +47,12 @@ int main(int argc, char** argv) {
   if (run->parsed() && test_only) return tlsgate::run_config_check(config_path, false);
   if (run->parsed()) {
     try {
-      return tlsgate::run_daemon(tlsgate::load_config_file(config_path));
+      const tlsgate::Config config = tlsgate::load_config_file(config_path);
+      if (const auto refusal = tlsgate::root_refusal(::geteuid() == 0, config.user, allow_root)) {
+        tlsgate::diag::error("%s", refusal->c_str());
+        return 1;
+      }
+      return tlsgate::run_daemon(config);
     } catch (const tlsgate::ConfigError& e) {
       tlsgate::diag::error("invalid config: %s", e.what());
       return 2;

@@ -201,7 +201,7 @@ JSON
   "control_socket": "$d/control.sock"
 }
 JSON
-  taskset -c 0 ip netns exec "$NS_GW" "$TLSGATE" run --config "$d/config.json" >"$d/stdout.log" 2>"$d/stderr.log" &
+  taskset -c 0 ip netns exec "$NS_GW" "$TLSGATE" run --allow-root --config "$d/config.json" >"$d/stdout.log" 2>"$d/stderr.log" &
   GW_PID=$!
   wait_listen 15001 || return 1
   install_rules 15001 15001

@@ -49,7 +49,7 @@ JSON
 
 echo "== rules and tlsgate"
 ip netns exec "$NS_GW" bash scripts/rules.sh install --lan-if "$GW_LAN_IF"
-ip netns exec "$NS_GW" build/tlsgate run --config "$work/config.json" &
+ip netns exec "$NS_GW" build/tlsgate run --allow-root --config "$work/config.json" &
 pid=$!
 for _ in $(seq 1 100); do
   ip netns exec "$NS_GW" ss -Hltn "sport = :15001" | grep -q LISTEN && break

@@ -193,7 +193,7 @@ fi
 start_gateway() {  # returns 1 when it exited at start
   (
     ulimit -Hn "$nofile_hard" && ulimit -Sn "$nofile_soft" || { echo "soak.sh: cannot set ulimit -n $gw_nofile" >&2; exit 2; }
-    exec ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/config.json"
+    exec ip netns exec "$NS_GW" "$TLSGATE_BIN" run --allow-root --config "$work/config.json"
   ) >"$work/tlsgate.stdout" 2>"$work/tlsgate.stderr" &
   GW_PID=$!
   for _ in $(seq 1 100); do

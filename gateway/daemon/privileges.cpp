@@ -123,6 +123,13 @@ void switch_user(const std::string& name, const PrivilegePlan& plan) {
 
 }  // namespace
 
+std::optional<std::string> root_refusal(bool is_root, const std::optional<std::string>& user, bool allow_root) {
+  if (!is_root || user || allow_root) return std::nullopt;
+  return "refusing to run as root without `user` in the config: set \"user\" (e.g. \"tlsgate\"; the daemon opens "
+         "what needs root, then switches to it), run it as that user with CAP_NET_ADMIN (deploy/tlsgate.service), "
+         "or pass --allow-root to keep root on purpose";
+}
+
 void harden_process() {
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -26,6 +26,11 @@ struct PrivilegePlan {
   std::vector<std::string> hand_over;
 };
 
+// Why `run` must not start: as root (`is_root`) without `user` and without
+// --allow-root, the daemon would parse TLS, HTTP and QUIC from the network with
+// every privilege of root. nullopt when it may start.
+std::optional<std::string> root_refusal(bool is_root, const std::optional<std::string>& user, bool allow_root);
+
 // Switches user if asked (and root), then sets every thread's capabilities to
 // CAP_NET_ADMIN (keep_net_admin) or none, and clears the ambient set. Logs at
 // notice level what it kept. Throws std::runtime_error when a step fails (the

@@ -77,7 +77,8 @@ test_config() {
 start_tlsgate() {
   local config=$1 port
   TLSGATE_STDERR=$(mktemp)
-  ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$config" 2>"$TLSGATE_STDERR" &
+  # --allow-root: the lab runs it as root; configs with "user" switch anyway.
+  ip netns exec "$NS_GW" "$TLSGATE_BIN" run --allow-root --config "$config" 2>"$TLSGATE_STDERR" &
   TLSGATE_PID=$!
   local ports
   ports=$(jq -r '.listeners[]?.port // empty' "$config")

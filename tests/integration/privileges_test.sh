@@ -4,7 +4,8 @@
 # AmbientCapabilities=). TPROXY listeners (IP_TRANSPARENT) and the QUIC guard's
 # NFQUEUE are opened with it; then every thread drops everything but
 # CAP_NET_ADMIN, which the QUIC guard's verdicts still need. TPROXY flows and
-# QUIC verdicts keep working. Without the QUIC guard nothing is kept.
+# QUIC verdicts keep working. Without the QUIC guard nothing is kept. Started as
+# root, it needs "user" or --allow-root.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -104,5 +105,12 @@ check_eq "$(caps_of_threads CapEff)" "0000000000000000 0000000000001000 " "root 
 send_quic tunnel.example.test 5656565656565656
 check "root start: QUIC verdicts after the switch" wait_arrivals 5656565656565656 2
 stop_tlsgate TERM
+
+# --- root without "user" and without --allow-root: refused before anything is opened
+write_config false
+out=$(timeout 20 ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/config.json" 2>&1) && rc=0 || rc=$?
+check_eq "$rc" 1 "root without user: exits 1"
+check "root without user: says why and what to do" grep -q "refusing to run as root without .user.*--allow-root" <<<"$out"
+
 validate_log "$log"
 finish
