@@ -5,7 +5,8 @@
 # NFQUEUE are opened with it; then every thread drops everything but
 # CAP_NET_ADMIN, which the QUIC guard's verdicts still need. TPROXY flows and
 # QUIC verdicts keep working. Without the QUIC guard nothing is kept. Started as
-# root, it needs "user" or --allow-root.
+# root, it needs "user" or --allow-root, and never follows a symlink planted at
+# its flow-log path.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -111,6 +112,17 @@ write_config false
 out=$(timeout 20 ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/config.json" 2>&1) && rc=0 || rc=$?
 check_eq "$rc" 1 "root without user: exits 1"
 check "root without user: says why and what to do" grep -q "refusing to run as root without .user.*--allow-root" <<<"$out"
+
+# --- a symlink planted at the flow-log path (its directory is the user's) is not followed:
+# the start fails and the target keeps its content and owner.
+printf 'keep\n' >"$work/victim"
+ln -s "$work/victim" "$work/planted.jsonl"
+jq --arg log "$work/planted.jsonl" '. + {"user": "nobody", "flow_log": $log}' "$work/config.json" >"$work/planted.json"
+out=$(timeout 20 ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/planted.json" 2>&1) && rc=0 || rc=$?
+check "symlinked flow log: the start fails" test "$rc" -ne 0
+check "symlinked flow log: the error names the path" grep -q "planted.jsonl.*symbolic links" <<<"$out"
+check_eq "$(cat "$work/victim")" keep "symlinked flow log: the target is not written"
+check_eq "$(stat -c %U "$work/victim")" root "symlinked flow log: the target is not chowned"
 
 validate_log "$log"
 finish
