@@ -225,6 +225,12 @@ void PcapOverIp::accept_readers() {
       ::close(fd);
       continue;
     }
+    if (!unix_path_.empty()) {
+      // A unix socket buffers only wmem_default (~200 KiB): ask for the reader's share, so a
+      // reader that keeps up on average rides out bursts (the kernel caps it at wmem_max).
+      const int want = static_cast<int>(std::min<std::size_t>(max_pending_, 1u << 30));
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+    }
     bool ok = true;
     if (token_) r.admit_by = std::chrono::steady_clock::now() + pcap_reader_admit_timeout;
     else ok = admit(r);

@@ -24,7 +24,7 @@ write_config() {  # $1 log file, $2 flow_log_format, $3 rotate_mb, $4 pcap direc
   test_config flow_log="$1" flow_log_format="$2" upstream_ca_file="$PUBLIC_CA_CERT" \
     pcap.enabled:=true pcap.directory="$4" pcap.rotate_mb:="$3" pcap.files_kept:=3 pcap.plain_http:=true \
     pcap.pcap_over_ip_socket="$poip_socket" pcap.pcap_over_ip_listen="127.0.0.1:$poip_port" \
-    pcap.pcap_over_ip_allow_remote:=true pcap.pcap_over_ip_token="$token" pcap.reader_buffer_mb:=1 metrics_listen="$metrics" \
+    pcap.pcap_over_ip_allow_remote:=true pcap.pcap_over_ip_token="$token" pcap.reader_buffer_mb:=4 metrics_listen="$metrics" \
     >"$work/config.json"
 }
 cleanup_readers() { for p in ${READERS:-}; do kill "$p" 2>/dev/null || true; done; }
@@ -55,8 +55,8 @@ with open(out, "wb", buffering=0) as f:
     while (left := end - time.monotonic()) > 0:
         s.settimeout(left)
         try:
-            data = s.recv(65536)
-        except (TimeoutError, socket.timeout):
+            data = s.recv(1 << 20)
+        except (TimeoutError, socket.timeout, ConnectionResetError):
             break
         if not data:
             break
@@ -86,7 +86,7 @@ install -m 666 /dev/null "$work/other-uid.out"
 in_gw setpriv --reuid=65534 --regid=65534 --clear-groups "$PYTHON" "$work/reader.py" "$poip_socket" "" 1 \
   "$work/other-uid.out" 2>/dev/null || true
 chmod 600 "$poip_socket"
-reader "$poip_port" wrong-token-0123456789abcdef 1 "$work/wrong-token.out" || true
+reader "$poip_port" "${token%?}X" 1 "$work/wrong-token.out" || true
 reader "$poip_port" "" 8 "$work/no-token.out" &
 READERS="$READERS $!"
 sleep 0.3
