@@ -19,6 +19,8 @@ namespace tlsgate::capture {
 namespace {
 
 constexpr std::size_t max_readers = 64;
+// Refused readers can come as fast as anyone can connect: one line per kind every 10 s.
+diag::RateLimiter refusals(std::chrono::seconds(10));
 constexpr int listen_backlog = 16;
 
 int bind_listener(const Endpoint& ep, std::uint16_t& bound_port) {
@@ -161,8 +163,8 @@ void PcapOverIp::on_poll(const std::vector<pollfd>& fds, std::size_t first) {
   for (std::size_t i = readers_.size(); i-- > 0;) {
     if (readers_[i].admitted || now < readers_[i].admit_by) continue;
     refused_.fetch_add(1, std::memory_order_relaxed);
-    diag::warning("capture: PCAP-over-IP reader refused: no token within %llds",
-                  static_cast<long long>(pcap_reader_admit_timeout.count()));
+    refusals.log(diag::Level::warning, "no token", "capture: PCAP-over-IP reader refused: no token within %llds",
+                 static_cast<long long>(pcap_reader_admit_timeout.count()));
     ::close(readers_[i].fd);
     readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -174,8 +176,9 @@ bool PcapOverIp::peer_allowed(int fd) const {
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
   if (cred.uid == owner_uid_ || cred.uid == 0) return true;
-  diag::warning("capture: PCAP-over-IP reader refused: uid %u is not the socket's owner (%u) or root",
-                static_cast<unsigned>(cred.uid), static_cast<unsigned>(owner_uid_));
+  refusals.log(diag::Level::warning, "uid",
+               "capture: PCAP-over-IP reader refused: uid %u is not the socket's owner (%u) or root",
+               static_cast<unsigned>(cred.uid), static_cast<unsigned>(owner_uid_));
   return false;
 }
 
@@ -190,13 +193,13 @@ bool PcapOverIp::read_token(Reader& r) {
   const auto newline = r.hello.find('\n');
   if (newline == std::string::npos) {
     if (r.hello.size() < token_->size() + 2) return true;  // need more
-    diag::warning("capture: PCAP-over-IP reader refused: no token line");
+    refusals.log(diag::Level::warning, "no line", "capture: PCAP-over-IP reader refused: no token line");
     return false;
   }
   std::string line = r.hello.substr(0, newline);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (newline + 1 != r.hello.size() || !same_secret(line, *token_)) {
-    diag::warning("capture: PCAP-over-IP reader refused: wrong token");
+    refusals.log(diag::Level::warning, "wrong token", "capture: PCAP-over-IP reader refused: wrong token");
     return false;
   }
   r.hello.clear();
