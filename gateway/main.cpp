@@ -6,6 +6,7 @@
 #include "gateway/config.hpp"
 #include "gateway/daemon/config_check.hpp"
 #include "gateway/daemon/daemon.hpp"
+#include "gateway/daemon/nfqueue_relay_main.hpp"
 #include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/version.hpp"
 #include "gateway/log/diag.hpp"
@@ -36,6 +37,15 @@ int main(int argc, char** argv) {
       "Under systemd (Type=notify) it reports READY=1, RELOADING=1, STOPPING=1 and pings the watchdog\n"
       "(WatchdogSec) while its worker threads answer. Diagnostics go to stderr with journal level prefixes.");
 
+  // Internal: the daemon starts it for the QUIC guard (netfilter/nfqueue_relay.hpp). No group: hidden.
+  tlsgate::RelayOptions relay_options;
+  std::string relay_user;
+  auto* relay = app.add_subcommand("nfqueue-relay", "")->group("");
+  relay->add_option("--fd", relay_options.fd)->required();
+  relay->add_option("--queue", relay_options.queue)->required();
+  relay->add_flag("--fail-open", relay_options.fail_open);
+  relay->add_option("--user", relay_user);
+
   tlsgate::add_config_commands(app);
   tlsgate::metrics::add_status_command(app);
   tlsgate::tls::add_ca_commands(app);
@@ -44,6 +54,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (relay->parsed()) {
+    if (!relay_user.empty()) relay_options.user = relay_user;
+    return tlsgate::run_nfqueue_relay(relay_options);
+  }
   if (run->parsed() && test_only) return tlsgate::run_config_check(config_path, false);
   if (run->parsed()) {
     try {

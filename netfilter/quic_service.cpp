@@ -34,7 +34,7 @@ GuardLimits limits_from(const QuicGuardConfig& c) {
 
 QuicGuardService::QuicGuardService(SharedState& shared)
     : shared_(shared),
-      queue_(shared.config.quic_guard.queue, !shared.config.quic_guard.fail_closed),
+      queue_(shared.config.quic_guard.queue, !shared.config.quic_guard.fail_closed, shared.config.user),
       guard_(limits_from(shared.config.quic_guard)),
       unparseable_accept_(shared.config.quic_guard.unparseable == QuicUnparseable::accept),
       errors_(error_report_interval) {}
@@ -66,7 +66,7 @@ void QuicGuardService::run() {
       pollfd pfd{queue_.fd(), POLLIN, 0};
       const int ready = ::poll(&pfd, 1, tick_ms);
       if (ready > 0 && !queue_.receive(handler)) {
-        diag::error("QUIC guard: reading the queue: %s; the guard stops", std::strerror(errno));
+        diag::error("QUIC guard: reading from the nfqueue relay: %s; the guard stops", std::strerror(errno));
         break;
       }
       apply(guard_.expire(QuicGuard::Clock::now()));

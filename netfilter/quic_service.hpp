@@ -1,19 +1,20 @@
 #pragma once
-// The QUIC guard in the daemon: one thread reads the NFQUEUE, feeds the pure engine
-// (netfilter/quic_guard) with the policy in force, issues its verdicts and logs `quic` events.
+// The QUIC guard in the daemon: one thread reads the NFQUEUE's packets from the relay process
+// (netfilter/nfqueue_relay, which alone holds CAP_NET_ADMIN), feeds the pure engine
+// (netfilter/quic_guard) with the policy in force, sends back its verdicts and logs `quic` events.
 #include <atomic>
 #include <thread>
 
 #include "gateway/shared_state.hpp"
 #include "netfilter/error_throttle.hpp"
-#include "netfilter/nfqueue.hpp"
+#include "netfilter/nfqueue_relay.hpp"
 #include "netfilter/quic_guard.hpp"
 
 namespace tlsgate::netfilter {
 
 class QuicGuardService {
  public:
-  // Binds config.quic_guard.queue; throws std::runtime_error if it cannot.
+  // Starts the relay for config.quic_guard.queue; throws std::runtime_error if it cannot.
   explicit QuicGuardService(SharedState& shared);
   ~QuicGuardService();  // stop()
   QuicGuardService(const QuicGuardService&) = delete;
@@ -33,7 +34,7 @@ class QuicGuardService {
   void report(const char* where, std::exception_ptr error);
 
   SharedState& shared_;
-  NfQueue queue_;
+  RelayedQueue queue_;
   QuicGuard guard_;
   bool unparseable_accept_;
   ErrorThrottle errors_;  // what escaped: printed at most once per interval, with a count

@@ -84,7 +84,8 @@ diag::Level level_of(const std::string& name) {
 PrivilegePlan privilege_plan(const Config& config) {
   PrivilegePlan plan;
   plan.user = config.user;
-  plan.keep_net_admin = config.quic_guard.enabled;
+  // The QUIC guard's NFQUEUE verdicts need CAP_NET_ADMIN: its relay process keeps it, not this one.
+  plan.keep_net_admin = false;
   if (!config.ca_cert) plan.hand_over.push_back(config.state_dir);
   if (config.flow_log != "stdout") plan.hand_over.push_back(config.flow_log);
   if (config.keylog_file) plan.hand_over.push_back(*config.keylog_file);
