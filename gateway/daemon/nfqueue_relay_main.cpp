@@ -1,5 +1,7 @@
 #include "gateway/daemon/nfqueue_relay_main.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <exception>
 #include <memory>
@@ -19,6 +21,8 @@ int run_nfqueue_relay(const RelayOptions& options) {
   std::signal(SIGINT, SIG_IGN);
   try {
     netfilter::NfQueue queue(options.queue, options.fail_open);
+    diag::info("nfqueue relay (pid %d): NFQUEUE %u bound; it keeps cap_net_admin, the daemon nothing",
+               static_cast<int>(::getpid()), static_cast<unsigned>(options.queue));
     PrivilegePlan plan;
     plan.user = options.user;
     plan.keep_net_admin = true;
