@@ -20,6 +20,9 @@ packages=(
   # a real browser through the gateway (tests/integration/browser_test.sh): headless
   # Chromium and NSS's certutil for its trust store
   chromium libnss3-tools
+  # the package under a real systemd (systemd_test.sh): systemd-nspawn; the container is
+  # offline, so the package's Recommends must already be here
+  systemd-container logrotate
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -38,8 +38,8 @@ bash "$scripts/lab_roles.sh" server "$lab" 1 >/dev/null
 ip netns exec server nginx -c "$lab/nginx/nginx.conf"
 in_client() { ip netns exec client "$@"; }
 public_ca=$lab/pki/public-ca.crt
-# A client that trusts the gateway CA (exported after the first start) and the lab's public CA.
-trust=/var/tmp/systest/trust.pem
+# A client that trusts only the gateway CA (exported after the first start): a 200 means intercepted.
+trust=/var/tmp/systest/gateway-ca.crt
 get() { in_client curl -sS -m 5 --cacert "$trust" -o /dev/null -w '%{http_code}' "$@"; }
 flows_for() { grep -c "\"sni\":\"$1\"" "$log" 2>/dev/null || true; }
 wait_for() {  # wait_for SECONDS CMD...: poll CMD every 0.2 s
@@ -47,7 +47,9 @@ wait_for() {  # wait_for SECONDS CMD...: poll CMD every 0.2 s
   until "$@"; do ((SECONDS < end)) || return 1; sleep 0.2; done
 }
 prop() { systemctl show -P "$1" tlsgate; }
-rules_loaded() { nft list table inet tlsgate 2>/dev/null | grep -q redirect; }
+# has PATTERN CMD...: CMD's output matches (read whole: grep -q on a pipe would SIGPIPE the writer).
+has() { local pattern=$1 text; shift; text=$("$@" 2>&1) || true; grep -qiE -- "$pattern" <<<"$text"; }
+rules_loaded() { has redirect nft list table inet tlsgate; }
 
 # --- Install, as docs/deployment.md sections 1-6 say. ---
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$DEB_OLD" >"$out/apt-install.log" 2>&1 ||
@@ -92,14 +94,13 @@ awk -v e="${score:-99}" 'BEGIN { exit !(e < 3.0) }' && pass "systemd-analyze sec
 
 # --- Traffic is intercepted and logged. ---
 wait_for 5 test -s /var/lib/tlsgate/ca.crt
-tlsgate ca export >/var/tmp/systest/gateway-ca.crt
-cat "$public_ca" /var/tmp/systest/gateway-ca.crt >"$trust"
+tlsgate ca export >"$trust"
 check_eq "$(get https://www.example.test/small)" 200 "client: https://www.example.test/small through the gateway"
-intercepted() { grep '"sni":"www.example.test"' "$log" 2>/dev/null | grep -q '"action":"intercept"'; }
+intercepted() { grep -q '"sni":"www.example.test".*"action":"intercept"\|"action":"intercept".*"sni":"www.example.test"' "$log"; }
 check "flow log: www.example.test intercepted" wait_for 5 intercepted
 issuer=$(in_client bash -c "openssl s_client -connect www.example.test:443 -servername www.example.test </dev/null 2>/dev/null |
   openssl x509 -noout -issuer" || true)
-check_eq "$issuer" "$(openssl x509 -in /var/tmp/systest/gateway-ca.crt -noout -subject | sed 's/^subject/issuer/')" \
+check_eq "$issuer" "$(openssl x509 -in "$trust" -noout -subject | sed 's/^subject/issuer/')" \
   "the client sees a certificate issued by the gateway CA"
 
 # --- Reload applies a policy change; a broken policy is refused with a warning in the journal. ---
@@ -112,7 +113,7 @@ check "after reload: www.example.test is blocked and logged" wait_for 5 blocked
 since=$(date '+%Y-%m-%d %H:%M:%S')
 echo '{"default": ' >/etc/tlsgate/policy.json
 systemctl reload tlsgate
-warned() { journalctl -u tlsgate -p warning --since "$since" --no-pager -q | grep -q "policy not reloaded"; }
+warned() { has "policy not reloaded" journalctl -u tlsgate -p warning --since "$since" --no-pager -q; }
 check "journalctl -u tlsgate -p warning: the refused policy reload" wait_for 5 warned
 check "a broken policy keeps the previous one (still blocked)" blocked
 cp /var/tmp/systest/policy.orig /etc/tlsgate/policy.json
@@ -151,7 +152,7 @@ if wait_for $((watchdog_s + 15)) restarted; then
 else
   fail "watchdog: systemd killed and restarted the stopped daemon"
 fi
-check "journal: the watchdog timeout" bash -c "journalctl -u tlsgate --no-pager -q | grep -qi 'watchdog timeout'"
+check "journal: the watchdog timeout" has "watchdog timeout" journalctl -u tlsgate --no-pager -q
 check "after the watchdog restart: the rules are back" rules_loaded
 check_eq "$(get https://www.example.test/small)" 200 "after the watchdog restart: traffic flows again"
 
@@ -162,10 +163,14 @@ check "systemctl restart nftables" systemctl restart nftables
 check "nft backend: tlsgate's table is back after the nftables restart" rules_loaded
 get https://www.example.test/small >/dev/null
 check "nft backend: still intercepted after the nftables restart" wait_for 5 test "$(flows_for www.example.test)" -gt "$n"
-# iptables backend: `flush ruleset` removes its rules; docs/deployment.md section 4 says to restart tlsgate.
+# iptables backend: `flush ruleset` removes its rules; docs/deployment.md section 4 says to restart
+# tlsgate. A backend is switched with the daemon stopped (the stop removes the rules with the old options).
+systemctl stop tlsgate
+! rules_loaded && pass "stopped (fail-open): no redirect loaded" || fail "stopped (fail-open): no redirect loaded"
+check "stopped (fail-open): the include file holds no redirect" bash -c "! grep -q redirect /etc/nftables.d/tlsgate.nft"
 sed -i 's|^TLSGATE_RULES_OPTS=.*|TLSGATE_RULES_OPTS="--backend iptables"|' /etc/default/tlsgate
-systemctl restart tlsgate
-iptables_loaded() { iptables -t nat -S 2>/dev/null | grep -q 'REDIRECT.*15001'; }
+systemctl start tlsgate
+iptables_loaded() { has 'REDIRECT.*15001' iptables -t nat -S; }
 check "iptables backend: redirect loaded" iptables_loaded
 n=$(flows_for www.example.test)
 get https://www.example.test/small >/dev/null
@@ -180,8 +185,9 @@ sleep 0.5
 check_eq "$direct:$(flows_for www.example.test)" "200:$n" "iptables backend after the nftables restart: the LAN is not inspected"
 systemctl restart tlsgate
 check "iptables backend: systemctl restart tlsgate restores the redirect" iptables_loaded
+systemctl stop tlsgate
 sed -i 's|^TLSGATE_RULES_OPTS=.*|TLSGATE_RULES_OPTS="--nft-include /etc/nftables.d/tlsgate.nft"|' /etc/default/tlsgate
-systemctl restart tlsgate
+systemctl start tlsgate
 ! iptables_loaded && rules_loaded && pass "back to the nft backend: iptables rules gone, nft table loaded" ||
   fail "back to the nft backend: iptables rules gone, nft table loaded"
 
@@ -196,7 +202,7 @@ check_eq "$(sums)" "$sums_before" "upgrade: CA (cert and key), config and /etc/d
 check_eq "$(prop ActiveState)" active "upgrade: the service runs"
 [[ $(prop MainPID) != "$pid_before" ]] && pass "upgrade: the running daemon was restarted with the new binary" ||
   fail "upgrade: the running daemon was restarted with the new binary"
-check "upgrade: the learned bypass is still known to the daemon" bash -c "tlsgate bypass list 2>&1 | grep -q api.example.test"
+check "upgrade: the learned bypass is still known to the daemon" has api.example.test tlsgate bypass list
 check_eq "$(get https://www.example.test/small)" 200 "upgrade: traffic intercepted again"
 
 # --- Purge removes the user, the unit and the rules; keeps the journal and the operator's edits elsewhere. ---
@@ -206,10 +212,12 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -q tlsgate >"$out/apt-purge.log"
 ! getent group tlsgate >/dev/null && pass "purge: the tlsgate group is gone" || fail "purge: the tlsgate group is gone"
 check_eq "$(systemctl show -P LoadState tlsgate)" not-found "purge: the unit is gone"
 ! nft list table inet tlsgate >/dev/null 2>&1 && pass "purge: no nft table inet tlsgate" || fail "purge: no nft table inet tlsgate"
-for f in /etc/tlsgate /var/lib/tlsgate /var/log/tlsgate /etc/nftables.d/tlsgate.nft /etc/default/tlsgate; do
+# /etc/tlsgate keeps only the file the operator added (the lab's upstream CA); dpkg removes its own.
+check_eq "$(ls /etc/tlsgate 2>&1)" lab-public-ca.crt "purge: /etc/tlsgate keeps only files the package did not install"
+for f in /var/lib/tlsgate /var/log/tlsgate /etc/nftables.d/tlsgate.nft /etc/default/tlsgate; do
   [[ ! -e $f ]] && pass "purge: $f gone" || fail "purge: $f gone"
 done
-check "purge keeps: the journal of tlsgate.service" bash -c "journalctl -u tlsgate --no-pager -q | grep -q 'policy not reloaded'"
+check "purge keeps: the journal of tlsgate.service" has "policy not reloaded" journalctl -u tlsgate --no-pager -q
 check "purge keeps: the include line in /etc/nftables.conf" grep -q '^include "/etc/nftables.d/\*.nft"' /etc/nftables.conf
 check "after purge: systemctl restart nftables still loads" systemctl restart nftables
 check_eq "$(in_client curl -sS -m 5 --cacert "$public_ca" -o /dev/null -w '%{http_code}' https://www.example.test/small || true)" 200 \

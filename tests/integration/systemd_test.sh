@@ -76,7 +76,7 @@ systemd-nspawn -D "$merged" --boot --register=no --keep-unit --private-network -
 nspawn_pid=$!
 for _ in $(seq 1 200); do
   # nspawn's child that became the container's PID 1 (an intermediate child exits early).
-  leader=$(ps -o pid=,comm= --ppid "$nspawn_pid" 2>/dev/null | awk '$2 == "systemd" { print $1; exit }')
+  leader=$(ps -o pid=,comm= --ppid "$nspawn_pid" 2>/dev/null | awk '$2 == "systemd" { print $1; exit }' || true)
   [[ -n $leader ]] && break
   kill -0 "$nspawn_pid" 2>/dev/null || break
   sleep 0.1
