@@ -103,7 +103,7 @@ cp -r "$inside/out/." "$out_dir/" 2>/dev/null || true
 # The inside script left the score it measured; the walk-through quotes it.
 if [[ -f $inside/out/security-score ]]; then
   score=$(cat "$inside/out/security-score")
-  if grep -q "rates the unit \*\*$score " "$SOURCE_DIR/docs/deployment.md"; then
+  if grep -qF "rates the running unit **$score " "$SOURCE_DIR/docs/deployment.md"; then
     echo "ok   - docs/deployment.md quotes the measured systemd-analyze security score $score"
   else
     echo "FAIL - docs/deployment.md quotes the measured systemd-analyze security score $score"
