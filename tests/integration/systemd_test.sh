@@ -43,7 +43,7 @@ cleanup() {
   return $rc
 }
 trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+trap 'exit 143' TERM INT HUP PIPE
 skip() { echo "SKIP: systemd_test: $1" >&2; exit 77; }
 
 # The packages first (the same binary, two versions: the second tests the upgrade).
