@@ -99,6 +99,7 @@ struct Config {
   // Operations (daemon/startup, metrics): see docs/configuration.md.
   std::optional<std::string> user;          // started as root: run as this user once set up
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset
+  std::optional<Endpoint> portal_listen;    // CA onboarding page (gateway/portal); off when unset
   std::string log_level = "info";           // error, warning, notice, info, debug
 
   bool is_tls_port(std::uint16_t port) const;

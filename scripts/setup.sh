@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libnetfilter-queue-dev libmnl-dev libnghttp2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libqrencode-dev  # the CA onboarding page's QR code
   # lab and integration tests
   iproute2 nftables iptables nginx openssl ca-certificates curl
   nghttp2-client socat jq procps psmisc

@@ -19,6 +19,7 @@
 #include "gateway/flow/original_dst.hpp"
 #include "gateway/log/diag.hpp"
 #include "gateway/metrics/server.hpp"
+#include "gateway/portal/server.hpp"
 #include "gateway/shared_state.hpp"
 #include "netfilter/quic_service.hpp"
 
@@ -39,6 +40,7 @@ struct Services {
   Workers workers;
   std::unique_ptr<netfilter::QuicGuardService> quic_guard;
   std::unique_ptr<metrics::Server> metrics;
+  std::unique_ptr<portal::Server> portal;  // CA onboarding page
 };
 
 std::size_t active_flows(const Workers& workers) {
@@ -61,6 +63,9 @@ void describe(const Config& config, unsigned workers, const std::string& log_pat
   if (config.metrics_listen)
     diag::info("metrics on http://[%s]:%u/metrics", config.metrics_listen->ip.to_string().c_str(),
                config.metrics_listen->port);
+  if (config.portal_listen)
+    diag::info("CA onboarding page on http://[%s]:%u/", config.portal_listen->ip.to_string().c_str(),
+               config.portal_listen->port);
 }
 
 awaitable<void> refresh_addresses(SharedState& shared) {
@@ -121,6 +126,9 @@ void open_services(SharedState& shared, Services& s) {
     s.metrics = std::make_unique<metrics::Server>(
         *config.metrics_listen, [&shared] { return shared.metrics.render_text(); },
         [] { return true; });  // replaced in run_control() once the heartbeat exists
+  if (config.portal_listen)
+    s.portal = std::make_unique<portal::Server>(*config.portal_listen,
+                                                portal::make_ca_files(shared.tls->ca().certificate()));
 }
 
 // SIGHUP: RELOADING=1, reopen the log, reload the policy, READY=1.
@@ -188,6 +196,7 @@ void run_control(SharedState& shared, Services& s) {
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();
   if (s.metrics) s.metrics->start();
+  if (s.portal) s.portal->start();
   notify::ready();
   heartbeat.start();
   diag::notice("ready: %zu workers%s", s.workers.size(), watchdog ? ", systemd watchdog on" : "");
@@ -195,6 +204,7 @@ void run_control(SharedState& shared, Services& s) {
   notify::stopping();
   // The scraper must not read the workers while they go away.
   if (s.metrics) s.metrics->stop();
+  if (s.portal) s.portal->stop();
   drain(shared.config, s);
   // control_plane goes before `control`: it saves the bypass table the workers last changed.
 }
