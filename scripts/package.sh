@@ -63,8 +63,9 @@ for f in "$src"/docs/*.md "$src"/docs/*.json; do inst 644 "docs/$(basename "$f")
 inst 644 deploy/nftables.conf "$doc/examples/nftables.conf"
 inst 644 deploy/policy.example.json "$doc/examples/policy.example.json"
 shopt -s nullglob
-for f in "$src"/deploy/prometheus/*; do
-  inst 644 "deploy/prometheus/$(basename "$f")" "$doc/examples/prometheus/$(basename "$f")"
+for f in "$src"/deploy/prometheus/* "$src"/deploy/grafana/*; do
+  sub=$(basename "$(dirname "$f")")
+  inst 644 "deploy/$sub/$(basename "$f")" "$doc/examples/$sub/$(basename "$f")"
 done
 shopt -u nullglob
 

@@ -24,6 +24,8 @@ packages=(
   # the package under a real systemd (systemd_test.sh): systemd-nspawn; the container is
   # offline, so the package's Recommends must already be here
   systemd-container logrotate
+  # promtool checks deploy/prometheus and the Grafana dashboard's queries (monitoring_test.sh)
+  prometheus
 )
 
 if [[ $(id -u) -ne 0 ]]; then
