@@ -62,7 +62,8 @@ echo 'include "/etc/nftables.d/*.nft"' >>/etc/nftables.conf
 systemctl enable --now nftables >/dev/null 2>&1
 # The lab's servers have certificates from the lab's public CA: tlsgate must trust it upstream.
 install -m 644 "$public_ca" /etc/tlsgate/lab-public-ca.crt
-jq '.upstream_ca_file = "/etc/tlsgate/lab-public-ca.crt"' /etc/tlsgate/tlsgate.json >/var/tmp/systest/cfg &&
+# The onboarding page on the router's LAN address (docs/deployment.md section 7).
+jq '.upstream_ca_file = "/etc/tlsgate/lab-public-ca.crt" | .portal_listen = "10.10.1.1:8080"' /etc/tlsgate/tlsgate.json >/var/tmp/systest/cfg &&
   cat /var/tmp/systest/cfg >/etc/tlsgate/tlsgate.json
 out_check=$(runuser -u tlsgate -- tlsgate config check /etc/tlsgate/tlsgate.json 2>&1) &&
   pass "tlsgate config check as tlsgate" || fail "tlsgate config check as tlsgate: $out_check"
@@ -95,6 +96,8 @@ awk -v e="${score:-99}" 'BEGIN { exit !(e < 3.0) }' && pass "systemd-analyze sec
 # --- Traffic is intercepted and logged. ---
 wait_for 5 test -s /var/lib/tlsgate/ca.crt
 tlsgate ca export >"$trust"
+portal_pem=$(in_client curl -sS -m 5 http://10.10.1.1:8080/tlsgate-ca.pem || true)
+check_eq "$portal_pem" "$(cat "$trust")" "the onboarding page serves the CA of tlsgate ca export to the LAN"
 check_eq "$(get https://www.example.test/small)" 200 "client: https://www.example.test/small through the gateway"
 intercepted() { grep -q '"sni":"www.example.test".*"action":"intercept"\|"action":"intercept".*"sni":"www.example.test"' "$log"; }
 check "flow log: www.example.test intercepted" wait_for 5 intercepted
