@@ -31,6 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source scripts/lib/lab.sh
 
 peers=tlsgate,sslsplit,mitmproxy,squid,none
 quick=0
@@ -67,24 +68,25 @@ full_idle=$(((hard_files - 4000) / 2))
 if ((quick)); then T=3 IDLE_N=200 LARGE_MB=64; else T=10 IDLE_N=$full_idle LARGE_MB=256; fi
 IDLE_N=${BENCH_IDLE_N:-$IDLE_N}
 
-# --- packages and build
+# --- packages (the load generators, and the gateways measured) and build
+tools=(wrk:wrk h2load:nghttp2-client python3:python3 nginx:nginx jq:jq)
+[[ ,$peers, == *,sslsplit,* ]] && tools+=(sslsplit:sslsplit)
+[[ ,$peers, == *,mitmproxy,* ]] && tools+=(mitmdump:mitmproxy)
+[[ ,$peers, == *,squid,* ]] && tools+=(squid:squid-openssl /usr/lib/squid/security_file_certgen:squid-openssl)
 need=()
-for pair in sslsplit:sslsplit mitmdump:mitmproxy squid:squid-openssl wrk:wrk h2load:nghttp2-client \
-  python3:python3 nginx:nginx jq:jq; do
+for pair in "${tools[@]}"; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
 done
-[[ -x /usr/lib/squid/security_file_certgen ]] || need+=(squid-openssl)
 if ((${#need[@]})); then
   echo "bench.sh: installing ${need[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
 if [[ -n ${TLSGATE_BIN:-} ]]; then
-  TLSGATE=$TLSGATE_BIN
   mkdir -p build-bench
 else
   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTLSGATE_BENCH=OFF >/dev/null
   cmake --build build-bench -j "$(nproc)" --target tlsgate
-  TLSGATE=$root/build-bench/tlsgate
+  TLSGATE_BIN=$root/build-bench/tlsgate
 fi
 results=$root/build-bench/bench-results.txt
 : >"$results"
@@ -96,38 +98,27 @@ renice -n -10 -p $$ >/dev/null
 # --- lab, teardown
 export LAB_ID=${LAB_ID:-bench} LAB_LARGE_MB=$LARGE_MB
 ulimit -n "$(ulimit -Hn)"  # see IDLE_N above
-work=$(mktemp -d /tmp/tlsgate-bench.XXXXXX)
-chmod 755 "$work"
 GW_PID=""
 CLIENT_PID=""
 stop_peer() {
-  if [[ -n $CLIENT_PID ]]; then kill "$CLIENT_PID" 2>/dev/null || true; wait "$CLIENT_PID" 2>/dev/null || true; fi
+  stop_process "$CLIENT_PID"
   CLIENT_PID=""
-  if [[ -n $GW_PID ]]; then
-    kill -TERM "$GW_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$GW_PID" 2>/dev/null || true
-    wait "$GW_PID" 2>/dev/null || true
-  fi
-  GW_PID=""
-  ip netns exec "tg-$LAB_ID-gw" bash "$root/scripts/rules.sh" remove >/dev/null 2>&1 || true
-  ip netns exec "tg-$LAB_ID-gw" nft delete table inet bench_tunnel >/dev/null 2>&1 || true
+  stop_process "$GW_PID" TERM 5
+  GW_PID="" TLSGATE_PID=""
+  rules_remove >/dev/null 2>&1 || true
+  in_gw nft delete table inet bench_tunnel >/dev/null 2>&1 || true
 }
 cleanup() {
   stop_peer
-  bash "$root/scripts/lab.sh" down >/dev/null 2>&1 || true
+  lab_cleanup
   if [[ -n ${BENCH_KEEP_WORK:-} ]]; then echo "bench.sh: kept $work" >&2; else rm -rf "$work"; fi
 }
+lab_up
+work=$(mktemp -d /tmp/tlsgate-bench.XXXXXX)
+chmod 755 "$work"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-bash scripts/lab.sh up
-set -a
-# shellcheck disable=SC1091
-source "/tmp/tlsgate-lab-$LAB_ID/env"
-set +a
-in_client() { ip netns exec "$NS_CLIENT" taskset -c 1 "$@"; }
-in_gw() { ip netns exec "$NS_GW" "$@"; }
+LAB_CLIENT_CPUS=1
 
 # nginx: pinned to CPU 1, and an access log that says whether each TLS session was resumed. Its
 # keepalive_requests (100,000) would end h2load's connections early (h2load does not reconnect).
@@ -139,7 +130,7 @@ sed -i "s|^  access_log .*|  log_format bench '\$ssl_session_reused \$ssl_protoc
   "$nginx_conf"
 nginx_master=$(cat "$LAB_DIR/nginx/nginx.pid")
 taskset -pc 1 "$nginx_master" >/dev/null
-ip netns exec "$NS_SERVER" nginx -c "$nginx_conf" -s reload
+in_server nginx -c "$nginx_conf" -s reload
 sleep 1
 for pid in $(pgrep -P "$nginx_master"); do taskset -pc 1 "$pid" >/dev/null; done
 nginx_log=$LAB_DIR/nginx/access.log
@@ -152,22 +143,10 @@ make_ca() {  # dir name
   cat "$PUBLIC_CA_CERT" "$1/ca.crt" >"$1/trust.pem"
 }
 
-wait_listen() {  # port...
-  local port
-  for port in "$@"; do
-    for _ in $(seq 1 200); do
-      in_gw ss -Hltn "sport = :$port" | grep -q LISTEN && break
-      kill -0 "$GW_PID" 2>/dev/null || { echo "bench.sh: the gateway exited at start" >&2; return 1; }
-      sleep 0.1
-    done
-    in_gw ss -Hltn "sport = :$port" | grep -q LISTEN || { echo "bench.sh: nothing listens on $port" >&2; return 1; }
-  done
-}
-
 # 443 goes to the intercepting listener; 8443 to the tunnelling one (same port when the gateway
 # decides by its own policy).
 install_rules() {  # intercept_port tunnel_port
-  in_gw bash "$root/scripts/rules.sh" install --lan-if "$GW_LAN_IF" --ports 443 --to-port "$1" >/dev/null
+  rules_install --lan-if "$GW_LAN_IF" --ports 443 --to-port "$1"
   in_gw nft -f - <<EOF
 table inet bench_tunnel {
   chain prerouting {
@@ -178,47 +157,34 @@ table inet bench_tunnel {
 EOF
 }
 
-start_tlsgate() {  # dir [upstream_cache]
-  local d=$1 cache_entries='"upstream_session_cache_entries": 0,'
-  [[ ${2:-} == upstream_cache ]] && cache_entries=""
+# Every gateway's start_peer_NAME DIR starts it pinned to CPU 0 ($GW_PID) and installs the rules.
+start_peer_tlsgate() {  # dir [upstream_cache]
+  local d=$1 work=$1 cache=(upstream_session_cache_entries:=0) rc=0  # test_config's files go into $work
+  [[ ${2:-} == upstream_cache ]] && cache=()
   cat >"$d/policy.json" <<JSON
 {"default": "intercept", "rules": [{"name": "bench tunnel", "port": 8443, "action": "tunnel"}]}
 JSON
   # No upstream session cache (unless asked): every new connection is a full handshake on both legs.
-  cat >"$d/config.json" <<JSON
-{
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": 1,
-  "flow_log": "$d/flows.jsonl",
-  "state_dir": "$d/state",
-  "policy_file": "$d/policy.json",
-  "ca_cert": "$d/ca.crt",
-  "ca_key": "$d/ca.key",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  $cache_entries
-  "learned_bypass": false,
-  "max_flows_per_client": 100000,
-  "control_socket": "$d/control.sock"
-}
-JSON
-  taskset -c 0 ip netns exec "$NS_GW" "$TLSGATE" run --config "$d/config.json" >"$d/stdout.log" 2>"$d/stderr.log" &
-  GW_PID=$!
-  wait_listen 15001 || return 1
+  test_config policy_file="$d/policy.json" ca_cert="$d/ca.crt" ca_key="$d/ca.key" upstream_ca_file="$PUBLIC_CA_CERT" \
+    "${cache[@]}" learned_bypass:=false max_flows_per_client:=100000 >"$d/config.json"
+  TLSGATE_CPUS=0 start_tlsgate "$d/config.json" "$d/stderr.log" >"$d/stdout.log" || rc=1
+  GW_PID=$TLSGATE_PID
+  ((rc == 0)) || return 1
   install_rules 15001 15001
 }
 
-start_sslsplit() {
+start_peer_sslsplit() {
   local d=$1
   # The same kind of leaf key as tlsgate (EC P-256), so the handshakes compare like for like.
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/leaf.key" 2>/dev/null
   taskset -c 0 ip netns exec "$NS_GW" sslsplit -k "$d/ca.key" -c "$d/ca.crt" -K "$d/leaf.key" -P \
     ssl 0.0.0.0 15011 tcp 0.0.0.0 15012 >"$d/stdout.log" 2>"$d/stderr.log" &
   GW_PID=$!
-  wait_listen 15011 15012 || return 1
+  wait_listening "$GW_PID" 20 15011 15012 || return 1
   install_rules 15011 15012
 }
 
-start_mitmproxy() {
+start_peer_mitmproxy() {
   local d=$1
   mkdir -p "$d/conf"
   cat "$d/ca.key" "$d/ca.crt" >"$d/conf/mitmproxy-ca.pem"
@@ -227,11 +193,11 @@ start_mitmproxy() {
     --set confdir="$d/conf" --set ssl_verify_upstream_trusted_ca="$PUBLIC_CA_CERT" \
     --set ignore_hosts=':8443$' --set stream_large_bodies=1m >"$d/stdout.log" 2>"$d/stderr.log" &
   GW_PID=$!
-  wait_listen 15021 || return 1
+  wait_listening "$GW_PID" 20 15021 || return 1
   install_rules 15021 15021
 }
 
-start_squid() {
+start_peer_squid() {
   local d=$1
   mkdir -p "$d/squid"
   /usr/lib/squid/security_file_certgen -c -s "$d/squid/ssl_db" -M 16MB >/dev/null
@@ -268,7 +234,7 @@ EOF
   chown proxy:proxy "$d/ca.key"
   taskset -c 0 ip netns exec "$NS_GW" squid -N -f "$d/squid/squid.conf" >"$d/stdout.log" 2>"$d/stderr.log" &
   GW_PID=$!
-  wait_listen 15031 15032 || return 1
+  wait_listening "$GW_PID" 20 15031 15032 || return 1
   install_rules 15031 15032
 }
 
@@ -408,7 +374,7 @@ m_idle() {  # peer trust
   r0=$($TOOLS rss "$GW_PID")
   in_client $TOOLS idle www.example.test 443 "$2" "$IDLE_N" "$ready" 600 &
   CLIENT_PID=$!
-  for _ in $(seq 1 3300); do [[ -f $ready ]] && break; sleep 0.1; done
+  wait_until --every 0.1 330 "the idle client's connections" test -f "$ready" || true
   sleep 1
   r1=$($TOOLS rss "$GW_PID")
   ok=$(sed -n 's/ok=\([0-9]*\).*/\1/p' "$ready" 2>/dev/null || true)
@@ -449,7 +415,7 @@ run_peer() {
     cp "$PUBLIC_CA_CERT" "$d/trust.pem"
   else
     make_ca "$d" "$peer"
-    if ! "start_$peer" "$d"; then
+    if ! "start_peer_$peer" "$d"; then
       echo "bench.sh: $peer did not start:" >&2
       tail -n 20 "$d/stderr.log" "$d/stdout.log" >&2 2>/dev/null || true
       emit "$peer" start_failed na na na "error=$(tail -n 1 "$d/stderr.log" 2>/dev/null | tr ' =' '_:' | head -c 200)"
@@ -477,7 +443,7 @@ run_peer() {
   fi
   if [[ $peer == tlsgate ]] && want upcache; then
     stop_peer
-    if start_tlsgate "$d" upstream_cache; then
+    if start_peer_tlsgate "$d" upstream_cache; then
       profiled "$peer" upcache m_newconn "$peer" "$trust" _upstream_cache
     else
       emit "$peer" new_conn_rate_upstream_cache na conn/s na "error=start_failed"

@@ -25,6 +25,8 @@ import sys
 import threading
 import time
 
+from lab_tls import context
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -116,13 +118,6 @@ def request(tls, host, close):
         if not chunk:
             raise ConnectionError("closed in the body")
         body += chunk
-
-
-def context(cafile):
-    ctx = ssl.create_default_context(cafile=cafile)
-    # Bench clients speak HTTP/1.1 only; h2 is measured with h2load.
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
 
 
 def newconn(host, port, cafile, seconds, procs, resume=False):
@@ -282,17 +277,66 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, {mem_kb / 1048576:.0f} GiB RAM, Linux {platform.release()}"
 
 
-def report(results, doc, started, seconds, idle_n, large_mb):
+def compute(results, seconds):
+    """The figures of bench.sh's results file: every BENCH line by (peer, metric), the peers that ran
+    (in PEERS order), the load averages, and the rows the tables derive from them."""
     data = parse_results(results)
     peers = [p for p in PEERS if any(k[0] == p for k in data)]
-    profile = "## Profile\n\n(left for the lead)\n"
-    if os.path.exists(doc):
-        with open(doc) as f:
-            old = f.read()
-        if "\n## Profile\n" in old:
-            profile = old[old.index("\n## Profile\n") + 1:]
-    out = []
-    w = out.append
+    with open(results) as f:
+        lines = f.read().splitlines()
+    busy_rows = [(metric, text) for metric, text in ROWS if not metric.startswith("cpu_")
+                 and any("cpu0_busy" in data.get((p, metric), {}) for p in peers)]
+    newconn = []
+    for p in peers:
+        kv = data.get((p, "new_conn_rate"), {})
+        conns = round(float(kv.get("value", 0)) * float(seconds)) if kv else 0
+        newconn.append((p, conns, kv))
+    return {
+        "data": data,
+        "peers": peers,
+        "loads": [line[2:].strip() for line in lines if line.startswith("# loadavg")],
+        "raw": [line for line in lines if line.startswith("BENCH ")],
+        "busy_rows": busy_rows,
+        "busy_values": [float(data[(p, m)][k]) for m, _ in busy_rows for p in peers
+                        for k in ("cpu0_busy", "cpu1_busy") if k in data.get((p, m), {})],
+        "errors": sorted([(p, m, kv) for (p, m), kv in data.items() if "error" in kv and not m.startswith("cpu_per")],
+                         key=lambda e: (PEERS.index(e[0]), e[1])),
+        "newconn": newconn,
+    }
+
+
+def judge(fig):
+    """Each target of TARGETS as (text, ratio or None, limit, kind, met), and for the latencies
+    (metric, lowest intercepting peer, its value) where tlsgate and another gateway were measured."""
+    data, peers = fig["data"], fig["peers"]
+    targets = []
+    for metric, against, limit, kind, text in TARGETS:
+        mine, theirs = num(data, "tlsgate", metric), num(data, against, metric)
+        if mine is None or not theirs:
+            targets.append((text, None, limit, kind, False))
+            continue
+        ratio = mine / theirs
+        targets.append((text, ratio, limit, kind, ratio <= limit if kind == "le" else ratio >= limit))
+    lowest = []
+    gateways = [p for p in peers if p != "none"]
+    for metric in ("latency_p50", "latency_p99"):
+        vals = {p: num(data, p, metric) for p in gateways if num(data, p, metric) is not None}
+        if "tlsgate" in vals and len(vals) > 1:
+            best = min(vals, key=vals.get)
+            lowest.append((metric, best, vals[best]))
+    return {"targets": targets, "lowest_latency": lowest}
+
+
+def table(w, header, rows):
+    """A Markdown table: header cells, then rows of cells; a blank line after it."""
+    w("| " + " | ".join(header) + " |")
+    w("|---|" + "---|" * (len(header) - 1))
+    for cells in rows:
+        w("| " + " | ".join(cells) + " |")
+    w("")
+
+
+def render_intro(w, fig, started, seconds, idle_n, large_mb):
     w("# Benchmarks\n")
     w("Produced by `scripts/bench.sh` (issue 7); rerun with `sudo bash scripts/bench.sh`. "
       "Numbers are from one run on one small machine: compare the columns with each other, "
@@ -302,12 +346,9 @@ def report(results, doc, started, seconds, idle_n, large_mb):
     w("- pinning: every gateway (and its threads and helpers) on CPU 0 with `taskset -c 0`; nginx "
       "(`taskset -pc 1` on its processes) and all load generators on CPU 1. `none` has no gateway process: "
       "the forwarding is the kernel's (softirq), so it has no CPU figure.")
-    loads = []
-    with open(results) as f:
-        loads = [line[2:].strip() for line in f if line.startswith("# loadavg")]
     w("- other load: the machine is shared with other sessions (builds); the bench runs at nice -10 to keep "
       "them out of its numbers as far as possible, and the busy shares below show how far that worked. "
-      f"Load averages (1, 5, 15 min): {'; '.join(loads) or 'n/a'}")
+      f"Load averages (1, 5, 15 min): {'; '.join(fig['loads']) or 'n/a'}")
     w("- lab: `scripts/lab.sh` namespaces (client - gateway - server over veth), nginx 1 worker, "
       "TLS 1.3, the server certificate and all gateway CAs EC P-256")
     vers = {
@@ -317,100 +358,91 @@ def report(results, doc, started, seconds, idle_n, large_mb):
         "squid": version(["squid", "-v"]),
         "none": "kernel forwarding, no rules",
     }
-    w("- peers: " + "; ".join(f"{p}: {vers[p]}" for p in peers))
+    w("- peers: " + "; ".join(f"{p}: {vers[p]}" for p in fig["peers"]))
     w("")
+
+
+def render_results(w, fig):
+    data, peers = fig["data"], fig["peers"]
     w("## Results\n")
-    w("| metric | " + " | ".join(peers) + " |")
-    w("|---|" + "---|" * len(peers))
+    table(w, ["metric"] + peers,
+          [[text] + ["n/a (see below)" if "error" in data.get((p, metric), {}) else fmt(num(data, p, metric))
+                     for p in peers] for metric, text in ROWS])
+
+
+def render_comparison(w, fig, verdicts):
+    """Ratios to every other peer, the targets, and the cached-upstream aside (tlsgate and others only)."""
+    data = fig["data"]
+    others = [p for p in fig["peers"] if p != "tlsgate"]
+    w("## Ratios: tlsgate / peer\n")
+    w("Above 1 means tlsgate's number is larger (better for rates, worse for CPU, memory and latency).\n")
+    rows = []
     for metric, text in ROWS:
-        cells = []
-        for p in peers:
-            kv = data.get((p, metric), {})
-            cell = fmt(num(data, p, metric))
-            if "error" in kv:
-                cell = "n/a (see below)"
-            cells.append(cell)
-        w(f"| {text} | " + " | ".join(cells) + " |")
-    w("")
-    others = [p for p in peers if p != "tlsgate"]
-    if "tlsgate" in peers and others:
-        w("## Ratios: tlsgate / peer\n")
-        w("Above 1 means tlsgate's number is larger (better for rates, worse for CPU, memory and latency).\n")
-        w("| metric | " + " | ".join(f"vs {p}" for p in others) + " |")
-        w("|---|" + "---|" * len(others))
-        for metric, text in ROWS:
-            mine = num(data, "tlsgate", metric)
-            cells = []
-            for p in others:
-                theirs = num(data, p, metric)
-                cells.append(f"{mine / theirs:.2f}" if mine is not None and theirs else "n/a")
-            w(f"| {text} | " + " | ".join(cells) + " |")
-        w("")
-        w("## Targets (issues 16 and 7)\n")
-        w("| target | tlsgate / peer | met |")
-        w("|---|---|---|")
-        for metric, against, limit, kind, text in TARGETS:
-            mine, theirs = num(data, "tlsgate", metric), num(data, against, metric)
-            if mine is None or not theirs:
-                w(f"| {text} | n/a | not measured |")
-                continue
-            ratio = mine / theirs
-            met = ratio <= limit if kind == "le" else ratio >= limit
-            w(f"| {text} | {ratio:.3g} (limit {'<=' if kind == 'le' else '>='} {limit:.3g}) | "
-              f"{'yes' if met else '**no**'} |")
-        gateways = [p for p in peers if p != "none"]
-        for metric in ("latency_p50", "latency_p99"):
-            vals = {p: num(data, p, metric) for p in gateways if num(data, p, metric) is not None}
-            if "tlsgate" in vals and len(vals) > 1:
-                best = min(vals, key=vals.get)
-                w(f"| {metric.replace('_', ' ')} lowest of the intercepting peers | "
-                  f"lowest: {best} ({fmt(vals[best])} ms) | {'yes' if best == 'tlsgate' else '**no**'} |")
-        w("")
-        cached, theirs = num(data, "tlsgate", "cpu_per_new_conn_upstream_cache"), num(data, "sslsplit", "cpu_per_new_conn")
-        if cached is not None and theirs:
-            kv = data.get(("tlsgate", "new_conn_rate_upstream_cache"), {})
-            w(f"Outside the targets' conditions: with its default upstream session cache tlsgate took {fmt(cached)} ms "
-              f"per new connection, {cached / theirs:.2f} of SSLsplit's figure above (nginx saw "
-              f"{kv.get('server_resumed', 'n/a')} of {kv.get('server_requests', 'n/a')} upstream handshakes resumed; "
-              "SSLsplit, mitmproxy and squid ran with their own defaults in the new-connection row, and nginx saw none "
-              "of theirs resumed).\n")
-    busy_rows = [(metric, text) for metric, text in ROWS if not metric.startswith("cpu_")
-                 and any("cpu0_busy" in data.get((p, metric), {}) for p in peers)]
-    values = [float(data[(p, m)][k]) for m, _ in busy_rows for p in peers
-              for k in ("cpu0_busy", "cpu1_busy") if k in data.get((p, m), {})]
+        mine = num(data, "tlsgate", metric)
+        rows.append([text] + [f"{mine / num(data, p, metric):.2f}" if mine is not None and num(data, p, metric)
+                              else "n/a" for p in others])
+    table(w, ["metric"] + [f"vs {p}" for p in others], rows)
+    w("## Targets (issues 16 and 7)\n")
+    rows = []
+    for text, ratio, limit, kind, met in verdicts["targets"]:
+        if ratio is None:
+            rows.append([text, "n/a", "not measured"])
+        else:
+            rows.append([text, f"{ratio:.3g} (limit {'<=' if kind == 'le' else '>='} {limit:.3g})",
+                         "yes" if met else "**no**"])
+    for metric, best, value in verdicts["lowest_latency"]:
+        rows.append([f"{metric.replace('_', ' ')} lowest of the intercepting peers",
+                     f"lowest: {best} ({fmt(value)} ms)", "yes" if best == "tlsgate" else "**no**"])
+    table(w, ["target", "tlsgate / peer", "met"], rows)
+    cached, theirs = num(data, "tlsgate", "cpu_per_new_conn_upstream_cache"), num(data, "sslsplit", "cpu_per_new_conn")
+    if cached is not None and theirs:
+        kv = data.get(("tlsgate", "new_conn_rate_upstream_cache"), {})
+        w(f"Outside the targets' conditions: with its default upstream session cache tlsgate took {fmt(cached)} ms "
+          f"per new connection, {cached / theirs:.2f} of SSLsplit's figure above (nginx saw "
+          f"{kv.get('server_resumed', 'n/a')} of {kv.get('server_requests', 'n/a')} upstream handshakes resumed; "
+          "SSLsplit, mitmproxy and squid ran with their own defaults in the new-connection row, and nginx saw none "
+          "of theirs resumed).\n")
+
+
+def render_busy(w, fig):
+    data, peers = fig["data"], fig["peers"]
     w("## CPU busy during each metric\n")
-    if values and min(values) >= 0.98:
+    if fig["busy_values"] and min(fig["busy_values"]) >= 0.98:
         w("Both CPUs were fully busy during every metric (`cpu0_busy`, `cpu1_busy` in the raw lines): the "
           "other load on the machine took whatever the bench left, so the busy share cannot show which side "
           "limited a rate. The gateway's CPU per unit of work is measured from its own process tree and does "
           "not depend on that.\n")
-    else:
-        w("Share of each CPU busy (user, system, softirq) over the metric, CPU 0 / CPU 1. CPU 0 runs the "
-          "gateway; CPU 1 runs nginx and the load generator, and also the kernel's receive work for packets "
-          "the processes on it send through the veth pairs. A rate limited by CPU 1 says little about the "
-          "gateway; its CPU per unit of work still does.\n")
-        w("| metric | " + " | ".join(peers) + " |")
-        w("|---|" + "---|" * len(peers))
-        for metric, text in busy_rows:
-            cells = []
-            for p in peers:
-                kv = data.get((p, metric), {})
-                cells.append(f"{kv['cpu0_busy']} / {kv['cpu1_busy']}" if "cpu0_busy" in kv else "n/a")
-            w(f"| {text} | " + " | ".join(cells) + " |")
-        w("")
-    errors = [(p, m, kv) for (p, m), kv in data.items() if "error" in kv and not m.startswith("cpu_per")]
-    if errors:
-        w("## What did not work\n")
-        w("| peer | metric | error |")
-        w("|---|---|---|")
-        for p, m, kv in sorted(errors, key=lambda e: (PEERS.index(e[0]), e[1])):
-            text = kv["error"].replace("_", " ")
-            if kv["error"] == "no_h2_negotiated":
-                text = ("h2load: \"No protocol negotiated\": the peer offers the client no h2 in ALPN (HTTP/1.1 "
-                        f"only); h2load fell back to pipelined HTTP/1.1, {fmt(float(kv['h1_fallback_req_s']))} req/s, "
-                        "not counted as h2")
-            w(f"| {p} | {m} | {text} |")
-        w("")
+        return
+    w("Share of each CPU busy (user, system, softirq) over the metric, CPU 0 / CPU 1. CPU 0 runs the "
+      "gateway; CPU 1 runs nginx and the load generator, and also the kernel's receive work for packets "
+      "the processes on it send through the veth pairs. A rate limited by CPU 1 says little about the "
+      "gateway; its CPU per unit of work still does.\n")
+    rows = []
+    for metric, text in fig["busy_rows"]:
+        cells = []
+        for p in peers:
+            kv = data.get((p, metric), {})
+            cells.append(f"{kv['cpu0_busy']} / {kv['cpu1_busy']}" if "cpu0_busy" in kv else "n/a")
+        rows.append([text] + cells)
+    table(w, ["metric"] + peers, rows)
+
+
+def render_errors(w, fig):
+    if not fig["errors"]:
+        return
+    w("## What did not work\n")
+    rows = []
+    for p, m, kv in fig["errors"]:
+        text = kv["error"].replace("_", " ")
+        if kv["error"] == "no_h2_negotiated":
+            text = ("h2load: \"No protocol negotiated\": the peer offers the client no h2 in ALPN (HTTP/1.1 "
+                    f"only); h2load fell back to pipelined HTTP/1.1, {fmt(float(kv['h1_fallback_req_s']))} req/s, "
+                    "not counted as h2")
+        rows.append([p, m, text])
+    table(w, ["peer", "metric", "error"], rows)
+
+
+def render_newconn(w, fig):
     w("## New-connection check: no session resumption\n")
     w("The client is `scripts/bench_tools.py newconn`: 4 processes of /usr/bin/python3 `ssl`, each connection "
       "a fresh socket and handshake (no `session=` passed, so no ticket or ID offered) that verifies the "
@@ -419,14 +451,12 @@ def report(results, doc, started, seconds, idle_n, large_mb):
       "itself, for a gateway it sees the gateway's upstream leg. tlsgate runs with "
       "`upstream_session_cache_entries: 0`, so both its legs are full handshakes; the other peers run "
       "with their defaults, and any upstream resumption they do shows below.\n")
-    w("| peer | connections | client resumed | requests at nginx | resumed at nginx |")
-    w("|---|---|---|---|---|")
-    for p in peers:
-        kv = data.get((p, "new_conn_rate"), {})
-        conns = round(float(kv.get("value", 0)) * float(seconds)) if kv else 0
-        w(f"| {p} | {conns} | {kv.get('client_resumed', 'n/a')} | {kv.get('server_requests', 'n/a')} | "
-          f"{kv.get('server_resumed', 'n/a')} |")
-    w("")
+    table(w, ["peer", "connections", "client resumed", "requests at nginx", "resumed at nginx"],
+          [[p, str(conns), kv.get("client_resumed", "n/a"), kv.get("server_requests", "n/a"),
+            kv.get("server_resumed", "n/a")] for p, conns, kv in fig["newconn"]])
+
+
+def render_method(w, fig, idle_n):
     w("## Method\n")
     w("- CPU: utime+stime of the gateway's process tree (all threads, live children and reaped children, "
       "from /proc/PID/stat) read before and after each metric; `gw_cpu_s` in the raw lines, and its kernel "
@@ -457,9 +487,36 @@ def report(results, doc, started, seconds, idle_n, large_mb):
       "events) to a file during all runs; the others log nothing.")
     w("- raw lines: `build-bench/bench-results.txt`:\n")
     w("```")
-    with open(results) as f:
-        out.extend(line.rstrip("\n") for line in f if line.startswith("BENCH "))
+    for line in fig["raw"]:
+        w(line)
     w("```\n")
+
+
+def render(fig, verdicts, started, seconds, idle_n, large_mb):
+    """docs/benchmarks.md's text, without its "## Profile" section, as a list of lines."""
+    out = []
+    w = out.append
+    render_intro(w, fig, started, seconds, idle_n, large_mb)
+    render_results(w, fig)
+    if "tlsgate" in fig["peers"] and len(fig["peers"]) > 1:
+        render_comparison(w, fig, verdicts)
+    render_busy(w, fig)
+    render_errors(w, fig)
+    render_newconn(w, fig)
+    render_method(w, fig, idle_n)
+    return out
+
+
+def report(results, doc, started, seconds, idle_n, large_mb):
+    """Writes the tables of bench.sh's results into doc, keeping the doc's "## Profile" section."""
+    profile = "## Profile\n\n(left for the lead)\n"
+    if os.path.exists(doc):
+        with open(doc) as f:
+            old = f.read()
+        if "\n## Profile\n" in old:
+            profile = old[old.index("\n## Profile\n") + 1:]
+    fig = compute(results, seconds)
+    out = render(fig, judge(fig), started, seconds, idle_n, large_mb)
     out.append(profile.rstrip("\n"))
     with open(doc, "w") as f:
         f.write("\n".join(out) + "\n")

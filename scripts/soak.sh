@@ -9,16 +9,14 @@
 # client goes on: N idle intercepted TLS connections held open, M slowloris connections (one
 # byte of a TLS record, then nothing), garbage on 443, truncated ClientHellos, resets after a
 # partial hello and after a handshake, a request with 10,000 tiny headers and one with a 1 MiB
-# header block, and (when the daemon has max_flows_per_client) one address that opens more
-# connections than its limit. The load is held --duration seconds once everything is open, then
+# header block, and one address that opens more connections than max_flows_per_client. The load is held --duration seconds once everything is open, then
 # every client closes and the gateway gets --quiet seconds to go quiet.
 #
 # Options:
 #   --idle N          idle intercepted TLS connections (default 10000)
 #   --slowloris N     slowloris connections (default 5000)
 #   --abuse N         connections of each abuse kind: garbage, truncated, two resets (default 200)
-#   --flood N         connections from the flood address (default: max_flows_per_client + 200 when
-#                     the daemon supports the limits, else 0)
+#   --flood N         connections from the flood address (default: max_flows_per_client + 200)
 #   --duration S      seconds the load is held once every connection is open (default 30)
 #   --baseline S      seconds of steady client alone before the abuse (default 10)
 #   --interval S      the steady client's pause between requests (default 0.05)
@@ -42,6 +40,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source scripts/lib/lab.sh
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 idle=10000 slowloris=5000 abuse=200 flood="" duration=30 baseline=10 interval=0.05 quiet=5
@@ -70,8 +69,7 @@ for v in idle slowloris abuse duration baseline quiet per_source workers fd_tol;
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "soak.sh: --${v//_/-} must be a whole number" >&2; exit 2; }
 done
 [[ -z $flood || $flood =~ ^[0-9]+$ ]] || { echo "soak.sh: --flood must be a whole number" >&2; exit 2; }
-[[ $gw_nofile =~ ^([0-9]+):([0-9]+)$ ]] || { echo "soak.sh: --gw-nofile must be SOFT:HARD" >&2; exit 2; }
-nofile_soft=${BASH_REMATCH[1]} nofile_hard=${BASH_REMATCH[2]}
+[[ $gw_nofile =~ ^[0-9]+:[0-9]+$ ]] || { echo "soak.sh: --gw-nofile must be SOFT:HARD" >&2; exit 2; }
 ((per_source > 0)) || { echo "soak.sh: --per-source must be positive" >&2; exit 2; }
 [[ $EUID -eq 0 ]] || { echo "soak.sh: run as root (it creates network namespaces)" >&2; exit 2; }
 TLSGATE_BIN=${TLSGATE_BIN:-$root/build/tlsgate}
@@ -87,8 +85,6 @@ PY=/usr/bin/python3
 CLIENTS="$root/scripts/soak_clients.py"
 export LAB_ID=${SOAK_LAB_ID:-soak$$}
 LAB_ID=${LAB_ID:0:12}
-work=$(mktemp -d /tmp/tlsgate-soak.XXXXXX)
-chmod 755 "$work"
 GW_PID="" MON_PID="" client_pids=()
 say() { echo "soak.sh: $*" >&2; }
 
@@ -99,36 +95,26 @@ cleanup() {
   local p
   for p in "${client_pids[@]}" $MON_PID; do kill "$p" 2>/dev/null || true; done
   for p in "${client_pids[@]}" $MON_PID; do wait "$p" 2>/dev/null || true; done
-  if [[ -n $GW_PID ]]; then
-    kill -TERM "$GW_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$GW_PID" 2>/dev/null || true
-    wait "$GW_PID" 2>/dev/null || true
-  fi
-  ip netns exec "tg-$LAB_ID-gw" bash "$root/scripts/rules.sh" remove >/dev/null 2>&1 || true
-  bash "$root/scripts/lab.sh" down >/dev/null 2>&1 || true
+  stop_tlsgate TERM
+  lab_cleanup
   if ((keep)); then say "kept $work"; else rm -rf "$work"; fi
   return $rc
 }
+
+# --- lab
+LAB_LARGE_MB=1 lab_up
+work=$(mktemp -d /tmp/tlsgate-soak.XXXXXX)
+chmod 755 "$work"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 trap 'echo "soak.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-# --- lab
-LAB_LARGE_MB=1 bash scripts/lab.sh up >/dev/null
-set -a
-# shellcheck disable=SC1090
-source "/tmp/tlsgate-lab-$LAB_ID/env"
-set +a
-in_client() { ip netns exec "$NS_CLIENT" "$@"; }
-in_gw() { ip netns exec "$NS_GW" "$@"; }
 
 # nginx must hold every upstream connection for the whole run: more connections and descriptors,
 # no timeout on a connection that sent no request, no access log (disk I/O is not under test).
 nginx_conf=$LAB_DIR/nginx/nginx.conf
 sed -i -e "s|^events { worker_connections .*|worker_rlimit_nofile 200000;\nevents { worker_connections 100000; }|" \
   -e "s|^  access_log .*|  access_log off; client_header_timeout 3600s; keepalive_timeout 3600s;|" "$nginx_conf"
-ip netns exec "$NS_SERVER" nginx -c "$nginx_conf" -s reload 2>/dev/null
+in_server nginx -c "$nginx_conf" -s reload 2>/dev/null
 # Per-namespace settings only: more ephemeral ports for the client and the gateway's upstream legs.
 for ns in "$NS_CLIENT" "$NS_GW"; do
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.core.somaxconn=65535 \
@@ -147,81 +133,20 @@ in_client ip addr add "$ABUSE_SRC/24" dev eth0
 in_client ip addr add "$FLOOD_SRC/24" dev eth0
 sleep 1  # let nginx's new worker take over
 
-# --- tlsgate config; the limits when this build knows them
+# --- tlsgate
 max_per_client=$((per_source + 100))
 max_flows=$((idle + slowloris + max_per_client + 2000))
-metrics=1
-write_config() {  # with_limits
-  local limits=""
-  (($1)) && limits="\"max_flows\": $max_flows, \"max_flows_per_client\": $max_per_client,"
-  ((metrics)) && limits+=" \"metrics_listen\": \"127.0.0.1:9101\","
-  cat >"$work/config.json" <<JSON
-{ $limits
-  "listeners": [{"mode": "redirect", "port": 15001}],
-  "workers": $workers,
-  "flow_log": "$work/flows.jsonl",
-  "state_dir": "$work/state",
-  "default_action": "intercept",
-  "upstream_ca_file": "$PUBLIC_CA_CERT",
-  "idle_timeout_s": $((duration + 900)),
-  "learned_bypass": false,
-  "shutdown_grace_s": 2
-}
-JSON
-}
-write_config 1
+test_config workers:="$workers" default_action=intercept upstream_ca_file="$PUBLIC_CA_CERT" \
+  idle_timeout_s:=$((duration + 900)) learned_bypass:=false shutdown_grace_s:=2 max_flows:="$max_flows" \
+  max_flows_per_client:="$max_per_client" metrics_listen=127.0.0.1:9101 >"$work/config.json"
 mkdir -p "$work/state"
-limits=1
-no_limits() {
-  limits=0
-  say "this tlsgate does not know max_flows / max_flows_per_client: running without limits (no refusals expected)"
-  write_config 0
-}
-# `tlsgate config check` when the build has it; else the first start tells (an unknown key stops it).
-check_at_start=0
-if ! in_gw "$TLSGATE_BIN" config check "$work/config.json" >"$work/config-check.txt" 2>&1; then
-  if grep -q "max_flows" "$work/config-check.txt"; then
-    no_limits
-  elif grep -qi "subcommand\|extraneous\|not expected\|unknown" "$work/config-check.txt"; then
-    say "this tlsgate has no 'config check': the limits are detected at start"
-    check_at_start=1
-  else
-    say "config check failed:"; cat "$work/config-check.txt" >&2; exit 2
-  fi
-fi
-
-start_gateway() {  # returns 1 when it exited at start
-  (
-    ulimit -Hn "$nofile_hard" && ulimit -Sn "$nofile_soft" || { echo "soak.sh: cannot set ulimit -n $gw_nofile" >&2; exit 2; }
-    exec ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$work/config.json"
-  ) >"$work/tlsgate.stdout" 2>"$work/tlsgate.stderr" &
-  GW_PID=$!
-  for _ in $(seq 1 100); do
-    in_gw ss -Hltn "sport = :15001" | grep -q LISTEN && return 0
-    kill -0 "$GW_PID" 2>/dev/null || { wait "$GW_PID" 2>/dev/null || true; GW_PID=""; return 1; }
-    sleep 0.1
-  done
-  return 0
-}
-in_gw bash scripts/rules.sh install --lan-if "$GW_LAN_IF" --ports 443 >/dev/null
-for attempt in 1 2 3; do
-  start_gateway && break
-  if ((check_at_start)) && grep -q "max_flows" "$work/tlsgate.stderr"; then
-    no_limits
-  elif grep -q "metrics_listen" "$work/tlsgate.stderr" && ((metrics)); then
-    metrics=0  # an older build: the log-dropped and flow counters are then not cross-checked
-    say "this tlsgate has no metrics_listen: running without it"
-    write_config "$limits"
-  else
-    attempt=4
-  fi
-  ((attempt < 3)) || { say "tlsgate exited at start:"; cat "$work/tlsgate.stderr" >&2; exit 2; }
-done
-[[ -z $flood ]] && { if ((limits)); then flood=$((max_per_client + 200)); else flood=0; fi; }
-((limits == 0 && flood > 0)) && say "--flood $flood without limits: nothing will be refused"
+rules_install --lan-if "$GW_LAN_IF" --ports 443
+TLSGATE_NOFILE=$gw_nofile start_tlsgate "$work/config.json" "$work/tlsgate.stderr" >"$work/tlsgate.stdout" || exit 2
+GW_PID=$TLSGATE_PID
+[[ -z $flood ]] && flood=$((max_per_client + 200))
 sleep 0.5
 gw_nofile_now=$(awk '/Max open files/ {print $4 ":" $5}' "/proc/$GW_PID/limits")
-say "tlsgate pid $GW_PID, limits: $( ((limits)) && echo "max_flows $max_flows, max_flows_per_client $max_per_client" || echo none), RLIMIT_NOFILE started $gw_nofile, now $gw_nofile_now"
+say "tlsgate pid $GW_PID, limits: max_flows $max_flows, max_flows_per_client $max_per_client, RLIMIT_NOFILE started $gw_nofile, now $gw_nofile_now"
 ca=$work/state/ca.crt
 # Each idle intercepted flow holds 2 descriptors, each tunnelled slowloris flow 6 (2 sockets, 2 splice pipes).
 fd_need=$((2 * idle + 6 * slowloris + 100))
@@ -236,15 +161,12 @@ flow_count() { grep -c '"event":"flow"' "$work/flows.jsonl" 2>/dev/null || true;
 gw_conns() { in_gw ss -Htn state established 2>/dev/null | wc -l; }
 sum_made() { local f; for f in "$@"; do if [[ -s $f ]]; then cat "$f"; fi; done | jq -s '[.[].made // 0] | add // 0'; }
 refused() { grep '"event":"limit"' "$work/flows.jsonl" 2>/dev/null | jq -s '[.[].refused // 0] | add // 0'; }
-# Waits (at most $2 s) until the flow lines account for $1 connections, then until none arrives for 1 s.
+accounted_for() { (($(flow_count) + $(refused) >= $1)); }
+flow_log_quiet() { local n; n=$(flow_count); sleep 1; (($(flow_count) == n)); }
+# Waits (at most $2 s each) until the flow lines account for $1 connections, then until none arrives for 1 s.
 wait_flows() {
-  local want=$1 end=$((SECONDS + $2)) n
-  while ((SECONDS < end)); do
-    (($(flow_count) + $(refused) >= want)) && break
-    sleep 0.5
-  done
-  n=$(flow_count)
-  while ((SECONDS < end)); do sleep 1; (($(flow_count) == n)) && break; n=$(flow_count); done
+  wait_until --every 0.5 "$2" "flow and limit lines for $1 connections" accounted_for "$1" || true
+  wait_until --every 0 "$2" "the flow log to go quiet" flow_log_quiet || true
 }
 
 # --- baseline: the steady client alone
@@ -287,20 +209,16 @@ if ((flood > 0)); then
   client_pids+=($!)
 fi
 # Everything open (bounded: the idle handshakes are the slow part on a shared machine).
-ready_end=$((SECONDS + 600))
-while ((SECONDS < ready_end)); do
-  [[ -f $work/idle.ready && -f $work/slow.ready ]] && ! kill -0 "$abuse_pid" 2>/dev/null && break
-  sleep 1
-done
+all_open() { [[ -f $work/idle.ready && -f $work/slow.ready ]] && process_gone "$abuse_pid"; }
+wait_until --every 1 600 "every client's connections open" all_open || true
 open_s=$(awk -v s="$abuse_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 say "all open after ${open_s}s: idle $(jq -c . "$work/idle.ready" 2>/dev/null), slowloris $(jq -c . "$work/slow.ready" 2>/dev/null); gateway holds $(gw_conns) TCP connections; holding ${duration}s"
 held_conns=$(gw_conns)
 sleep "$duration"
 touch "$work/stop"
 for p in "${client_pids[@]}"; do
-  for _ in $(seq 1 120); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
-  kill "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
+  wait_until --every 0.5 60 "client $p to stop" process_gone "$p" || true
+  stop_process "$p"
 done
 client_pids=()
 abuse_end=$(date +%s.%N)
@@ -309,8 +227,8 @@ abuse_end=$(date +%s.%N)
 made=$(sum_made "$work"/{baseline,steady,idle,slow,abuse,flood}.json)
 say "abuse over; waiting for $made connections to be accounted for"
 wait_flows "$made" 180
-end=$((SECONDS + 60))
-while ((SECONDS < end)) && (($(gw_conns) > 0)); do sleep 1; done
+no_gw_conns() { (($(gw_conns) == 0)); }
+wait_until --every 1 60 "the gateway's TCP connections to close" no_gw_conns || true
 sleep "$quiet"
 rss_after=$(rss_kib) fds_after=$(fds)
 touch "$work/stop.monitor"
@@ -318,8 +236,7 @@ wait "$MON_PID" 2>/dev/null || true
 MON_PID=""
 gw_alive=0
 kill -0 "$GW_PID" 2>/dev/null && gw_alive=1
-metrics_text=""
-((metrics)) && metrics_text=$(in_gw curl -s -m 5 http://127.0.0.1:9101/metrics 2>/dev/null || true)
+metrics_text=$(in_gw curl -s -m 5 http://127.0.0.1:9101/metrics 2>/dev/null || true)
 metric_sum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d", s }' <<<"$metrics_text"; }
 cp "$work/tlsgate.stderr" "$work/tlsgate.stderr.copy" 2>/dev/null || true
 
@@ -332,14 +249,14 @@ ldd "$TLSGATE_BIN" 2>/dev/null | grep -q libasan && sanitized=true
 "$PY" "$CLIENTS" report "$work" "$(jq -n \
   --argjson idle "$idle" --argjson slowloris "$slowloris" --argjson abuse "$abuse" --argjson flood "$flood" \
   --argjson duration "$duration" --argjson baseline "$baseline" --arg interval "$interval" \
-  --argjson limits "$limits" --argjson max_flows "$max_flows" --argjson max_per_client "$max_per_client" \
+  --argjson max_flows "$max_flows" --argjson max_per_client "$max_per_client" \
   --arg nofile_start "$gw_nofile" --arg nofile_now "$gw_nofile_now" \
   --argjson rss_before "$rss_before" --argjson rss_after "$rss_after" --argjson sanitized "$sanitized" \
   --argjson fds_before "$fds_before" --argjson fds_after "$fds_after" --argjson fd_tol "$fd_tol" \
   --argjson held_conns "$held_conns" --arg open_s "$open_s" \
   --arg abuse_start "$abuse_start" --arg abuse_end "$abuse_end" --argjson gw_alive "$gw_alive" \
-  --argjson log_dropped "$( ((metrics)) && metric_sum tlsgate_log_lines_dropped_total || echo null)" \
-  --argjson flows_metric "$( ((metrics)) && metric_sum tlsgate_flows_total || echo null)" \
+  --argjson log_dropped "$(metric_sum tlsgate_log_lines_dropped_total)" \
+  --argjson flows_metric "$(metric_sum tlsgate_flows_total)" \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" \
   '$ARGS.named')" "$json" || rc=$?
 exit $rc

@@ -34,18 +34,14 @@ import struct
 import sys
 import time
 
+from lab_tls import context
+
 PORT = 443
 
 
 def raise_nofile():
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def context(cafile):
-    ctx = ssl.create_default_context(cafile=cafile)
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
 
 
 def client_hello(host):
@@ -379,8 +375,7 @@ def report(work, params, json_out):
         "load": {"idle": p["idle"], "slowloris": p["slowloris"], "abuse_each": p["abuse"], "flood": p["flood"],
                  "duration_s": p["duration"], "open_s": float(p["open_s"]),
                  "gateway_tcp_connections_held": p["held_conns"]},
-        "limits": {"supported": bool(p["limits"]), "max_flows": p["max_flows"] if p["limits"] else None,
-                   "max_flows_per_client": p["max_per_client"] if p["limits"] else None,
+        "limits": {"supported": True, "max_flows": p["max_flows"], "max_flows_per_client": p["max_per_client"],
                    "nofile_started": p["nofile_start"], "nofile_running": p["nofile_now"]},
         "steady": {"baseline_requests": len(base_st), "baseline_ok": base_st.count(200),
                    "baseline_p50_ms": percentile(base_ms, 50), "baseline_p99_ms": percentile(base_ms, 99),
@@ -429,7 +424,7 @@ def report(work, params, json_out):
     print(f"\n== soak {p['date']} (loadavg {p['loadavg']}): {p['idle']} idle, {p['slowloris']} slowloris, "
           f"{p['abuse']} x 4 abuse kinds + 2 header floods, flood {p['flood']}, held {p['duration']}s "
           f"(all open after {p['open_s']}s, gateway held {p['held_conns']} TCP connections)")
-    print(f"limits: {'max_flows ' + str(p['max_flows']) + ', max_flows_per_client ' + str(p['max_per_client']) if p['limits'] else 'not supported by this build'}"
+    print(f"limits: max_flows {p['max_flows']}, max_flows_per_client {p['max_per_client']}"
           f"; RLIMIT_NOFILE started {p['nofile_start']}, running {p['nofile_now']}")
     print(f"{'figure':34} {'before/baseline':>16} {'during/peak':>14} {'after':>10}")
     print(f"{'steady requests ok/made':34} {str(base_st.count(200)) + '/' + str(len(base_st)):>16} "

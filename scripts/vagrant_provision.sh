@@ -14,6 +14,7 @@ set -euo pipefail
 role=${1:-}
 src=/vagrant
 roles() { bash "$src/scripts/lab_roles.sh" "$@"; }
+source "$src/scripts/lib/lab.sh"  # wait_until
 lab=/var/lib/tlsgate-lab
 export DEBIAN_FRONTEND=noninteractive
 
@@ -26,12 +27,7 @@ write_hosts() {
 # Bounded wait for a file another VM serves (the VMs come up one after another).
 fetch() {
   local url=$1 out=$2
-  for _ in $(seq 1 60); do
-    curl -fsS --max-time 5 -o "$out" "$url" && return 0
-    sleep 5
-  done
-  echo "vagrant_provision.sh: could not fetch $url (is that VM up and provisioned?)" >&2
-  return 1
+  wait_until --every 5 300 "$url (is that VM up and provisioned?)" curl -fsS --max-time 5 -o "$out" "$url"
 }
 
 iface_of() {
@@ -89,7 +85,7 @@ gateway() {
   sysctl -q --system
   systemctl enable tlsgate.service >/dev/null 2>&1
   systemctl restart tlsgate.service
-  for _ in $(seq 1 50); do [[ -f /var/lib/tlsgate/ca.crt ]] && break; sleep 0.2; done
+  wait_until --every 0.2 10 "tlsgate's CA" test -f /var/lib/tlsgate/ca.crt
   # The router's own web server (exempt from interception) hands the CA to the LAN.
   tlsgate ca export >/var/www/html/tlsgate-ca.crt
   chmod 644 /var/www/html/tlsgate-ca.crt

@@ -26,23 +26,15 @@ test_config workers:=2 state_dir="$state" default_action=intercept upstream_ca_f
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 gateway_ca="$state/ca.crt"
-field() { jq -r "$1" <<<"$2"; }
 
 # The page the browser loads: a marker it can only show if the page really arrived.
 marker="tlsgate-browser-page-$RANDOM$RANDOM"
 printf '<!doctype html><html><head><title>lab</title></head><body><p id="m">%s</p></body></html>\n' "$marker" \
   >"$LAB_DIR/www/index.html"
 
-bypass_lines() { [[ -f $log ]] && grep '"event":"bypass"' "$log" || true; }
-# bypass_count JQ_CONDITION: bypass events matching it
-bypass_count() { bypass_lines | jq -c "select($1)" | wc -l; }
-wait_bypass() {  # JQ_CONDITION: until at least one bypass event matches (bounded: 5 s)
-  for _ in $(seq 1 100); do
-    (($(bypass_count "$1") > 0)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
+# bypass_count JQ_CONDITION: bypass events matching it; wait_bypass JQ_CONDITION: until one does (5 s)
+bypass_count() { event_count bypass "$1"; }
+wait_bypass() { wait_events 1 bypass "$1"; }
 evidence_at_least() {  # N EVENT: the event says why, with an evidence count of at least N
   [[ -n $2 ]] && (($(field '.why | length' "$2") > 0 && $(field '.evidence // 0' "$2") >= $1))
 }
@@ -66,10 +58,7 @@ chromium_load() {
     >"$work/dom-$n.html" 2>"$work/chromium-$n.err" &
   pid=$!
   chromium_pgid=$pid  # setsid in a non-interactive shell does not fork: the PID leads the group
-  for _ in $(seq 1 600); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_until --every 0.1 60 "chromium load $n to finish" process_gone "$pid" || true
   kill -KILL -- "-$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   kill -KILL -- "-$pid" 2>/dev/null || true  # children that outlived their parent
@@ -109,7 +98,7 @@ line=$(flow_of in_client curl -4 -sS --cacert "$PUBLIC_CA_CERT" --interface "$cl
 check_eq "$(field .reason "$line")" client_rejected_certificate "curl without the gateway CA: client_rejected_certificate"
 check "curl without the gateway CA: a bypass event 'learned' for $client_b" \
   wait_bypass "$(learned "$client_b" www.example.test)"
-ev=$(bypass_lines | jq -c "select($(learned "$client_b" www.example.test))" | head -n 1)
+ev=$(events bypass "$(learned "$client_b" www.example.test)" | head -n 1)
 check "curl: the event says why and counts its evidence ($ev)" evidence_at_least 1 "$ev"
 line=$(flow_of saving "$work/out" in_client curl -4 -sS -o /dev/null -w '%{http_code}' --cacert "$PUBLIC_CA_CERT" \
   --interface "$client_b" https://www.example.test/small)
@@ -118,17 +107,15 @@ check_eq "$(field '.action + " " + .reason' "$line")" "tunnel learned_bypass" "c
 check_eq "$(bypass_count "$(learned "$client_b" www.example.test)")" 1 "curl: learned exactly once"
 
 # --- 2b. strong evidence, openssl s_client verifying against the public CA only
-s_client() {  # SNI [s_client args...]: from the client's primary IPv4 address to the server's
-  local sni=$1
-  shift
-  in_client openssl s_client -connect "$SERVER_IP4:443" -servername "$sni" "$@" </dev/null
-}
-line=$(flow_of s_client api.example.test -verify_return_error -CAfile "$PUBLIC_CA_CERT")
+# handshake_only SNI [s_client args...]: an s_client handshake from the client's primary IPv4 address
+# to the server's, closed right after it (no byte sent)
+handshake_only() { s_client "$SERVER_IP4:443" -servername "$@" </dev/null; }
+line=$(flow_of handshake_only api.example.test -verify_return_error -CAfile "$PUBLIC_CA_CERT")
 client_a=$(field .client.ip "$line")
 check_eq "$(field .reason "$line")" client_rejected_certificate "s_client -verify_return_error: client_rejected_certificate"
 check "s_client -verify_return_error: a bypass event 'learned' for $client_a" \
   wait_bypass "$(learned "$client_a" api.example.test)"
-line=$(flow_of saving "$work/out" s_client api.example.test -verify_return_error -CAfile "$PUBLIC_CA_CERT")
+line=$(flow_of saving "$work/out" handshake_only api.example.test -verify_return_error -CAfile "$PUBLIC_CA_CERT")
 check "s_client next time: the real certificate verifies ($(grep -m1 'Verify return code' "$work/out"))" \
   grep -q "Verify return code: 0 (ok)" "$work/out"
 check "s_client next time: issued by the public CA" grep -q "i:.*Public Root CA" "$work/out"
@@ -139,7 +126,7 @@ check_eq "$(field '.action + " " + .reason' "$line")" "tunnel learned_bypass" \
 # third time within the window, with no success in between: learned.
 weak=$(learned "$client_a" example.test)
 for n in 1 2 3; do
-  line=$(flow_of s_client example.test)
+  line=$(flow_of handshake_only example.test)
   check_eq "$(field .client.ip "$line")" "$client_a" "silent close $n: from $client_a"
   if ((n < 3)); then
     check_eq "$(field '.action + " " + .reason' "$line")" "intercept policy" \
@@ -149,9 +136,9 @@ for n in 1 2 3; do
   fi
 done
 check "silent close 3 (threshold 3): a bypass event 'learned'" wait_bypass "$weak"
-ev=$(bypass_lines | jq -c "select($weak)" | head -n 1)
+ev=$(events bypass "$weak" | head -n 1)
 check "silent closes: the event counts the 3 closes ($ev)" evidence_at_least 3 "$ev"
-line=$(flow_of s_client example.test)
+line=$(flow_of handshake_only example.test)
 check_eq "$(field '.action + " " + .reason' "$line")" "tunnel learned_bypass" \
   "after 3 silent closes: the next connection is tunnelled by learned_bypass"
 check_eq "$(bypass_count "$(learned "$chromium_ip" www.example.test)")" 0 "the browser's address learned nothing"

@@ -30,15 +30,9 @@ test_config state_dir="$state" control_socket="$sock" default_action=intercept u
 rules_install --mode redirect --ports 443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 cli() { "$TLSGATE_BIN" bypass "$@"; }
-field() { jq -r "$1" <<<"$2"; }
-bypass_events() { grep '"event":"bypass"' "$log" 2>/dev/null | jq -c "select(.change == \"$1\")" || true; }
-wait_event() {  # wait_event CHANGE HOST: up to 15 s
-  for _ in $(seq 1 150); do
-    bypass_events "$1" | grep -q "\"host\":\"$2\"" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+bypass_events() { events bypass ".change == \"$1\""; }
+event_seen() { bypass_events "$1" | grep -q "\"host\":\"$2\""; }
+wait_event() { wait_until 15 "a $1 bypass event for $2" event_seen "$1" "$2"; }
 
 check "control socket created" test -S "$sock"
 check_eq "$(stat -c %a "$sock")" 600 "control socket is mode 0600"
@@ -84,12 +78,8 @@ out=$(cli clear --config "$work/config.json")
 check_eq "$out" "cleared 1 entry" "clear: the one entry left"
 check "clear: a cleared event" wait_event cleared api.example.test
 check_eq "$(cli list --socket "$sock" 2>/dev/null | wc -l)" 0 "list after clear: empty"
-saved=0
-for _ in $(seq 1 80); do
-  [[ $(jq '.entries | length' "$state/learned-bypass.json") == 0 ]] && { saved=1; break; }
-  sleep 0.1
-done
-check_eq "$saved" 1 "the saved file follows the table"
+saved_empty() { [[ $(jq '.entries | length' "$state/learned-bypass.json") == 0 ]]; }
+check "the saved file follows the table" wait_until 8 "an empty table in the saved file" saved_empty
 
 # --- stopped: the socket is gone and the CLI says the daemon is not running
 stop_tlsgate TERM

@@ -51,26 +51,13 @@ requests() {
 # Bounded waits for the capture writer (it drains its queue in the background) and for
 # socat behind it: under load both lag the flows by more than a fixed sleep.
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
-wait_stable_size() {  # file: until its size holds for 0.5 s (10 s at most)
-  local last=-1 now
-  for _ in $(seq 1 20); do
-    now=$(size_of "$1")
-    [[ $now == "$last" ]] && return 0
-    last=$now
-    sleep 0.5
-  done
-}
-wait_same_size() {  # a b: until b has as many bytes as a (10 s at most)
-  for _ in $(seq 1 100); do
-    [[ $(size_of "$1") == "$(size_of "$2")" ]] && return 0
-    sleep 0.1
-  done
-}
+size_holds() { local size; size=$(size_of "$1"); sleep 0.5; [[ $(size_of "$1") == "$size" ]]; }
+same_size() { [[ $(size_of "$1") == "$(size_of "$2")" ]]; }
 
 requests
 settle
 file=$(ls "$work"/pcap/*.pcap)
-wait_stable_size "$file"
+wait_until --every 0 10 "the capture file's size to hold for 0.5 s" size_holds "$file" || true
 check_eq "$(stat -c %a "$file")" 600 "pcap file is created 0600"
 
 # What tshark sees: h1 and h2 requests and responses, by stream.
@@ -105,7 +92,7 @@ check_eq "$(tshark -r "$file" -Y 'tcp.checksum.status == 2 || ip.checksum.status
   -o ip.check_checksum:TRUE 2>/dev/null | wc -l)" 0 "IP and TCP checksums are correct"
 
 # PCAP-over-IP: the reader that kept up holds the same packets as the file.
-wait_same_size "$file" "$work/poip.pcap"
+wait_until --every 0.1 10 "the PCAP-over-IP reader to catch up with the file" same_size "$file" "$work/poip.pcap" || true
 check "PCAP-over-IP reader got the same bytes as the file" cmp -s "$file" "$work/poip.pcap"
 check_eq "$(http_view "$work/poip.pcap")" "$view" "PCAP-over-IP: tshark sees the same exchanges"
 

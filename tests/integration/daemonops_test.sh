@@ -67,16 +67,11 @@ good | check_config "existing CA loads" 0 "key matches"
 notes="$work/notify.log"
 "$PYTHON" "$SOURCE_DIR/tests/integration/notify_listener.py" "$work/notify.sock" "$notes" 120 &
 listener_pid=$!
-for _ in $(seq 1 50); do [[ -S $work/notify.sock ]] && break; sleep 0.05; done
+wait_until 3 "the notify listener's socket" test -S "$work/notify.sock"
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
 NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=2000000 start_tlsgate "$work/config.json"
-wait_note() {  # $1: regex, $2: at least this many matching lines
-  for _ in $(seq 1 100); do
-    (($(grep -cE "$1" "$notes" 2>/dev/null || true) >= ${2:-1})) && return 0
-    sleep 0.05
-  done
-  return 1
-}
+notes_at_least() { (($(grep -cE "$1" "$notes" 2>/dev/null || true) >= ${2:-1})); }
+wait_note() { wait_until 5 "${2:-1} notification(s) matching $1" notes_at_least "$@"; }  # $1: regex, $2: count
 check "READY=1 once listening" wait_note '^READY=1'
 check "WATCHDOG=1 within the watchdog interval" wait_note '^WATCHDOG=1' 2
 
@@ -107,13 +102,8 @@ settle
 # --- metrics during a flow: a slow download keeps one flow active
 in_client timeout 4 curl -sS -o /dev/null --limit-rate 100k --cacert "$state/ca.crt" https://www.example.test/large &
 slow=$!
-active=0
-for _ in $(seq 1 50); do
-  active=$(metric tlsgate_active_flows)
-  ((active >= 1)) && break
-  sleep 0.1
-done
-check "active flows >= 1 during a download (got $active)" test "$active" -ge 1
+flow_active() { (($(metric tlsgate_active_flows) >= 1)); }
+check "active flows >= 1 during a download" wait_until --every 0.1 5 "tlsgate_active_flows >= 1" flow_active
 check_eq "$(scrape /metrics | grep -c '^tlsgate_worker_active_flows{worker=')" 2 "active flows per worker exported"
 wait "$slow" 2>/dev/null || true  # timeout ends it
 settle
@@ -150,8 +140,8 @@ check "status without metrics_listen: says so" grep -q "metrics are off" <<<"$er
 kill -HUP "$TLSGATE_PID"
 check "RELOADING=1 on SIGHUP" wait_note '^RELOADING=1 MONOTONIC_USEC=[0-9]+'
 check "READY=1 after the reload" wait_note '^READY=1' 2
-for _ in $(seq 1 50); do [[ $(metric 'tlsgate_policy_reloads_total{result="ok"}') == 1 ]] && break; sleep 0.1; done
-check_eq "$(metric 'tlsgate_policy_reloads_total{result="ok"}')" 1 "policy reload counted"
+reload_counted() { [[ $(metric 'tlsgate_policy_reloads_total{result="ok"}') == 1 ]]; }
+check "policy reload counted" wait_until --every 0.1 5 "tlsgate_policy_reloads_total{result=\"ok\"} 1" reload_counted
 out=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$state/ca.crt" https://www.example.test/small)
 check_eq "$out" 200 "still intercepting after the reload (log reopened as nobody)"
 

@@ -21,8 +21,6 @@ write_config tunnel
 rules_install --mode redirect --ports 443,8443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 
-field() { jq -r "$1" <<<"$2"; }
-
 # --- the CA was created at first start: 0600 key, the start message says where
 check "CA created in the state directory" test -f "$state/ca.crt"
 check_eq "$(stat -c %a "$state/ca.key")" 600 "CA key is mode 0600"
@@ -56,14 +54,17 @@ check "JA3 and JA4 logged" test "$(field '.tls.client.ja3 | length' "$line")" -e
 # --- the forged certificate: our issuer, the upstream's names, cached
 # openssl s_client that sends a request: a client that leaves right after the
 # handshake without a byte counts as rejecting our certificate (learned bypass).
-s_client() {  # host port [s_client args...]
+head_request() {  # host port [s_client args...]
   local host=$1 port=$2
   shift 2
-  in_client bash -c "printf 'HEAD /small HTTP/1.0\r\nHost: $host\r\n\r\n' |
-    openssl s_client -ign_eof -connect $host:$port $*"
+  printf 'HEAD /small HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" | s_client "$host:$port" -ign_eof "$@"
 }
 cert_of() {  # host port [s_client args, default: -servername host]
-  s_client "$1" "$2" "${3:--servername $1}" 2>/dev/null | openssl x509
+  if (($# > 2)); then
+    head_request "$@" 2>/dev/null | openssl x509
+  else
+    head_request "$1" "$2" -servername "$1" 2>/dev/null | openssl x509
+  fi
 }
 forged=$(cert_of www.example.test 443)
 check_eq "$(openssl x509 -noout -issuer <<<"$forged" | sed 's/^issuer=//')" "$ca_subject" "forged leaf issued by the gateway CA"
@@ -79,20 +80,19 @@ check "forged leaf verifies for the name with the gateway CA" \
 
 # --- openssl s_client: the ALPN the upstream chose, end to end
 for alpn in h2 http/1.1; do
-  got=$(s_client www.example.test 443 -servername www.example.test -alpn "$alpn" -CAfile "$state/ca.crt" 2>/dev/null |
+  got=$(head_request www.example.test 443 -servername www.example.test -alpn "$alpn" -CAfile "$state/ca.crt" 2>/dev/null |
     sed -n 's/^ALPN protocol: //p')
   check_eq "$got" "$alpn" "s_client -alpn $alpn: negotiated end to end"
 done
 
 # --- a ClientHello padded past 8 KiB (several records and segments) is intercepted
 long_alpn=$("$PYTHON" -c "print(','.join(['x-proto-%04d' % i for i in range(700)] + ['http/1.1']))")
-line=$(flow_of s_client www.example.test 443 -servername www.example.test -alpn "$long_alpn" -CAfile "$state/ca.crt")
+line=$(flow_of head_request www.example.test 443 -servername www.example.test -alpn "$long_alpn" -CAfile "$state/ca.crt")
 check_eq "$(field .action "$line")" intercept "8 KiB ClientHello: intercepted"
 check_eq "$(field .tls.client.negotiated.alpn "$line")" http/1.1 "8 KiB ClientHello: the observable protocol chosen"
 
 # --- 200 parallel intercepted connections all succeed
-settle
-before=$(flow_count)
+before=$(flow_count_settled)
 in_client bash -c "for i in \$(seq 1 200); do
     curl -sS -m 20 --http1.1 -o /dev/null -w '%{http_code}\n' --cacert $state/ca.crt https://www.example.test/small &
   done; wait" >"$work/parallel.codes"
@@ -106,11 +106,11 @@ line=$(flow_of in_client curl -sS --tls-max 1.2 --cacert "$trust" https://www.ex
 check_eq "$(field .tls.client.negotiated.version "$line")" TLSv1.2 "TLS 1.2 client: intercepted with TLS 1.2"
 
 # --- a large download through the decrypting relay is intact
+before=$(flow_count_settled)
 sum=$(in_client bash -c "curl -sS --cacert $trust https://www.example.test/large | sha256sum | cut -d' ' -f1")
 check_eq "$sum" "$LARGE_SHA256" "large download through interception is intact"
-settle
 check "large download: from the upstream, counted" \
-  test "$(jq -r .bytes.to_client <<<"$(last_flow)")" -ge "$(stat -c %s "$LARGE_FILE")"
+  test "$(field .bytes.to_client "$(flow_after "$before")")" -ge "$(stat -c %s "$LARGE_FILE")"
 
 # --- bad upstreams: tunnelled, so the client sees the real (bad) certificate
 for host in expired self-signed wrong-name; do
@@ -122,7 +122,7 @@ for host in expired self-signed wrong-name; do
 done
 
 # --- no SNI (bare IP): names from the upstream certificate, plus the IP
-line=$(flow_of s_client "$SERVER_IP4" 443 -noservername)
+line=$(flow_of head_request "$SERVER_IP4" 443 -noservername)
 check_eq "$(field .action "$line")" intercept "no SNI: intercepted"
 check_eq "$(field .sni "$line")" null "no SNI: sni null"
 sans=$(cert_of "$SERVER_IP4" 443 -noservername | openssl x509 -noout -ext subjectAltName)
@@ -130,7 +130,7 @@ check "no SNI: forged leaf has the upstream's names and the IP ($sans)" \
   grep -q "DNS:www.example.test.*IP Address:$SERVER_IP4" <<<"$sans"
 
 # --- only protocols we cannot observe: tunnelled
-line=$(flow_of s_client www.example.test 443 -servername www.example.test -alpn h3x)
+line=$(flow_of head_request www.example.test 443 -servername www.example.test -alpn h3x)
 check_eq "$(field .reason "$line")" no_observable_alpn "non-observable ALPN: reason"
 check_eq "$(field .action "$line")" tunnel "non-observable ALPN: tunnelled"
 
@@ -160,9 +160,9 @@ code=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$trust" https
 check_eq "$code" 200 "still serving after the bad clients"
 
 # --- upstream session resumption and client-side session tickets
-flow_of s_client www.example.test 8443 -servername www.example.test -CAfile "$trust" -sess_out "$work/sess.pem" \
+flow_of head_request www.example.test 8443 -servername www.example.test -CAfile "$trust" -sess_out "$work/sess.pem" \
   >/dev/null
-line=$(flow_of s_client www.example.test 8443 -servername www.example.test -CAfile "$trust" -sess_in "$work/sess.pem")
+line=$(flow_of head_request www.example.test 8443 -servername www.example.test -CAfile "$trust" -sess_in "$work/sess.pem")
 check_eq "$(field .tls.client.negotiated.resumed "$line")" true "client leg: session ticket resumed"
 check_eq "$(field .tls.upstream.resumed "$line")" true "upstream leg: cached session resumed"
 

@@ -1,18 +1,18 @@
 # Shared helpers for integration tests (sourced). Each test builds its own lab
 # with a unique LAB_ID and removes it on exit, also when a check fails.
 #
-#   lab_up                      bring up a fresh lab; its variables (scripts/lab.sh) are exported
-#   in_client|in_gw|in_server CMD...   run a command in that namespace
-#   rules_install ARGS...       scripts/rules.sh install ARGS in the gateway
-#   rules_remove                remove every tlsgate rule in the gateway
-#   test_config KEY=TEXT|KEY:=JSON...  print a tlsgate config: the tests' usual one, each KEY set
-#   start_tlsgate CONFIG        start tlsgate in the gateway ($TLSGATE_PID), wait for its listeners
-#   stop_tlsgate [SIGNAL]       signal it (default TERM) and wait for it to exit
+# The lab toolkit (scripts/lib/lab.sh): lab_up, lab_cleanup, in_client|in_gw|in_server,
+# rules_install, rules_remove, wait_until, gw_listening, test_config, start_tlsgate,
+# stop_tlsgate, field, s_client. And here:
 #   check DESC CMD...           pass if CMD succeeds
 #   check_eq ACTUAL EXPECTED DESC
-#   flow_lines / flow_count     the `flow` lines of $log (other events are not counted)
-#   wait_flows N                wait until $log holds N flow lines
+#   events EVENT [JQ_CONDITION] the EVENT lines of $log (those matching the condition)
+#   event_count EVENT [JQ_CONDITION] / wait_events N EVENT [JQ_CONDITION]   how many; until N (5 s)
+#   flow_lines / flow_count / last_flow   the `flow` lines of $log (other events are not counted)
+#   wait_flows N                wait until $log holds N flow lines (5 s at most)
 #   settle                      wait until no flow line arrived for 0.3 s
+#   flow_count_settled          settle, then the flow count (taken before a client runs)
+#   flow_after N                wait for more than N flow lines; print the last (a new one)
 #   flow_of CMD...              run a client command; print the one flow line it produced
 #   validate_log FILE           every line must match docs/flow-log.schema.json
 #   scrape PATH / metric NAME   GET http://$metrics PATH from the gateway; one sample's value (0 if absent)
@@ -22,114 +22,48 @@ SOURCE_DIR=${TLSGATE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && 
 TLSGATE_BIN=${TLSGATE_BIN:-$SOURCE_DIR/build/tlsgate}
 PYTHON=/usr/bin/python3
 export LAB_ID=${LAB_ID:-t$$}
-TLSGATE_PID=""
-TLSGATE_STDERR=""
+# shellcheck source=scripts/lib/lab.sh
+source "$SOURCE_DIR/scripts/lib/lab.sh"
 failures=0
 passes=0
 
-lab_cleanup() {
-  local rc=$?
-  [[ -n $TLSGATE_PID ]] && kill -KILL "$TLSGATE_PID" 2>/dev/null
-  ip netns exec "tg-$LAB_ID-gw" bash "$SOURCE_DIR/scripts/rules.sh" remove 2>/dev/null
-  bash "$SOURCE_DIR/scripts/lab.sh" down >/dev/null 2>&1
-  return $rc
+events() {
+  [[ -f $log ]] || return 0
+  if (($# > 1)); then
+    grep "\"event\":\"$1\"" "$log" | jq -c "select($2)" || true
+  else
+    grep "\"event\":\"$1\"" "$log" || true
+  fi
 }
+event_count() { events "$@" | wc -l; }
+events_at_least() { (($(event_count "${@:2}") >= $1)); }
+wait_events() { wait_until 5 "$1 $2 line(s) in the log${3:+ where $3}" events_at_least "$@"; }
 
-lab_up() {
-  [[ $EUID -eq 0 ]] || { echo "integration tests need root" >&2; exit 1; }
-  [[ -x $TLSGATE_BIN ]] || { echo "no tlsgate binary at $TLSGATE_BIN (set TLSGATE_BIN)" >&2; exit 1; }
-  trap lab_cleanup EXIT
-  bash "$SOURCE_DIR/scripts/lab.sh" up >/dev/null
-  set -a
-  # shellcheck disable=SC1090
-  source "/tmp/tlsgate-lab-$LAB_ID/env"
-  set +a
-}
-
-in_client() { ip netns exec "$NS_CLIENT" "$@"; }
-in_gw() { ip netns exec "$NS_GW" "$@"; }
-in_server() { ip netns exec "$NS_SERVER" "$@"; }
-
-rules_install() { in_gw bash "$SOURCE_DIR/scripts/rules.sh" install "$@" >/dev/null; }
-rules_remove() { in_gw bash "$SOURCE_DIR/scripts/rules.sh" remove; }
-
-# Listening TCP ports of the gateway namespace's processes.
-gw_listening() { in_gw ss -Hltn "sport = :$1" | grep -q LISTEN; }
-
-# test_config [KEY=TEXT | KEY:=JSON]...: prints a tlsgate config.json. The tests' usual one (a
-# redirect listener on 15001, one worker, the flow log $log, state in $work/state, 1 s shutdown
-# grace) with each KEY set: KEY=TEXT to a string, KEY:=JSON to a JSON value (a number, true,
-# an array...), as httpie spells them. A dotted KEY (pcap.directory) sets a nested key; a later
-# KEY replaces an earlier one. An argument of neither form, or bad JSON, fails.
-test_config() {
-  jq -n --arg log "$log" --arg state "$work/state" '
-    reduce $ARGS.positional[] as $arg
-      ({listeners: [{mode: "redirect", port: 15001}], workers: 1, flow_log: $log, state_dir: $state,
-        shutdown_grace_s: 1};
-       ($arg | index("=") // 0) as $eq
-       | ($eq > 0 and $arg[$eq - 1:$eq] == ":") as $json
-       | $arg[:if $json then $eq - 1 else $eq end] as $key
-       | if $key == "" then error("test_config: \($arg): not KEY=TEXT or KEY:=JSON")
-         else setpath($key | split("."); if $json then $arg[$eq + 1:] | fromjson else $arg[$eq + 1:] end) end)
-  ' --args "$@"
-}
-
-start_tlsgate() {
-  local config=$1 port
-  TLSGATE_STDERR=$(mktemp)
-  ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$config" 2>"$TLSGATE_STDERR" &
-  TLSGATE_PID=$!
-  local ports
-  ports=$(jq -r '.listeners[]?.port // empty' "$config")
-  [[ -z $ports ]] && ports=15001
-  for port in $ports; do
-    for _ in $(seq 1 100); do
-      gw_listening "$port" && break
-      kill -0 "$TLSGATE_PID" 2>/dev/null || { echo "tlsgate exited at start:" >&2; cat "$TLSGATE_STDERR" >&2; exit 1; }
-      sleep 0.05
-    done
-  done
-}
-
-stop_tlsgate() {
-  local sig=${1:-TERM}
-  [[ -n $TLSGATE_PID ]] || return 0
-  kill "-$sig" "$TLSGATE_PID" 2>/dev/null || true
-  wait "$TLSGATE_PID" 2>/dev/null || true
-  TLSGATE_PID=""
-}
-
-# The flow-log helpers read the test's $log.
-flow_lines() { [[ -f $log ]] && grep '"event":"flow"' "$log" || true; }
-flow_count() { flow_lines | wc -l; }
+flow_lines() { events flow; }
+flow_count() { event_count flow; }
 last_flow() { flow_lines | tail -n 1; }
-
-wait_flows() {
-  for _ in $(seq 1 100); do
-    (($(flow_count) >= $1)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
+wait_flows() { wait_events "$1" flow; }
 
 # Connections end asynchronously: wait until earlier ones are all logged.
-settle() {
+flow_count_steady() {
   local n
   n=$(flow_count)
-  for _ in $(seq 1 50); do
-    sleep 0.3
-    (($(flow_count) == n)) && return 0
-    n=$(flow_count)
-  done
+  sleep 0.3
+  (($(flow_count) == n))
+}
+settle() { wait_until 15 "the flow log to go quiet" flow_count_steady || true; }
+flow_count_settled() { settle; flow_count; }
+
+flow_after() {
+  wait_flows $(($1 + 1)) || { echo "{}"; return; }
+  last_flow
 }
 
 flow_of() {
   local before
-  settle
-  before=$(flow_count)
+  before=$(flow_count_settled)
   "$@" >/dev/null 2>&1 || true
-  wait_flows $((before + 1)) || { echo "{}"; return; }
-  last_flow
+  flow_after "$before"
 }
 
 pass() { passes=$((passes + 1)); echo "ok   - $1"; }

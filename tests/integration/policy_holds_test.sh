@@ -19,7 +19,6 @@ write_config() {  # $1: upstream_cert_error, $2: peek_timeout_ms, then more test
   test_config workers:=2 policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" upstream_cert_error="$1" \
     peek_timeout_ms:="$2" learned_bypass:=false "${@:3}" >"$work/config.json"
 }
-field() { jq -r "$1" <<<"$2"; }
 saving() { local out=$1; shift; "$@" >"$out" 2>&1; }  # saving FILE CMD...: CMD's output in FILE (for flow_of)
 decided() { field '.action + " " + (.policy.rule // "-")' "$1"; }
 
@@ -151,20 +150,13 @@ check "default block: the allowed host's page arrives" got_page "$work/www"
 check_eq "$(decided "$line")" "intercept www allowed" "default block: the allowed host is intercepted by its rule"
 
 # --- hostile QUIC Initials: the daemon lives, each gets a quic line, traffic goes on
-quic_lines() { local n=0; [[ -f $log ]] && n=$(grep -c '"event":"quic"' "$log" || true); echo "${n:-0}"; }
-wait_quic() {  # N: until the log holds N quic lines (bounded: 5 s)
-  for _ in $(seq 1 100); do
-    (($(quic_lines) >= $1)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
-for _ in $(seq 1 100); do grep -q "QUIC guard on NFQUEUE" "$TLSGATE_STDERR" && break; sleep 0.05; done
+check "tlsgate bound the QUIC guard's queue" \
+  wait_until 5 "the QUIC guard on its queue" grep -q "QUIC guard on NFQUEUE" "$TLSGATE_STDERR"
 cases=$("$PYTHON" "$SOURCE_DIR/tests/integration/quic_hostile.py" --list)
 for c in $cases; do
-  before=$(quic_lines)
+  before=$(event_count quic)
   in_client "$PYTHON" "$SOURCE_DIR/tests/integration/quic_hostile.py" "$SERVER_IP4" 443 "$c" >/dev/null
-  check "hostile QUIC Initial '$c': a quic line" wait_quic $((before + 1))
+  check "hostile QUIC Initial '$c': a quic line" wait_events $((before + 1)) quic
   if ! kill -0 "$TLSGATE_PID" 2>/dev/null; then
     fail "hostile QUIC Initial '$c': the daemon is still running (it died; the remaining cases are skipped)"
     break
@@ -174,9 +166,9 @@ done
 line=$(jq -c 'select(.event == "quic" and (.alpn | length) == 2)' "$log" | head -n 1)
 check "non-UTF-8 ALPN: logged as two protocols, invalid bytes replaced ($(jq -c .alpn <<<"$line"))" \
   test "$(field '.alpn[1]' "$line")" = h3
-before=$(quic_lines)
+before=$(event_count quic)
 in_client "$PYTHON" "$SOURCE_DIR/tests/integration/quic_client.py" "$SERVER_IP4" 443 --sni www.example.test >/dev/null
-check "after the hostile Initials: a normal Initial still gets a quic line" wait_quic $((before + 1))
+check "after the hostile Initials: a normal Initial still gets a quic line" wait_events $((before + 1)) quic
 check_eq "$(jq -c 'select(.event == "quic")' "$log" | tail -n 1 | jq -r '.sni + " " + .verdict + " " + .policy.rule')" \
   "www.example.test drop www allowed" "after the hostile Initials: the guard still decides by policy"
 line=$(flow_of saving "$work/www" in_client curl -sS -m 10 --cacert "$work/state/ca.crt" https://www.example.test/)

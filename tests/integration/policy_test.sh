@@ -76,7 +76,7 @@ check_eq "$(issuer_seen www.example.test "$CLIENT_IP6")" "CN=tlsgate CA" "LAN ho
 
 # --- live reload under continuous traffic
 settle  # every earlier flow is logged before counting
-settled=$(lines)
+settled=$(lines) settled_flows=$(flow_count)
 # A running intercepted download that must survive the reload intact.
 in_client bash -c "curl -sS --limit-rate 20M --cacert $trust https://www.example.test/large | sha256sum | cut -d' ' -f1" \
   >"$work/long.sum" &
@@ -89,14 +89,14 @@ in_client bash -c "fails=0; for i in \$(seq 1 60); do
 loop=$!
 sleep 1
 write_policy intercept  # inotify sees the rename
-for _ in $(seq 1 100); do grep -q '"event":"policy"' "$log" && break; sleep 0.05; done
+wait_events 1 policy || true
 wait "$loop"
 wait "$long"
 check_eq "$(grep -c '"event":"policy"' "$log")" 1 "file change: one policy event"
 check_eq "$(grep '"event":"policy"' "$log" | jq -r '.ok, .rules' | tr '\n' ' ')" "true 4 " "file change: reloaded, 4 rules"
 check_eq "$(cat "$work/loop.fails")" 0 "continuous traffic during the reload: no request failed"
 check_eq "$(cat "$work/long.sum")" "$LARGE_SHA256" "a running download survived the reload intact"
-for _ in $(seq 1 100); do (($(tail -n +$((settled + 1)) "$log" | grep -c '"event":"flow"') >= 61)) && break; sleep 0.05; done
+wait_flows $((settled_flows + 61)) || true
 during=$(tail -n +$((settled + 1)) "$log" | grep -v '"event":"http"')
 check_eq "$(wc -l <<<"$during")" 62 "every flow during the reload logged (60 requests + 1 download + 1 policy event)"
 api_actions=$(jq -r 'select(.sni == "api.example.test") | .action' <<<"$during" | uniq | tr '\n' ' ')
@@ -106,7 +106,7 @@ check_eq "$(issuer_seen api.example.test "$CLIENT_IP4")" "CN=tlsgate CA" "after 
 # --- an invalid file keeps the old policy, says why
 printf '{"default": "intercept", "rules": [{"host": "x.example.test", "action": "explode"}]}\n' >"$policy.tmp"
 mv "$policy.tmp" "$policy"
-for _ in $(seq 1 100); do (($(grep -c '"event":"policy"' "$log") >= 2)) && break; sleep 0.05; done
+wait_events 2 policy || true
 bad=$(grep '"event":"policy"' "$log" | tail -n 1)
 check_eq "$(jq -r .ok <<<"$bad")" false "invalid reload: policy event ok=false"
 check "invalid reload: the error names the JSON path ($(jq -r .error <<<"$bad"))" grep -q 'rules\[0\].action' <<<"$(jq -r .error <<<"$bad")"
@@ -117,10 +117,9 @@ check "invalid reload: self-signed still blocked" bash -c "! ip netns exec $NS_C
 # --- SIGHUP reloads too
 write_policy tunnel
 sleep 0.5
-before=$(grep -c '"event":"policy"' "$log")
+before=$(event_count policy)
 kill -HUP "$TLSGATE_PID"
-for _ in $(seq 1 100); do (($(grep -c '"event":"policy"' "$log") > before)) && break; sleep 0.05; done
-check "SIGHUP: a policy event" test "$(grep -c '"event":"policy"' "$log")" -gt "$before"
+check "SIGHUP: a policy event" wait_events $((before + 1)) policy
 check "after SIGHUP api is tunnelled again" grep -q "Public Root CA" <<<"$(issuer_seen api.example.test "$CLIENT_IP4")"
 
 stop_tlsgate TERM

@@ -52,20 +52,17 @@ send_quic() {  # SNI DCID
   in_client "$PYTHON" "$SOURCE_DIR/tests/integration/quic_client.py" "$SERVER_IP4" 443 --sni "$1" --dcid "$2" \
     --split 2 >/dev/null
 }
-wait_arrivals() {
-  for _ in $(seq 1 60); do
-    (($(grep -c "^$1" "$arrived" || true) >= $2)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
+arrivals_at_least() { (($(grep -c "^$1" "$arrived" || true) >= $2)); }
+wait_arrivals() { wait_until 3 "$2 Initial(s) with DCID $1 at the server" arrivals_at_least "$@"; }  # DCID N
+# The drop of privileges, after the listeners are up.
+wait_dropped() { wait_until 5 "tlsgate to report the capabilities it kept" grep -q "capabilities kept" "$TLSGATE_STDERR"; }
 
 rules_install --mode tproxy --ports 443,8443 --lan-if "$GW_LAN_IF" --quic-queue 0
 
 # --- with the QUIC guard: CAP_NET_ADMIN kept (and only it), on every thread
 write_config true
 TLSGATE_BIN="$work/as-unit.sh" start_tlsgate "$work/config.json"
-for _ in $(seq 1 100); do grep -q "capabilities kept" "$TLSGATE_STDERR" && break; sleep 0.05; done
+wait_dropped
 check_eq "$(awk '$1 == "Uid:" {print $2 $3}' "/proc/$TLSGATE_PID/status")" 6553465534 "runs as nobody"
 check_eq "$(caps_of_threads CapEff)" "0000000000001000 " "QUIC guard: only cap_net_admin effective, every thread"
 check_eq "$(caps_of_threads CapPrm)" "0000000000001000 " "QUIC guard: only cap_net_admin permitted"
@@ -84,7 +81,7 @@ check "clean stop" grep -q "stopped;" "$TLSGATE_STDERR"
 # --- without the QUIC guard: nothing kept, TPROXY still works
 write_config false
 TLSGATE_BIN="$work/as-unit.sh" start_tlsgate "$work/config.json"
-for _ in $(seq 1 100); do grep -q "capabilities kept" "$TLSGATE_STDERR" && break; sleep 0.05; done
+wait_dropped
 check_eq "$(caps_of_threads CapEff)" "0000000000000000 " "no QUIC guard: no capability on any thread"
 check_eq "$(caps_of_threads CapPrm)" "0000000000000000 " "no QUIC guard: nothing permitted"
 code=$(in_client curl -sS -o /dev/null -w '%{http_code}' --cacert "$PUBLIC_CA_CERT" https://www.example.test:8443/small)
@@ -98,7 +95,7 @@ TLSGATE_BIN=$real_bin
 write_config true
 jq '. + {"user": "nobody"}' "$work/config.json" >"$work/root.json"
 start_tlsgate "$work/root.json"
-for _ in $(seq 1 100); do grep -q "capabilities kept" "$TLSGATE_STDERR" && break; sleep 0.05; done
+wait_dropped
 check_eq "$(awk '$1 == "Uid:" {print $2 $3}' "/proc/$TLSGATE_PID/status")" 6553465534 "root start: runs as nobody"
 check_eq "$(caps_of_threads CapEff)" "0000000000000000 0000000000001000 " "root start: cap_net_admin or nothing per thread"
 send_quic tunnel.example.test 5656565656565656

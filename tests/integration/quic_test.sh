@@ -49,21 +49,9 @@ send() {  # send DEST SNI DCID [ARGS...]: two Initial datagrams from the client 
     --dcid "$dcid" --split 2 "$@" >/dev/null
 }
 arrivals() { grep -c "^$1 " "$arrived" || true; }
-wait_quic_lines() {
-  for _ in $(seq 1 100); do
-    [[ -f $log && $(grep -c '"event":"quic"' "$log") -ge $1 ]] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-quic_line() { grep '"event":"quic"' "$log" | jq -c "select(.sni == \"$1\")" | tail -n 1; }
-wait_guard() {
-  for _ in $(seq 1 100); do
-    grep -q "QUIC guard on NFQUEUE" "$TLSGATE_STDERR" && return 0
-    sleep 0.05
-  done
-  return 1
-}
+wait_quic_lines() { wait_events "$1" quic; }
+quic_line() { events quic ".sni == \"$1\"" | tail -n 1; }
+wait_guard() { wait_until 5 "the QUIC guard on its queue" grep -q "QUIC guard on NFQUEUE" "$TLSGATE_STDERR"; }
 
 rules_install --mode redirect --ports 443 --lan-if "$GW_LAN_IF" --quic-queue 0
 check_eq "$(in_gw iptables-save | grep -c -- '-j NFQUEUE --queue-num 0 --queue-bypass')" 1 \
@@ -91,12 +79,12 @@ check_eq "$(jq -r .verdict <<<"$line")" drop "intercepted host: dropped (falls b
 check_eq "$(jq -r .policy.action <<<"$line")" intercept "intercepted host: policy action"
 check_eq "$(jq -r .policy.rule <<<"$line")" default "intercepted host: the default rule"
 check_eq "$(jq -r .packets_held <<<"$line")" 2 "intercepted host: first packet held until the hello was whole"
-line=$(grep '"event":"quic"' "$log" | jq -c 'select(.sni == "tunnel.example.test" and .version == "1")')
+line=$(events quic '.sni == "tunnel.example.test" and .version == "1"')
 check_eq "$(jq -r .verdict <<<"$line")" accept "tunnelled host: accepted"
 check_eq "$(jq -r .policy.rule <<<"$line")" quic-ok "tunnelled host: its rule"
 check_eq "$(jq -c .alpn <<<"$line")" '["h3"]' "tunnelled host: ALPN"
 check_eq "$(jq -r .server.ip <<<"$line")" "$SERVER_IP4" "tunnelled host: server address"
-line=$(grep '"event":"quic"' "$log" | jq -c 'select(.sni == "tunnel.example.test" and .version == "2")')
+line=$(events quic '.sni == "tunnel.example.test" and .version == "2"')
 check_eq "$(jq -r .server.ip <<<"$line")" "$SERVER_IP6" "IPv6 v2 tunnelled host logged"
 line=$(quic_line blocked.example.test)
 check_eq "$(jq -r '.verdict + " " + .policy.action + " " + .policy.rule' <<<"$line")" "drop block quic-deny" \
@@ -112,21 +100,21 @@ PY
 check "garbage Initial logged" wait_quic_lines 6
 sleep 0.2
 check_eq "$(arrivals 6666666666666666)" 0 "garbage Initial: dropped"
-check_eq "$(grep '"event":"quic"' "$log" | tail -n 1 | jq -r '.reason + " " + (.policy|tostring)')" \
+check_eq "$(events quic | tail -n 1 | jq -r '.reason + " " + (.policy|tostring)')" \
   "decrypt_failed null" "garbage Initial: reason decrypt_failed, no policy"
 
 # --- hostile bytes: no packet can stop the daemon, and each still yields a quic line
 # ALPN that is not UTF-8 once made the event's serialization throw in the queue thread.
 send "$SERVER_IP4" hostile.example.test 9999999999999991 --alpn-hex fffefdfc --alpn-hex c328 --alpn h3
 check "non-UTF-8 ALPN: a quic line" wait_quic_lines 7
-line=$(grep '"event":"quic"' "$log" | tail -n 1)
+line=$(events quic | tail -n 1)
 check_eq "$(jq -r '.sni + " " + .verdict + " " + (.alpn | length | tostring)' <<<"$line")" \
   "hostile.example.test drop 3" "non-UTF-8 ALPN: decided by the policy, every protocol logged"
 check "non-UTF-8 ALPN: replaced by U+FFFD in the log" grep -q $'\xef\xbf\xbd' "$log"
 # A server_name that is not a host name, control bytes in the ALPN: the unparseable default.
 send "$SERVER_IP4" ignored 9999999999999992 --sni-hex 6578c328002e74 --alpn-hex 000a22
 check "bad SNI bytes: a quic line" wait_quic_lines 8
-check_eq "$(grep '"event":"quic"' "$log" | tail -n 1 | jq -r '.reason + " " + .verdict')" "bad_sni drop" \
+check_eq "$(events quic | tail -n 1 | jq -r '.reason + " " + .verdict')" "bad_sni drop" \
   "bad SNI bytes: unparseable, dropped"
 # Random bytes behind a valid-looking long header, and odd lengths.
 in_client "$PYTHON" - "$SERVER_IP4" <<'PY'

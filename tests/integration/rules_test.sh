@@ -25,7 +25,7 @@ mkdir -p "$work/ui"
 echo router-ui >"$work/ui/index.html"
 in_gw /usr/bin/python3 -m http.server 443 --bind :: --directory "$work/ui" >/dev/null 2>&1 &
 UI_PID=$!
-for _ in $(seq 1 100); do gw_listening 443 && break; sleep 0.05; done
+wait_until 5 "the router's web UI on 443" gw_listening 443
 router_ui() { in_client curl -sS -g --max-time 3 "http://$1:443/" 2>/dev/null || true; }
 # A connection to the real server on 443: "ok", "timeout" (dropped) or "refused/other".
 server_443() {

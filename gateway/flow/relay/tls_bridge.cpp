@@ -1,5 +1,7 @@
 #include "gateway/flow/relay/tls_bridge.hpp"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <memory>
 #include <optional>
@@ -44,11 +46,17 @@ class PooledBuffer {
   std::unique_ptr<Buffer> buffer_;
 };
 
+// Shared by both directions of one bridge, in tls_bridge's frame.
+struct BridgeState {
+  bool stopped = false;  // a direction failed: both end
+};
+
 struct Direction {
   tls::TlsStream& from;
   tls::TlsStream& to;
   std::uint64_t& counter;
   bool from_client;
+  BridgeState& state;
 };
 
 struct DirectionEnd {
@@ -58,7 +66,22 @@ struct DirectionEnd {
   std::chrono::steady_clock::time_point at;
 };
 
+DirectionEnd stopped_end(const Direction& d) {
+  return DirectionEnd{d.from_client, true, "cancelled", std::chrono::steady_clock::now()};
+}
+
+// A failure one way ends both. Cancelling the other direction's pending wait is
+// not enough: it may have no wait pending yet (the first read of a bridge whose
+// client reset right after its handshake fails before the other direction has
+// started) or one that already completed, its resumption queued; that direction
+// would then wait on a peer that stays open (an idle upstream holds its
+// connection for as long as it likes). So the flag is checked before every wait
+// and after every write, and both sockets are shut down: any read or write
+// still to come fails at once instead of waiting.
 void stop_both(Direction& d) {
+  d.state.stopped = true;
+  ::shutdown(d.from.socket().native_handle(), SHUT_RDWR);
+  ::shutdown(d.to.socket().native_handle(), SHUT_RDWR);
   boost::system::error_code ec;
   d.from.socket().cancel(ec);
   d.to.socket().cancel(ec);
@@ -69,6 +92,7 @@ void stop_both(Direction& d) {
 // of records costs one write per direction, not one per record.
 awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) {
   for (;;) {
+    if (d.state.stopped) co_return stopped_end(d);
     {
       PooledBuffer buffer;
       const std::span<std::uint8_t> space = buffer.span();
@@ -97,6 +121,7 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
         if (filled > 0) {
           const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
           const auto written = co_await d.to.write_all(bytes);
+          if (d.state.stopped) co_return stopped_end(d);
           if (written.status != tls::IoStatus::ok) {
             stop_both(d);
             co_return DirectionEnd{!d.from_client, true,
@@ -117,9 +142,7 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
         }
       }
     }
-    if (!co_await d.from.wait_readable()) {
-      co_return DirectionEnd{d.from_client, true, "cancelled", std::chrono::steady_clock::now()};
-    }
+    if (!co_await d.from.wait_readable()) co_return stopped_end(d);
   }
 }
 
@@ -127,8 +150,9 @@ awaitable<DirectionEnd> pump(Direction d, FlowControl& control, BridgeTap* tap) 
 
 awaitable<BridgeOutcome> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
                                     FlowControl& control, BridgeTap* tap) {
-  auto [up, down] = co_await (pump(Direction{client, upstream, record.from_client, true}, control, tap) &&
-                              pump(Direction{upstream, client, record.to_client, false}, control, tap));
+  BridgeState state;
+  auto [up, down] = co_await (pump(Direction{client, upstream, record.from_client, true, state}, control, tap) &&
+                              pump(Direction{upstream, client, record.to_client, false, state}, control, tap));
   BridgeOutcome outcome;
   // A direction cancelled because the other failed is not the first end.
   const bool up_first = up.error != "cancelled" && (down.error == "cancelled" || up.at <= down.at);
