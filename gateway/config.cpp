@@ -272,6 +272,11 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
         if (!c.metrics_listen) fail(r.source(), k, "must be address:port, e.g. 127.0.0.1:9101 or [::1]:9101");
       })
       .on("metrics_max_connections", size(c.metrics_max_connections, 1, 1024))
+      .on("portal_listen", [&](const json& x, const std::string& k) {
+        if (x.is_null()) return c.portal_listen.reset();
+        c.portal_listen = parse_host_port(r.string(x, k));
+        if (!c.portal_listen) fail(r.source(), k, "must be address:port, e.g. 10.10.1.1:8080 or [fd10:1::1]:8080");
+      })
       .on("log_level", [&](const json& x, const std::string& k) {
         c.log_level = r.choice<std::string>(
             x, k, {{"error", "error"}, {"warning", "warning"}, {"notice", "notice"}, {"info", "info"}, {"debug", "debug"}});

@@ -105,6 +105,7 @@ struct Config {
   std::optional<std::string> user;          // started as root: run as this user once set up
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset
   std::size_t metrics_max_connections = 16;  // scrapers served at once; more are closed
+  std::optional<Endpoint> portal_listen;    // CA onboarding page (gateway/portal); off when unset
   std::string log_level = "info";           // error, warning, notice, info, debug
 
   bool is_tls_port(std::uint16_t port) const;

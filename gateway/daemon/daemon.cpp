@@ -21,6 +21,7 @@
 #include "gateway/diag.hpp"
 #include "gateway/metrics/server.hpp"
 #include "gateway/flow/shared_state.hpp"
+#include "gateway/portal/server.hpp"
 #include "netfilter/quic_service.hpp"
 
 namespace tlsgate {
@@ -41,6 +42,7 @@ struct Services {
   std::unique_ptr<QuicGuardHost> quic_host;  // outlives the guard that calls it
   std::unique_ptr<netfilter::QuicGuardService> quic_guard;
   std::unique_ptr<metrics::Server> metrics;
+  std::unique_ptr<portal::Server> portal;  // CA onboarding page
 };
 
 std::size_t active_flows(const Workers& workers) {
@@ -63,6 +65,9 @@ void describe(const Config& config, unsigned workers, const std::string& log_pat
   if (config.metrics_listen)
     diag::info("metrics on http://[%s]:%u/metrics", config.metrics_listen->ip.to_string().c_str(),
                config.metrics_listen->port);
+  if (config.portal_listen)
+    diag::info("CA onboarding page on http://[%s]:%u/", config.portal_listen->ip.to_string().c_str(),
+               config.portal_listen->port);
 }
 
 awaitable<void> refresh_addresses(SharedState& shared) {
@@ -125,6 +130,9 @@ void open_services(SharedState& shared, Services& s) {
     s.metrics = std::make_unique<metrics::Server>(
         *config.metrics_listen, config.metrics_max_connections, [&shared] { return shared.metrics.render_text(); },
         [] { return true; });  // replaced in run_control() once the heartbeat exists
+  if (config.portal_listen)
+    s.portal = std::make_unique<portal::Server>(*config.portal_listen,
+                                                portal::make_ca_files(shared.tls->ca().certificate()));
 }
 
 // SIGHUP: RELOADING=1, reopen the log, reload the policy, READY=1.
@@ -194,6 +202,7 @@ void run_control(SharedState& shared, Services& s) {
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();
   if (s.metrics) s.metrics->start();
+  if (s.portal) s.portal->start();
   notify::ready();
   heartbeat.start();
   diag::notice("ready: %zu workers%s", s.workers.size(), watchdog ? ", systemd watchdog on" : "");
@@ -201,6 +210,7 @@ void run_control(SharedState& shared, Services& s) {
   notify::stopping();
   // The scraper must not read the workers while they go away.
   if (s.metrics) s.metrics->stop();
+  if (s.portal) s.portal->stop();
   drain(shared.config, s);
   // control_plane goes before `control`: it saves the bypass table the workers last changed.
 }

@@ -1,6 +1,10 @@
 #include "gateway/daemon/daemon_metrics.hpp"
 
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
+
 #include <chrono>
+#include <ctime>
 
 #include "gateway/capture/capture_sink.hpp"
 #include "gateway/daemon/version.hpp"
@@ -13,6 +17,13 @@ namespace {
 using metrics::Sample;
 
 std::vector<Sample> one(double v) { return {Sample{"", {}, v}}; }
+
+// The certificate's notAfter as Unix seconds (0 if unreadable).
+double not_after_unix(X509* cert) {
+  std::tm tm{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return static_cast<double>(timegm(&tm));
+}
 
 }  // namespace
 
@@ -77,6 +88,14 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
     const policy::LearnedBypass& bypass = *shared.bypass;
     m.add_gauge("tlsgate_learned_bypass_entries", "Live learned-bypass entries (clients that rejected our certificate)",
                 [&bypass] { return one(static_cast<double>(bypass.size())); });
+  }
+  const FlowLimits& limits = shared.limits;
+  m.add_counter_source("tlsgate_flows_refused_total", "Connections refused (reset) at max_flows or max_flows_per_client",
+                       [&limits] { return one(static_cast<double>(limits.refused_total())); });
+  if (shared.tls) {
+    const double ca_not_after = not_after_unix(shared.tls->ca().certificate());
+    m.add_gauge("tlsgate_ca_not_after_timestamp_seconds", "When the gateway CA certificate expires (Unix time)",
+                [ca_not_after] { return one(ca_not_after); });
   }
   m.add_gauge("tlsgate_policy_rules", "Rules in the policy in force", [&shared] {
     const auto policy = shared.policy.load();
