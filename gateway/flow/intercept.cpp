@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/relay_taps.hpp"
 #include "gateway/flow/upstream_connect.hpp"
 #include "gateway/flow/relay/tls_bridge.hpp"

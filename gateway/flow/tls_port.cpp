@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/peek.hpp"
 #include "gateway/flow/shared_state.hpp"
