@@ -113,7 +113,9 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
     case policy::Action::tunnel: return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
     case policy::Action::intercept: break;
   }
-  if (facts.learned_bypass || !facts.alpn_observable) {
+  const bool unobservable =
+      !facts.alpn_observable || (up.state == Upstream::certificate && !up.alpn_observable);
+  if (facts.learned_bypass || unobservable) {
     // A tunnel the policy did not ask for: the SNI alone must not carry the
     // flow past a block rule, so the certificate's names are looked at first
     // whenever a host rule could block this address.

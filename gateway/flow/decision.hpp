@@ -41,6 +41,7 @@ struct UpstreamFacts {
   std::string error;                                      // unreachable: the connect error
   std::vector<std::string> names;  // the certificate's DNS names and CN (state == certificate)
   bool verified = false;           // chain and name verified (state == certificate)
+  bool alpn_observable = true;     // none selected, or h2 / http/1.1 (state == certificate)
 };
 
 struct FlowFacts {
@@ -53,7 +54,7 @@ struct FlowFacts {
   tls::ClientHelloError hello_error = tls::ClientHelloError::bad_record;  // kind == malformed
   std::size_t hello_bytes = 0;       // the peeked ClientHello's size (kind == tls)
   std::optional<std::string> sni;    // the ClientHello's server name
-  std::vector<std::string> alpn;     // the part of its ALPN offer the observers understand
+  std::vector<std::string> alpn;     // its ALPN offer, offered to the upstream as it is
   bool alpn_observable = true;       // no ALPN offer, or one that includes h2 / http/1.1
   bool learned_bypass = false;       // the learned-bypass table covers this client and host
   UpstreamFacts upstream;

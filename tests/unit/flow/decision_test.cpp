@@ -72,6 +72,10 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
   spdy_broken.upstream.state = Upstream::handshake_failed;
   FlowFacts stalled = garbage;
   stalled.kind = FlowKind::incomplete;
+  FlowFacts upstream_spdy = with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, true);
+  upstream_spdy.upstream.alpn_observable = false;
+  FlowFacts upstream_spdy_unverified = upstream_spdy;
+  upstream_spdy_unverified.upstream.verified = false;
 
   const Case cases[] = {
       {"plain HTTP, default intercept: observed", plain_http, false, Response::observe, FlowAction::intercept,
@@ -152,6 +156,10 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
        EndReason::unidentified, "default"},
       {"unobservable ALPN, upstream handshake failed: unidentified", spdy_broken, false, Response::reset,
        FlowAction::reject, EndReason::unidentified, "default"},
+      {"upstream selected a protocol the observers cannot read, verified: tunnel", upstream_spdy, false,
+       Response::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
+      {"upstream selected a protocol the observers cannot read, unverified: unidentified", upstream_spdy_unverified,
+       false, Response::reset, FlowAction::reject, EndReason::unidentified, "default"},
       {"unobservable ALPN, verified: tunnel", with_certificate(spdy_only, {"shop.example.test"}, true), false,
        Response::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
   };
@@ -197,8 +205,15 @@ std::vector<FlowFacts> unidentified_flows() {
   broken_tls.upstream.state = Upstream::handshake_failed;
   FlowFacts spdy_unverified = with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false);
   spdy_unverified.alpn_observable = false;
-  return {garbage, stalled, broken_tls, with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false),
-          with_certificate(tls_facts(std::nullopt), {"default.invalid"}, false), spdy_unverified};
+  FlowFacts upstream_spdy = with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false);
+  upstream_spdy.upstream.alpn_observable = false;
+  return {garbage,
+          stalled,
+          broken_tls,
+          with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false),
+          with_certificate(tls_facts(std::nullopt), {"default.invalid"}, false),
+          spdy_unverified,
+          upstream_spdy};
 }
 
 TEST(DecideFlow, UnidentifiedTunnelIsTheOperatorsChoice) {
