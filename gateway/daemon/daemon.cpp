@@ -86,7 +86,8 @@ diag::Level level_of(const std::string& name) {
 PrivilegePlan privilege_plan(const Config& config) {
   PrivilegePlan plan;
   plan.user = config.user;
-  plan.keep_net_admin = config.quic_guard.enabled;
+  // The QUIC guard's NFQUEUE verdicts need CAP_NET_ADMIN: its relay process keeps it, not this one.
+  plan.keep_net_admin = false;
   if (!config.ca_cert) plan.hand_over.push_back(config.state_dir);
   if (config.flow_log != "stdout") plan.hand_over.push_back(config.flow_log);
   if (config.keylog_file) plan.hand_over.push_back(*config.keylog_file);
@@ -114,7 +115,7 @@ void open_services(SharedState& shared, Services& s) {
   if (config.quic_guard.enabled) {
     try {
       s.quic_host = std::make_unique<QuicGuardHost>(shared);
-      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(config.quic_guard, *s.quic_host);
+      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(config.quic_guard, config.user, *s.quic_host);
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("quic_guard: ") + e.what());
     }
@@ -122,7 +123,7 @@ void open_services(SharedState& shared, Services& s) {
   }
   if (config.metrics_listen)
     s.metrics = std::make_unique<metrics::Server>(
-        *config.metrics_listen, [&shared] { return shared.metrics.render_text(); },
+        *config.metrics_listen, config.metrics_max_connections, [&shared] { return shared.metrics.render_text(); },
         [] { return true; });  // replaced in run_control() once the heartbeat exists
 }
 
@@ -207,14 +208,21 @@ void run_control(SharedState& shared, Services& s) {
 
 }  // namespace
 
-int run_daemon(const Config& config) {
+int run_daemon(const Config& configured) {
   // Before any thread: every thread inherits no_new_privs.
   harden_process();
-  diag::set_max_level(level_of(config.log_level));
+  diag::set_max_level(level_of(configured.log_level));
   // OpenSSL writes to sockets with write(2): a peer that already left must
   // give EPIPE for that flow, not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
   diag::notice("%s", raise_file_limit().c_str());
+  // A full gateway refuses at max_flows, before any accept or socket fails with EMFILE.
+  Config config = configured;
+  const FlowBudget budget =
+      fit_max_flows(config.max_flows, file_limit(), descriptor_reserve(config, worker_count(config)));
+  config.max_flows = budget.max_flows;
+  if (budget.lowered) diag::warning("%s", budget.note.c_str());
+  else diag::info("%s", budget.note.c_str());
   std::unique_ptr<log::FlowLog> flow_log;
   try {
     flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines, config.log_queue_bytes);

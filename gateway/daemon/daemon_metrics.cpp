@@ -4,6 +4,7 @@
 
 #include "gateway/capture/capture_sink.hpp"
 #include "gateway/daemon/version.hpp"
+#include "gateway/metrics/server.hpp"
 #include "gateway/daemon/worker.hpp"
 
 namespace tlsgate {
@@ -19,10 +20,14 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
                              std::function<bool()> healthy) {
   auto& m = shared.metrics;
   const auto started = std::chrono::steady_clock::now();
-  m.add_gauge("tlsgate_build_info", "Always 1; the labels say what is running", [] {
-    return std::vector<Sample>{
-        Sample{"", {{"version", version}, {"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"boost", boost_version()}}, 1}};
-  });
+  // Versions tell an attacker which bugs to try: only a loopback scraper sees them.
+  const bool show_versions = !shared.config.metrics_listen || metrics::is_loopback(shared.config.metrics_listen->ip);
+  m.add_gauge("tlsgate_build_info", "Always 1; the labels say what is running (loopback metrics_listen only)",
+              [show_versions] {
+                if (!show_versions) return std::vector<Sample>{Sample{"", {}, 1}};
+                return std::vector<Sample>{Sample{
+                    "", {{"version", version}, {"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"boost", boost_version()}}, 1}};
+              });
   m.add_gauge("tlsgate_uptime_seconds", "Seconds since the daemon started", [started] {
     return one(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   });
@@ -60,6 +65,8 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
          &CaptureSink::dropped_bytes},
         {"tlsgate_capture_readers_dropped_total",
          "PCAP-over-IP readers disconnected by the gateway (fell behind, or too many)", &CaptureSink::readers_dropped},
+        {"tlsgate_capture_readers_refused_total",
+         "PCAP-over-IP readers refused: no or a wrong token (TCP), another uid (unix socket)", &CaptureSink::readers_refused},
     };
     const CaptureSink& capture = *shared.capture;
     for (const Counter& c : counters)

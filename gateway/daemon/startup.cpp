@@ -60,6 +60,7 @@ void prepare_interception(SharedState& shared) {
     options.weak_threshold = config.learned_bypass_weak_threshold;
     options.weak_window = config.learned_bypass_weak_window;
     options.max_per_client = config.learned_bypass_max_per_client;
+    options.client_ipv6_prefix = config.client_ipv6_prefix;
     log::FlowLog& flow_log = shared.log;
     shared.bypass = std::make_unique<policy::LearnedBypass>(
         std::move(options), [&flow_log](policy::BypassEvent event) { flow_log.submit_event(log::bypass_json(event)); });

@@ -51,6 +51,7 @@ struct LearnedBypassOptions {
   std::size_t weak_threshold = 3;
   std::chrono::seconds weak_window{600};
   std::size_t max_per_client = 256;  // entries learned from one client; the oldest goes
+  unsigned client_ipv6_prefix = 128;  // one client for max_per_client: an IPv6 prefix (client_key.hpp)
   std::size_t max_entries = 100'000;  // in all; the one that expires first goes
 };
 
@@ -130,6 +131,7 @@ class LearnedBypass {
   using Entries = std::unordered_map<std::string, BypassEntry>;
 
   std::string key(const std::string& normalized_host, const IpAddress& client) const;
+  std::string client_slot(const IpAddress& client) const;  // per_client_'s key
   static std::string pair_key(const std::string& normalized_host, const IpAddress& client);
   void learn(BypassEntry entry, std::chrono::system_clock::time_point now, Pending& out);
   void erase(Entries::iterator it, BypassChange change, std::chrono::system_clock::time_point now, Pending& out);
@@ -148,7 +150,7 @@ class LearnedBypass {
   Clock clock_;
   mutable std::shared_mutex mutex_;
   Entries entries_;
-  std::unordered_map<std::string, std::size_t> per_client_;  // client text -> entries learned from it
+  std::unordered_map<std::string, std::size_t> per_client_;  // client_slot -> entries learned from it
   std::unordered_map<std::string, Tracker> trackers_;        // pair_key -> weak evidence, success
   std::uint64_t generation_ = 0;                             // bumped on every change
   std::uint64_t saved_generation_ = 0;

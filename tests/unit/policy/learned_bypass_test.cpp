@@ -209,6 +209,24 @@ TEST_F(LearnedBypassTest, PerClientCapDropsThatClientsOldest) {
   EXPECT_EQ(take_events(), (Events{"learned 3.example 10.0.0.1 2"}));
 }
 
+// Addresses of one /64 share max_per_client: cycling them evicts only that prefix's entries.
+TEST_F(LearnedBypassTest, PerClientCapCountsAnIpv6Prefix) {
+  auto o = options();
+  o.max_per_client = 2;
+  o.client_ipv6_prefix = 64;
+  auto bypass = make(o);
+  bypass.add("victim.example", ip("2001:db8:9::1"), "x");
+  now_ += 1s;
+  for (int i = 1; i <= 5; ++i) {
+    bypass.add(std::to_string(i) + ".example", ip(("2001:db8:1::" + std::to_string(i)).c_str()), "x");
+    now_ += 1s;
+  }
+  EXPECT_TRUE(bypass.contains("victim.example", ip("2001:db8:9::1")));
+  EXPECT_EQ(bypass.size(), 3u);  // the victim and the prefix's newest two
+  EXPECT_TRUE(bypass.contains("5.example", ip("2001:db8:1::5")));
+  EXPECT_FALSE(bypass.contains("3.example", ip("2001:db8:1::3")));
+}
+
 TEST_F(LearnedBypassTest, GlobalCapDropsTheFirstToExpire) {
   auto o = options();
   o.max_entries = 2;
