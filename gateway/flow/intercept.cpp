@@ -87,7 +87,8 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   FlowRecord& record = flow.record;
   UpstreamLeg leg;
   flow.control.enter(FlowPhase::connect, config.connect_timeout);
-  const ConnectResult connected = co_await connect_upstream(flow.upstream, record.server, config.connect_timeout, config.upstream_mark);
+  const ConnectResult connected =
+      co_await connect_upstream(flow.upstream, record.server, config.connect_timeout, config.upstream_mark);
   if (!connected.connected) {
     facts.upstream.state = Upstream::unreachable;
     facts.upstream.connect_failure = connected.failure;
