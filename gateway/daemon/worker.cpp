@@ -74,7 +74,7 @@ void Worker::join() {
 
 awaitable<void> Worker::tracked_flow(tcp::socket socket, RedirectMode mode, std::optional<IpAddress> client) {
   peak_since_trim_ = std::max(peak_since_trim_, active_.fetch_add(1) + 1);
-  co_await run_flow(std::move(socket), mode, shared_, flows_);
+  co_await run_flow(std::move(socket), mode, original_destination, shared_, flows_);
   active_.fetch_sub(1);
   if (client) shared_.limits.release(*client);
 }

@@ -53,11 +53,12 @@ awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_tim
 }
 
 // How the connection arrived, and for a TLS port what its first bytes say.
-awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, FlowFacts& facts) {
+awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, const OriginalDestinationLookup& find_original,
+                              FlowFacts& facts) {
   const int fd = flow.client.native_handle();
   const auto local = local_endpoint(fd);
   int error = 0;
-  const auto original = original_destination(fd, mode, &error);
+  const auto original = find_original(fd, mode, &error);
   facts.client = flow.record.client.ip;
   // The line's server: the original destination, or where the client connected.
   if (original || local) flow.record.server = original ? *original : *local;
@@ -78,9 +79,9 @@ awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, FlowFacts& f
   if (config.is_tls_port(original->port)) co_await look_at_hello(flow, facts);
 }
 
-awaitable<FlowEnd> flow_steps(FlowContext& flow, RedirectMode mode) {
+awaitable<FlowEnd> flow_steps(FlowContext& flow, RedirectMode mode, const OriginalDestinationLookup& find_original) {
   FlowFacts facts;
-  co_await learn_arrival(flow, mode, facts);
+  co_await learn_arrival(flow, mode, find_original, facts);
   FlowEnd end = co_await carry_out(flow, facts);
   co_return end;
 }
@@ -111,7 +112,8 @@ void count(SharedState& shared, const FlowRecord& record) {
 
 }  // namespace
 
-awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& shared, FlowRegistry& registry) {
+awaitable<void> run_flow(tcp::socket client, RedirectMode mode, OriginalDestinationLookup find_original,
+                         SharedState& shared, FlowRegistry& registry) {
   FlowRecord record;
   record.flow_id = shared.next_flow_id.fetch_add(1, std::memory_order_relaxed);
   record.start_wall = std::chrono::system_clock::now();
@@ -124,7 +126,7 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, SharedState& sha
   FlowContext flow{shared, client, upstream, record, control, shared.policy.load()};
   // The record's end has this one writer; the verdict stays what the last decision said.
   try {
-    auto result = co_await (flow_steps(flow, mode) || watchdog(flow, shared.config.idle_timeout));
+    auto result = co_await (flow_steps(flow, mode, find_original) || watchdog(flow, shared.config.idle_timeout));
     record.end = result.index() == 0 ? std::get<0>(std::move(result))
                                      : watchdog_end(std::get<1>(result), control.phase, shared.config.idle_timeout);
   } catch (const std::exception& e) {

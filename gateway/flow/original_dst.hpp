@@ -3,6 +3,7 @@
 // redirected to us at all (the gateway is never an open proxy).
 #include <sys/socket.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,11 @@ namespace tlsgate {
 // nullopt on failure, with *error_number set (ENOENT: the kernel has no
 // conntrack NAT entry, i.e. the connection was not redirected).
 std::optional<Endpoint> original_destination(int fd, RedirectMode mode, int* error_number);
+
+// Where run_flow() learns a connection's original destination, with
+// original_destination()'s contract: the daemon passes that kernel lookup, a
+// test without root names its own upstream.
+using OriginalDestinationLookup = std::function<std::optional<Endpoint>(int fd, RedirectMode mode, int* error_number)>;
 
 // The local address the connection arrived on, and its peer.
 std::optional<Endpoint> local_endpoint(int fd);

@@ -13,7 +13,7 @@
 #include "netfilter/quic_guard.hpp"
 #include "netfilter/quic_initial.hpp"
 #include "tests/fuzz/event_check.hpp"
-#include "tests/unit/netfilter/quic_packet_builder.hpp"
+#include "tests/support/quic_packet_builder.hpp"
 
 namespace {
 

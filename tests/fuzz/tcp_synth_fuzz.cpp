@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "gateway/capture/tcp_synth.hpp"
-#include "tests/fuzz/tcp_stream_check.hpp"
+#include "tests/support/tcp_stream_check.hpp"
 
 using namespace tlsgate;
 using namespace tlsgate::capture;

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/fuzz/tcp_stream_check.hpp"
+#include "tests/support/tcp_stream_check.hpp"
 
 namespace tlsgate::capture {
 namespace {

@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "gateway/log/serialize_event.hpp"
-#include "tests/unit/netfilter/quic_packet_builder.hpp"
+#include "tests/support/quic_packet_builder.hpp"
 
 namespace tlsgate::netfilter {
 namespace {

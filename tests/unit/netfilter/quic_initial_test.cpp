@@ -8,7 +8,7 @@
 #include <string>
 
 #include "netfilter/crypto_reassembly.hpp"
-#include "tests/unit/netfilter/quic_packet_builder.hpp"
+#include "tests/support/quic_packet_builder.hpp"
 
 namespace tlsgate::netfilter {
 namespace {
