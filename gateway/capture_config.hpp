@@ -21,10 +21,14 @@ struct CaptureConfig {
   std::uint16_t h2_port_map = 80;              // ... when the negotiated protocol is h2
   bool plain_http = false;                     // observed plain HTTP flows too
   std::size_t queue_bytes = 64u << 20;         // the writer may fall this far behind; then drops
-  std::optional<Endpoint> pcap_over_ip_listen;  // off by default
-  std::size_t reader_buffer_bytes = 8u << 20;   // a PCAP-over-IP reader this far behind is dropped
+  // PCAP-over-IP streams every client's decrypted traffic: readers must prove who they are.
+  std::optional<std::string> pcap_over_ip_socket;  // unix socket, 0600, peers checked with SO_PEERCRED
+  std::optional<Endpoint> pcap_over_ip_listen;     // TCP: only with allow_remote and a token
+  bool pcap_over_ip_allow_remote = false;
+  std::optional<std::string> pcap_over_ip_token;   // a TCP reader sends it first, then a newline
+  std::size_t reader_buffer_bytes = 8u << 20;      // a PCAP-over-IP reader this far behind is dropped
 
-  bool active() const { return enabled || pcap_over_ip_listen.has_value(); }
+  bool active() const { return enabled || pcap_over_ip_socket.has_value() || pcap_over_ip_listen.has_value(); }
 };
 
 }  // namespace tlsgate

@@ -12,6 +12,9 @@
 namespace tlsgate {
 namespace {
 
+// A PCAP-over-IP token shorter than this is guessable.
+constexpr std::size_t min_pcap_token_chars = 16;
+
 using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
@@ -183,8 +186,23 @@ void parse_pcap(const json& v, const std::string& path, const Reader& r, Capture
       .on("pcap_over_ip_listen", [&](const json& x, const std::string& k) {
         p.pcap_over_ip_listen = x.is_null() ? std::nullopt : std::optional(listen_endpoint(x, k, r));
       })
+      .on("pcap_over_ip_socket", [&](const json& x, const std::string& k) { p.pcap_over_ip_socket = r.optional_string(x, k); })
+      .on("pcap_over_ip_allow_remote", [&](const json& x, const std::string& k) { p.pcap_over_ip_allow_remote = r.boolean(x, k); })
+      .on("pcap_over_ip_token", [&](const json& x, const std::string& k) {
+        p.pcap_over_ip_token = r.optional_string(x, k);
+        if (p.pcap_over_ip_token && p.pcap_over_ip_token->size() < min_pcap_token_chars)
+          fail(r.source(), k, "must be at least " + std::to_string(min_pcap_token_chars) + " characters");
+        if (p.pcap_over_ip_token && p.pcap_over_ip_token->find_first_of("\r\n") != std::string::npos)
+          fail(r.source(), k, "must be one line");
+      })
       .on("reader_buffer_mb", [&](const json& x, const std::string& k) { p.reader_buffer_bytes = r.integer(x, k, 1, 1024) << 20; })
       .run();
+  // Decrypted traffic of every client: a TCP reader anywhere (loopback included: any local
+  // user) must be allowed explicitly and prove itself with the token.
+  if (p.pcap_over_ip_listen && (!p.pcap_over_ip_allow_remote || !p.pcap_over_ip_token))
+    fail(r.source(), path + "/pcap_over_ip_listen",
+         "a TCP listener needs pcap_over_ip_allow_remote: true and a pcap_over_ip_token (readers on this host: "
+         "use pcap_over_ip_socket)");
 }
 
 void parse_top(const json& doc, Config& c, const Reader& r) {
@@ -223,6 +241,9 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("log_queue_bytes", size(c.log_queue_bytes, 64 * 1024, std::size_t{4} << 30))
       .on("max_flows", size(c.max_flows, 0, 10'000'000))
       .on("max_flows_per_client", size(c.max_flows_per_client, 0, 10'000'000))
+      .on("client_ipv6_prefix", [&](const json& x, const std::string& k) {
+        c.client_ipv6_prefix = static_cast<unsigned>(r.integer(x, k, 32, 128));
+      })
       .on("flow_log_format", [&](const json& x, const std::string& k) {
         c.flow_log_format = r.choice<FlowLogFormat>(x, k, {{"tlsgate", FlowLogFormat::tlsgate}, {"eve", FlowLogFormat::eve}});
       })
@@ -248,6 +269,7 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("upstream_ca_file", opt_str(c.upstream_ca_file))
       .on("cert_cache_entries", size(c.cert_cache_entries, 1, 10'000'000))
       .on("upstream_session_cache_entries", size(c.upstream_session_cache_entries, 0, 10'000'000))
+      .on("max_certificate_names", size(c.max_certificate_names, 16, 100'000))
       .on("keylog_file", opt_str(c.keylog_file))
       .on("learned_bypass", flag(c.learned_bypass))
       .on("learned_bypass_ttl_s", secs(c.learned_bypass_ttl, 1, 365 * day_s))
@@ -273,6 +295,12 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
         if (x.is_null()) return c.metrics_listen.reset();
         c.metrics_listen = parse_host_port(r.string(x, k));
         if (!c.metrics_listen) fail(r.source(), k, "must be address:port, e.g. 127.0.0.1:9101 or [::1]:9101");
+      })
+      .on("metrics_max_connections", size(c.metrics_max_connections, 1, 1024))
+      .on("portal_listen", [&](const json& x, const std::string& k) {
+        if (x.is_null()) return c.portal_listen.reset();
+        c.portal_listen = parse_host_port(r.string(x, k));
+        if (!c.portal_listen) fail(r.source(), k, "must be address:port, e.g. 10.10.1.1:8080 or [fd10:1::1]:8080");
       })
       .on("log_level", [&](const json& x, const std::string& k) {
         c.log_level = r.choice<std::string>(

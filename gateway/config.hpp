@@ -58,6 +58,9 @@ struct Config {
   // Abuse bounds (docs/robustness.md); 0 means no limit.
   std::size_t max_flows = 16384;
   std::size_t max_flows_per_client = 1024;
+  // A client is its address, or for IPv6 its prefix of this length (max_flows_per_client,
+  // learned_bypass_max_per_client): cycling addresses in one /64 does not make more clients.
+  unsigned client_ipv6_prefix = 64;
   FlowLogFormat flow_log_format = FlowLogFormat::tlsgate;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::seconds idle_timeout{300};
@@ -78,6 +81,8 @@ struct Config {
   std::optional<std::string> upstream_ca_file;
   std::size_t cert_cache_entries = 10000;
   std::size_t upstream_session_cache_entries = 10000;
+  // An upstream certificate with more distinct SANs is not forged for (tls/forge.hpp).
+  std::size_t max_certificate_names = 1000;
   std::optional<std::string> keylog_file;
   bool learned_bypass = true;
   std::chrono::seconds learned_bypass_ttl{24 * 3600};
@@ -101,6 +106,8 @@ struct Config {
   // Operations (daemon/startup, metrics): see docs/configuration.md.
   std::optional<std::string> user;          // started as root: run as this user once set up
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset
+  std::size_t metrics_max_connections = 16;  // scrapers served at once; more are closed
+  std::optional<Endpoint> portal_listen;    // CA onboarding page (gateway/portal); off when unset
   std::string log_level = "info";           // error, warning, notice, info, debug
 
   bool is_tls_port(std::uint16_t port) const;

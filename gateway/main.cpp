@@ -1,9 +1,13 @@
 // tlsgate command line: argument parsing only; each command lives elsewhere.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "gateway/config.hpp"
 #include "gateway/daemon/config_check.hpp"
 #include "gateway/daemon/daemon.hpp"
+#include "gateway/daemon/nfqueue_relay_main.hpp"
+#include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/version.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/metrics/status_cli.hpp"
@@ -24,12 +28,23 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   bool test_only = false;
+  bool allow_root = false;
+  run->add_flag("--allow-root", allow_root, "run as root when the config has no `user` (refused otherwise)");
   run->add_flag("-t,--test", test_only, "check the config and exit, like `tlsgate config check` (compare nginx -t)");
   run->footer(
       "Signals: SIGHUP reopens the flow log and reloads the policy; SIGTERM/SIGINT stop accepting, let flows\n"
       "finish within shutdown_grace_s, then close the rest and flush the log.\n"
       "Under systemd (Type=notify) it reports READY=1, RELOADING=1, STOPPING=1 and pings the watchdog\n"
       "(WatchdogSec) while its worker threads answer. Diagnostics go to stderr with journal level prefixes.");
+
+  // Internal: the daemon starts it for the QUIC guard (netfilter/nfqueue_relay.hpp). No group: hidden.
+  tlsgate::RelayOptions relay_options;
+  std::string relay_user;
+  auto* relay = app.add_subcommand("nfqueue-relay", "")->group("");
+  relay->add_option("--fd", relay_options.fd)->required();
+  relay->add_option("--queue", relay_options.queue)->required();
+  relay->add_flag("--fail-open", relay_options.fail_open);
+  relay->add_option("--user", relay_user);
 
   tlsgate::add_config_commands(app);
   tlsgate::metrics::add_status_command(app);
@@ -39,10 +54,19 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (relay->parsed()) {
+    if (!relay_user.empty()) relay_options.user = relay_user;
+    return tlsgate::run_nfqueue_relay(relay_options);
+  }
   if (run->parsed() && test_only) return tlsgate::run_config_check(config_path, false);
   if (run->parsed()) {
     try {
-      return tlsgate::run_daemon(tlsgate::load_config_file(config_path));
+      const tlsgate::Config config = tlsgate::load_config_file(config_path);
+      if (const auto refusal = tlsgate::root_refusal(::geteuid() == 0, config.user, allow_root)) {
+        tlsgate::diag::error("%s", refusal->c_str());
+        return 1;
+      }
+      return tlsgate::run_daemon(config);
     } catch (const tlsgate::ConfigError& e) {
       tlsgate::diag::error("invalid config: %s", e.what());
       return 2;

@@ -32,9 +32,9 @@ GuardLimits limits_from(const QuicGuardConfig& c) {
 
 }  // namespace
 
-QuicGuardService::QuicGuardService(const QuicGuardConfig& config, GuardHost& host)
+QuicGuardService::QuicGuardService(const QuicGuardConfig& config, const std::optional<std::string>& user, GuardHost& host)
     : host_(host),
-      queue_(config.queue, !config.fail_closed),
+      queue_(config.queue, !config.fail_closed, user),
       guard_(limits_from(config)),
       unparseable_accept_(config.unparseable == QuicUnparseable::accept),
       errors_(error_report_interval) {}
@@ -66,7 +66,7 @@ void QuicGuardService::run() {
       pollfd pfd{queue_.fd(), POLLIN, 0};
       const int ready = ::poll(&pfd, 1, tick_ms);
       if (ready > 0 && !queue_.receive(handler)) {
-        diag::error("QUIC guard: reading the queue: %s; the guard stops", std::strerror(errno));
+        diag::error("QUIC guard: reading from the nfqueue relay: %s; the guard stops", std::strerror(errno));
         break;
       }
       apply(guard_.expire(QuicGuard::Clock::now()));

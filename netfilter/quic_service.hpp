@@ -1,6 +1,7 @@
 #pragma once
-// The QUIC guard in the daemon: one thread reads the NFQUEUE, feeds the pure engine
-// (netfilter/quic_guard) with the policy in force, issues its verdicts and logs `quic` events.
+// The QUIC guard in the daemon: one thread reads the NFQUEUE's packets from the relay process
+// (netfilter/nfqueue_relay, which alone holds CAP_NET_ADMIN), feeds the pure engine
+// (netfilter/quic_guard) with the policy in force, sends back its verdicts and logs `quic` events.
 #include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,7 +10,7 @@
 #include "gateway/config.hpp"
 #include "gateway/policy/policy.hpp"
 #include "netfilter/error_throttle.hpp"
-#include "netfilter/nfqueue.hpp"
+#include "netfilter/nfqueue_relay.hpp"
 #include "netfilter/quic_guard.hpp"
 
 namespace tlsgate::netfilter {
@@ -29,8 +30,9 @@ class GuardHost {
 
 class QuicGuardService {
  public:
-  // Binds config.queue; throws std::runtime_error if it cannot. `host` outlives the service.
-  QuicGuardService(const QuicGuardConfig& config, GuardHost& host);
+  // Starts the relay for config.queue (which drops privileges to `user`); throws
+  // std::runtime_error if it cannot. `host` outlives the service.
+  QuicGuardService(const QuicGuardConfig& config, const std::optional<std::string>& user, GuardHost& host);
   ~QuicGuardService();  // stop()
   QuicGuardService(const QuicGuardService&) = delete;
   QuicGuardService& operator=(const QuicGuardService&) = delete;
@@ -49,7 +51,7 @@ class QuicGuardService {
   void report(const char* where, std::exception_ptr error);
 
   GuardHost& host_;
-  NfQueue queue_;
+  RelayedQueue queue_;
   QuicGuard guard_;
   bool unparseable_accept_;
   ErrorThrottle errors_;  // what escaped: printed at most once per interval, with a count

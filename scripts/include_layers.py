@@ -16,7 +16,7 @@ LAYERS = [
     ["http", "tls"],
     ["policy"],
     ["log"],
-    ["capture", "metrics"],
+    ["capture", "metrics", "portal"],
     ["flow"],
     ["netfilter"],
     ["daemon"],

@@ -7,6 +7,8 @@
 #   --build-dir DIR   CMake build directory whose tlsgate binary is packaged (built if
 #                     out of date; configured Release if new; default: build-pkg)
 #   --out DIR         where the .deb goes (default: the current directory)
+#   --version V       package version (default: project(VERSION) in CMakeLists.txt; the
+#                     system test builds a higher one to test upgrades)
 #
 # Contents: /usr/sbin/tlsgate and /usr/sbin/tlsgate-rules (CMake's install
 # rules), the unit in /lib/systemd/system, /etc/tlsgate/{tlsgate,policy}.json,
@@ -16,12 +18,13 @@
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-build_dir="" out_dir=$PWD
+build_dir="" out_dir=$PWD version=""
 while (($#)); do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --out) out_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --version) version=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "package.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,8 +39,8 @@ build_dir=${build_dir:-$src/build-pkg}
 nice cmake --build "$build_dir" --target tlsgate -j "$(nproc)" >/dev/null 2>"$build_dir/package-build.log" ||
   { cat "$build_dir/package-build.log" >&2; exit 1; }
 
-version=$(sed -n 's/^project(tlsgate VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
-[[ -n $version ]] || { echo "package.sh: no version in CMakeLists.txt project()" >&2; exit 1; }
+version=${version:-$(sed -n 's/^project(tlsgate VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")}
+[[ $version =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || { echo "package.sh: no valid version (CMakeLists.txt project() or --version)" >&2; exit 1; }
 arch=$(dpkg --print-architecture)
 mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
@@ -60,8 +63,9 @@ for f in "$src"/docs/*.md "$src"/docs/*.json; do inst 644 "docs/$(basename "$f")
 inst 644 deploy/nftables.conf "$doc/examples/nftables.conf"
 inst 644 deploy/policy.example.json "$doc/examples/policy.example.json"
 shopt -s nullglob
-for f in "$src"/deploy/prometheus/*; do
-  inst 644 "deploy/prometheus/$(basename "$f")" "$doc/examples/prometheus/$(basename "$f")"
+for f in "$src"/deploy/prometheus/* "$src"/deploy/grafana/*; do
+  sub=$(basename "$(dirname "$f")")
+  inst 644 "deploy/$sub/$(basename "$f")" "$doc/examples/$sub/$(basename "$f")"
 done
 shopt -u nullglob
 

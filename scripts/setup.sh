@@ -11,6 +11,7 @@ packages=(
   libnetfilter-queue-dev libmnl-dev libnghttp2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy  # the style (.clang-format) and the checks (.clang-tidy)
+  libqrencode-dev  # the CA onboarding page's QR code
   # lab and integration tests
   iproute2 nftables iptables nginx openssl ca-certificates curl
   nghttp2-client socat jq procps psmisc
@@ -21,6 +22,11 @@ packages=(
   # a real browser through the gateway (tests/integration/browser_test.sh): headless
   # Chromium and NSS's certutil for its trust store
   chromium libnss3-tools
+  # the package under a real systemd (systemd_test.sh): systemd-nspawn; the container is
+  # offline, so the package's Recommends must already be here
+  systemd-container logrotate
+  # promtool checks deploy/prometheus and the Grafana dashboard's queries (monitoring_test.sh)
+  prometheus
 )
 
 if [[ $(id -u) -ne 0 ]]; then

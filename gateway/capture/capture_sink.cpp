@@ -24,8 +24,14 @@ CaptureSink::CaptureSink(const CaptureConfig& config) : config_(config) {
   if (config_.enabled)
     files_ = std::make_unique<PcapFiles>(
         config_.directory, RotationLimits{config_.rotate_bytes, config_.rotate_interval, config_.files_kept});
-  if (config_.pcap_over_ip_listen)
-    over_ip_ = std::make_unique<PcapOverIp>(*config_.pcap_over_ip_listen, config_.reader_buffer_bytes);
+  if (config_.pcap_over_ip_socket)
+    over_ip_.push_back(std::make_unique<PcapOverIp>(*config_.pcap_over_ip_socket, config_.reader_buffer_bytes));
+  if (config_.pcap_over_ip_listen) {
+    // config.cpp refuses a TCP listener without a token.
+    if (!config_.pcap_over_ip_token) throw std::runtime_error("pcap_over_ip_listen without pcap_over_ip_token");
+    over_ip_.push_back(std::make_unique<PcapOverIp>(*config_.pcap_over_ip_listen, *config_.pcap_over_ip_token,
+                                                    config_.reader_buffer_bytes));
+  }
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error(std::string("capture: eventfd: ") + std::strerror(errno));
   writer_ = std::thread([this] { run(); });
@@ -72,14 +78,29 @@ void CaptureSink::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-std::uint64_t CaptureSink::readers_dropped() const { return over_ip_ ? over_ip_->readers_dropped() : 0; }
-std::uint16_t CaptureSink::pcap_over_ip_port() const { return over_ip_ ? over_ip_->port() : 0; }
+std::uint64_t CaptureSink::readers_dropped() const {
+  std::uint64_t n = 0;
+  for (const auto& o : over_ip_) n += o->readers_dropped();
+  return n;
+}
+
+std::uint64_t CaptureSink::readers_refused() const {
+  std::uint64_t n = 0;
+  for (const auto& o : over_ip_) n += o->readers_refused();
+  return n;
+}
+
+std::uint16_t CaptureSink::pcap_over_ip_port() const {
+  for (const auto& o : over_ip_)
+    if (o->port() != 0) return o->port();
+  return 0;
+}
 
 void CaptureSink::write_batch(std::deque<std::vector<std::uint8_t>>& batch) {
   const auto now = std::chrono::system_clock::now();
   for (const auto& chunk : batch) {
     if (files_) files_->write(chunk, now);
-    if (over_ip_) over_ip_->broadcast(chunk);
+    for (const auto& o : over_ip_) o->broadcast(chunk);
     written_bytes_.fetch_add(chunk.size(), std::memory_order_relaxed);
   }
   batch.clear();
@@ -101,13 +122,17 @@ void CaptureSink::run() {
   for (;;) {
     fds.clear();
     fds.push_back({wake_fd_, POLLIN, 0});
-    if (over_ip_) over_ip_->add_pollfds(fds);
+    std::vector<std::size_t> firsts;
+    for (const auto& o : over_ip_) {
+      firsts.push_back(fds.size());
+      o->add_pollfds(fds);
+    }
     if (::poll(fds.data(), fds.size(), idle_poll_ms) < 0 && errno != EINTR) fds.assign(fds.size(), pollfd{});
     if (fds[0].revents & POLLIN) {
       std::uint64_t count = 0;
       [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &count, sizeof count);
     }
-    if (over_ip_) over_ip_->on_poll(fds, 1);
+    for (std::size_t i = 0; i < over_ip_.size(); ++i) over_ip_[i]->on_poll(fds, firsts[i]);
     bool stopping = false;
     {
       std::lock_guard lock(mutex_);

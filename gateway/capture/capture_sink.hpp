@@ -40,7 +40,8 @@ class CaptureSink {
   std::uint64_t dropped_bytes() const { return dropped_bytes_.load(std::memory_order_relaxed); }
   std::uint64_t written_bytes() const { return written_bytes_.load(std::memory_order_relaxed); }
   std::uint64_t readers_dropped() const;
-  std::uint16_t pcap_over_ip_port() const;  // the bound port (0 when off)
+  std::uint64_t readers_refused() const;    // no or a wrong token, another uid
+  std::uint16_t pcap_over_ip_port() const;  // the bound TCP port (0 when off)
 
  private:
   void run();
@@ -49,7 +50,7 @@ class CaptureSink {
 
   CaptureConfig config_;
   std::unique_ptr<PcapFiles> files_;
-  std::unique_ptr<PcapOverIp> over_ip_;
+  std::vector<std::unique_ptr<PcapOverIp>> over_ip_;  // the unix socket and / or the TCP listener
   int wake_fd_ = -1;  // eventfd: the writer sleeps in poll() with the readers' sockets
   std::mutex mutex_;
   std::deque<std::vector<std::uint8_t>> queue_;

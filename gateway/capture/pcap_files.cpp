@@ -59,7 +59,7 @@ void PcapFiles::open_next(std::chrono::system_clock::time_point now) {
   std::snprintf(seq.data(), seq.size(), "%06llu", static_cast<unsigned long long>(opened_ % 1000000));
   // The sequence number keeps names unique and in order within one second.
   const std::string path = directory_ + "/" + std::string(prefix) + stamp.data() + "-" + seq.data() + std::string(suffix);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     if (opened_ == 0) throw std::runtime_error("pcap file " + path + ": " + std::strerror(errno));
     diag::warning("capture: cannot open %s: %s (keeping %s)", path.c_str(), std::strerror(errno), path_.c_str());

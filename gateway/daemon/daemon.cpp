@@ -21,6 +21,7 @@
 #include "gateway/diag.hpp"
 #include "gateway/metrics/server.hpp"
 #include "gateway/flow/shared_state.hpp"
+#include "gateway/portal/server.hpp"
 #include "netfilter/quic_service.hpp"
 
 namespace tlsgate {
@@ -41,6 +42,7 @@ struct Services {
   std::unique_ptr<QuicGuardHost> quic_host;  // outlives the guard that calls it
   std::unique_ptr<netfilter::QuicGuardService> quic_guard;
   std::unique_ptr<metrics::Server> metrics;
+  std::unique_ptr<portal::Server> portal;  // CA onboarding page
 };
 
 std::size_t active_flows(const Workers& workers) {
@@ -63,6 +65,9 @@ void describe(const Config& config, unsigned workers, const std::string& log_pat
   if (config.metrics_listen)
     diag::info("metrics on http://[%s]:%u/metrics", config.metrics_listen->ip.to_string().c_str(),
                config.metrics_listen->port);
+  if (config.portal_listen)
+    diag::info("CA onboarding page on http://[%s]:%u/", config.portal_listen->ip.to_string().c_str(),
+               config.portal_listen->port);
 }
 
 awaitable<void> refresh_addresses(SharedState& shared) {
@@ -86,7 +91,8 @@ diag::Level level_of(const std::string& name) {
 PrivilegePlan privilege_plan(const Config& config) {
   PrivilegePlan plan;
   plan.user = config.user;
-  plan.keep_net_admin = config.quic_guard.enabled;
+  // The QUIC guard's NFQUEUE verdicts need CAP_NET_ADMIN: its relay process keeps it, not this one.
+  plan.keep_net_admin = false;
   if (!config.ca_cert) plan.hand_over.push_back(config.state_dir);
   if (config.flow_log != "stdout") plan.hand_over.push_back(config.flow_log);
   if (config.keylog_file) plan.hand_over.push_back(*config.keylog_file);
@@ -114,7 +120,7 @@ void open_services(SharedState& shared, Services& s) {
   if (config.quic_guard.enabled) {
     try {
       s.quic_host = std::make_unique<QuicGuardHost>(shared);
-      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(config.quic_guard, *s.quic_host);
+      s.quic_guard = std::make_unique<netfilter::QuicGuardService>(config.quic_guard, config.user, *s.quic_host);
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("quic_guard: ") + e.what());
     }
@@ -122,8 +128,11 @@ void open_services(SharedState& shared, Services& s) {
   }
   if (config.metrics_listen)
     s.metrics = std::make_unique<metrics::Server>(
-        *config.metrics_listen, [&shared] { return shared.metrics.render_text(); },
+        *config.metrics_listen, config.metrics_max_connections, [&shared] { return shared.metrics.render_text(); },
         [] { return true; });  // replaced in run_control() once the heartbeat exists
+  if (config.portal_listen)
+    s.portal = std::make_unique<portal::Server>(*config.portal_listen,
+                                                portal::make_ca_files(shared.tls->ca().certificate()));
 }
 
 // SIGHUP: RELOADING=1, reopen the log, reload the policy, READY=1.
@@ -193,6 +202,7 @@ void run_control(SharedState& shared, Services& s) {
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();
   if (s.metrics) s.metrics->start();
+  if (s.portal) s.portal->start();
   notify::ready();
   heartbeat.start();
   diag::notice("ready: %zu workers%s", s.workers.size(), watchdog ? ", systemd watchdog on" : "");
@@ -200,6 +210,7 @@ void run_control(SharedState& shared, Services& s) {
   notify::stopping();
   // The scraper must not read the workers while they go away.
   if (s.metrics) s.metrics->stop();
+  if (s.portal) s.portal->stop();
   drain(shared.config, s);
   // control_plane goes before `control`: it saves the bypass table the workers last changed.
 }
@@ -207,14 +218,21 @@ void run_control(SharedState& shared, Services& s) {
 
 }  // namespace
 
-int run_daemon(const Config& config) {
+int run_daemon(const Config& configured) {
   // Before any thread: every thread inherits no_new_privs.
   harden_process();
-  diag::set_max_level(level_of(config.log_level));
+  diag::set_max_level(level_of(configured.log_level));
   // OpenSSL writes to sockets with write(2): a peer that already left must
   // give EPIPE for that flow, not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
   diag::notice("%s", raise_file_limit().c_str());
+  // A full gateway refuses at max_flows, before any accept or socket fails with EMFILE.
+  Config config = configured;
+  const FlowBudget budget =
+      fit_max_flows(config.max_flows, file_limit(), descriptor_reserve(config, worker_count(config)));
+  config.max_flows = budget.max_flows;
+  if (budget.lowered) diag::warning("%s", budget.note.c_str());
+  else diag::info("%s", budget.note.c_str());
   std::unique_ptr<log::FlowLog> flow_log;
   try {
     flow_log = std::make_unique<log::FlowLog>(config.flow_log, config.log_queue_lines, config.log_queue_bytes);

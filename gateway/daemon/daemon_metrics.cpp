@@ -1,9 +1,14 @@
 #include "gateway/daemon/daemon_metrics.hpp"
 
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
+
 #include <chrono>
+#include <ctime>
 
 #include "gateway/capture/capture_sink.hpp"
 #include "gateway/daemon/version.hpp"
+#include "gateway/metrics/server.hpp"
 #include "gateway/daemon/worker.hpp"
 
 namespace tlsgate {
@@ -13,16 +18,27 @@ using metrics::Sample;
 
 std::vector<Sample> one(double v) { return {Sample{"", {}, v}}; }
 
+// The certificate's notAfter as Unix seconds (0 if unreadable).
+double not_after_unix(X509* cert) {
+  std::tm tm{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return static_cast<double>(timegm(&tm));
+}
+
 }  // namespace
 
 void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_ptr<Worker>>& workers,
                              std::function<bool()> healthy) {
   auto& m = shared.metrics;
   const auto started = std::chrono::steady_clock::now();
-  m.add_gauge("tlsgate_build_info", "Always 1; the labels say what is running", [] {
-    return std::vector<Sample>{
-        Sample{"", {{"version", version}, {"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"boost", boost_version()}}, 1}};
-  });
+  // Versions tell an attacker which bugs to try: only a loopback scraper sees them.
+  const bool show_versions = !shared.config.metrics_listen || metrics::is_loopback(shared.config.metrics_listen->ip);
+  m.add_gauge("tlsgate_build_info", "Always 1; the labels say what is running (loopback metrics_listen only)",
+              [show_versions] {
+                if (!show_versions) return std::vector<Sample>{Sample{"", {}, 1}};
+                return std::vector<Sample>{Sample{
+                    "", {{"version", version}, {"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"boost", boost_version()}}, 1}};
+              });
   m.add_gauge("tlsgate_uptime_seconds", "Seconds since the daemon started", [started] {
     return one(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   });
@@ -60,6 +76,8 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
          &CaptureSink::dropped_bytes},
         {"tlsgate_capture_readers_dropped_total",
          "PCAP-over-IP readers disconnected by the gateway (fell behind, or too many)", &CaptureSink::readers_dropped},
+        {"tlsgate_capture_readers_refused_total",
+         "PCAP-over-IP readers refused: no or a wrong token (TCP), another uid (unix socket)", &CaptureSink::readers_refused},
     };
     const CaptureSink& capture = *shared.capture;
     for (const Counter& c : counters)
@@ -83,6 +101,14 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
                                                     static_cast<double>(bypass.learned_total(e, all))});
                            return out;
                          });
+  }
+  const FlowLimits& limits = shared.limits;
+  m.add_counter_source("tlsgate_flows_refused_total", "Connections refused (reset) at max_flows or max_flows_per_client",
+                       [&limits] { return one(static_cast<double>(limits.refused_total())); });
+  if (shared.tls) {
+    const double ca_not_after = not_after_unix(shared.tls->ca().certificate());
+    m.add_gauge("tlsgate_ca_not_after_timestamp_seconds", "When the gateway CA certificate expires (Unix time)",
+                [ca_not_after] { return one(ca_not_after); });
   }
   m.add_gauge("tlsgate_policy_rules", "Rules in the policy in force", [&shared] {
     const auto policy = shared.policy.load();

@@ -4,10 +4,10 @@
 // log, the state dir and CA); then the daemon drops what it no longer needs.
 //
 // What is still needed after setup: nothing for REDIRECT or TPROXY (accepted
-// sockets inherit IP_TRANSPARENT; upstream connections are ordinary). The
-// QUIC guard keeps CAP_NET_ADMIN: the kernel checks it on every netlink
-// message to nfnetlink, verdicts included (checked by hand with a build that
-// dropped it: no verdict was accepted; privileges_test.sh covers the kept case).
+// sockets inherit IP_TRANSPARENT; upstream connections are ordinary). NFQUEUE
+// verdicts need CAP_NET_ADMIN (the kernel checks it on every netlink message
+// to nfnetlink): the QUIC guard's relay process (netfilter/nfqueue_relay)
+// keeps it, the daemon that parses network input drops it.
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,11 +20,16 @@ void harden_process();
 
 struct PrivilegePlan {
   std::optional<std::string> user;  // when running as root: switch to this user and its groups
-  bool keep_net_admin = false;      // the QUIC guard is on
+  bool keep_net_admin = false;      // the NFQUEUE relay process
   // Created while root and used later by the user (state_dir and its files,
   // the flow log, the key log): handed to the user when switching.
   std::vector<std::string> hand_over;
 };
+
+// Why `run` must not start: as root (`is_root`) without `user` and without
+// --allow-root, the daemon would parse TLS, HTTP and QUIC from the network with
+// every privilege of root. nullopt when it may start.
+std::optional<std::string> root_refusal(bool is_root, const std::optional<std::string>& user, bool allow_root);
 
 // Switches user if asked (and root), then sets every thread's capabilities to
 // CAP_NET_ADMIN (keep_net_admin) or none, and clears the ambient set. Logs at

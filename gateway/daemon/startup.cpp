@@ -66,6 +66,7 @@ void prepare_interception(SharedState& shared) {
       if (!prefix) throw ConfigError("learned_bypass_clients: " + text + ": host bits set after the prefix");
       options.clients.push_back(*prefix);
     }
+    options.client_ipv6_prefix = config.client_ipv6_prefix;
     log::FlowLog& flow_log = shared.log;
     shared.bypass = std::make_unique<policy::LearnedBypass>(
         std::move(options), [&flow_log](policy::BypassEvent event) { flow_log.submit_event(log::bypass_json(event)); });

@@ -105,6 +105,7 @@ void count(SharedState& shared, const FlowRecord& record) {
   summary.from_client = record.from_client;
   summary.to_client = record.to_client;
   summary.forged_cache_hit = record.forged_cache_hit;
+  if (record.inspect_error) summary.inspect_error = *record.inspect_error;
   if (record.upstream_tls && !record.upstream_tls->error)
     summary.upstream_resumed = record.upstream_tls->negotiated.resumed;
   shared.metrics.flow_ended(summary);

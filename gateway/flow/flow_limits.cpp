@@ -9,14 +9,15 @@ std::size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
   return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
-FlowLimits::FlowLimits(std::size_t max_flows, std::size_t max_flows_per_client)
-    : max_flows_(max_flows), max_per_client_(max_flows_per_client) {}
+FlowLimits::FlowLimits(std::size_t max_flows, std::size_t max_flows_per_client, unsigned client_ipv6_prefix)
+    : max_flows_(max_flows), max_per_client_(max_flows_per_client), client_ipv6_prefix_(client_ipv6_prefix) {}
 
 FlowLimits::Shard& FlowLimits::shard(const IpAddress& client) {
   return shards_[IpAddressHash{}(client) % shard_count];
 }
 
-FlowLimits::Verdict FlowLimits::try_admit(const IpAddress& client) {
+FlowLimits::Verdict FlowLimits::try_admit(const IpAddress& address) {
+  const IpAddress client = client_key(address, client_ipv6_prefix_);
   Shard& s = shard(client);
   std::lock_guard lock(s.mutex);
   // Reserve a global slot first; give it back if the client is over its own limit.
@@ -38,7 +39,8 @@ FlowLimits::Verdict FlowLimits::try_admit(const IpAddress& client) {
   return Verdict::admitted;
 }
 
-void FlowLimits::release(const IpAddress& client) {
+void FlowLimits::release(const IpAddress& address) {
+  const IpAddress client = client_key(address, client_ipv6_prefix_);
   Shard& s = shard(client);
   std::lock_guard lock(s.mutex);
   const auto it = s.active.find(client);

@@ -1,6 +1,6 @@
 #pragma once
-// How many flows the gateway holds, in total and per client address, shared by
-// every worker. A connection past either limit is refused (closed with RST) and
+// How many flows the gateway holds, in total and per client (an IPv4 address or
+// an IPv6 prefix: client_key.hpp), shared by every worker. A connection past either limit is refused (closed with RST) and
 // counted; refusals are summarised, never logged one by one: a refused
 // connection is not a flow. Thread-safe; no I/O.
 #include <array>
@@ -13,6 +13,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "gateway/client_key.hpp"
 #include "gateway/ip_address.hpp"
 
 namespace tlsgate {
@@ -25,10 +26,11 @@ class FlowLimits {
  public:
   enum class Verdict { admitted, max_flows, max_flows_per_client };
 
-  // 0 means no limit.
-  FlowLimits(std::size_t max_flows, std::size_t max_flows_per_client);
+  // 0 means no limit. IPv6 clients count per `client_ipv6_prefix`.
+  FlowLimits(std::size_t max_flows, std::size_t max_flows_per_client, unsigned client_ipv6_prefix = 128);
 
-  // Admits a new flow from `client` or refuses it (and counts the refusal).
+  // Admits a new flow from `client` or refuses it (and counts the refusal; the summary
+  // names the client's key, e.g. the /64 as 2001:db8:1:2::).
   // Every admitted flow must be released exactly once.
   Verdict try_admit(const IpAddress& client);
   void release(const IpAddress& client);
@@ -61,6 +63,7 @@ class FlowLimits {
 
   std::size_t max_flows_;
   std::size_t max_per_client_;
+  unsigned client_ipv6_prefix_;
   std::atomic<std::size_t> total_{0};
   std::atomic<std::uint64_t> refused_total_{0};
   std::atomic<std::int64_t> last_summary_ns_{0};

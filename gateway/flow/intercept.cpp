@@ -43,9 +43,11 @@ UpstreamTls upstream_tls(SSL* ssl, X509* peer, long verify) {
   return up;
 }
 
-std::vector<std::string> certificate_names(X509* cert) {
-  const tls::CertNames names = tls::names_of(cert);
-  std::vector<std::string> hosts = names.dns_names;
+// The certificate's DNS names and CN; nullopt past max_names (too many to forge for).
+std::optional<std::vector<std::string>> certificate_names(X509* cert, std::size_t max_names) {
+  tls::CertNames names = tls::names_of(cert, max_names);
+  if (names.capped) return std::nullopt;
+  std::vector<std::string> hosts = std::move(names.dns_names);
   if (names.common_name) hosts.push_back(*names.common_name);
   return hosts;
 }
@@ -111,7 +113,15 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   record.upstream_tls = upstream_tls(stream->ssl(), leg.certificate.get(), verify);
   facts.upstream.state = Upstream::certificate;
   facts.upstream.verified = verify == X509_V_OK;
-  if (leg.certificate) facts.upstream.names = certificate_names(leg.certificate.get());
+  if (leg.certificate) {
+    auto names = certificate_names(leg.certificate.get(), config.max_certificate_names);
+    if (names) {
+      facts.upstream.names = std::move(*names);
+    } else {  // treated as unverifiable: never forged for, the client sees the real one (or nothing)
+      facts.upstream.verified = false;
+      record.upstream_tls->verify = tls::too_many_names_text(config.max_certificate_names);
+    }
+  }
   leg.stream = std::move(stream);
   co_return leg;
 }
@@ -122,7 +132,8 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   const std::string server_ip = record.server.ip.to_string();
   bool cache_hit = false;
   const auto leaf = shared.tls->leaf_for(
-      tls::ForgeRequest{upstream.certificate.get(), facts.sni, facts.sni ? std::nullopt : std::optional(server_ip)},
+      tls::ForgeRequest{upstream.certificate.get(), facts.sni, facts.sni ? std::nullopt : std::optional(server_ip),
+                        shared.config.max_certificate_names},
       &cache_hit);
   record.forged_cache_hit = cache_hit;
   tls::ClientSideState state;

@@ -25,7 +25,7 @@ struct SharedState {
   log::FlowLog& log;
   std::atomic<std::uint64_t> next_flow_id{1};
   // Active flows in total and per client, for max_flows / max_flows_per_client.
-  FlowLimits limits{config.max_flows, config.max_flows_per_client};
+  FlowLimits limits{config.max_flows, config.max_flows_per_client, config.client_ipv6_prefix};
   // This host's addresses, refreshed periodically: a connection whose original
   // destination is one of them was not redirected to us.
   std::atomic<std::shared_ptr<const std::vector<IpAddress>>> own_addresses;

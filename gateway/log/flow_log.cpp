@@ -25,7 +25,7 @@ FlowLog::~FlowLog() { stop(); }
 
 int FlowLog::open_file() const {
   if (path_ == "stdout") return STDOUT_FILENO;
-  return ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  return ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 }
 
 bool FlowLog::submit(std::string line) {

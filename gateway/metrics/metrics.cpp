@@ -74,8 +74,18 @@ void Metrics::flow_ended(const FlowSummary& flow) noexcept {
       if (h.reason == reason) handshake_failures_.add({h.side, h.kind});
     if (flow.forged_cache_hit) (*flow.forged_cache_hit ? forged_hits_ : forged_misses_).fetch_add(1, std::memory_order_relaxed);
     if (flow.upstream_resumed) upstream_resumed_.fetch_add(1, std::memory_order_relaxed);
+    if (!flow.inspect_error.empty()) inspection_stopped_.add({inspection_stop_kind(flow.inspect_error)});
   } catch (...) {  // allocation failure: a lost count, never a lost flow
   }
+}
+
+std::string_view inspection_stop_kind(std::string_view e) {
+  const auto has = [e](std::string_view text) { return e.find(text) != std::string_view::npos; };
+  if (has("max_header_fields")) return "header_fields";
+  if (has("without a response")) return "pipelined";
+  if (has("open streams")) return "h2_streams";
+  if (has("max_header_bytes") || has("header bytes")) return "header_bytes";
+  return "parse_error";
 }
 
 void Metrics::policy_reload(bool ok) noexcept {
@@ -121,6 +131,9 @@ std::vector<Family> Metrics::collect() const {
                        policy_reloads_.samples()));
   out.push_back(family("tlsgate_quic_verdicts_total", "QUIC guard packet verdicts, by verdict", "counter",
                        quic_verdicts_.samples()));
+  out.push_back(family("tlsgate_http_inspection_stopped_total",
+                       "Flows whose HTTP inspection stopped at a limit or a parse error while traffic went on, by why",
+                       "counter", inspection_stopped_.samples()));
   for (const auto& s : sources_) out.push_back(family(s.name, s.help, s.type, s.read()));
   return out;
 }

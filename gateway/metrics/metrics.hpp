@@ -31,7 +31,13 @@ struct FlowSummary {
   std::uint64_t to_client = 0;
   std::optional<bool> forged_cache_hit;  // set when a forged leaf was needed
   bool upstream_resumed = false;         // the upstream TLS session was resumed
+  std::string_view inspect_error;        // the flow line's `inspect_error`; empty when none
 };
+
+// Why HTTP inspection of a flow stopped, as a bounded label: header_fields (more than
+// http_max_header_fields), pipelined (too many requests without a response), h2_streams
+// (too many open streams), header_bytes (a head past http_max_header_bytes), parse_error.
+std::string_view inspection_stop_kind(std::string_view inspect_error);
 
 // A labelled counter family with bounded cardinality: beyond max_series label
 // sets, increments go to one series whose label values are all "other".
@@ -90,6 +96,7 @@ class Metrics {
   CounterFamily handshake_failures_{{"side", "kind"}};
   CounterFamily policy_reloads_{{"result"}};
   CounterFamily quic_verdicts_{{"verdict"}};
+  CounterFamily inspection_stopped_{{"why"}};
   std::atomic<std::uint64_t> forged_hits_{0};
   std::atomic<std::uint64_t> forged_misses_{0};
   std::atomic<std::uint64_t> upstream_resumed_{0};

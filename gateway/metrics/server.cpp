@@ -3,6 +3,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <stdexcept>
 
 #include "gateway/diag.hpp"
@@ -51,8 +52,15 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
 
 }  // namespace
 
-Server::Server(const Endpoint& where, Render render, Healthy healthy)
-    : acceptor_(io_), render_(std::move(render)), healthy_(std::move(healthy)) {
+bool is_loopback(const IpAddress& ip) {
+  const IpAddress plain = ip.unmapped();
+  if (plain.is_v4()) return plain.bytes[0] == 127;
+  static constexpr std::array<std::uint8_t, 16> v6_loopback{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return plain.bytes == v6_loopback;
+}
+
+Server::Server(const Endpoint& where, std::size_t max_connections, Render render, Healthy healthy)
+    : acceptor_(io_), max_connections_(max_connections), render_(std::move(render)), healthy_(std::move(healthy)) {
   const tcp::endpoint ep = to_asio(where);
   const std::string name = "metrics_listen [" + where.ip.to_string() + "]:" + std::to_string(where.port);
   boost::system::error_code ec;
@@ -86,6 +94,12 @@ awaitable<void> Server::accept_loop() {
       co_await backoff.async_wait(use_tuple);
       continue;
     }
+    if (connections_ >= max_connections_) {  // a scraper needs one; more is a flood
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++connections_;
     asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
   }
 }
@@ -107,6 +121,7 @@ awaitable<void> Server::serve(tcp::socket socket) {
   }
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  --connections_;
 }
 
 }  // namespace tlsgate::metrics

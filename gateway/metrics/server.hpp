@@ -3,7 +3,8 @@
 // io_context, so scrapes never run on a worker. GET /metrics answers the
 // Prometheus text (version 0.0.4); GET /health 200 "ok" while the workers
 // answer the heartbeat, 503 otherwise. One request at a time per connection,
-// small bounded requests, a short timeout: it is for a local scraper.
+// small bounded requests, a short timeout, at most `max_connections` served at
+// once (more are closed at accept): it is for a local scraper.
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,7 +20,7 @@ class Server {
   using Render = std::function<std::string()>;
   using Healthy = std::function<bool()>;
   // Binds `where` now (before privileges are dropped); throws std::runtime_error naming it.
-  Server(const Endpoint& where, Render render, Healthy healthy);
+  Server(const Endpoint& where, std::size_t max_connections, Render render, Healthy healthy);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -35,9 +36,14 @@ class Server {
 
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
+  std::size_t max_connections_;
+  std::size_t connections_ = 0;  // served now; only the server's thread touches it
   Render render_;
   Healthy healthy_;
   std::thread thread_;
 };
+
+// 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: only this host can reach such a bind.
+bool is_loopback(const IpAddress& ip);
 
 }  // namespace tlsgate::metrics

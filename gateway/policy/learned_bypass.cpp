@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateway/client_key.hpp"
 #include "gateway/policy/host_pattern.hpp"
 
 namespace tlsgate::policy {
@@ -113,12 +114,13 @@ bool LearnedBypass::enough_witnesses(const std::string& normalized_host, const I
   }
   std::vector<Witness>& seen = it->second;
   std::erase_if(seen, [&](const Witness& w) { return now - w.when >= options_.ttl; });
-  const auto same = std::find_if(seen.begin(), seen.end(), [&](const Witness& w) { return w.client == client; });
+  const std::string slot = client_slot(client);
+  const auto same = std::find_if(seen.begin(), seen.end(), [&](const Witness& w) { return w.client == slot; });
   if (same != seen.end()) {
     same->evidence += count;
     same->when = now;
   } else {
-    seen.push_back(Witness{client, count, now});
+    seen.push_back(Witness{slot, count, now});
   }
   if (seen.size() < options_.all_clients_min_clients) return false;
   count = 0;
@@ -175,17 +177,21 @@ void LearnedBypass::add(const std::string& host, const IpAddress& client, std::s
   record_rejection(host, client, Evidence::strong, std::move(why));
 }
 
+std::string LearnedBypass::client_slot(const IpAddress& client) const {
+  return client_key(client, options_.client_ipv6_prefix).to_string();
+}
+
 void LearnedBypass::learn(BypassEntry entry, system_clock::time_point now, Pending& out) {
   auto k = key(entry.host, entry.client);
   if (auto it = entries_.find(k); it != entries_.end()) {
     // Renewed: the evidence adds up; the client it counts against is the latest one.
     entry.evidence += it->second.evidence;
-    if (--per_client_[it->second.client.to_string()] == 0) per_client_.erase(it->second.client.to_string());
+    if (--per_client_[client_slot(it->second.client)] == 0) per_client_.erase(client_slot(it->second.client));
     entries_.erase(it);
   } else {
     make_room(entry, now, out);
   }
-  ++per_client_[entry.client.to_string()];
+  ++per_client_[client_slot(entry.client)];
   out.events.push_back({entry, BypassChange::learned, now});
   entries_.insert_or_assign(std::move(k), std::move(entry));
   ++generation_;
@@ -194,11 +200,13 @@ void LearnedBypass::learn(BypassEntry entry, system_clock::time_point now, Pendi
 // Keeps the caps: one client's oldest entry goes at max_per_client (so no client can
 // fill the table), the entry that expires first at max_entries.
 void LearnedBypass::make_room(const BypassEntry& incoming, system_clock::time_point now, Pending& out) {
-  const auto count = per_client_.find(incoming.client.to_string());
+  const std::string slot = client_slot(incoming.client);
+  const auto count = per_client_.find(slot);
   if (count != per_client_.end() && count->second >= options_.max_per_client) {
     auto oldest = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it)
-      if (it->second.client == incoming.client && (oldest == entries_.end() || it->second.learned < oldest->second.learned))
+      if (client_slot(it->second.client) == slot &&
+          (oldest == entries_.end() || it->second.learned < oldest->second.learned))
         oldest = it;
     if (oldest != entries_.end()) erase(oldest, BypassChange::evicted, now, out);
   }
@@ -211,8 +219,8 @@ void LearnedBypass::make_room(const BypassEntry& incoming, system_clock::time_po
 }
 
 void LearnedBypass::erase(Entries::iterator it, BypassChange change, system_clock::time_point now, Pending& out) {
-  const std::string client = it->second.client.to_string();
-  if (auto c = per_client_.find(client); c != per_client_.end() && --c->second == 0) per_client_.erase(c);
+  if (auto c = per_client_.find(client_slot(it->second.client)); c != per_client_.end() && --c->second == 0)
+    per_client_.erase(c);
   out.events.push_back({it->second, change, now});
   entries_.erase(it);
   ++generation_;
@@ -258,7 +266,7 @@ std::size_t LearnedBypass::forget(const std::string& host, const std::optional<I
       return kv.first.starts_with(h + " ") && (!c || kv.first == pair_key(h, *c));
     });
     if (const auto w = witnesses_.find(h); w != witnesses_.end()) {
-      if (c) std::erase_if(w->second, [&](const Witness& x) { return x.client == *c; });
+      if (c) std::erase_if(w->second, [&](const Witness& x) { return x.client == client_slot(*c); });
       if (!c || w->second.empty()) witnesses_.erase(w);
     }
   });

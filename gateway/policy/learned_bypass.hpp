@@ -61,6 +61,7 @@ struct LearnedBypassOptions {
   std::size_t weak_threshold = 3;
   std::chrono::seconds weak_window{600};
   std::size_t max_per_client = 256;  // entries learned from one client; the oldest goes
+  unsigned client_ipv6_prefix = 128;  // one client for max_per_client: an IPv6 prefix (client_key.hpp)
   std::size_t max_entries = 100'000;  // in all; the one that expires first goes
   std::vector<Cidr> clients;          // the clients that may teach; empty: all of them
   std::size_t all_clients_min_clients = 2;  // distinct clients whose evidence makes an all-clients entry
@@ -139,9 +140,9 @@ class LearnedBypass {
     std::vector<std::chrono::system_clock::time_point> weak;
     std::optional<std::chrono::system_clock::time_point> success;
   };
-  // The distinct clients whose evidence for one host awaits all_clients_min_clients.
+  // The distinct clients (client_slot) whose evidence for one host awaits all_clients_min_clients.
   struct Witness {
-    IpAddress client;
+    std::string client;  // client_slot: an IPv6 client's other addresses in its prefix are the same client
     std::size_t evidence = 1;
     std::chrono::system_clock::time_point when;
   };
@@ -151,6 +152,7 @@ class LearnedBypass {
   using Entries = std::unordered_map<std::string, BypassEntry>;
 
   std::string key(const std::string& normalized_host, const IpAddress& client) const;
+  std::string client_slot(const IpAddress& client) const;  // per_client_'s key
   static std::string pair_key(const std::string& normalized_host, const IpAddress& client);
   void learn(BypassEntry entry, std::chrono::system_clock::time_point now, Pending& out);
   void erase(Entries::iterator it, BypassChange change, std::chrono::system_clock::time_point now, Pending& out);
@@ -173,7 +175,7 @@ class LearnedBypass {
   Clock clock_;
   mutable std::shared_mutex mutex_;
   Entries entries_;
-  std::unordered_map<std::string, std::size_t> per_client_;  // client text -> entries learned from it
+  std::unordered_map<std::string, std::size_t> per_client_;  // client_slot -> entries learned from it
   std::unordered_map<std::string, Tracker> trackers_;        // pair_key -> weak evidence, success
   std::unordered_map<std::string, std::vector<Witness>> witnesses_;  // host -> clients that gave evidence
   std::atomic<std::uint64_t> learned_[2][2] = {};             // [evidence][all_clients]

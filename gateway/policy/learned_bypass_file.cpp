@@ -39,7 +39,7 @@ BypassEntry entry_from(const json& e, bool all_clients) {
 // fsync before rename: after a power loss the file is the old or the new list.
 void write_atomically(const std::string& file, const std::string& text) {
   const std::string tmp = file + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   if (fd >= 0) ok = ::close(fd) == 0 && ok;
   if (!ok) throw LearnedBypassError(tmp + ": cannot write the learned-bypass file");

@@ -146,7 +146,8 @@ CertificateAuthority CertificateAuthority::create(KeyType type, std::string comm
   check_openssl(X509_time_adj_ex(X509_getm_notAfter(cert.get()), ca_validity_days, 0, nullptr) != nullptr,
         "setting notAfter");
   check_openssl(X509_set_pubkey(cert.get(), key.get()) == 1, "X509_set_pubkey");
-  add_extension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
+  // pathlen:0: the gateway CA signs leaves only, never another CA.
+  add_extension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
   add_extension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(cert.get(), cert.get(), NID_subject_key_identifier, "hash");
   check_openssl(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "signing the CA certificate");

@@ -9,6 +9,9 @@
 #include <cctype>
 #include <stdexcept>
 #include <string_view>
+#include <unordered_set>
+
+#include "gateway/tls/san_der.hpp"
 
 namespace tlsgate::tls {
 namespace {
@@ -59,17 +62,55 @@ std::optional<std::string> canonical_ip(const std::string& text) {
   return std::nullopt;
 }
 
-std::optional<std::string> ip_text(const ASN1_OCTET_STRING* ip) {
+std::optional<std::string> ip_text(std::span<const std::uint8_t> ip) {
   std::array<char, INET6_ADDRSTRLEN> buf{};
-  const int len = ASN1_STRING_length(ip);
-  const int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : AF_UNSPEC;
+  const int family = ip.size() == 4 ? AF_INET : ip.size() == 16 ? AF_INET6 : AF_UNSPEC;
   if (family == AF_UNSPEC) return std::nullopt;
-  return inet_ntop(family, ASN1_STRING_get0_data(ip), buf.data(), buf.size());
+  return inet_ntop(family, ip.data(), buf.data(), buf.size());
 }
 
-void add_unique(std::vector<std::string>& names, std::string name, bool case_insensitive) {
-  const auto same = [&](const std::string& n) { return case_insensitive ? lower(n) == lower(name) : n == name; };
-  if (std::none_of(names.begin(), names.end(), same)) names.push_back(std::move(name));
+// Builds CertNames with a set of the names seen (DNS names lowered), so each SAN costs one
+// hash lookup however many there are.
+class NameCollector {
+ public:
+  explicit NameCollector(std::size_t max_names) : max_names_(max_names) {}
+
+  // Adds a SAN unless already present; false once the cap is reached (nothing more is added).
+  bool add_dns(std::string name) {
+    std::string key = 'd' + lower(name);  // before `name` is moved from
+    return add(names_.dns_names, std::move(key), std::move(name));
+  }
+  bool add_ip(std::string ip) {
+    std::string key = 'i' + ip;
+    return add(names_.ip_addresses, std::move(key), std::move(ip));
+  }
+
+  CertNames take() { return std::move(names_); }
+  CertNames& names() { return names_; }
+
+ private:
+  bool add(std::vector<std::string>& list, std::string key, std::string name) {
+    if (names_.capped) return false;
+    // Keys are typed ('d' + lowered DNS name, 'i' + IP text): a DNS SAN spelling an address stays apart.
+    if (!seen_.insert(std::move(key)).second) return true;
+    if (count_ == max_names_) {
+      names_.capped = true;
+      return false;
+    }
+    ++count_;
+    list.push_back(std::move(name));
+    return true;
+  }
+
+  std::size_t max_names_;
+  std::size_t count_ = 0;
+  std::unordered_set<std::string> seen_;
+  CertNames names_;
+};
+
+void seed(NameCollector& collector, const CertNames& names) {
+  for (const auto& dns : names.dns_names) collector.add_dns(dns);
+  for (const auto& ip : names.ip_addresses) collector.add_ip(ip);
 }
 
 void push_name(GENERAL_NAMES* names, int type, ASN1_STRING* value) {
@@ -111,15 +152,21 @@ void add_subject_alt_names(X509* cert, const CertNames& names, bool critical) {
 
 // The upstream's names plus the SNI (or, without SNI, the server address).
 CertNames leaf_names(const ForgeRequest& request) {
-  CertNames names = names_of(request.upstream);
+  const CertNames upstream = names_of(request.upstream, request.max_names);
+  if (upstream.capped) throw TooManyNames(too_many_names_text(request.max_names));
+  // One more than the cap: the SNI or server address always fits.
+  NameCollector collector(request.max_names + 1);
+  seed(collector, upstream);
+  CertNames& names = collector.names();
+  names.common_name = upstream.common_name;
   if (request.sni) {
     if (auto ip = canonical_ip(*request.sni)) {
-      add_unique(names.ip_addresses, std::move(*ip), false);
+      collector.add_ip(std::move(*ip));
     } else if (is_dns_name(*request.sni)) {
-      add_unique(names.dns_names, lower(*request.sni), true);
+      collector.add_dns(lower(*request.sni));
     }
   } else if (request.server_ip) {
-    if (auto ip = canonical_ip(*request.server_ip)) add_unique(names.ip_addresses, std::move(*ip), false);
+    if (auto ip = canonical_ip(*request.server_ip)) collector.add_ip(std::move(*ip));
   }
   if (!names.common_name) {
     if (request.sni) {
@@ -130,7 +177,7 @@ CertNames leaf_names(const ForgeRequest& request) {
       names.common_name = names.ip_addresses.front();
     }
   }
-  return names;
+  return collector.take();
 }
 
 void set_validity(X509* leaf, X509* ca_cert) {
@@ -144,8 +191,9 @@ void set_validity(X509* leaf, X509* ca_cert) {
 
 }  // namespace
 
-CertNames names_of(X509* cert) {
-  CertNames names;
+CertNames names_of(X509* cert, std::size_t max_names) {
+  NameCollector collector(max_names);
+  CertNames& names = collector.names();
   const X509_NAME* subject = X509_get_subject_name(cert);
   int last = -1;
   for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) last = i;
@@ -158,19 +206,32 @@ CertNames names_of(X509* cert) {
       OPENSSL_free(utf8);
     }
   }
-  GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
-  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
-    if (name->type == GEN_DNS) {
-      std::string_view dns(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.dNSName)),
-                           static_cast<std::size_t>(ASN1_STRING_length(name->d.dNSName)));
-      if (!dns.empty() && is_printable_ascii(dns)) add_unique(names.dns_names, std::string(dns), true);
-    } else if (name->type == GEN_IPADD) {
-      if (auto ip = ip_text(name->d.iPAddress)) add_unique(names.ip_addresses, std::move(*ip), false);
+  const int at = X509_get_ext_by_NID(cert, NID_subject_alt_name, -1);
+  const ASN1_OCTET_STRING* der = at >= 0 ? X509_EXTENSION_get_data(X509_get_ext(cert, at)) : nullptr;
+  if (der == nullptr) return collector.take();
+  bool room = true;
+  const auto visit = [&](const SanEntry& e) {
+    if (!room || e.constructed) return;
+    const std::string_view text(reinterpret_cast<const char*>(e.value.data()), e.value.size());
+    if (e.tag == san_dns_tag && !text.empty() && is_printable_ascii(text)) {
+      room = collector.add_dns(std::string(text));
+    } else if (e.tag == san_ip_tag) {
+      if (auto ip = ip_text(e.value)) room = collector.add_ip(std::move(*ip));
     }
+  };
+  const auto entries = walk_san_der(
+      {ASN1_STRING_get0_data(der), static_cast<std::size_t>(ASN1_STRING_length(der))}, visit);
+  if (!entries) {  // malformed: OpenSSL's decoder would refuse it too, so no name is trusted
+    CertNames none;
+    none.common_name = std::move(names.common_name);
+    return none;
   }
-  ERR_clear_error();  // X509_get_ext_d2i leaves an error when the extension is absent
-  return names;
+  names.san_entries = *entries;
+  return collector.take();
+}
+
+std::string too_many_names_text(std::size_t max_names) {
+  return "certificate has more than " + std::to_string(max_names) + " names (max_certificate_names): not forged";
 }
 
 X509Ptr forge_leaf(const CertificateAuthority& ca, EVP_PKEY* leaf_key, const ForgeRequest& request) {

@@ -92,7 +92,7 @@ std::vector<std::uint8_t> alpn_wire(std::span<const std::string> protocols) {
 // NSS key log (SSLKEYLOGFILE format) so operators can decrypt captures; created 0600.
 struct TlsEngine::KeyLog {
   explicit KeyLog(const std::string& path) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) throw std::runtime_error("cannot open keylog_file " + path + ": " + std::strerror(errno));
   }
   ~KeyLog() { ::close(fd); }
@@ -112,6 +112,7 @@ TlsEngine::TlsEngine(const Config& config, CertificateAuthority ca)
       leaf_cache_(config.cert_cache_entries),
       sessions_(config.upstream_session_cache_entries),
       store_generation_(next_store_generation()),
+      max_names_(config.max_certificate_names),
       client_ctx_(new_ctx(TLS_server_method())),
       upstream_ctx_(new_ctx(TLS_client_method())) {
   // Client leg: session tickets (stateless) for resumption; the leaf is set per connection.
@@ -130,6 +131,12 @@ TlsEngine::TlsEngine(const Config& config, CertificateAuthority ca)
       upstream_ctx_.get(),
       [](X509_STORE_CTX* store_ctx, void* arg) -> int {
         auto* self = static_cast<TlsEngine*>(arg);
+        // Before OpenSSL decodes (and caches) every SAN to check the chain: a certificate the
+        // gateway will not forge for anyway costs a cheap walk of its bytes, not a full decode.
+        if (X509* leaf = X509_STORE_CTX_get0_cert(store_ctx); leaf && names_of(leaf, self->max_names_).capped) {
+          X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+          return 0;
+        }
         return verify_with_cache(store_ctx, self->verified_chains_, self->store_generation_, std::time(nullptr));
       },
       this);

@@ -51,6 +51,7 @@ class TlsEngine {
   SessionCache sessions_;
   VerifyCache verified_chains_;
   std::uint64_t store_generation_;  // this engine's trust store, for the verify cache's keys
+  std::size_t max_names_;           // max_certificate_names: more and the upstream is not verified
   SslCtxPtr client_ctx_;
   SslCtxPtr upstream_ctx_;
   struct KeyLog;

@@ -32,6 +32,9 @@ std::string rfc3339(const ASN1_TIME* time) {
   return std::string(buf, n);
 }
 
+// SANs listed in a flow line's certificate summary.
+constexpr std::size_t max_summary_sans = 100;
+
 }  // namespace
 
 X509StorePtr load_trust_store(const std::optional<std::string>& extra_ca_file) {
@@ -54,10 +57,15 @@ nlohmann::ordered_json certificate_summary(X509* cert) {
   nlohmann::ordered_json out;
   out["subject"] = name_text(X509_get_subject_name(cert));
   out["issuer"] = name_text(X509_get_issuer_name(cert));
-  const CertNames names = names_of(cert);
+  // A flow line stays small whatever the upstream sends: the first names, then "+N more".
+  const CertNames names = names_of(cert, max_summary_sans + 1);
   auto sans = nlohmann::ordered_json::array();
   for (const auto& dns : names.dns_names) sans.push_back(dns);
   for (const auto& ip : names.ip_addresses) sans.push_back(ip);
+  if (sans.size() > max_summary_sans) {
+    sans.erase(sans.begin() + max_summary_sans, sans.end());
+    sans.push_back("+" + std::to_string(names.san_entries - max_summary_sans) + " more");
+  }
   out["sans"] = std::move(sans);
   out["not_before"] = rfc3339(X509_get0_notBefore(cert));
   out["not_after"] = rfc3339(X509_get0_notAfter(cert));

@@ -109,7 +109,7 @@ start_tlsgate() {
       echo "cannot set ulimit -n $TLSGATE_NOFILE" >&2
       exit 2
     fi
-    exec ${TLSGATE_CPUS:+taskset -c "$TLSGATE_CPUS"} ip netns exec "$NS_GW" "$TLSGATE_BIN" run --config "$config"
+    exec ${TLSGATE_CPUS:+taskset -c "$TLSGATE_CPUS"} ip netns exec "$NS_GW" "$TLSGATE_BIN" run --allow-root --config "$config"
   ) 2>"$TLSGATE_STDERR" &
   TLSGATE_PID=$!
   ports=$(jq -r '.listeners[]?.port // empty' "$config")

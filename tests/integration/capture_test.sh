@@ -2,8 +2,10 @@
 # Decrypted capture in the namespace lab: intercepted HTTP/1.1 and h2 (a large
 # download, an upload) and plain HTTP written to a pcap file; tshark sees every
 # request and response with its status, host and body length, and no TCP
-# analysis warnings or errors. A PCAP-over-IP reader gets the same bytes; a
-# stalled reader is dropped without slowing a download; a small rotate_mb makes
+# analysis warnings or errors. A PCAP-over-IP reader on the unix socket gets the
+# same bytes; another uid is refused there (SO_PEERCRED), and a TCP reader
+# without the token gets nothing; a stalled reader is dropped without slowing a
+# download; a small rotate_mb makes
 # new files (files_kept prunes them). Then flow_log_format eve for the same
 # requests: the EVE lines validate against docs/eve.schema.json and carry the
 # same facts as the native lines.
@@ -15,17 +17,52 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 poip_port=57012
+poip_socket="$work/pcap.sock"
+token=lab-token-0123456789abcdef
 metrics=127.0.0.1:19102
 write_config() {  # $1 log file, $2 flow_log_format, $3 rotate_mb, $4 pcap directory
   test_config flow_log="$1" flow_log_format="$2" upstream_ca_file="$PUBLIC_CA_CERT" \
     pcap.enabled:=true pcap.directory="$4" pcap.rotate_mb:="$3" pcap.files_kept:=3 pcap.plain_http:=true \
-    pcap.pcap_over_ip_listen="127.0.0.1:$poip_port" pcap.reader_buffer_mb:=1 metrics_listen="$metrics" \
+    pcap.pcap_over_ip_socket="$poip_socket" pcap.pcap_over_ip_listen="127.0.0.1:$poip_port" \
+    pcap.pcap_over_ip_allow_remote:=true pcap.pcap_over_ip_token="$token" pcap.reader_buffer_mb:=4 metrics_listen="$metrics" \
     >"$work/config.json"
 }
 cleanup_readers() { for p in ${READERS:-}; do kill "$p" 2>/dev/null || true; done; }
 READERS=""
 trap 'cleanup_readers; rm -rf "$work"; lab_cleanup' EXIT
 
+chmod 755 "$work"  # a reader of another uid reaches the socket; only SO_PEERCRED stops it
+# A TCP listener without allow_remote and a token is a config error, loopback included.
+test_config pcap.pcap_over_ip_listen="127.0.0.1:$poip_port" >"$work/open.json"
+check "pcap_over_ip_listen without allow_remote and a token: config check fails" \
+  bash -c '! "$0" config check "$1" >/dev/null 2>&1' "$TLSGATE_BIN" "$work/open.json"
+check "config check names the key and what it needs" \
+  bash -c '"$0" config check "$1" 2>&1 | grep -q "pcap_over_ip_listen.*needs pcap_over_ip_allow_remote"' \
+  "$TLSGATE_BIN" "$work/open.json"
+# A reader: connects (unix socket path or TCP port), sends the token line if given, then
+# copies what it receives to OUT for SECONDS or until the gateway closes.
+cat >"$work/reader.py" <<'PY'
+import socket, sys, time
+target, token, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+if target.startswith("/"):
+    s = socket.socket(socket.AF_UNIX); s.connect(target)
+else:
+    s = socket.create_connection(("127.0.0.1", int(target)))
+if token:
+    s.sendall(token.encode() + b"\n")
+end = time.monotonic() + seconds
+with open(out, "wb", buffering=0) as f:
+    while (left := end - time.monotonic()) > 0:
+        s.settimeout(left)
+        try:
+            data = s.recv(1 << 20)
+        except (TimeoutError, socket.timeout, ConnectionResetError):
+            break
+        if not data:
+            break
+        f.write(data)
+PY
+reader() { in_gw "$PYTHON" "$work/reader.py" "$@"; }
 write_config "$log" tlsgate 100 "$work/pcap"
 rules_install --mode redirect --ports 443,8443,80 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
@@ -35,8 +72,22 @@ large_bytes=$((LAB_LARGE_MB * 1024 * 1024))
 # Small enough to be sent whole before nginx answers its 405 (a larger body races the early reply and close).
 head -c 30000 /dev/urandom >"$work/upload.bin"
 
-# A PCAP-over-IP reader that keeps up, connected before any flow.
-in_gw socat -u "TCP:127.0.0.1:$poip_port" "CREATE:$work/poip.pcap" &
+check_eq "$(stat -c '%a %U' "$poip_socket")" "600 root" "PCAP-over-IP socket is 0600, owned by the daemon's user"
+# PCAP-over-IP readers that keep up, connected before any flow: on the unix socket, and
+# over TCP with the token.
+reader "$poip_socket" "" 60 "$work/poip.pcap" &
+READERS="$READERS $!"
+reader "$poip_port" "$token" 60 "$work/tcp.pcap" &
+READERS="$READERS $!"
+# Refused readers: another uid on the socket (opened up to it on purpose: only SO_PEERCRED
+# stops it), TCP with a wrong token, TCP without one (held past the 5 s it is given).
+chmod 666 "$poip_socket"
+install -m 666 /dev/null "$work/other-uid.out"
+in_gw setpriv --reuid=65534 --regid=65534 --clear-groups "$PYTHON" "$work/reader.py" "$poip_socket" "" 1 \
+  "$work/other-uid.out" 2>/dev/null || true
+chmod 600 "$poip_socket"
+reader "$poip_port" "${token%?}X" 1 "$work/wrong-token.out" || true
+reader "$poip_port" "" 8 "$work/no-token.out" &
 READERS="$READERS $!"
 sleep 0.3
 
@@ -95,6 +146,17 @@ check_eq "$(tshark -r "$file" -Y 'tcp.checksum.status == 2 || ip.checksum.status
 wait_until --every 0.1 10 "the PCAP-over-IP reader to catch up with the file" same_size "$file" "$work/poip.pcap" || true
 check "PCAP-over-IP reader got the same bytes as the file" cmp -s "$file" "$work/poip.pcap"
 check_eq "$(http_view "$work/poip.pcap")" "$view" "PCAP-over-IP: tshark sees the same exchanges"
+wait_same_size "$file" "$work/tcp.pcap"
+check "PCAP-over-IP over TCP with the token: the same bytes" cmp -s "$file" "$work/tcp.pcap"
+check_eq "$(size_of "$work/other-uid.out")" 0 "PCAP-over-IP: another uid on the unix socket gets nothing"
+check "PCAP-over-IP: the other uid is named on stderr" grep -q "uid 65534 is not the socket's owner" "$TLSGATE_STDERR"
+check_eq "$(size_of "$work/no-token.out")" 0 "PCAP-over-IP: a TCP reader without the token gets nothing"
+check_eq "$(size_of "$work/wrong-token.out")" 0 "PCAP-over-IP: a TCP reader with a wrong token gets nothing"
+check "PCAP-over-IP: the wrong token is refused" grep -q "reader refused: wrong token" "$TLSGATE_STDERR"
+for _ in $(seq 1 70); do grep -q "no token within" "$TLSGATE_STDERR" && break; sleep 0.1; done
+check "PCAP-over-IP: the reader without a token is closed after 5 s" grep -q "reader refused: no token within 5s" \
+  "$TLSGATE_STDERR"
+check_eq "$(metric tlsgate_capture_readers_refused_total)" 3 "metrics: the three refused readers counted"
 
 # /metrics: every record written is counted (the file is its 24-byte pcap header and them), none dropped.
 check_eq "$(metric tlsgate_capture_bytes_written_total)" $(($(stat -c %s "$file") - 24)) \
@@ -115,8 +177,8 @@ time_large() {
 base_ms=$(time_large)
 in_gw "$PYTHON" -c "
 import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(('127.0.0.1', $poip_port)); time.sleep(60)" &
+s = socket.socket(socket.AF_UNIX); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect('$poip_socket'); time.sleep(60)" &
 READERS="$READERS $!"
 sleep 0.3
 stalled_ms=$(time_large)

@@ -104,5 +104,6 @@ for f in /usr/sbin/tlsgate /etc/tlsgate /etc/default/tlsgate /var/lib/tlsgate /v
   /lib/systemd/system/tlsgate.service; do
   [[ ! -e $f ]] && pass "purged: $f gone" || fail "purged: $f gone"
 done
+! has_user && pass "purged: no tlsgate user" || fail "purged: no tlsgate user"
 
 finish

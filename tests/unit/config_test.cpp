@@ -269,6 +269,23 @@ TEST(Config, TooBigOrTooDeepIsRefusedBeforeParsing) {
   }
 }
 
+TEST(Config, HardeningKeys) {
+  const Config d = parse_config("{}", "test.json");
+  EXPECT_EQ(d.client_ipv6_prefix, 64u);
+  EXPECT_EQ(d.max_certificate_names, 1000u);
+  EXPECT_EQ(d.metrics_max_connections, 16u);
+  const Config c = parse_config(
+      R"({"client_ipv6_prefix": 56, "max_certificate_names": 20000, "metrics_max_connections": 4})", "test.json");
+  EXPECT_EQ(c.client_ipv6_prefix, 56u);
+  EXPECT_EQ(c.max_certificate_names, 20000u);
+  EXPECT_EQ(c.metrics_max_connections, 4u);
+  for (const char* bad : {R"({"client_ipv6_prefix": 16})", R"({"client_ipv6_prefix": 129})",
+                          R"({"max_certificate_names": 0})", R"({"metrics_max_connections": 0})"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(parse_config(bad, "test.json"), ConfigError);
+  }
+}
+
 TEST(Config, PcapAndFlowLogFormat) {
   const Config d = parse_config("{}", "test.json");
   EXPECT_FALSE(d.pcap.active());
@@ -276,7 +293,8 @@ TEST(Config, PcapAndFlowLogFormat) {
   EXPECT_EQ(d.flow_log_format, FlowLogFormat::tlsgate);
   const Config c = parse_config(R"({"flow_log_format": "eve", "pcap": {"enabled": true, "directory": "/tmp/p",
     "rotate_mb": 10, "rotate_s": 0, "files_kept": 5, "default": false, "tls_port_map": 0, "h2_port_map": 8080,
-    "plain_http": true, "queue_mb": 8, "pcap_over_ip_listen": "[::1]:57012", "reader_buffer_mb": 2}})",
+    "plain_http": true, "queue_mb": 8, "pcap_over_ip_listen": "[::1]:57012", "pcap_over_ip_allow_remote": true,
+    "pcap_over_ip_token": "0123456789abcdef", "pcap_over_ip_socket": "/run/p.sock", "reader_buffer_mb": 2}})",
                                 "test.json");
   EXPECT_EQ(c.flow_log_format, FlowLogFormat::eve);
   EXPECT_TRUE(c.pcap.active());
@@ -292,7 +310,16 @@ TEST(Config, PcapAndFlowLogFormat) {
   EXPECT_EQ(c.pcap.pcap_over_ip_listen->ip.to_string(), "::1");
   EXPECT_EQ(c.pcap.pcap_over_ip_listen->port, 57012);
   EXPECT_EQ(c.pcap.reader_buffer_bytes, 2u << 20);
+  EXPECT_EQ(c.pcap.pcap_over_ip_token, "0123456789abcdef");
+  EXPECT_EQ(c.pcap.pcap_over_ip_socket, "/run/p.sock");
+  EXPECT_TRUE(parse_config(R"({"pcap": {"pcap_over_ip_socket": "/run/p.sock"}})", "t").pcap.active());
   for (const char* bad : {R"({"pcap": {"pcap_over_ip_listen": "localhost:1"}})",
+                          // A TCP listener needs allow_remote and a token, on loopback too.
+                          R"({"pcap": {"pcap_over_ip_listen": "127.0.0.1:57012"}})",
+                          R"({"pcap": {"pcap_over_ip_listen": "10.0.0.1:57012", "pcap_over_ip_allow_remote": true}})",
+                          R"({"pcap": {"pcap_over_ip_listen": "[::1]:1", "pcap_over_ip_token": "0123456789abcdef"}})",
+                          R"({"pcap": {"pcap_over_ip_token": "short"}})",
+                          R"({"pcap": {"pcap_over_ip_token": "0123456789abcdef\nx"}})",
                           R"({"pcap": {"pcap_over_ip_listen": "127.0.0.1"}})", R"({"pcap": {"colour": 1}})",
                           R"({"flow_log_format": "json"})"}) {
     SCOPED_TRACE(bad);

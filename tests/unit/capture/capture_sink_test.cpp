@@ -5,8 +5,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -21,6 +23,8 @@ std::filesystem::path temp_dir() {
   return dir;
 }
 
+constexpr const char* token = "0123456789abcdef-reader";
+
 int connect_loopback(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -29,6 +33,46 @@ int connect_loopback(std::uint16_t port) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   return fd;
+}
+
+// A reader that sends the token line first, as documented.
+int connect_reader(std::uint16_t port) {
+  const int fd = connect_loopback(port);
+  const std::string line = std::string(token) + "\n";
+  EXPECT_EQ(::send(fd, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+  return fd;
+}
+
+CaptureConfig tcp_config() {
+  CaptureConfig config;
+  config.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
+  config.pcap_over_ip_allow_remote = true;
+  config.pcap_over_ip_token = token;
+  return config;
+}
+
+// Reads until EOF or `limit`, waiting at most ~2 s in all.
+std::vector<std::uint8_t> read_some(int fd, std::size_t limit) {
+  std::vector<std::uint8_t> got;
+  std::uint8_t buf[4096];
+  for (int i = 0; i < 400 && got.size() < limit; ++i) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) break;
+    if (n > 0) got.insert(got.end(), buf, buf + n);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return got;
+}
+
+bool closed_by_peer(int fd) {
+  std::uint8_t buf[64];
+  for (int i = 0; i < 400; ++i) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) return true;
+    if (n > 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 std::vector<std::uint8_t> record(std::size_t payload) {
@@ -67,8 +111,7 @@ TEST(CaptureSink, FilesAre0600AndRotateBySizeKeepingFilesKept) {
 }
 
 TEST(CaptureSink, FullQueueDropsAndCounts) {
-  CaptureConfig config;
-  config.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
+  CaptureConfig config = tcp_config();
   config.queue_bytes = 1000;
   CaptureSink sink(config);
   EXPECT_FALSE(sink.submit(record(5000)));
@@ -77,12 +120,11 @@ TEST(CaptureSink, FullQueueDropsAndCounts) {
 }
 
 TEST(CaptureSink, PcapOverIpReaderGetsHeaderThenRecordsAndAStalledOneIsDropped) {
-  CaptureConfig config;
-  config.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
+  CaptureConfig config = tcp_config();
   config.reader_buffer_bytes = 1024 * 1024;
   CaptureSink sink(config);
-  const int reader = connect_loopback(sink.pcap_over_ip_port());
-  const int stalled = connect_loopback(sink.pcap_over_ip_port());
+  const int reader = connect_reader(sink.pcap_over_ip_port());
+  const int stalled = connect_reader(sink.pcap_over_ip_port());
   const int small = 1024;
   ::setsockopt(stalled, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -110,6 +152,52 @@ TEST(CaptureSink, PcapOverIpReaderGetsHeaderThenRecordsAndAStalledOneIsDropped) 
   EXPECT_EQ(sink.readers_dropped(), 1u);
   ::close(reader);
   ::close(stalled);
+}
+
+TEST(CaptureSink, TcpReaderWithoutTheRightTokenGetsNothing) {
+  CaptureSink sink(tcp_config());
+  const int wrong = connect_loopback(sink.pcap_over_ip_port());
+  const std::string bad = "0123456789abcdef-wrong!\n";
+  ASSERT_EQ(::send(wrong, bad.data(), bad.size(), 0), static_cast<ssize_t>(bad.size()));
+  const int silent = connect_loopback(sink.pcap_over_ip_port());  // sends nothing
+  const int good = connect_reader(sink.pcap_over_ip_port());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  sink.submit(record(100));
+  EXPECT_TRUE(closed_by_peer(wrong));
+  const auto got = read_some(good, pcap_global_header_bytes + pcap_record_header_bytes + 100);
+  EXPECT_EQ(got.size(), pcap_global_header_bytes + pcap_record_header_bytes + 100);
+  // The silent one gets nothing while it has not sent the token.
+  std::uint8_t buf[64];
+  EXPECT_LT(::recv(silent, buf, sizeof buf, MSG_DONTWAIT), 0);
+  EXPECT_EQ(sink.readers_refused(), 1u);
+  ::close(wrong);
+  ::close(silent);
+  ::close(good);
+}
+
+TEST(CaptureSink, UnixSocketIs0600AndStreamsToItsOwner) {
+  const auto dir = temp_dir();
+  std::filesystem::create_directories(dir);
+  CaptureConfig config;
+  config.pcap_over_ip_socket = (dir / "pcap.sock").string();
+  {
+    CaptureSink sink(config);
+    struct stat st {};
+    ASSERT_EQ(::lstat(config.pcap_over_ip_socket->c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strcpy(a.sun_path, config.pcap_over_ip_socket->c_str());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    sink.submit(record(10));
+    EXPECT_EQ(read_some(fd, 1000).size(), pcap_global_header_bytes + pcap_record_header_bytes + 10);
+    ::close(fd);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "pcap.sock"));  // removed at stop
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

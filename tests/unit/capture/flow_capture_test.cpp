@@ -11,6 +11,8 @@ namespace {
 TEST(FlowCapture, RuleCaptureWinsOverTheDefault) {
   Config config;
   config.pcap.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
+  config.pcap.pcap_over_ip_allow_remote = true;
+  config.pcap.pcap_over_ip_token = "0123456789abcdef";
   FlowRecord record;
   record.client = {*IpAddress::parse("10.0.0.2"), 40000};
   record.server = {*IpAddress::parse("10.0.0.3"), 443};

@@ -41,6 +41,12 @@ TEST_F(ConfigCheck, DefaultsPassWithoutCreatingACa) {
   EXPECT_FALSE(fs::exists(config_.state_dir));
 }
 
+TEST_F(ConfigCheck, SaysHowMaxFlowsFitsTheFileLimit) {
+  const auto r = check_config(config_);
+  EXPECT_TRUE(mentions(r.ok, "max_flows 16384")) << r.ok.back();
+  EXPECT_TRUE(mentions(r.ok, "LimitNOFILE"));
+}
+
 TEST_F(ConfigCheck, LoadsTheCaInStateDir) {
   fs::create_directories(config_.state_dir);
   tls::CertificateAuthority::create(tls::KeyType::ec_p256)

@@ -22,6 +22,24 @@ TEST(FlowLimits, PerClientLimitRefusesOnlyThatClient) {
   EXPECT_EQ(limits.refused_total(), 1u);
 }
 
+// A client cycling addresses inside its /64 is one client; the next /64 is another.
+TEST(FlowLimits, PerClientLimitCountsAnIpv6PrefixAsOneClient) {
+  FlowLimits limits(100, 2, 64);
+  EXPECT_EQ(limits.try_admit(ip("2001:db8:0:1::a")), FlowLimits::Verdict::admitted);
+  EXPECT_EQ(limits.try_admit(ip("2001:db8:0:1::b")), FlowLimits::Verdict::admitted);
+  EXPECT_EQ(limits.try_admit(ip("2001:db8:0:1:ffff::c")), FlowLimits::Verdict::max_flows_per_client);
+  EXPECT_EQ(limits.try_admit(ip("2001:db8:0:2::a")), FlowLimits::Verdict::admitted);
+  EXPECT_EQ(limits.tracked_clients(), 2u);
+  limits.release(ip("2001:db8:0:1::a"));  // any address of the prefix frees its slot
+  EXPECT_EQ(limits.try_admit(ip("2001:db8:0:1::d")), FlowLimits::Verdict::admitted);
+  const auto summary = limits.take_refusals();
+  ASSERT_TRUE(summary);
+  EXPECT_EQ((*summary)["clients"][0]["client"], "2001:db8:0:1::");
+  FlowLimits per_address(100, 2, 128);
+  for (const char* a : {"2001:db8::1", "2001:db8::2", "2001:db8::3"})
+    EXPECT_EQ(per_address.try_admit(ip(a)), FlowLimits::Verdict::admitted);
+}
+
 TEST(FlowLimits, GlobalLimitCountsEveryClient) {
   FlowLimits limits(3, 0);
   for (const char* a : {"10.0.0.1", "10.0.0.2", "2001:db8::1"})

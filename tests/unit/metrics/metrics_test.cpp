@@ -39,6 +39,38 @@ TEST(Metrics, FlowEndedCountsActionReasonBytesAndTls) {
   EXPECT_EQ(value_of(all, "tlsgate_upstream_resumptions_total"), 1);
 }
 
+// The texts are the observers' own (http1_observer, h2_observer, exchange_builder).
+TEST(Metrics, InspectionStopsCountedByWhy) {
+  struct Case {
+    const char* error;
+    const char* kind;
+  };
+  const Case cases[] = {
+      {"more than 256 header fields in one message (max_header_fields)", "header_fields"},
+      {"http1: more than 64 requests without a response", "pipelined"},
+      {"h2: more than 512 open streams", "h2_streams"},
+      {"http1 request head exceeds max_header_bytes (65536)", "header_bytes"},
+      {"more than 262144 header bytes in one exchange", "header_bytes"},
+      {"http1 request: bad method", "parse_error"},
+  };
+  Metrics m;
+  FlowSummary f;
+  f.action = "intercept";
+  f.reason = "policy";
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.error);
+    EXPECT_EQ(inspection_stop_kind(c.error), c.kind);
+    f.inspect_error = c.error;
+    m.flow_ended(f);
+  }
+  f.inspect_error = {};
+  m.flow_ended(f);  // no error: not counted
+  const auto all = m.collect();
+  EXPECT_EQ(value_of(all, "tlsgate_http_inspection_stopped_total", {{"why", "header_bytes"}}), 2);
+  EXPECT_EQ(value_of(all, "tlsgate_http_inspection_stopped_total", {{"why", "h2_streams"}}), 1);
+  EXPECT_EQ(value_of(all, "tlsgate_http_inspection_stopped_total", {{"why", "pipelined"}}), 1);
+}
+
 TEST(Metrics, HandshakeFailuresFromReasons) {
   Metrics m;
   const struct {

@@ -136,6 +136,15 @@ TEST_F(LearnedBypassTest, ForgetAndClearDropAllClientsEvidence) {
   EXPECT_FALSE(bypass.contains("a.example", ip("10.0.0.3")));
 }
 
+TEST_F(LearnedBypassTest, AllClientsWitnessesAreClientsNotAddresses) {
+  auto o = options(3600s, true);
+  o.client_ipv6_prefix = 64;
+  auto bypass = make(o);
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("fd00:1::1"), Evidence::strong, "why"));
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("fd00:1::2"), Evidence::strong, "why"));  // same /64
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("fd00:2::1"), Evidence::strong, "why"));
+}
+
 TEST_F(LearnedBypassTest, OneAllClientsWitnessWhenConfigured) {
   auto o = options(3600s, true);
   o.all_clients_min_clients = 1;
@@ -274,6 +283,24 @@ TEST_F(LearnedBypassTest, PerClientCapDropsThatClientsOldest) {
   EXPECT_EQ(bypass.size(), 3u);
   bypass.add("3.example", ip("10.0.0.1"), "again");  // renewing is not a new entry
   EXPECT_EQ(take_events(), (Events{"learned 3.example 10.0.0.1 2"}));
+}
+
+// Addresses of one /64 share max_per_client: cycling them evicts only that prefix's entries.
+TEST_F(LearnedBypassTest, PerClientCapCountsAnIpv6Prefix) {
+  auto o = options();
+  o.max_per_client = 2;
+  o.client_ipv6_prefix = 64;
+  auto bypass = make(o);
+  bypass.add("victim.example", ip("2001:db8:9::1"), "x");
+  now_ += 1s;
+  for (int i = 1; i <= 5; ++i) {
+    bypass.add(std::to_string(i) + ".example", ip(("2001:db8:1::" + std::to_string(i)).c_str()), "x");
+    now_ += 1s;
+  }
+  EXPECT_TRUE(bypass.contains("victim.example", ip("2001:db8:9::1")));
+  EXPECT_EQ(bypass.size(), 3u);  // the victim and the prefix's newest two
+  EXPECT_TRUE(bypass.contains("5.example", ip("2001:db8:1::5")));
+  EXPECT_FALSE(bypass.contains("3.example", ip("2001:db8:1::3")));
 }
 
 TEST_F(LearnedBypassTest, GlobalCapDropsTheFirstToExpire) {

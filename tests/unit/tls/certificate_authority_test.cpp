@@ -79,6 +79,8 @@ TEST(CertificateAuthority, CreateMakesAValidCa) {
     ASSERT_NE(bc, nullptr);
     EXPECT_TRUE(bc->ca);
     EXPECT_EQ(crit, 1);
+    ASSERT_NE(bc->pathlen, nullptr);  // pathLenConstraint 0: it signs leaves, never a CA
+    EXPECT_EQ(ASN1_INTEGER_get(bc->pathlen), 0);
     BASIC_CONSTRAINTS_free(bc);
     EXPECT_EQ(X509_get_key_usage(cert), static_cast<std::uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
     EXPECT_NE(X509_get0_subject_key_id(cert), nullptr);

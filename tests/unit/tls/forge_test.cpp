@@ -118,6 +118,54 @@ TEST_F(Forge, NamesOfDropsUnsafeDnsNames) {
   EXPECT_THAT(names_of(upstream.get()).dns_names, ElementsAre("ok.example"));
 }
 
+// 100,000 DNS SANs, every host twice in different case, plus a DNS SAN spelling an address
+// that is also an IP SAN. A quadratic collection would not finish within the test's time.
+TEST_F(Forge, NamesOfHundredThousandSansIsLinearAndCapped) {
+  constexpr std::size_t hosts = 50'000;
+  Upstream u{"big.example", {}, {"192.0.2.1"}};
+  u.dns.reserve(2 * hosts + 1);
+  u.dns.push_back("192.0.2.1");
+  for (std::size_t i = 0; i < hosts; ++i) {
+    u.dns.push_back("Host-" + std::to_string(i) + ".Example");
+    u.dns.push_back("host-" + std::to_string(i) + ".example");
+  }
+  const X509Ptr upstream = make_upstream(*public_ca_, u);
+
+  const CertNames all = names_of(upstream.get(), 200'000);
+  EXPECT_FALSE(all.capped);
+  ASSERT_EQ(all.dns_names.size(), hosts + 1);
+  EXPECT_EQ(all.dns_names[0], "192.0.2.1");
+  EXPECT_EQ(all.dns_names[1], "Host-0.Example");  // the first spelling is kept
+  EXPECT_EQ(all.dns_names.back(), "Host-49999.Example");
+  EXPECT_THAT(all.ip_addresses, ElementsAre("192.0.2.1"));
+
+  const CertNames capped = names_of(upstream.get());
+  EXPECT_TRUE(capped.capped);
+  EXPECT_EQ(capped.dns_names.size() + capped.ip_addresses.size(), default_max_certificate_names);
+  EXPECT_EQ(capped.dns_names[default_max_certificate_names - 1], "Host-998.Example");
+  EXPECT_EQ(capped.common_name, "big.example");
+
+  // Exactly at the cap is not past it: duplicates do not count.
+  const CertNames exact = names_of(upstream.get(), hosts + 2);
+  EXPECT_FALSE(exact.capped);
+  EXPECT_EQ(names_of(upstream.get(), hosts + 1).capped, true);
+}
+
+TEST_F(Forge, RefusesToForgePastTheNameCap) {
+  Upstream u{"many.example", {}, {}};
+  for (int i = 0; i < 40; ++i) u.dns.push_back("h" + std::to_string(i) + ".many.example");
+  const X509Ptr upstream = make_upstream(*public_ca_, u);
+  ForgeRequest request{upstream.get(), "h0.many.example", std::nullopt, 39};
+  EXPECT_THROW(forge_leaf(*gateway_ca_, leaf_key_, request), TooManyNames);
+  request.max_names = 40;  // at the cap, and the SNI (a new name) still fits
+  request.sni = "new.many.example";
+  const X509Ptr leaf = forge_leaf(*gateway_ca_, leaf_key_, request);
+  const CertNames names = names_of(leaf.get(), 100);
+  EXPECT_EQ(names.dns_names.size(), 41u);
+  EXPECT_EQ(names.dns_names.back(), "new.many.example");
+  EXPECT_EQ(verify_server(gateway_ca_->certificate(), leaf.get()), X509_V_OK);
+}
+
 TEST_F(Forge, LeafCopiesNamesAndVerifiesAgainstTheGatewayCa) {
   const X509Ptr upstream = make_upstream(*public_ca_, example_com);
   const X509Ptr leaf = forge_leaf(*gateway_ca_, leaf_key_, {upstream.get(), "www.example.com", std::nullopt});

@@ -25,6 +25,8 @@ TEST(TeeTap, CollapsesToTheObserverWithoutACapture) {
 TEST(TeeTap, ShowsTheObserverAndTheCaptureEveryByte) {
   Config config;
   config.pcap.pcap_over_ip_listen = Endpoint{*IpAddress::parse("127.0.0.1"), 0};
+  config.pcap.pcap_over_ip_allow_remote = true;
+  config.pcap.pcap_over_ip_token = "0123456789abcdef";
   capture::CaptureSink sink(config.pcap);
   capture::FlowCapture capture(sink, {*IpAddress::parse("10.0.0.2"), 40000}, {*IpAddress::parse("10.0.0.3"), 443}, 1,
                                std::chrono::system_clock::now());
