@@ -261,6 +261,9 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("upstream_cert_error", [&](const json& x, const std::string& k) {
         c.upstream_cert_error = r.choice<UpstreamCertError>(x, k, {{"tunnel", UpstreamCertError::tunnel}, {"reject", UpstreamCertError::reject}});
       })
+      .on("unidentified", [&](const json& x, const std::string& k) {
+        c.unidentified = r.choice<UnidentifiedFlow>(x, k, {{"reset", UnidentifiedFlow::reset}, {"tunnel", UnidentifiedFlow::tunnel}});
+      })
       .on("state_dir", str(c.state_dir))
       .on("ca_cert", opt_str(c.ca_cert))
       .on("ca_key", opt_str(c.ca_key))

@@ -30,6 +30,8 @@ struct ListenerConfig {
 
 enum class DefaultAction { intercept, tunnel };
 enum class UpstreamCertError { tunnel, reject };
+// unidentified: what a TLS-port flow whose host was never proven gets when a host rule could matter.
+enum class UnidentifiedFlow { reset, tunnel };
 
 // flow_log_format: tlsgate's own JSON lines, or Suricata EVE names and shapes.
 enum class FlowLogFormat { tlsgate, eve };
@@ -73,6 +75,7 @@ struct Config {
   DefaultAction default_action = DefaultAction::intercept;
   std::optional<std::string> policy_file;
   UpstreamCertError upstream_cert_error = UpstreamCertError::tunnel;
+  UnidentifiedFlow unidentified = UnidentifiedFlow::reset;
   std::string state_dir = "/var/lib/tlsgate";
   std::optional<std::string> ca_cert;  // operator-supplied CA (both or neither)
   std::optional<std::string> ca_key;

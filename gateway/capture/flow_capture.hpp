@@ -1,7 +1,7 @@
 #pragma once
 // One flow's decrypted bytes as synthetic TCP packets, for the capture sink.
 // The relay shows it the bytes after forwarding them (through a TeeTap,
-// flow/relay/bridge_tap). Created when the decision says to capture; finish()
+// flow/relay/relay_tap). Created when the decision says to capture; finish()
 // writes the end (FIN or RST).
 #include <memory>
 #include <optional>

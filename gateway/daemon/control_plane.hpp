@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 
 namespace tlsgate {
 

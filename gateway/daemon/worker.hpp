@@ -12,7 +12,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/config.hpp"
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 
 namespace tlsgate {
 

@@ -14,7 +14,8 @@ namespace {
 // The record's verdict and proto have this one writer.
 Verdict take_verdict(FlowContext& flow, const FlowFacts& facts) {
   const Config& config = flow.shared.config;
-  const DecisionSettings settings{config.upstream_cert_error == UpstreamCertError::reject, config.http_inspect};
+  const DecisionSettings settings{config.upstream_cert_error == UpstreamCertError::reject, config.http_inspect,
+                                  config.unidentified == UnidentifiedFlow::tunnel};
   Verdict verdict = decide_flow(*flow.policy, facts, settings);
   flow.record.verdict = verdict.flow;
   flow.record.proto = proto_of(facts);

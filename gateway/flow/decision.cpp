@@ -15,6 +15,17 @@ policy::Query address_query(const FlowFacts& facts) {
 
 std::string blocked_by(const policy::Decision& d) { return "blocked by policy rule " + d.rule; }
 
+// A flow on a TLS port whose host nobody proved may be tunnelled blind only
+// when no host rule could change what it gets (or the operator said so).
+bool may_tunnel_unidentified(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings) {
+  return settings.tunnel_unidentified || !policy.host_can_matter(address_query(facts));
+}
+
+Verdict unidentified(const policy::Decision& d) {
+  return Verdict{Response::reset, FlowVerdict{FlowAction::reject, EndReason::unidentified, d, std::nullopt},
+                 "host unknown and a host rule could change the outcome: not tunnelled blind"};
+}
+
 Verdict respond(Response response, FlowAction action, FlowReason reason, std::optional<policy::Decision> rule,
                 std::string why = {}) {
   return Verdict{response, FlowVerdict{action, reason, std::move(rule), std::nullopt}, std::move(why)};
@@ -52,6 +63,7 @@ Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& fact
     }
     return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
   }
+  if (!may_tunnel_unidentified(policy, facts, settings)) return unidentified(d);
   const EndReason why = facts.kind == FlowKind::not_tls ? EndReason::not_tls : EndReason::peek_timeout;
   return respond(Response::tunnel, FlowAction::tunnel, why, d);
 }
@@ -103,7 +115,9 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
   }
   // A rule with learn_bypass false stays inspected, even under an entry learned before it said so.
   const bool learned = facts.learned_bypass && d.learn_bypass;
-  if (learned || !facts.alpn_observable) {
+  const bool unobservable =
+      !facts.alpn_observable || (up.state == Upstream::certificate && !up.alpn_observable);
+  if (learned || unobservable) {
     // A tunnel the policy did not ask for: the SNI alone must not carry the
     // flow past a block rule, so the certificate's names are looked at first
     // whenever a host rule could block this address.
@@ -130,6 +144,20 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
   return respond(Response::reset, FlowAction::reject, EndReason::internal_error, d, "no verdict");
 }
 
+// The host is proven when a certificate that verified backs it.
+bool host_proven(const FlowFacts& facts) {
+  return facts.upstream.state == Upstream::certificate && facts.upstream.verified;
+}
+
+// A tunnel the policy chose for the SNI is what the operator asked for; any
+// other tunnel of a flow whose host was never proven is a fallback.
+bool blind_fallback(const FlowFacts& facts, const Verdict& v) {
+  if (v.response != Response::tunnel || host_proven(facts)) return false;
+  const auto* reason = std::get_if<EndReason>(&v.flow.reason);
+  const bool chosen_for_sni = facts.sni && reason && *reason == EndReason::policy;
+  return !chosen_for_sni;
+}
+
 bool refuses(Response r) { return r == Response::reset || r == Response::deny || r == Response::bad_certificate; }
 
 }  // namespace
@@ -146,6 +174,11 @@ Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, Decisi
     verdict.response = Response::reset;
     verdict.flow.reason = facts.upstream.connect_failure;
     verdict.why = facts.upstream.error;
+  }
+  if (blind_fallback(facts, verdict) && !may_tunnel_unidentified(policy, facts, settings)) {
+    std::optional<std::optional<std::string>> named = verdict.flow.host;
+    verdict = unidentified(verdict.flow.rule.value_or(policy.match(address_query(facts))));
+    verdict.flow.host = std::move(named);
   }
   return verdict;
 }

@@ -41,6 +41,7 @@ struct UpstreamFacts {
   std::string error;                                      // unreachable: the connect error
   std::vector<std::string> names;  // the certificate's DNS names and CN (state == certificate)
   bool verified = false;           // chain and name verified (state == certificate)
+  bool alpn_observable = true;     // none selected, or h2 / http/1.1 (state == certificate)
 };
 
 struct FlowFacts {
@@ -53,7 +54,7 @@ struct FlowFacts {
   tls::ClientHelloError hello_error = tls::ClientHelloError::bad_record;  // kind == malformed
   std::size_t hello_bytes = 0;       // the peeked ClientHello's size (kind == tls)
   std::optional<std::string> sni;    // the ClientHello's server name
-  std::vector<std::string> alpn;     // the part of its ALPN offer the observers understand
+  std::vector<std::string> alpn;     // its ALPN offer, offered to the upstream as it is
   bool alpn_observable = true;       // no ALPN offer, or one that includes h2 / http/1.1
   bool learned_bypass = false;       // the learned-bypass table covers this client and host
   UpstreamFacts upstream;
@@ -80,6 +81,7 @@ struct Verdict {
 struct DecisionSettings {
   bool reject_invalid_upstream = false;  // upstream_cert_error: reject
   bool http_inspect = true;              // plain HTTP is observed, not only relayed
+  bool tunnel_unidentified = false;      // unidentified: tunnel (a blind tunnel instead of a reset)
 };
 
 // Host rules see the SNI; without one, the verified certificate's names. A
@@ -87,8 +89,12 @@ struct DecisionSettings {
 // checked against block rules: a lying SNI cannot reach a blocked host through
 // a fallback tunnel (upstream_cert_invalid, learned_bypass, no_observable_alpn:
 // those look upstream first when a host rule could block), and unverified
-// names never turn a flow into a tunnel. A tunnel the policy itself chose for
-// the SNI is blind: docs/policy.md says what a host rule can guarantee.
+// names never turn a flow into a tunnel. On a TLS port, a flow whose host was
+// never proven (no ClientHello in time, not TLS, or an SNI no verified
+// certificate backs) is not tunnelled when a host rule could change its
+// outcome: it is reset (`unidentified`), unless settings.tunnel_unidentified.
+// A tunnel the policy itself chose for the SNI is blind: docs/policy.md says
+// what a host rule can guarantee.
 Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings);
 
 // The flow line's `proto` for these facts: tls, http, tcp or unknown.

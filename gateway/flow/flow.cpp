@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/carry_out.hpp"
 #include "gateway/flow/original_dst.hpp"
 #include "gateway/log/flow_record.hpp"
@@ -33,7 +33,7 @@ void shut_down(tcp::socket& socket) {
 // idle_timeout, or when the worker terminates flows at shutdown. Sleeps until
 // the nearest deadline, not per tick.
 awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_timeout) {
-  FlowControl& control = flow.control;
+  FlowWatch& control = flow.control;
   for (;;) {
     const auto now = steady_clock::now();
     const auto idle_deadline = control.last_activity + idle_timeout;
@@ -121,7 +121,7 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, OriginalDestinat
   record.start = steady_clock::now();
   if (const auto peer = peer_endpoint(client.native_handle())) record.client = *peer;
 
-  FlowControl control(client.get_executor(), record, shared.config.peek_timeout);
+  FlowWatch control(client.get_executor(), record, shared.config.peek_timeout);
   FlowRegistration registration(registry, control);
   tcp::socket upstream(client.get_executor());
   FlowContext flow{shared, client, upstream, record, control, shared.policy.load()};

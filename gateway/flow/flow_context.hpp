@@ -10,7 +10,7 @@
 
 namespace tlsgate {
 
-struct FlowControl;
+struct FlowWatch;
 struct SharedState;
 
 struct FlowContext {
@@ -18,7 +18,7 @@ struct FlowContext {
   tcp::socket& client;
   tcp::socket& upstream;
   FlowRecord& record;
-  FlowControl& control;
+  FlowWatch& control;
   std::shared_ptr<const policy::Policy> policy;  // the snapshot this flow keeps
 };
 

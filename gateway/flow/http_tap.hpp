@@ -7,13 +7,13 @@
 
 #include "gateway/log/flow_record.hpp"
 #include "gateway/http/observer.hpp"
-#include "gateway/flow/relay/bridge_tap.hpp"
+#include "gateway/flow/relay/relay_tap.hpp"
 
 namespace tlsgate {
 
 struct SharedState;
 
-class HttpTap final : public BridgeTap {
+class HttpTap final : public RelayTap {
  public:
   HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer);
 

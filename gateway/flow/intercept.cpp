@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/relay_taps.hpp"
 #include "gateway/flow/upstream_connect.hpp"
 #include "gateway/flow/relay/tls_bridge.hpp"
@@ -21,6 +21,10 @@ using Upstream = UpstreamFacts::State;
 
 // Protocols whose plaintext the observers understand; others are tunnelled.
 constexpr std::array<std::string_view, 2> observable_protocols{"h2", "http/1.1"};
+
+bool observable(std::string_view protocol) {
+  return std::find(observable_protocols.begin(), observable_protocols.end(), protocol) != observable_protocols.end();
+}
 
 std::optional<std::string> selected_alpn(SSL* ssl) {
   const unsigned char* data = nullptr;
@@ -113,6 +117,8 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   record.upstream_tls = upstream_tls(stream->ssl(), leg.certificate.get(), verify);
   facts.upstream.state = Upstream::certificate;
   facts.upstream.verified = verify == X509_V_OK;
+  const auto chosen = selected_alpn(stream->ssl());
+  facts.upstream.alpn_observable = !chosen || observable(*chosen);
   if (leg.certificate) {
     auto names = certificate_names(leg.certificate.get(), config.max_certificate_names);
     if (names) {
@@ -182,9 +188,7 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
 std::vector<std::string> observable_alpn(const tls::ClientHello& hello) {
   std::vector<std::string> offer;
   for (const auto& p : hello.alpn) {
-    if (std::find(observable_protocols.begin(), observable_protocols.end(), p) != observable_protocols.end()) {
-      offer.push_back(p);
-    }
+    if (observable(p)) offer.push_back(p);
   }
   return offer;
 }

@@ -22,7 +22,7 @@ class RelayTaps {
   RelayTaps& operator=(const RelayTaps&) = delete;
 
   // The tap to hand the relay: null when nothing watches.
-  BridgeTap* tap() { return tee_.get(); }
+  RelayTap* tap() { return tee_.get(); }
   // The relay ended: flushes the observer's exchanges and closes the capture.
   void finish(bool failed, bool client_ended_first);
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/peek.hpp"
 #include "gateway/flow/shared_state.hpp"
@@ -67,7 +67,7 @@ awaitable<void> look_at_hello(FlowContext& flow, FlowFacts& facts) {
   flow.control.touch();
   facts.hello_bytes = peek.hello_bytes;
   facts.sni = peek.hello.sni;
-  facts.alpn = observable_alpn(peek.hello);
+  facts.alpn = peek.hello.alpn;
   facts.alpn_observable = offers_observable_alpn(peek.hello);
   facts.learned_bypass = bypassed(flow.shared, flow.record, peek.hello);
 }

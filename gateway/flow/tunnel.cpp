@@ -1,6 +1,6 @@
 #include "gateway/flow/tunnel.hpp"
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/refusal.hpp"
 #include "gateway/flow/relay/splice_tunnel.hpp"
 #include "gateway/flow/relay_taps.hpp"

@@ -22,6 +22,7 @@ std::string_view to_string(EndReason reason) {
     case EndReason::upstream_cert_invalid: return "upstream_cert_invalid";
     case EndReason::upstream_handshake_failed: return "upstream_handshake_failed";
     case EndReason::no_observable_alpn: return "no_observable_alpn";
+    case EndReason::unidentified: return "unidentified";
     case EndReason::client_rejected_certificate: return "client_rejected_certificate";
     case EndReason::client_handshake_failed: return "client_handshake_failed";
     case EndReason::phase_timeout: return "phase_timeout";

@@ -37,6 +37,7 @@ enum class EndReason {
   upstream_cert_invalid,         // the upstream's certificate failed verification
   upstream_handshake_failed,     // TLS to the upstream failed for another reason: tunnelled
   no_observable_alpn,            // the client offered only protocols we cannot observe
+  unidentified,                  // TLS port, host never proven, a host rule could matter: reset, not tunnelled
   client_rejected_certificate,   // the client refused the forged certificate
   client_handshake_failed,       // the client handshake failed otherwise
   phase_timeout,                 // a phase before the relay overran its hard deadline (a backstop: see `end.error`)

@@ -2,7 +2,10 @@
 # The policy holds against hostile clients (issue 12, parts 2 to 5), with real clients in the
 # lab. No way around a block: a lying SNI (innocent.test, Host: www.example.test) and a client
 # without SNI are blocked by the names on the upstream certificate, with upstream_cert_error
-# tunnel and reject; an unverified certificate never turns a no-SNI flow into a tunnel. No
+# tunnel and reject; an unverified certificate never turns a no-SNI flow into a tunnel. Where
+# host rules could block, a flow whose host was never proven (not TLS, a ClientHello after
+# peek_timeout_ms, a lying SNI to a certificate that does not verify) is reset (`unidentified`),
+# unless the config says `unidentified: tunnel`. No
 # flow undecided: under "default": "block" a non-TLS client on 443 and a ClientHello that never
 # completes are reset, and a `server` rule blocks a non-TLS flow; each flow line names its
 # rule. No crash: QUIC client Initials with non-UTF-8 ALPN and other hostile bytes leave the
@@ -45,6 +48,24 @@ except socket.timeout:
     print("timeout")
 PY
 }
+# late_hello SERVER SNI DELAY_S: connect to SERVER:443, wait, then speak TLS (SNI, no
+# verification) and ask for the page. Prints the response, or what went wrong.
+late_hello() {
+  in_client "$PYTHON" - "$1" "$2" "$3" <<'PY'
+import socket, ssl, sys, time
+s = socket.create_connection((sys.argv[1], 443), timeout=10)
+time.sleep(float(sys.argv[3]))
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+try:
+    t = ctx.wrap_socket(s, server_hostname=sys.argv[2])
+    t.sendall(f"GET / HTTP/1.0\r\nHost: {sys.argv[2]}\r\n\r\n".encode())
+    print(t.recv(65536).decode(errors="replace"))
+except (OSError, ssl.SSLError) as e:
+    print(f"error: {e}")
+PY
+}
 http_get_hex=$(printf 'GET / HTTP/1.0\r\nHost: www.example.test\r\n\r\n' | od -An -tx1 | tr -d ' \n')
 hello_start_hex=1603010200010001fc03  # the first 10 bytes of a ClientHello (record + handshake header)
 reset_or_eof() { [[ $(cat "$1") == reset || $(cat "$1") == eof ]]; }
@@ -85,12 +106,29 @@ for mode in tunnel reject; do
   line=$(flow_of saving "$work/ip" in_client curl -sS -m 10 -k "https://$SERVER_IP4/")
   check "no SNI, curl to the IP ($mode): the page did not arrive" no_page "$work/ip"
   check_eq "$(decided "$line")" "block no www" "no SNI, curl to the IP ($mode): blocked by rule 'no www'"
-  # An unverified certificate naming a tunnelled host: never a tunnel when reject is asked for.
+  # An unverified certificate naming a tunnelled host: never a tunnel (no host was proven).
   line=$(flow_of in_client bash -c "timeout 10 openssl s_client -noservername -connect $SELF_SIGNED_IP4:443 </dev/null")
-  if [[ $mode == reject ]]; then
-    check_eq "$(field .action "$line")" reject "no SNI, unverified certificate naming a tunnelled host (reject): rejected"
-  else
-    check_eq "$(field .action "$line")" tunnel "no SNI, unverified certificate naming a tunnelled host (tunnel): tunnelled"
+  check_eq "$(field .action "$line")" reject "no SNI, unverified certificate naming a tunnelled host ($mode): rejected"
+  if [[ $mode == tunnel ]]; then
+    check_eq "$(field .reason "$line")" unidentified "no SNI, unverified certificate (tunnel): reason unidentified"
+    # A lying SNI to a vhost whose certificate does not verify and names neither host: the
+    # fallback tunnel would carry it to the blocked page; it is reset instead.
+    line=$(flow_of saving "$work/lying4" in_client curl -sS -m 10 -k \
+      --resolve "innocent.test:443:$SELF_SIGNED_IP4" -H 'Host: www.example.test' https://innocent.test/)
+    check "lying SNI, unverified certificate: the blocked host's page did not arrive" no_page "$work/lying4"
+    check_eq "$(field '.action + " " + .reason' "$line")" "reject unidentified" \
+      "lying SNI, unverified certificate: reset as unidentified"
+    # Not TLS on 443 where host rules could block: no blind tunnel.
+    line=$(flow_of saving "$work/probe" raw_probe "$SERVER_IP4" "$http_get_hex")
+    check "not TLS on 443, host rules exist: reset, no server byte ($(cat "$work/probe"))" reset_or_eof "$work/probe"
+    check_eq "$(field '.action + " " + .reason' "$line")" "reject unidentified" \
+      "not TLS on 443, host rules exist: reset as unidentified"
+    # A ClientHello for the blocked host sent after peek_timeout_ms: the flow was decided
+    # without a host, so it is reset, and the page never arrives.
+    line=$(flow_of saving "$work/late" late_hello "$SERVER_IP4" www.example.test 2)
+    check "late ClientHello: the blocked host's page did not arrive ($(head -c 80 "$work/late"))" no_page "$work/late"
+    check_eq "$(field '.action + " " + .reason' "$line")" "reject unidentified" \
+      "late ClientHello for a blocked host: reset as unidentified"
   fi
   if [[ $mode == tunnel ]]; then
     # A `server` rule holds where no name is known: a non-TLS flow to that address.
@@ -123,6 +161,15 @@ for mode in tunnel reject; do
   fi
   stop_tlsgate TERM
 done
+
+# --- unidentified: tunnel: the operator's choice of the blind fallback tunnel
+write_config tunnel 500 unidentified=tunnel
+start_tlsgate "$work/config.json"
+line=$(flow_of saving "$work/probe" raw_probe "$SERVER_IP4" "$http_get_hex")
+check "unidentified: tunnel, not TLS on 443: tunnelled, the server answers ($(cat "$work/probe"))" \
+  grep -q '^data:' "$work/probe"
+check_eq "$(field '.action + " " + .reason' "$line")" "tunnel not_tls" "unidentified: tunnel, not TLS on 443: tunnel not_tls"
+stop_tlsgate TERM
 
 # --- "default": "block": what is not TLS, or never finishes its hello, is reset
 cat >"$policy" <<JSON

@@ -14,7 +14,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/config.hpp"
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/original_dst.hpp"
 #include "gateway/log/flow_log.hpp"
 #include "gateway/policy/policy.hpp"

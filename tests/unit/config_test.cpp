@@ -21,6 +21,7 @@ TEST(Config, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_TRUE(c.is_http_port(80));
   EXPECT_EQ(c.default_action, DefaultAction::intercept);
   EXPECT_EQ(c.upstream_cert_error, UpstreamCertError::tunnel);
+  EXPECT_EQ(c.unidentified, UnidentifiedFlow::reset);
   EXPECT_GE(c.peek_max_bytes, 16u * 1024);
 }
 
@@ -30,7 +31,7 @@ TEST(Config, ReadsEveryKindOfField) {
                   {"mode": "tproxy", "address": "0.0.0.0", "port": 15002}],
     "workers": 3, "flow_log": "/var/log/tlsgate/flows.jsonl",
     "connect_timeout_ms": 250, "idle_timeout_s": 30, "tls_ports": [443],
-    "default_action": "tunnel", "upstream_cert_error": "reject",
+    "default_action": "tunnel", "upstream_cert_error": "reject", "unidentified": "tunnel",
     "ca_cert": "/etc/ca.crt", "ca_key": "/etc/ca.key", "keylog_file": null,
     "learned_bypass": false, "http_redact": false
   })", "test.json");
@@ -45,6 +46,7 @@ TEST(Config, ReadsEveryKindOfField) {
   EXPECT_FALSE(c.is_tls_port(8443));
   EXPECT_EQ(c.default_action, DefaultAction::tunnel);
   EXPECT_EQ(c.upstream_cert_error, UpstreamCertError::reject);
+  EXPECT_EQ(c.unidentified, UnidentifiedFlow::tunnel);
   EXPECT_EQ(c.ca_cert, "/etc/ca.crt");
   EXPECT_FALSE(c.keylog_file.has_value());
   EXPECT_FALSE(c.learned_bypass);

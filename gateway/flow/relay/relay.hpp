@@ -10,7 +10,7 @@
 #include <string>
 
 #include "gateway/log/flow_record.hpp"
-#include "gateway/flow/relay/bridge_tap.hpp"
+#include "gateway/flow/relay/relay_tap.hpp"
 
 namespace tlsgate {
 
@@ -52,7 +52,7 @@ struct Direction {
   Stream& to;
   EndBy from_side;           // client or server
   std::uint64_t& delivered;  // bytes written to `to` (the record's counters)
-  BridgeTap* tap;            // sees the bytes after they were written; may be null
+  RelayTap* tap;            // sees the bytes after they were written; may be null
   RelayState& state;
 
   EndBy to_side() const { return from_side == EndBy::client ? EndBy::server : EndBy::client; }

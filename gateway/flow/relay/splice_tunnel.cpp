@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 
 namespace tlsgate {
 namespace {
@@ -61,7 +61,7 @@ void finish_eof(const SocketDirection& d) {
 }
 
 // Writes `pending` bytes already in the pipe to the destination socket.
-awaitable<int> drain_pipe(SocketDirection d, const Pipe& pipe, std::size_t pending, FlowControl& control) {
+awaitable<int> drain_pipe(SocketDirection d, const Pipe& pipe, std::size_t pending, FlowWatch& control) {
   while (pending > 0) {
     const ssize_t m = ::splice(pipe.read_end(), nullptr, d.to.native_handle(), nullptr, pending,
                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -81,7 +81,7 @@ awaitable<int> drain_pipe(SocketDirection d, const Pipe& pipe, std::size_t pendi
   co_return 0;
 }
 
-awaitable<void> copy_direction(SocketDirection d, FlowControl& control) {
+awaitable<void> copy_direction(SocketDirection d, FlowWatch& control) {
   std::array<char, 16 * 1024> buf{};
   for (;;) {
     auto [rec, n] = co_await d.from.async_read_some(asio::buffer(buf), use_tuple);
@@ -97,7 +97,7 @@ awaitable<void> copy_direction(SocketDirection d, FlowControl& control) {
   }
 }
 
-awaitable<void> splice_direction(SocketDirection d, FlowControl& control) {
+awaitable<void> splice_direction(SocketDirection d, FlowWatch& control) {
   Pipe pipe;
   if (!pipe.ok()) co_return co_await copy_direction(d, control);
   const int from_fd = d.from.native_handle();
@@ -126,7 +126,7 @@ awaitable<void> splice_direction(SocketDirection d, FlowControl& control) {
 }  // namespace
 
 awaitable<RelayEnd> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
-                                  FlowControl& control, BridgeTap* tap) {
+                                  FlowWatch& control, RelayTap* tap) {
   control.enter_relay();
   client.native_non_blocking(true);
   server.native_non_blocking(true);

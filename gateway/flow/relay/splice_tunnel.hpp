@@ -8,13 +8,13 @@
 
 namespace tlsgate {
 
-struct FlowControl;
+struct FlowWatch;
 
 // Relays until both directions are done. With a `tap` (an observed plain
 // flow) the bytes go through user space instead, and the tap sees them. Counts delivered bytes into
 // `record.from_client` / `record.to_client` and marks activity on `control`.
 // Cancellation (from a watchdog `||`) stops both directions promptly.
 awaitable<RelayEnd> splice_tunnel(tcp::socket& client, tcp::socket& server, FlowRecord& record,
-                                  FlowControl& control, BridgeTap* tap = nullptr);
+                                  FlowWatch& control, RelayTap* tap = nullptr);
 
 }  // namespace tlsgate

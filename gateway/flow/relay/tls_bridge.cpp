@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 
 namespace tlsgate {
 namespace {
@@ -68,7 +68,7 @@ void fail(const StreamDirection& d, EndBy side, std::string error) {
 // Reads every record already decrypted or waiting in the socket, up to one
 // buffer, and forwards them with one SSL_write (one record, one send): a burst
 // of records costs one write per direction, not one per record.
-awaitable<void> pump(StreamDirection d, FlowControl& control) {
+awaitable<void> pump(StreamDirection d, FlowWatch& control) {
   for (;;) {
     if (d.state.stopped) co_return;
     {
@@ -126,7 +126,7 @@ awaitable<void> pump(StreamDirection d, FlowControl& control) {
 }  // namespace
 
 awaitable<RelayEnd> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
-                               FlowControl& control, BridgeTap* tap) {
+                               FlowWatch& control, RelayTap* tap) {
   control.enter_relay();
   RelayState state;
   co_await (pump(StreamDirection{client, upstream, EndBy::client, record.from_client, tap, state}, control) &&

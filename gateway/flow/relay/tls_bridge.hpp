@@ -11,9 +11,9 @@
 
 namespace tlsgate {
 
-struct FlowControl;
+struct FlowWatch;
 
 awaitable<RelayEnd> tls_bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record,
-                               FlowControl& control, BridgeTap* tap);
+                               FlowWatch& control, RelayTap* tap);
 
 }  // namespace tlsgate

@@ -66,14 +66,26 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
   no_route.upstream.connect_failure = EndReason::upstream_refused;
   FlowFacts broken_tls = tls_facts("shop.example.test");
   broken_tls.upstream.state = Upstream::handshake_failed;
+  FlowFacts no_sni_broken_tls = tls_facts(std::nullopt);
+  no_sni_broken_tls.upstream.state = Upstream::handshake_failed;
+  FlowFacts spdy_broken = spdy_only;
+  spdy_broken.upstream.state = Upstream::handshake_failed;
+  FlowFacts stalled = garbage;
+  stalled.kind = FlowKind::incomplete;
+  FlowFacts upstream_spdy = with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, true);
+  upstream_spdy.upstream.alpn_observable = false;
+  FlowFacts upstream_spdy_unverified = upstream_spdy;
+  upstream_spdy_unverified.upstream.verified = false;
 
   const Case cases[] = {
       {"plain HTTP, default intercept: observed", plain_http, false, Response::observe, FlowAction::intercept,
        EndReason::policy, "default"},
       {"plain port rule blocks", plain_8080, false, Response::reset, FlowAction::block, EndReason::policy,
        "no plain 8080"},
-      {"not TLS on 443, default intercept: tunnelled", garbage, false, Response::tunnel, FlowAction::tunnel,
-       EndReason::not_tls, "default"},
+      {"not TLS on 443, host rules could matter: unidentified", garbage, false, Response::reset, FlowAction::reject,
+       EndReason::unidentified, "default"},
+      {"ClientHello never completed, host rules could matter: unidentified", stalled, false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
       {"not TLS to a blocked server: blocked", garbage_to_dark, false, Response::reset, FlowAction::block,
        EndReason::policy, "dark server"},
       {"ClientHello never completed, blocked server: blocked", stalled_to_dark, false, Response::reset, FlowAction::block,
@@ -92,9 +104,18 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
       {"lying SNI, reject mode: still blocked, not rejected",
        with_certificate(tls_facts("innocent.test"), {"www.example.test"}, false), true, Response::deny,
        FlowAction::block, EndReason::policy, "no www"},
-      {"invalid certificate, tunnel mode: fallback tunnel",
-       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), false, Response::tunnel,
-       FlowAction::tunnel, EndReason::upstream_cert_invalid, "default"},
+      {"invalid certificate, tunnel mode, host rules could matter: unidentified",
+       with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
+      {"lying SNI, unverified default certificate names neither: unidentified",
+       with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false), false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
+      {"no SNI, unverified names, tunnel mode: unidentified",
+       with_certificate(tls_facts(std::nullopt), {"shop.example.test"}, false), false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
+      {"SNI tunnelled by its own rule, certificate never looked at: stays a tunnel",
+       with_certificate(tls_facts("bank.example.test"), {"bank.example.test"}, false), false, Response::tunnel,
+       FlowAction::tunnel, EndReason::policy, "bank"},
       {"invalid certificate, reject mode: rejected",
        with_certificate(tls_facts("shop.example.test"), {"shop.example.test"}, false), true, Response::bad_certificate,
        FlowAction::reject, EndReason::upstream_cert_invalid, "default"},
@@ -112,13 +133,17 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
        EndReason::upstream_cert_invalid, "default"},
       {"no SNI, upstream unreachable: addresses decide, the connect failure resets", no_route, false,
        Response::reset, FlowAction::intercept, EndReason::upstream_refused, "default"},
-      {"upstream handshake failed: fallback tunnel", broken_tls, false, Response::tunnel, FlowAction::tunnel,
-       EndReason::upstream_handshake_failed, "default"},
+      {"upstream handshake failed, host rules could matter: unidentified", broken_tls, false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
+      {"no SNI, upstream handshake failed: unidentified", no_sni_broken_tls, false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
       {"learned bypass: the certificate is looked at before the tunnel", bypassed, false, Response::look_upstream,
        FlowAction::tunnel, EndReason::learned_bypass, "default"},
       {"learned bypass, names seen and not blocked: tunnel",
        with_certificate(bypassed, {"shop.example.test"}, true), false, Response::tunnel, FlowAction::tunnel,
        EndReason::learned_bypass, "default"},
+      {"learned bypass, certificate unverified: unidentified", with_certificate(bypassed, {"shop.example.test"}, false),
+       false, Response::reset, FlowAction::reject, EndReason::unidentified, "default"},
       {"learned bypass cannot carry a lying SNI to a blocked host",
        with_certificate(bypassed, {"www.example.test"}, false), false, Response::deny, FlowAction::block,
        EndReason::policy, "no www"},
@@ -126,6 +151,15 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
        FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
       {"unobservable ALPN with a lying SNI: blocked", with_certificate(spdy_only, {"www.example.test"}, false), false,
        Response::deny, FlowAction::block, EndReason::policy, "no www"},
+      {"unobservable ALPN, certificate unverified: unidentified",
+       with_certificate(spdy_only, {"shop.example.test"}, false), false, Response::reset, FlowAction::reject,
+       EndReason::unidentified, "default"},
+      {"unobservable ALPN, upstream handshake failed: unidentified", spdy_broken, false, Response::reset,
+       FlowAction::reject, EndReason::unidentified, "default"},
+      {"upstream selected a protocol the observers cannot read, verified: tunnel", upstream_spdy, false,
+       Response::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
+      {"upstream selected a protocol the observers cannot read, unverified: unidentified", upstream_spdy_unverified,
+       false, Response::reset, FlowAction::reject, EndReason::unidentified, "default"},
       {"unobservable ALPN, verified: tunnel", with_certificate(spdy_only, {"shop.example.test"}, true), false,
        Response::tunnel, FlowAction::tunnel, EndReason::no_observable_alpn, "default"},
   };
@@ -192,6 +226,59 @@ TEST(DecideFlow, DowngradedTunnelsSkipTheLookWhenNoHostRuleCouldBlock) {
   f.alpn_observable = true;
   f.learned_bypass = true;
   EXPECT_EQ(decide_flow(policy, f, {}).response, Response::tunnel);
+}
+
+// Every blind fallback of the table, for the settings tests below.
+std::vector<FlowFacts> unidentified_flows() {
+  FlowFacts garbage = tls_facts(std::nullopt);
+  garbage.kind = FlowKind::not_tls;
+  FlowFacts stalled = garbage;
+  stalled.kind = FlowKind::incomplete;
+  FlowFacts broken_tls = tls_facts("innocent.test");
+  broken_tls.upstream.state = Upstream::handshake_failed;
+  FlowFacts spdy_unverified = with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false);
+  spdy_unverified.alpn_observable = false;
+  FlowFacts upstream_spdy = with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false);
+  upstream_spdy.upstream.alpn_observable = false;
+  return {garbage,
+          stalled,
+          broken_tls,
+          with_certificate(tls_facts("innocent.test"), {"default.invalid"}, false),
+          with_certificate(tls_facts(std::nullopt), {"default.invalid"}, false),
+          spdy_unverified,
+          upstream_spdy};
+}
+
+TEST(DecideFlow, UnidentifiedTunnelIsTheOperatorsChoice) {
+  const auto policy = policy::Policy::parse(lab_policy, "lab.json");
+  DecisionSettings tunnel;
+  tunnel.tunnel_unidentified = true;
+  for (const FlowFacts& f : unidentified_flows()) {
+    const Verdict reset = decide_flow(policy, f, {});
+    EXPECT_EQ(reset.response, Response::reset);
+    EXPECT_EQ(reason_text(reset.flow.reason), "unidentified");
+    const Verdict v = decide_flow(policy, f, tunnel);
+    EXPECT_EQ(v.response, Response::tunnel);
+    EXPECT_NE(reason_text(v.flow.reason), "unidentified");
+  }
+}
+
+TEST(DecideFlow, NoHostRuleCouldMatterNoUnidentified) {
+  const auto open = policy::Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "elsewhere", "server": "198.51.100.0/24", "host": "www.example.test", "action": "block"}]})", "open.json");
+  for (const FlowFacts& f : unidentified_flows()) {
+    const Verdict v = decide_flow(open, f, {});
+    EXPECT_EQ(v.response, Response::tunnel) << "a host rule for another server cannot change this flow";
+    EXPECT_NE(reason_text(v.flow.reason), "unidentified");
+  }
+}
+
+TEST(DecideFlow, UnidentifiedKeepsTheNameItSaw) {
+  const auto policy = policy::Policy::parse(lab_policy, "lab.json");
+  FlowFacts f = tls_facts("innocent.test");
+  f.upstream.state = Upstream::handshake_failed;
+  using Host = std::optional<std::optional<std::string>>;
+  EXPECT_EQ(decide_flow(policy, f, {}).flow.host, Host("innocent.test"));
 }
 
 TEST(DecideFlow, DefaultBlockReachesFlowsWithoutAHost) {

@@ -316,6 +316,70 @@ TEST_F(FlowHarnessTest, TunnelsATlsPortThatCarriesSomethingElse) {
   EXPECT_EQ(flow.value("proto", ""), "unknown");
 }
 
+// A host rule that could change the outcome: flows whose host was never proven are reset.
+std::shared_ptr<const policy::Policy> host_rule_policy() {
+  return std::make_shared<const policy::Policy>(policy::Policy::parse(
+      R"({"default": "intercept", "rules": [{"name": "no-secret", "host": ["secret.test"], "action": "block"}]})",
+      "test-policy.json"));
+}
+
+TEST_F(FlowHarnessTest, ResetsALateHelloWhereAHostRuleCouldMatter) {
+  LoopbackServer upstream(upstream_ip, echo);
+  GatewaySetup setup = setup_to(upstream.endpoint(), true);
+  setup.config.peek_timeout = std::chrono::milliseconds(200);
+  setup.policy = host_rule_policy();
+  GatewayHarness gateway(std::move(setup));
+  {
+    const UniqueFd client = connect_tcp(gateway.endpoint());
+    ASSERT_GE(client.get(), 0);
+    send_all(client.get(), std::string("\x16\x03\x01\x02", 4));
+    const Received got = receive_to_end(client.get());
+    EXPECT_EQ(got.bytes, "");
+    EXPECT_EQ(got.error, ECONNRESET);
+  }
+  const json flow = only_flow(gateway);
+  expect_outcome(flow, "reject", "unidentified", "error");
+  EXPECT_EQ(upstream.connections(), 0) << "no upstream connection for a flow that is reset";
+}
+
+TEST_F(FlowHarnessTest, ResetsAnUntrustedUpstreamWhereAHostRuleCouldMatter) {
+  const TlsServerContext server(untrusted_, {"http/1.1"});
+  LoopbackServer upstream(upstream_ip, https_responder(server, AfterResponse::wait_for_client_close));
+  GatewaySetup setup = setup_to(upstream.endpoint(), true);
+  setup.policy = host_rule_policy();
+  GatewayHarness gateway(std::move(setup));
+  {
+    const UniqueFd client = connect_tcp(gateway.endpoint());
+    ASSERT_GE(client.get(), 0);
+    const auto ctx = tls_client_context(unknown_ca_.certificate());
+    unsigned long error = 0;
+    EXPECT_FALSE(tls_connect(ctx.get(), client.get(), upstream_name, {"http/1.1"}, &error));
+  }
+  const json flow = only_flow(gateway);
+  expect_outcome(flow, "reject", "unidentified", "error");
+  EXPECT_EQ(upstream.connections(), 1) << "the look only: no tunnel";
+}
+
+TEST_F(FlowHarnessTest, TunnelsAnUnidentifiedFlowWhenConfigured) {
+  const TlsServerContext server(untrusted_, {"http/1.1"});
+  LoopbackServer upstream(upstream_ip, https_responder(server, AfterResponse::wait_for_client_close));
+  GatewaySetup setup = setup_to(upstream.endpoint(), true);
+  setup.policy = host_rule_policy();
+  setup.config.unidentified = UnidentifiedFlow::tunnel;
+  GatewayHarness gateway(std::move(setup));
+  {
+    const UniqueFd client = connect_tcp(gateway.endpoint());
+    ASSERT_GE(client.get(), 0);
+    const auto ctx = tls_client_context(unknown_ca_.certificate());
+    unsigned long error = 0;
+    const auto ssl = tls_connect(ctx.get(), client.get(), upstream_name, {"http/1.1"}, &error);
+    ASSERT_TRUE(ssl) << ERR_reason_error_string(error);
+    close_first(client.get());
+  }
+  const json flow = only_flow(gateway);
+  expect_outcome(flow, "tunnel", "upstream_cert_invalid", "client");
+}
+
 TEST_F(FlowHarnessTest, ResetsAMalformedClientHello) {
   LoopbackServer upstream(upstream_ip, echo);
   GatewayHarness gateway(setup_to(upstream.endpoint(), true));

@@ -1,5 +1,6 @@
 #pragma once
-// A flow's control block and the per-worker registry of running flows. The
+// What the watchdog and the worker see of a running flow (FlowWatch), and the
+// per-worker registry of running flows. The
 // watchdog sleeps on `timer` until the flow's next deadline: the end of its
 // phase (every phase before the relay has one) or its idle deadline (the relay
 // and every other phase). The registry's owner (the worker) cancels every
@@ -38,7 +39,7 @@ constexpr std::string_view to_string(FlowPhase phase) {
   return "unknown";
 }
 
-struct FlowControl {
+struct FlowWatch {
   using Clock = std::chrono::steady_clock;
   // A phase's hard deadline is twice its own timeout (at least 1 s more): the
   // step's own timeout ends it first with its precise reason, even on a worker
@@ -50,7 +51,7 @@ struct FlowControl {
   }
 
   // Starts in the decision phase, which must end within `decision_limit` (+ grace).
-  FlowControl(asio::any_io_executor ex, const FlowRecord& flow, std::chrono::milliseconds decision_limit)
+  FlowWatch(asio::any_io_executor ex, const FlowRecord& flow, std::chrono::milliseconds decision_limit)
       : timer(std::move(ex)), record(&flow) {
     enter(FlowPhase::decision, decision_limit);
   }
@@ -95,15 +96,15 @@ struct FlowList {
 
 class FlowRegistry {
  public:
-  void add(FlowControl* flow) {
+  void add(FlowWatch* flow) {
     flows_.insert(flow);
     if (terminating_) flow->terminating = true;
   }
-  void remove(FlowControl* flow) { flows_.erase(flow); }
+  void remove(FlowWatch* flow) { flows_.erase(flow); }
   // Ends every running flow (and any that registers later) through its watchdog.
   void terminate_all() {
     terminating_ = true;
-    for (FlowControl* f : flows_) {
+    for (FlowWatch* f : flows_) {
       f->terminating = true;
       f->timer.cancel();
     }
@@ -114,16 +115,16 @@ class FlowRegistry {
   FlowList snapshot(std::chrono::steady_clock::duration older_than, std::size_t max_count) const {
     using seconds = std::chrono::duration<double>;
     const auto now = std::chrono::steady_clock::now();
-    std::vector<const FlowControl*> old;
-    for (const FlowControl* f : flows_)
+    std::vector<const FlowWatch*> old;
+    for (const FlowWatch* f : flows_)
       if (now - f->record->start >= older_than) old.push_back(f);
-    const auto by_start = [](const FlowControl* a, const FlowControl* b) { return a->record->start < b->record->start; };
+    const auto by_start = [](const FlowWatch* a, const FlowWatch* b) { return a->record->start < b->record->start; };
     const std::size_t n = std::min(max_count, old.size());
     std::partial_sort(old.begin(), old.begin() + static_cast<std::ptrdiff_t>(n), old.end(), by_start);
     FlowList list{flows_.size(), old.size(), {}};
     list.oldest.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const FlowControl& f = *old[i];
+      const FlowWatch& f = *old[i];
       FlowSnapshot s{f.record->flow_id, f.record->client, f.record->server, std::nullopt, f.phase,
                      seconds(now - f.record->start).count(), seconds(now - f.last_activity).count()};
       if (f.record->verdict.host) s.host = *f.record->verdict.host;
@@ -133,14 +134,14 @@ class FlowRegistry {
   }
 
  private:
-  std::unordered_set<FlowControl*> flows_;
+  std::unordered_set<FlowWatch*> flows_;
   bool terminating_ = false;
 };
 
 // Registers a flow for the lifetime of the flow coroutine.
 class FlowRegistration {
  public:
-  FlowRegistration(FlowRegistry& registry, FlowControl& flow) : registry_(registry), flow_(flow) {
+  FlowRegistration(FlowRegistry& registry, FlowWatch& flow) : registry_(registry), flow_(flow) {
     registry_.add(&flow_);
   }
   ~FlowRegistration() { registry_.remove(&flow_); }
@@ -149,7 +150,7 @@ class FlowRegistration {
 
  private:
   FlowRegistry& registry_;
-  FlowControl& flow_;
+  FlowWatch& flow_;
 };
 
 }  // namespace tlsgate

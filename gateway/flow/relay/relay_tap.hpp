@@ -8,19 +8,19 @@
 
 namespace tlsgate {
 
-class BridgeTap {
+class RelayTap {
  public:
-  virtual ~BridgeTap() = default;
+  virtual ~RelayTap() = default;
   virtual void from_client(std::span<const std::uint8_t> bytes) = 0;
   virtual void from_server(std::span<const std::uint8_t> bytes) = 0;
 };
 
 // Shows a relay's bytes to an observer, then to the flow's capture; either may be null.
-class TeeTap final : public BridgeTap {
+class TeeTap final : public RelayTap {
  public:
-  TeeTap(BridgeTap* observer, capture::FlowCapture* capture) : observer_(observer), capture_(capture) {}
+  TeeTap(RelayTap* observer, capture::FlowCapture* capture) : observer_(observer), capture_(capture) {}
   // The tap a relay should get: null when both are, the observer when there is no capture.
-  BridgeTap* get() { return capture_ ? this : observer_; }
+  RelayTap* get() { return capture_ ? this : observer_; }
   void from_client(std::span<const std::uint8_t> bytes) override {
     if (observer_) observer_->from_client(bytes);
     if (capture_) capture_->from_client(bytes);
@@ -31,7 +31,7 @@ class TeeTap final : public BridgeTap {
   }
 
  private:
-  BridgeTap* observer_;
+  RelayTap* observer_;
   capture::FlowCapture* capture_;
 };
 

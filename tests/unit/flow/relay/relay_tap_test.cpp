@@ -1,4 +1,4 @@
-#include "gateway/flow/relay/bridge_tap.hpp"
+#include "gateway/flow/relay/relay_tap.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 namespace tlsgate {
 namespace {
 
-struct RecordingTap final : BridgeTap {
+struct RecordingTap final : RelayTap {
   std::string seen;
   void from_client(std::span<const std::uint8_t> b) override { seen += "c" + std::to_string(b.size()); }
   void from_server(std::span<const std::uint8_t> b) override { seen += "s" + std::to_string(b.size()); }

@@ -1,4 +1,4 @@
-#include "gateway/flow/control.hpp"
+#include "gateway/flow/flow_watch.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,25 +19,25 @@ FlowRecord record_started(std::uint64_t id, Clock::time_point start) {
   return r;
 }
 
-TEST(FlowControl, StartsInTheDecisionPhaseWithItsDeadline) {
+TEST(FlowWatch, StartsInTheDecisionPhaseWithItsDeadline) {
   asio::io_context io;
   const FlowRecord record = record_started(1, Clock::now());
   const auto before = Clock::now();
-  FlowControl control(io.get_executor(), record, milliseconds(5000));
+  FlowWatch control(io.get_executor(), record, milliseconds(5000));
   EXPECT_EQ(control.phase, FlowPhase::decision);
   EXPECT_GE(control.phase_deadline, before + milliseconds(10000));
   EXPECT_EQ(control.record, &record);
 }
 
-TEST(FlowControl, AShortPhaseGetsAtLeastOneSecondOfGrace) {
-  EXPECT_EQ(FlowControl::phase_grace(milliseconds(200)), seconds(1));
-  EXPECT_EQ(FlowControl::phase_grace(milliseconds(5000)), milliseconds(5000));
+TEST(FlowWatch, AShortPhaseGetsAtLeastOneSecondOfGrace) {
+  EXPECT_EQ(FlowWatch::phase_grace(milliseconds(200)), seconds(1));
+  EXPECT_EQ(FlowWatch::phase_grace(milliseconds(5000)), milliseconds(5000));
 }
 
-TEST(FlowControl, EnteringAnEarlierDeadlineWakesTheWatchdog) {
+TEST(FlowWatch, EnteringAnEarlierDeadlineWakesTheWatchdog) {
   asio::io_context io;
   const FlowRecord record = record_started(1, Clock::now());
-  FlowControl control(io.get_executor(), record, milliseconds(5000));
+  FlowWatch control(io.get_executor(), record, milliseconds(5000));
   // The watchdog sleeps until the idle deadline, an hour away.
   control.timer.expires_after(hours(1));
   std::optional<boost::system::error_code> woke;
@@ -49,10 +49,10 @@ TEST(FlowControl, EnteringAnEarlierDeadlineWakesTheWatchdog) {
   EXPECT_EQ(control.phase, FlowPhase::connect);
 }
 
-TEST(FlowControl, EnteringALaterDeadlineLetsTheWatchdogSleep) {
+TEST(FlowWatch, EnteringALaterDeadlineLetsTheWatchdogSleep) {
   asio::io_context io;
   const FlowRecord record = record_started(1, Clock::now());
-  FlowControl control(io.get_executor(), record, milliseconds(5000));
+  FlowWatch control(io.get_executor(), record, milliseconds(5000));
   control.timer.expires_after(seconds(1));
   bool woke = false;
   control.timer.async_wait([&](boost::system::error_code) { woke = true; });
@@ -62,10 +62,10 @@ TEST(FlowControl, EnteringALaterDeadlineLetsTheWatchdogSleep) {
   EXPECT_EQ(control.phase, FlowPhase::upstream_handshake);
 }
 
-TEST(FlowControl, TheRelayHasNoPhaseDeadline) {
+TEST(FlowWatch, TheRelayHasNoPhaseDeadline) {
   asio::io_context io;
   const FlowRecord record = record_started(1, Clock::now());
-  FlowControl control(io.get_executor(), record, milliseconds(5000));
+  FlowWatch control(io.get_executor(), record, milliseconds(5000));
   control.enter_relay();
   EXPECT_EQ(control.phase, FlowPhase::relay);
   EXPECT_EQ(control.phase_deadline, Clock::time_point::max());
@@ -94,7 +94,7 @@ class FlowRegistrySnapshot : public ::testing::Test {
   }
   asio::io_context io_;
   std::deque<FlowRecord> records_;  // stable addresses
-  std::deque<FlowControl> controls_;
+  std::deque<FlowWatch> controls_;
   FlowRegistry registry_;
 };
 
