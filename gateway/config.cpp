@@ -115,6 +115,28 @@ class Reader {
     if (!ip) fail(source_, key, "must be an IPv4 or IPv6 address");
     return *ip;
   }
+  // Address prefixes ("10.10.1.0/24", "fd00::/8", a bare address) as text: the
+  // policy layer makes them CIDRs; the shape is checked here so a typo names its key.
+  std::vector<std::string> prefixes(const json& v, const std::string& key) const {
+    if (!v.is_array()) fail(source_, key, "must be an array of address prefixes");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string k = key + "/" + std::to_string(i);
+      const std::string text = string(v[i], k);
+      const auto slash = text.find('/');
+      const auto ip = IpAddress::parse(std::string_view(text).substr(0, slash));
+      bool ok = ip.has_value();
+      if (ok && slash != std::string::npos) {
+        const std::string bits = text.substr(slash + 1);
+        const unsigned max = ip->is_v4() ? 32 : 128;
+        ok = !bits.empty() && bits.size() <= 3 && bits.find_first_not_of("0123456789") == std::string::npos &&
+             std::stoul(bits) <= max;
+      }
+      if (!ok) fail(source_, k, "must be an address or an address prefix (10.10.1.0/24, fd00::/8)");
+      out.push_back(text);
+    }
+    return out;
+  }
   const std::string& source() const { return source_; }
 
  private:
@@ -281,6 +303,9 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("learned_bypass_weak_threshold", size(c.learned_bypass_weak_threshold, 1, 1000))
       .on("learned_bypass_weak_window_s", secs(c.learned_bypass_weak_window, 1, 7 * day_s))
       .on("learned_bypass_max_per_client", size(c.learned_bypass_max_per_client, 1, 100'000))
+      .on("learned_bypass_clients",
+          [&](const json& x, const std::string& k) { c.learned_bypass_clients = r.prefixes(x, k); })
+      .on("learned_bypass_all_clients_min_clients", size(c.learned_bypass_all_clients_min_clients, 1, 1000))
       .on("control_socket", opt_str(c.control_socket))
       .on("http_inspect", flag(c.http_inspect))
       .on("http_max_header_bytes", size(c.http_max_header_bytes, 1024, 16u << 20))

@@ -99,6 +99,8 @@ struct Config {
   std::size_t learned_bypass_weak_threshold = 3;  // weak evidence learns only when repeated...
   std::chrono::seconds learned_bypass_weak_window{600};  // ...within this window, with no success
   std::size_t learned_bypass_max_per_client = 256;
+  std::vector<std::string> learned_bypass_clients;  // prefixes of the clients that may teach; empty: all
+  std::size_t learned_bypass_all_clients_min_clients = 2;  // distinct clients for an all-clients entry
   // `tlsgate bypass` reaches the running daemon here; nullopt: no control socket.
   std::optional<std::string> control_socket = "/run/tlsgate/control.sock";
   // HTTP inspection

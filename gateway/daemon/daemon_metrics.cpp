@@ -88,6 +88,19 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
     const policy::LearnedBypass& bypass = *shared.bypass;
     m.add_gauge("tlsgate_learned_bypass_entries", "Live learned-bypass entries (clients that rejected our certificate)",
                 [&bypass] { return one(static_cast<double>(bypass.size())); });
+    m.add_counter_source("tlsgate_learned_bypass_learned_total",
+                         "Learned-bypass entries learned or renewed, by the evidence that completed them and scope",
+                         [&bypass] {
+                           using policy::Evidence;
+                           std::vector<Sample> out;
+                           for (const Evidence e : {Evidence::strong, Evidence::weak})
+                             for (const bool all : {false, true})
+                               out.push_back(Sample{"",
+                                                    {{"evidence", e == Evidence::strong ? "strong" : "weak"},
+                                                     {"scope", all ? "all_clients" : "client"}},
+                                                    static_cast<double>(bypass.learned_total(e, all))});
+                           return out;
+                         });
   }
   const FlowLimits& limits = shared.limits;
   m.add_counter_source("tlsgate_flows_refused_total", "Connections refused (reset) at max_flows or max_flows_per_client",

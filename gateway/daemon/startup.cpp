@@ -60,6 +60,12 @@ void prepare_interception(SharedState& shared) {
     options.weak_threshold = config.learned_bypass_weak_threshold;
     options.weak_window = config.learned_bypass_weak_window;
     options.max_per_client = config.learned_bypass_max_per_client;
+    options.all_clients_min_clients = config.learned_bypass_all_clients_min_clients;
+    for (const std::string& text : config.learned_bypass_clients) {
+      const auto prefix = policy::Cidr::parse(text);
+      if (!prefix) throw ConfigError("learned_bypass_clients: " + text + ": host bits set after the prefix");
+      options.clients.push_back(*prefix);
+    }
     options.client_ipv6_prefix = config.client_ipv6_prefix;
     log::FlowLog& flow_log = shared.log;
     shared.bypass = std::make_unique<policy::LearnedBypass>(

@@ -117,13 +117,15 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
     case policy::Action::tunnel: return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
     case policy::Action::intercept: break;
   }
+  // A rule with learn_bypass false stays inspected, even under an entry learned before it said so.
+  const bool learned = facts.learned_bypass && d.learn_bypass;
   const bool unobservable =
       !facts.alpn_observable || (up.state == Upstream::certificate && !up.alpn_observable);
-  if (facts.learned_bypass || unobservable) {
+  if (learned || unobservable) {
     // A tunnel the policy did not ask for: the SNI alone must not carry the
     // flow past a block rule, so the certificate's names are looked at first
     // whenever a host rule could block this address.
-    const EndReason why = facts.learned_bypass ? EndReason::learned_bypass : EndReason::no_observable_alpn;
+    const EndReason why = learned ? EndReason::learned_bypass : EndReason::no_observable_alpn;
     if (up.state == Upstream::not_contacted && policy.host_can_matter(address_query(facts)))
       return respond(Response::look_upstream, FlowAction::tunnel, why, d);
     return respond(Response::tunnel, FlowAction::tunnel, why, d);

@@ -61,6 +61,9 @@ std::optional<std::vector<std::string>> certificate_names(X509* cert, std::size_
 bool report_rejection(FlowContext& flow, const FlowFacts& facts, policy::Evidence evidence, std::string why) {
   auto& bypass = flow.shared.bypass;
   if (!bypass) return false;
+  // A host its rule keeps inspected is never learned: the evidence is dropped.
+  const auto& rule = flow.record.verdict.rule;
+  if (rule && !rule->learn_bypass) return false;
   return bypass->record_rejection(bypass_host(flow.record, facts.sni), flow.record.client.ip, evidence,
                                   std::move(why));
 }

@@ -25,6 +25,7 @@ LearnedBypass::LearnedBypass(LearnedBypassOptions options, EventSink sink, Clock
   options_.weak_threshold = std::max<std::size_t>(options_.weak_threshold, 1);
   options_.max_per_client = std::max<std::size_t>(options_.max_per_client, 1);
   options_.max_entries = std::max<std::size_t>(options_.max_entries, 1);
+  options_.all_clients_min_clients = std::max<std::size_t>(options_.all_clients_min_clients, 1);
 }
 
 std::string LearnedBypass::key(const std::string& normalized_host, const IpAddress& client) const {
@@ -73,6 +74,7 @@ bool LearnedBypass::record_rejection(const std::string& host, const IpAddress& c
                                      std::string why) {
   const std::string h = normalize_host(host);
   const IpAddress c = client.unmapped();
+  if (!may_teach(c)) return false;
   bool learned = false;
   apply([&](system_clock::time_point now, Pending& out) {
     std::size_t count = 1;
@@ -81,10 +83,61 @@ bool LearnedBypass::record_rejection(const std::string& host, const IpAddress& c
     } else {
       trackers_.erase(pair_key(h, c));
     }
+    if (options_.all_clients) {
+      const auto live = entries_.find(h);
+      const bool renewal = live != entries_.end() && live->second.expires > now;
+      if (!renewal && !enough_witnesses(h, c, now, count)) return;
+    }
     learn(BypassEntry{h, c, options_.all_clients, std::move(why), count, now, now + options_.ttl}, now, out);
+    ++learned_[evidence == Evidence::weak ? 1 : 0][options_.all_clients ? 1 : 0];
     learned = true;
   });
   return learned;
+}
+
+bool LearnedBypass::may_teach(const IpAddress& client) const {
+  if (options_.clients.empty()) return true;
+  return std::any_of(options_.clients.begin(), options_.clients.end(),
+                     [&](const Cidr& allowed) { return allowed.contains(client); });
+}
+
+// Adds `client`'s `count` pieces to the host's witnesses; true (with the pieces of
+// them all in `count`) when all_clients_min_clients distinct clients gave evidence
+// within the ttl. The lock is held.
+bool LearnedBypass::enough_witnesses(const std::string& normalized_host, const IpAddress& client,
+                                     system_clock::time_point now, std::size_t& count) {
+  auto it = witnesses_.find(normalized_host);
+  if (it == witnesses_.end()) {
+    if (witnesses_.size() >= options_.max_entries) prune_witnesses(now);
+    if (witnesses_.size() >= options_.max_entries) return false;  // bounded memory: not counted
+    it = witnesses_.emplace(normalized_host, std::vector<Witness>{}).first;
+  }
+  std::vector<Witness>& seen = it->second;
+  std::erase_if(seen, [&](const Witness& w) { return now - w.when >= options_.ttl; });
+  const std::string slot = client_slot(client);
+  const auto same = std::find_if(seen.begin(), seen.end(), [&](const Witness& w) { return w.client == slot; });
+  if (same != seen.end()) {
+    same->evidence += count;
+    same->when = now;
+  } else {
+    seen.push_back(Witness{slot, count, now});
+  }
+  if (seen.size() < options_.all_clients_min_clients) return false;
+  count = 0;
+  for (const Witness& w : seen) count += w.evidence;
+  witnesses_.erase(it);
+  return true;
+}
+
+void LearnedBypass::prune_witnesses(system_clock::time_point now) {
+  std::erase_if(witnesses_, [&](const auto& kv) {
+    return std::none_of(kv.second.begin(), kv.second.end(),
+                        [&](const Witness& w) { return now - w.when < options_.ttl; });
+  });
+}
+
+std::uint64_t LearnedBypass::learned_total(Evidence evidence, bool all_clients) const {
+  return learned_[evidence == Evidence::weak ? 1 : 0][all_clients ? 1 : 0].load(std::memory_order_relaxed);
 }
 
 // Adds the weak piece at `now`; true (with the pieces in the window) when they reach
@@ -212,6 +265,10 @@ std::size_t LearnedBypass::forget(const std::string& host, const std::optional<I
     std::erase_if(trackers_, [&](const auto& kv) {
       return kv.first.starts_with(h + " ") && (!c || kv.first == pair_key(h, *c));
     });
+    if (const auto w = witnesses_.find(h); w != witnesses_.end()) {
+      if (c) std::erase_if(w->second, [&](const Witness& x) { return x.client == client_slot(*c); });
+      if (!c || w->second.empty()) witnesses_.erase(w);
+    }
   });
 }
 
@@ -219,6 +276,7 @@ std::size_t LearnedBypass::clear() {
   return apply([&](system_clock::time_point now, Pending& out) {
     while (!entries_.empty()) erase(entries_.begin(), BypassChange::cleared, now, out);
     trackers_.clear();
+    witnesses_.clear();
   });
 }
 
@@ -230,6 +288,7 @@ std::size_t LearnedBypass::sweep() {
       it = next;
     }
     prune_trackers(now);
+    prune_witnesses(now);
   });
 }
 

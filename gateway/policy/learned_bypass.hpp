@@ -11,8 +11,17 @@
 // counts only when repeated `weak_threshold` times within `weak_window` for the
 // same client and host while no exchange between them succeeded in that window.
 //
+// The operator scopes it: only clients inside `clients` teach (others' evidence
+// is ignored), and an entry for every client (all_clients) needs evidence from
+// `all_clients_min_clients` distinct clients within the ttl; a live entry is
+// renewed by one more piece. Which clients gave evidence is kept in memory only,
+// at most that many per host and max_entries hosts. Rules that say
+// `learn_bypass: false` are the caller's part (the flow drops their evidence and
+// decide_flow ignores entries for them).
+//
 // Thread-safe. No file I/O on the data path: changes mark the table dirty and
 // the daemon's control thread calls save_if_dirty() (gateway/daemon/bypass_upkeep).
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +36,7 @@
 #include <vector>
 
 #include "gateway/ip_address.hpp"
+#include "gateway/policy/cidr.hpp"
 
 namespace tlsgate::policy {
 
@@ -53,6 +63,8 @@ struct LearnedBypassOptions {
   std::size_t max_per_client = 256;  // entries learned from one client; the oldest goes
   unsigned client_ipv6_prefix = 128;  // one client for max_per_client: an IPv6 prefix (client_key.hpp)
   std::size_t max_entries = 100'000;  // in all; the one that expires first goes
+  std::vector<Cidr> clients;          // the clients that may teach; empty: all of them
+  std::size_t all_clients_min_clients = 2;  // distinct clients whose evidence makes an all-clients entry
 };
 
 struct BypassEntry {
@@ -111,6 +123,9 @@ class LearnedBypass {
   std::size_t sweep();
   // The number of live (unexpired) entries.
   std::size_t size() const;
+  // Entries learned (or renewed) since start, by the evidence that completed them and
+  // by scope (all_clients or one client). For the metrics.
+  std::uint64_t learned_total(Evidence evidence, bool all_clients) const;
 
   // True when the table changed since the last successful save.
   bool dirty() const;
@@ -125,6 +140,12 @@ class LearnedBypass {
     std::vector<std::chrono::system_clock::time_point> weak;
     std::optional<std::chrono::system_clock::time_point> success;
   };
+  // The distinct clients (client_slot) whose evidence for one host awaits all_clients_min_clients.
+  struct Witness {
+    std::string client;  // client_slot: an IPv6 client's other addresses in its prefix are the same client
+    std::size_t evidence = 1;
+    std::chrono::system_clock::time_point when;
+  };
   struct Pending {  // events made under the lock, emitted after it
     std::vector<BypassEvent> events;
   };
@@ -137,8 +158,12 @@ class LearnedBypass {
   void erase(Entries::iterator it, BypassChange change, std::chrono::system_clock::time_point now, Pending& out);
   void make_room(const BypassEntry& incoming, std::chrono::system_clock::time_point now, Pending& out);
   bool weak_counts(const std::string& pair, std::chrono::system_clock::time_point now, std::size_t& count);
+  bool may_teach(const IpAddress& client) const;
+  bool enough_witnesses(const std::string& normalized_host, const IpAddress& client,
+                        std::chrono::system_clock::time_point now, std::size_t& count);
   Tracker* tracker(const std::string& pair, std::chrono::system_clock::time_point now);
   void prune_trackers(std::chrono::system_clock::time_point now);
+  void prune_witnesses(std::chrono::system_clock::time_point now);
   void emit(Pending& pending) const;
   // Every change to the table: runs change(now, pending) under the write lock, then
   // emits the events it made, without the lock. Returns how many there were.
@@ -152,6 +177,8 @@ class LearnedBypass {
   Entries entries_;
   std::unordered_map<std::string, std::size_t> per_client_;  // client_slot -> entries learned from it
   std::unordered_map<std::string, Tracker> trackers_;        // pair_key -> weak evidence, success
+  std::unordered_map<std::string, std::vector<Witness>> witnesses_;  // host -> clients that gave evidence
+  std::atomic<std::uint64_t> learned_[2][2] = {};             // [evidence][all_clients]
   std::uint64_t generation_ = 0;                             // bumped on every change
   std::uint64_t saved_generation_ = 0;
   std::mutex save_mutex_;  // one writer of the file at a time

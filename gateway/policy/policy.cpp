@@ -69,7 +69,7 @@ Policy Policy::allow_all(Action default_action) { return Policy({}, default_acti
 Decision Policy::decision_for(std::size_t index) const {
   if (index == no_rule) return {default_action_, "default", std::nullopt, std::nullopt};
   const Rule& r = rules_[index];
-  return {r.action, r.name.empty() ? rule_path(index) : r.name, index, r.capture};
+  return {r.action, r.name.empty() ? rule_path(index) : r.name, index, r.capture, r.learn_bypass};
 }
 
 Decision Policy::match(const Query& q) const {

@@ -34,6 +34,7 @@ struct Decision {
   std::string rule;  // the rule's name, "rules[i]" when it has none, or "default"
   std::optional<std::size_t> rule_index;
   std::optional<bool> capture;  // the rule's `capture`: write the flow to pcap (unset: the config's default)
+  bool learn_bypass = true;     // false: its hosts stay inspected, whatever the learned-bypass table says
 };
 
 // A policy file that cannot be used. what(): "FILE: rules[2].host[0]: what is wrong"
@@ -58,6 +59,7 @@ struct Rule {
   std::vector<Cidr> servers;
   std::vector<PortRange> ports;
   std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
+  bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
 
   // The client, server and port matchers (everything but the host).
   bool matches_addresses(const Query& q) const;

@@ -185,8 +185,12 @@ class Reader {
         if (!value.is_boolean()) error(p, "must be true or false");
         else r.capture = value.get<bool>();
         ok = ok && value.is_boolean();
+      } else if (key == "learn_bypass") {
+        if (!value.is_boolean()) error(p, "must be true or false");
+        else r.learn_bypass = value.get<bool>();
+        ok = ok && value.is_boolean();
       } else {
-        error(p, "unknown key (known: name, host, client, server, port, action, capture)");
+        error(p, "unknown key (known: name, host, client, server, port, action, capture, learn_bypass)");
         ok = false;
       }
     }

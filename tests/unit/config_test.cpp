@@ -230,6 +230,29 @@ TEST(Config, LearnedBypassEvidenceAndControlSocket) {
   EXPECT_THROW(parse_config(R"({"learned_bypass_weak_threshold": 0})", "t"), ConfigError);
 }
 
+TEST(Config, LearnedBypassScope) {
+  const Config d = parse_config("{}", "test.json");
+  EXPECT_TRUE(d.learned_bypass_clients.empty());
+  EXPECT_EQ(d.learned_bypass_all_clients_min_clients, 2u);
+  const Config c = parse_config(R"({"learned_bypass_clients": ["10.10.1.0/24", "fd00::/8", "192.0.2.7"],
+    "learned_bypass_all_clients_min_clients": 3})", "test.json");
+  EXPECT_EQ(c.learned_bypass_clients, (std::vector<std::string>{"10.10.1.0/24", "fd00::/8", "192.0.2.7"}));
+  EXPECT_EQ(c.learned_bypass_all_clients_min_clients, 3u);
+  for (const char* bad : {R"({"learned_bypass_clients": "10.0.0.0/8"})", R"({"learned_bypass_clients": ["10.0.0.0/33"]})",
+                          R"({"learned_bypass_clients": ["10.0.0.0/"]})", R"({"learned_bypass_clients": ["lan"]})",
+                          R"({"learned_bypass_clients": ["fd00::/129"]})", R"({"learned_bypass_clients": [10]})",
+                          R"({"learned_bypass_all_clients_min_clients": 0})"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(parse_config(bad, "t"), ConfigError);
+  }
+  try {
+    parse_config(R"({"learned_bypass_clients": ["10.1.0.0/24", "10.2.0.0/x"]})", "t");
+    ADD_FAILURE() << "a bad prefix parsed";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("learned_bypass_clients/1"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tlsgate
 

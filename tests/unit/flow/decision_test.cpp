@@ -185,6 +185,39 @@ TEST(DecideFlow, LearnedBypassNeverOverridesABlock) {
   EXPECT_EQ(decide_flow(policy, f, {}).response, Response::deny);
 }
 
+TEST(DecideFlow, LearnBypassFalseKeepsTheHostInspected) {
+  const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "inspected", "host": "bank.example.test", "action": "intercept", "learn_bypass": false}]})",
+                                            "inspected.json");
+  FlowFacts bank = tls_facts("bank.example.test");
+  bank.learned_bypass = true;  // an entry learned before the rule said so
+  FlowFacts shop = tls_facts("shop.example.test");
+  shop.learned_bypass = true;
+  FlowFacts bank_spdy = tls_facts("bank.example.test");
+  bank_spdy.alpn_observable = false;
+  const Case cases[] = {
+      {"learned entry, learn_bypass false: intercepted, upstream first", bank, false, Response::look_upstream,
+       FlowAction::intercept, EndReason::policy, "inspected"},
+      {"learned entry, learn_bypass false, verified: intercepted",
+       with_certificate(bank, {"bank.example.test"}, true), false, Response::intercept, FlowAction::intercept,
+       EndReason::policy, "inspected"},
+      {"learned entry, another host: tunnel", with_certificate(shop, {"shop.example.test"}, true), false, Response::tunnel, FlowAction::tunnel,
+       EndReason::learned_bypass, "default"},
+      {"learn_bypass false does not make unobservable ALPN inspectable",
+       with_certificate(bank_spdy, {"bank.example.test"}, true), false, Response::tunnel,
+       FlowAction::tunnel, EndReason::no_observable_alpn, "inspected"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const Verdict v = decide_flow(policy, c.facts, DecisionSettings{c.reject_invalid});
+    EXPECT_EQ(v.response, c.response);
+    EXPECT_EQ(v.flow.action, c.action);
+    EXPECT_EQ(reason_text(v.flow.reason), to_string(c.reason));
+    ASSERT_TRUE(v.flow.rule.has_value());
+    EXPECT_EQ(v.flow.rule->rule, c.rule);
+  }
+}
+
 TEST(DecideFlow, DowngradedTunnelsSkipTheLookWhenNoHostRuleCouldBlock) {
   const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": []})", "open.json");
   FlowFacts f = tls_facts("shop.example.test");

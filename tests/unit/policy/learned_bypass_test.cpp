@@ -83,13 +83,88 @@ TEST_F(LearnedBypassTest, EventCarriesTheEntryAndItsTime) {
   EXPECT_EQ(e.entry.expires, now_ + 60s);
 }
 
+// One client's evidence is not enough for an entry that covers everyone: two
+// distinct clients (the default) are, and one more piece renews the live entry.
 TEST_F(LearnedBypassTest, AllClients) {
   auto bypass = make(options(3600s, true));
-  bypass.add("pinned.example", ip("10.0.0.5"), "why");
-  bypass.add("pinned.example", ip("fd00::7"), "why");
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.0.0.5"), Evidence::strong, "why"));
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("::ffff:10.0.0.5"), Evidence::strong, "why"));
+  EXPECT_FALSE(bypass.contains("pinned.example", ip("192.168.1.1")));
+  EXPECT_TRUE(take_events().empty());
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("fd00::7"), Evidence::strong, "why"));
   EXPECT_TRUE(bypass.contains("pinned.example", ip("192.168.1.1")));
   EXPECT_EQ(bypass.size(), 1u);
-  EXPECT_EQ(take_events(), (Events{"learned pinned.example * 1", "learned pinned.example * 2"}));
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("10.0.0.5"), Evidence::strong, "why"));
+  EXPECT_EQ(take_events(), (Events{"learned pinned.example * 3", "learned pinned.example * 4"}));
+  EXPECT_EQ(bypass.learned_total(Evidence::strong, true), 2u);
+  EXPECT_EQ(bypass.learned_total(Evidence::strong, false), 0u);
+}
+
+TEST_F(LearnedBypassTest, AllClientsEvidenceMustBeWithinTheTtl) {
+  auto o = options(100s, true);
+  o.all_clients_min_clients = 3;
+  auto bypass = make(o);
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.0.0.1"), Evidence::strong, "why"));
+  now_ += 60s;
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.0.0.2"), Evidence::strong, "why"));
+  now_ += 60s;  // the first client's evidence is older than the ttl
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.0.0.3"), Evidence::strong, "why"));
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("10.0.0.4"), Evidence::strong, "why"));
+  EXPECT_EQ(take_events(), (Events{"learned pinned.example * 3"}));
+  // Another host's evidence is its own.
+  EXPECT_FALSE(bypass.record_rejection("other.example", ip("10.0.0.4"), Evidence::strong, "why"));
+}
+
+TEST_F(LearnedBypassTest, AllClientsWeakEvidenceCountsOncePerClientWhenRepeated) {
+  auto bypass = make(options(3600s, true));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.0.0.1"), Evidence::weak, "w"));
+  for (int i = 0; i < 2; ++i)
+    EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.0.0.2"), Evidence::weak, "w"));
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("10.0.0.2"), Evidence::weak, "w"));
+  EXPECT_EQ(take_events(), (Events{"learned pinned.example * 6"}));
+  EXPECT_EQ(bypass.learned_total(Evidence::weak, true), 1u);
+}
+
+TEST_F(LearnedBypassTest, ForgetAndClearDropAllClientsEvidence) {
+  auto bypass = make(options(3600s, true));
+  bypass.record_rejection("a.example", ip("10.0.0.1"), Evidence::strong, "x");
+  EXPECT_EQ(bypass.forget("a.example", std::nullopt), 0u);
+  EXPECT_FALSE(bypass.record_rejection("a.example", ip("10.0.0.2"), Evidence::strong, "x"));
+  bypass.clear();
+  EXPECT_FALSE(bypass.record_rejection("a.example", ip("10.0.0.3"), Evidence::strong, "x"));
+  EXPECT_FALSE(bypass.contains("a.example", ip("10.0.0.3")));
+}
+
+TEST_F(LearnedBypassTest, AllClientsWitnessesAreClientsNotAddresses) {
+  auto o = options(3600s, true);
+  o.client_ipv6_prefix = 64;
+  auto bypass = make(o);
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("fd00:1::1"), Evidence::strong, "why"));
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("fd00:1::2"), Evidence::strong, "why"));  // same /64
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("fd00:2::1"), Evidence::strong, "why"));
+}
+
+TEST_F(LearnedBypassTest, OneAllClientsWitnessWhenConfigured) {
+  auto o = options(3600s, true);
+  o.all_clients_min_clients = 1;
+  auto bypass = make(o);
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("10.0.0.1"), Evidence::strong, "why"));
+  EXPECT_TRUE(bypass.contains("pinned.example", ip("10.0.0.9")));
+}
+
+TEST_F(LearnedBypassTest, OnlyClientsInsideThePrefixesTeach) {
+  auto o = options();
+  o.clients = {*Cidr::parse("10.10.1.0/24"), *Cidr::parse("fd00::/8")};
+  auto bypass = make(o);
+  EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.10.2.5"), Evidence::strong, "why"));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_FALSE(bypass.record_rejection("pinned.example", ip("10.10.2.5"), Evidence::weak, "why"));
+  EXPECT_FALSE(bypass.contains("pinned.example", ip("10.10.2.5")));
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("::ffff:10.10.1.7"), Evidence::strong, "why"));
+  EXPECT_TRUE(bypass.record_rejection("pinned.example", ip("fd00::7"), Evidence::strong, "why"));
+  EXPECT_EQ(take_events(), (Events{"learned pinned.example 10.10.1.7 1", "learned pinned.example fd00::7 1"}));
+  EXPECT_EQ(bypass.learned_total(Evidence::strong, false), 2u);
 }
 
 // Chromium's spare connection: one silent close after a completed handshake is not enough.
@@ -187,6 +262,7 @@ TEST_F(LearnedBypassTest, ListForgetClear) {
 TEST_F(LearnedBypassTest, ForgetWithClientRemovesAnAllClientsEntry) {
   auto bypass = make(options(3600s, true));
   bypass.add("a.example", ip("10.0.0.1"), "x");
+  bypass.add("a.example", ip("10.0.0.2"), "x");
   EXPECT_EQ(bypass.forget("a.example", ip("10.9.9.9")), 1u);
 }
 

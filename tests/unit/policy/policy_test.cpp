@@ -142,7 +142,7 @@ TEST(Policy, Errors) {
       {R"({"default": "block", "rules": [{"action": "tunnel"}, 7]})",
        "f.json: rules[1]: must be an object with \"action\" and matchers (host, client, server, port)"},
       {R"({"default": "block", "rules": [{"action": "tunnel", "hosts": "a"}]})",
-       "f.json: rules[0].hosts: unknown key (known: name, host, client, server, port, action, capture)"},
+       "f.json: rules[0].hosts: unknown key (known: name, host, client, server, port, action, capture, learn_bypass)"},
       {R"({"default": "block", "rules": [{"action": "tunnel"}, {"action": "tunnel", "host": ["a", ""]}]})",
        "f.json: rules[1].host[1]: must be a non-empty host name string, like \"www.example.com\" or \"*.example.com\""},
       {R"({"default": "block", "rules": [{"action": "tunnel", "host": []}]})",
@@ -282,6 +282,29 @@ TEST(Policy, CaptureTravelsWithTheDecision) {
   EXPECT_EQ(p.match(q).capture, std::nullopt);
   EXPECT_THROW(Policy::parse(R"({"default": "tunnel", "rules": [{"action": "tunnel", "capture": "yes"}]})", "f.json"),
                PolicyError);
+}
+
+TEST(Policy, LearnBypassTravelsWithTheDecision) {
+  const Policy p = Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "bank", "host": "bank.example", "action": "intercept", "learn_bypass": false},
+    {"name": "app", "host": "app.example", "action": "intercept", "learn_bypass": true},
+    {"name": "other", "host": "other.example", "action": "intercept"}]})", "f.json");
+  Query q;
+  q.hosts = {"bank.example"};
+  EXPECT_EQ(p.match(q).rule, "bank");
+  EXPECT_FALSE(p.match(q).learn_bypass);
+  q.hosts = {"app.example"};
+  EXPECT_TRUE(p.match(q).learn_bypass);
+  q.hosts = {"other.example"};
+  EXPECT_TRUE(p.match(q).learn_bypass);
+  q.hosts = {"unknown.example"};
+  EXPECT_TRUE(p.match(q).learn_bypass);  // the default allows learning
+  try {
+    Policy::parse(R"({"default": "intercept", "rules": [{"action": "intercept", "learn_bypass": "no"}]})", "f.json");
+    ADD_FAILURE() << "a non-boolean learn_bypass parsed";
+  } catch (const PolicyError& e) {
+    EXPECT_STREQ(e.what(), "f.json: rules[0].learn_bypass: must be true or false");
+  }
 }
 
 }  // namespace
