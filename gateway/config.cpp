@@ -92,31 +92,13 @@ class Reader {
       out.push_back(static_cast<std::uint16_t>(integer(v[i], key + "/" + std::to_string(i), 1, 65535)));
     return out;
   }
-  // "a.b.c.d/n" or "v6/n" (the flow room turns them into prefixes).
-  std::vector<std::string> prefixes(const json& v, const std::string& key) const {
-    if (!v.is_array()) fail(source_, key, "must be an array of address prefixes");
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const std::string item_key = key + "/" + std::to_string(i);
-      const std::string text = string(v[i], item_key);
-      const auto slash = text.find('/');
-      const auto ip = IpAddress::parse(text.substr(0, slash));
-      const std::string bits = slash == std::string::npos ? "" : text.substr(slash + 1);
-      const bool bits_ok = !bits.empty() && bits.size() <= 3 &&
-                           bits.find_first_not_of("0123456789") == std::string::npos &&
-                           ip && std::stoul(bits) <= (ip->is_v4() ? 32u : 128u);
-      if (!ip || !bits_ok) fail(source_, item_key, "must be an address prefix such as 10.0.0.0/8 or fd00::/8");
-      out.push_back(text);
-    }
-    return out;
-  }
   IpAddress address(const json& v, const std::string& key) const {
     const auto ip = v.is_string() ? IpAddress::parse(v.get<std::string>()) : std::nullopt;
     if (!ip) fail(source_, key, "must be an IPv4 or IPv6 address");
     return *ip;
   }
   // Address prefixes ("10.10.1.0/24", "fd00::/8", a bare address) as text: the
-  // policy layer makes them CIDRs; the shape is checked here so a typo names its key.
+  // rooms above make them CIDRs; the shape is checked here so a typo names its key.
   std::vector<std::string> prefixes(const json& v, const std::string& key) const {
     if (!v.is_array()) fail(source_, key, "must be an array of address prefixes");
     std::vector<std::string> out;
