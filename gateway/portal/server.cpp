@@ -1,11 +1,7 @@
 #include "gateway/portal/server.hpp"
 
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <stdexcept>
 
-#include "gateway/diag.hpp"
 #include "gateway/portal/page.hpp"
 
 namespace tlsgate::portal {
@@ -14,9 +10,6 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-constexpr auto request_timeout = std::chrono::seconds(10);
-constexpr std::size_t max_request_bytes = 8 * 1024;
-diag::RateLimiter accept_errors(std::chrono::minutes(1));
 
 http::response<http::string_body> answer(const http::request<http::string_body>& req, const CaFiles& ca,
                                          const std::string& listen_host) {
@@ -65,66 +58,13 @@ std::string host_of(const Endpoint& where) {
 
 }  // namespace
 
-Server::Server(const Endpoint& where, CaFiles ca) : acceptor_(io_), ca_(std::move(ca)), listen_host_(host_of(where)) {
-  const tcp::endpoint ep = to_asio(where);
-  boost::system::error_code ec;
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("portal_listen " + listen_host_ + ": " + ec.message());
-}
+// At most a few phones and laptops at once fetch the page; more is a flood.
+constexpr std::size_t max_portal_connections = 64;
 
-Server::~Server() { stop(); }
-
-void Server::start() {
-  asio::co_spawn(io_, accept_loop(), asio::detached);
-  thread_ = std::thread([this] { io_.run(); });
-}
-
-void Server::stop() {
-  io_.stop();
-  if (thread_.joinable()) thread_.join();
-}
-
-awaitable<void> Server::accept_loop() {
-  asio::steady_timer backoff(io_);
-  for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) {  // out of descriptors: wait rather than spin
-      accept_errors.log(diag::Level::warning, "accept", "portal: accept: %s", ec.message().c_str());
-      backoff.expires_after(std::chrono::milliseconds(100));
-      co_await backoff.async_wait(use_tuple);
-      continue;
-    }
-    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
-  }
-}
-
-awaitable<void> Server::serve(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer(max_request_bytes);
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(max_request_bytes);
-    parser.header_limit(max_request_bytes);
-    stream.expires_after(request_timeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    if (ec) break;
-    http::response<http::string_body> res;
-    try {
-      res = answer(parser.get(), ca_, listen_host_);
-    } catch (const std::exception& e) {  // a QR code that cannot be made: no page rather than no portal
-      diag::warning("portal: %s", e.what());
-      break;
-    }
-    const bool keep = res.keep_alive();
-    auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
-    if (wec || !keep) break;
-  }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-}
+Server::Server(const Endpoint& where, CaFiles ca)
+    : ca_(std::move(ca)),
+      listen_host_(host_of(where)),
+      endpoint_(where, "portal_listen " + listen_host_, max_portal_connections,
+                [this](const HttpEndpoint::Request& req) { return answer(req, ca_, listen_host_); }) {}
 
 }  // namespace tlsgate::portal

@@ -3,11 +3,9 @@
 // io_context, like the metrics endpoint. GET / is the page (portal/page.hpp),
 // the download paths the CA as PEM, DER and .mobileconfig. Small bounded
 // requests, a short timeout, one request at a time per connection.
-#include <memory>
 #include <string>
-#include <thread>
 
-#include "gateway/asio.hpp"
+#include "gateway/http_endpoint.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/portal/ca_files.hpp"
 
@@ -17,22 +15,14 @@ class Server {
  public:
   // Binds `where` now (before privileges are dropped); throws std::runtime_error naming it.
   Server(const Endpoint& where, CaFiles ca);
-  ~Server();
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
 
-  void start();
-  void stop();  // idempotent
+  void start() { endpoint_.start(); }
+  void stop() { endpoint_.stop(); }  // idempotent
 
  private:
-  awaitable<void> accept_loop();
-  awaitable<void> serve(tcp::socket socket);
-
-  asio::io_context io_{1};
-  tcp::acceptor acceptor_;
   const CaFiles ca_;
   std::string listen_host_;  // the page's URL when a request has no usable Host header
-  std::thread thread_;
+  HttpEndpoint endpoint_;    // last: its thread calls the members above
 };
 
 }  // namespace tlsgate::portal
