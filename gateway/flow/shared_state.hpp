@@ -11,6 +11,7 @@
 #include "gateway/config.hpp"
 #include "gateway/flow/flow_limits.hpp"
 #include "gateway/ip_address.hpp"
+#include "gateway/snapshot.hpp"
 #include "gateway/log/flow_log.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/policy/cidr.hpp"
@@ -29,11 +30,11 @@ struct SharedState {
   FlowLimits limits{config.max_flows, config.max_flows_per_client, config.client_ipv6_prefix};
   // This host's addresses, refreshed periodically: a connection whose original
   // destination is one of them was not redirected to us.
-  std::atomic<std::shared_ptr<const std::vector<IpAddress>>> own_addresses;
+  Snapshot<std::vector<IpAddress>> own_addresses;
   // config.forbidden_destinations as prefixes (set at startup, read-only after).
   std::vector<policy::Cidr> forbidden_destinations;
   // The policy in force: an immutable snapshot; a flow keeps the one it loaded.
-  std::atomic<std::shared_ptr<const policy::Policy>> policy;
+  Snapshot<policy::Policy> policy;
   std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
   capture::CaptureSink* capture = nullptr;             // decrypted pcap; null when `pcap` is off
