@@ -23,7 +23,7 @@ mkdir -p "$reports"
 chmod 1777 "$reports"  # the daemon may have dropped to an unprivileged user
 # The daemon's stderr goes to each test's work directory: log_path keeps every
 # report where this script can find it, whoever started the process.
-export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$reports/tsan"
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp log_path=$reports/tsan"
 status=0
 ctest --test-dir build-tsan -L unit --output-on-failure -j "$(nproc)" || status=1
 ctest --test-dir build-tsan -R "$integration" --output-on-failure --timeout 900 || status=1
