@@ -56,7 +56,11 @@ void fail(const SocketDirection& d, int err, EndBy side) {
 }
 
 void finish_eof(const SocketDirection& d) {
-  d.state.finished(d.from_side);
+  // The other side's EOF may already wait unread (its direction not yet
+  // scheduled): then it closed first, whichever direction runs first here.
+  char byte = 0;
+  const bool other_closed_first = ::recv(d.to.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  d.state.finished(other_closed_first ? d.to_side() : d.from_side);
   ::shutdown(d.to.native_handle(), SHUT_WR);  // half-close: the other way keeps flowing
 }
 
