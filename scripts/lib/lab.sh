@@ -31,6 +31,11 @@ TLSGATE_STDERR=""
 lab_up() {
   [[ $EUID -eq 0 ]] || { echo "the namespace lab needs root" >&2; exit 1; }
   trap lab_cleanup EXIT
+  # A test stopped by a signal (ctest's timeout, Ctrl-C) still removes its lab:
+  # `exit` in these traps runs the EXIT trap.
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   bash "$LAB_SCRIPTS/lab.sh" up >/dev/null
   set -a
   # shellcheck disable=SC1090

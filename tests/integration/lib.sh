@@ -24,6 +24,19 @@ PYTHON=/usr/bin/python3
 export LAB_ID=${LAB_ID:-t$$}
 # shellcheck source=scripts/lib/lab.sh
 source "$SOURCE_DIR/scripts/lib/lab.sh"
+
+# Labs of earlier test runs whose shell is gone (killed with SIGKILL, where no
+# trap runs) are removed: a test lab is named after its shell's PID (t<pid>).
+remove_orphaned_test_labs() {
+  local id
+  for id in $( (ls -d /tmp/tlsgate-lab-t* 2>/dev/null | sed 's|^/tmp/tlsgate-lab-||'
+                ip netns list 2>/dev/null | awk '{print $1}' | sed -n 's/^tg-\(t[0-9]*\)-.*/\1/p') | sort -u); do
+    [[ $id =~ ^t([0-9]+)$ ]] || continue
+    kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+    LAB_ID=$id bash "$SOURCE_DIR/scripts/lab.sh" down >/dev/null 2>&1 || true
+  done
+}
+remove_orphaned_test_labs
 failures=0
 passes=0
 
