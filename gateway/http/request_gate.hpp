@@ -6,9 +6,10 @@
 //
 // - HTTP/1.x: request bodies are framed (Content-Length, chunked) to find the
 //   next head; a blocked request is answered with the caller's page and the
-//   connection closes. After an Upgrade request the client's bytes are held
-//   until the response shows whether the server switched protocols (101: what
-//   follows is relayed unparsed; h2c: an h2 gate takes over).
+//   connection closes. Responses are framed too, to find the answer to an
+//   Upgrade request: the client's bytes after it are held until then (101:
+//   what follows is relayed unparsed, or through an h2 gate for h2c; any other
+//   answer: parsed as requests).
 // - HTTP/2: the client's header blocks are HPACK-decoded; a blocked stream's
 //   HEADERS never go upstream, the client gets a response of the gate's own on
 //   that stream, put between the server's frames. Once a header block was
@@ -83,23 +84,24 @@ struct ClientStep {
 struct ServerStep {
   std::size_t split = 0;
   std::string inject;
-  // HTTP/1: client bytes held behind an Upgrade request that may move now
-  // (the response said 101, or that it did not switch); forward them upstream.
-  std::string release_to_server;
+  // HTTP/1: the server answered an Upgrade request, so client bytes held behind
+  // it can move (unparsed after a 101, as requests otherwise): the caller calls
+  // from_client() with no bytes, from the client direction, to get them.
+  bool resume_client = false;
 };
 
 class RequestGate {
  public:
   virtual ~RequestGate() = default;
-  // Bytes may be split anywhere. Every request head in them goes through `decide` first.
+  // Bytes may be split anywhere. Every request head in them goes through
+  // `decide` first. With no bytes: processes what is held behind an answered
+  // Upgrade request (see ServerStep::resume_client).
   virtual ClientStep from_client(std::span<const std::uint8_t> bytes) = 0;
   virtual ServerStep from_server(std::span<const std::uint8_t> bytes) = 0;
   // The gate's own frames for the client that may go now: the server's bytes so
   // far end on a frame boundary outside a header block; empty otherwise (they
   // then come with a later from_server()).
   virtual std::string take_to_client() = 0;
-  // Client bytes held behind an Upgrade request that may move now (see ServerStep).
-  virtual std::string take_to_server() = 0;
 };
 
 // HTTP/1.0 and 1.1.
