@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "gateway/flow/http_port.hpp"
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/refusal.hpp"
 #include "gateway/flow/tunnel.hpp"
@@ -58,6 +59,10 @@ awaitable<FlowEnd> carry_out(FlowContext& flow, FlowFacts& facts) {
       }
       case Response::observe: {
         FlowEnd end = co_await observe(flow);
+        co_return end;
+      }
+      case Response::decide_requests: {
+        FlowEnd end = co_await serve_http_requests(flow);
         co_return end;
       }
       case Response::intercept: {

@@ -61,6 +61,11 @@ Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& fact
   if (facts.kind == FlowKind::plain) {
     // "Intercepting" plain HTTP means observing it on its way (or only
     // capturing it, when HTTP inspection is off).
+    const bool observed = d.action == policy::Action::intercept && facts.http_port && settings.http_inspect;
+    // Where a host rule could refuse a request, each request answers to the policy.
+    if (facts.http_port && policy.host_can_matter(address_query(facts)))
+      return respond(Response::decide_requests, observed ? FlowAction::intercept : FlowAction::tunnel,
+                     EndReason::policy, d);
     if (d.action == policy::Action::intercept && facts.http_port) {
       const FlowAction action = settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel;
       return respond(Response::observe, action, EndReason::policy, d);

@@ -69,6 +69,8 @@ enum class Response {
   none,             // nothing: the client left before anything could be done
   tunnel,           // relay the untouched bytes over a fresh upstream connection
   observe,          // relay a plain HTTP flow through the HTTP observer
+  decide_requests,  // a plain HTTP flow whose requests a host rule could refuse: each is decided
+                    // before it moves, and the upstream is opened after the first allowed one
   look_upstream,    // connect upstream as a TLS client, then decide again with what it showed
   intercept,        // forge, decrypt and relay
 };

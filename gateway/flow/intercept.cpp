@@ -6,7 +6,8 @@
 #include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/relay_taps.hpp"
 #include "gateway/flow/upstream_connect.hpp"
-#include "gateway/flow/relay/tls_bridge.hpp"
+#include "gateway/flow/relay/bridge.hpp"
+#include "gateway/flow/request_policy.hpp"
 #include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
 #include "gateway/tls/forge.hpp"
@@ -168,9 +169,20 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   flow.control.touch();
 
   RelayTaps taps(shared, record, state.alpn);
-  const RelayEnd relayed = co_await tls_bridge(client, *upstream.stream, record, flow.control, taps.tap());
+  // Where a host rule could refuse a request, each request answers to the policy before it moves.
+  std::unique_ptr<RequestPolicy> requests;
+  std::unique_ptr<http::RequestGate> gate;
+  std::optional<GateLink> link;
+  if (RequestPolicy::needed(shared, record)) {
+    requests = std::make_unique<RequestPolicy>(shared, record, RequestPath::intercepted_tls);
+    gate = requests->make_gate(state.alpn);
+    link.emplace(*gate, [&requests](const std::string& error) { requests->parse_failed(error); });
+  }
+  const RelayEnd relayed =
+      co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(), link ? &*link : nullptr);
   taps.finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
-  FlowEnd end{relayed.first_end, relayed.error, std::nullopt};
+  if (requests) requests->add_to_summary();
+  FlowEnd end{relayed.first_end, relayed.error, relayed.cause};
   if (state.alert_received && tls::is_certificate_rejection(*state.alert_received)) {
     report_rejection(flow, facts, policy::Evidence::strong,
                      "TLS alert " + std::to_string(*state.alert_received) + " after the handshake");

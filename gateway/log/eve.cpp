@@ -138,7 +138,7 @@ ordered_json http_event(const ordered_json& native) {
   http["request_headers"] = header_list(at(native, {"request", "headers"}));
   http["response_headers"] = header_list(at(native, {"response", "headers"}));
   out["http"] = std::move(http);
-  ordered_json extra = keep(native, {"scheme", "sni", "timings", "error"});
+  ordered_json extra = keep(native, {"scheme", "sni", "action", "reason", "rule", "timings", "error"});
   extra["request"] = keep(at(native, {"request"}), {"body_bytes", "content_type"});
   out["tlsgate"] = std::move(extra);
   return out;

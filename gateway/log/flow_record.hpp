@@ -41,6 +41,7 @@ enum class EndReason {
   unidentified,                  // TLS port, host never proven, a host rule could matter: reset, not tunnelled
   client_rejected_certificate,   // the client refused the forged certificate
   client_handshake_failed,       // the client handshake failed otherwise
+  request_blocked,               // an HTTP/1 request was answered by the gateway (403), then the connection closed
   phase_timeout,                 // a phase before the relay overran its hard deadline (a backstop: see `end.error`)
   internal_error,                // a bug: caught, logged, everyone else kept being served
 };
@@ -110,6 +111,7 @@ struct UpstreamTls {
 // The HTTP observer's summary (`http`).
 struct HttpSummary {
   std::uint64_t exchanges = 0;
+  std::uint64_t blocked = 0;  // requests the gateway answered itself (403, 421), never forwarded
   bool websocket = false;
   std::uint64_t websocket_bytes = 0;  // when websocket
 };

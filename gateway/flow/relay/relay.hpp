@@ -1,7 +1,7 @@
 #pragma once
 // What the two relays share: a direction (bytes from one side to the other),
 // the state both directions of one relay see, and how a relay ended. The blind
-// tunnel (splice_tunnel) and the decrypting bridge (tls_bridge) both follow it:
+// tunnel (splice_tunnel) and the user-space bridge (bridge) both follow it:
 // at EOF a direction passes the half-close on and returns; on a failure it
 // records the first end and stops both directions.
 #include <cstdint>
@@ -19,6 +19,7 @@ struct RelayEnd {
   EndBy first_end = EndBy::client;   // the side that finished (or failed) first
   std::optional<std::string> error;  // the first failure
   bool reset = false;                // a side reset: the follower resets the other too
+  std::optional<EndReason> cause;    // request_blocked: the request gate ended the connection
 };
 
 // Shared by both directions of one relay, in the relay's frame. Single thread.

@@ -73,6 +73,7 @@ ordered_json flow_json(const FlowRecord& r, std::chrono::system_clock::time_poin
   if (r.http) {
     ordered_json http;
     http["exchanges"] = r.http->exchanges;
+    if (r.http->blocked > 0) http["blocked"] = r.http->blocked;
     if (r.http->websocket) {
       http["websocket"] = true;
       http["websocket_bytes"] = r.http->websocket_bytes;

@@ -59,7 +59,8 @@ void message(std::string& out, std::string_view key, const http::HeaderFields& f
 
 }  // namespace
 
-void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& e) {
+void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& e,
+                      const HttpEventAction& action) {
   out.clear();
   out.append("{\"event\":\"http\"");
   string_field(out, "ts", flow.ts);
@@ -70,6 +71,9 @@ void write_http_event(std::string& out, const HttpEventFlow& flow, const http::H
   endpoint(out, "server", flow.server_ip, flow.server_port);
   append_key(out, "sni");
   value_or_null(out, flow.sni, append_string);
+  string_field(out, "action", action.action);
+  if (!action.reason.empty()) string_field(out, "reason", action.reason);
+  if (action.rule) string_field(out, "rule", *action.rule);
   string_field(out, "http_version", e.http_version);
   string_field(out, "method", e.method);
   string_field(out, "scheme", e.scheme);

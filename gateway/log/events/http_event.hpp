@@ -1,8 +1,8 @@
 #pragma once
 // The `"event":"http"` line of one finished exchange, written straight into a
 // string (no JSON tree for the event): the same bytes as building it with
-// nlohmann (event, ts, flow_id, community_id, client, server, sni, then
-// http::append_json's fields) and dumping it.
+// nlohmann (event, ts, flow_id, community_id, client, server, sni, action
+// [, reason, rule], then http::append_json's fields) and dumping it.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,7 +24,16 @@ struct HttpEventFlow {
   const std::string* sni = nullptr;  // the ClientHello's server name; nullptr: null
 };
 
+// What the gateway did with the request: "allow" (forwarded), or "block" /
+// "onboard" (answered by the gateway, with why and the rule that decided).
+struct HttpEventAction {
+  std::string_view action = "allow";
+  std::string_view reason;           // with block / onboard: policy, host_mismatch, no_host, inspect_error
+  const std::string* rule = nullptr;  // the deciding rule's name, when one did
+};
+
 // Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.
-void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& exchange);
+void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& exchange,
+                      const HttpEventAction& action = {});
 
 }  // namespace tlsgate::log

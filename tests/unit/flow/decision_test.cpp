@@ -78,8 +78,8 @@ TEST(DecideFlow, EveryPathGoesThroughThePolicy) {
   upstream_spdy_unverified.upstream.verified = false;
 
   const Case cases[] = {
-      {"plain HTTP, default intercept: observed", plain_http, false, Response::observe, FlowAction::intercept,
-       EndReason::policy, "default"},
+      {"plain HTTP, host rules could refuse a request: each request decided", plain_http, false,
+       Response::decide_requests, FlowAction::intercept, EndReason::policy, "default"},
       {"plain port rule blocks", plain_8080, false, Response::reset, FlowAction::block, EndReason::policy,
        "no plain 8080"},
       {"not TLS on 443, host rules could matter: unidentified", garbage, false, Response::reset, FlowAction::reject,

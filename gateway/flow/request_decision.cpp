@@ -1,0 +1,76 @@
+#include "gateway/flow/request_decision.hpp"
+
+#include <algorithm>
+
+#include "gateway/policy/host_pattern.hpp"
+
+namespace tlsgate {
+
+std::string_view to_string(RequestReason reason) {
+  switch (reason) {
+    case RequestReason::policy: return "policy";
+    case RequestReason::host_mismatch: return "host_mismatch";
+    case RequestReason::no_host: return "no_host";
+    case RequestReason::inspect_error: return "inspect_error";
+  }
+  return "policy";
+}
+
+std::optional<std::string> host_of_authority(std::string_view authority) {
+  // userinfo is not allowed in Host, but a client may send it: the host follows the last '@'.
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    authority = authority.substr(1, close - 1);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    if (std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return std::nullopt;
+  return policy::normalize_host(authority);
+}
+
+namespace {
+
+RequestVerdict verdict(RequestOutcome outcome, RequestReason reason, std::optional<policy::Decision> rule,
+                       std::optional<std::string> host) {
+  return RequestVerdict{outcome, reason, std::move(rule), std::move(host)};
+}
+
+// Another rule would intercept this host with other settings (capture, learned bypass).
+bool other_settings(const policy::Decision& a, const std::optional<policy::Decision>& flow_rule) {
+  if (!flow_rule) return false;
+  return a.capture != flow_rule->capture || a.learn_bypass != flow_rule->learn_bypass;
+}
+
+}  // namespace
+
+RequestVerdict decide_request(const policy::Policy& policy, const policy::Query& addresses, RequestPath path,
+                              const std::optional<policy::Decision>& flow_rule,
+                              const std::optional<std::string>& authority) {
+  const std::optional<std::string> host = authority ? host_of_authority(*authority) : std::nullopt;
+  policy::Query q = addresses;
+  if (!host) {
+    // A request that names no host can be decided by addresses only when no host rule could change that.
+    if (policy.host_can_matter(q)) return verdict(RequestOutcome::block, RequestReason::no_host, std::nullopt, host);
+  } else {
+    q.hosts = {*host};
+  }
+  policy::Decision d = policy.match(q);
+  switch (d.action) {
+    case policy::Action::block: return verdict(RequestOutcome::block, RequestReason::policy, std::move(d), host);
+    case policy::Action::tunnel:
+      if (path == RequestPath::intercepted_tls)
+        return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
+      break;
+    case policy::Action::intercept:
+      if (path == RequestPath::intercepted_tls && other_settings(d, flow_rule))
+        return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
+      break;
+  }
+  return verdict(RequestOutcome::allow, RequestReason::policy, std::move(d), host);
+}
+
+}  // namespace tlsgate

@@ -1,0 +1,49 @@
+#pragma once
+// One flow's request gate and the decisions behind it: each request head is
+// decided with the policy in force now (a reload reaches the next request),
+// the ones refused get a page of the gateway's own, and each refusal is an
+// `"event":"http"` line with action block, its reason and rule.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/flow/request_decision.hpp"
+#include "gateway/http/request_gate.hpp"
+#include "gateway/log/flow_record.hpp"
+
+namespace tlsgate {
+
+struct SharedState;
+
+class RequestPolicy {
+ public:
+  RequestPolicy(SharedState& shared, FlowRecord& record, RequestPath path);
+  RequestPolicy(const RequestPolicy&) = delete;  // the gate's callback points here
+  RequestPolicy& operator=(const RequestPolicy&) = delete;
+
+  // True when a host rule could give a request of this flow another outcome
+  // than the flow's own: only then are its requests held and decided.
+  static bool needed(SharedState& shared, const FlowRecord& record);
+
+  // The gate for this flow: h2 for ALPN "h2", HTTP/1 otherwise; on an HTTP
+  // port the client's first bytes pick.
+  std::unique_ptr<http::RequestGate> make_gate(const std::optional<std::string>& alpn);
+
+  // The gate could not parse a request: logged like a refused request.
+  void parse_failed(const std::string& error);
+  // The relay ended: the flow line's `http.blocked` counts the requests the gateway answered itself.
+  void add_to_summary();
+
+ private:
+  http::RequestAnswer decide(const http::RequestHead& head);
+  void log_answer(const http::RequestHead& head, int status, RequestReason reason,
+                  const std::optional<policy::Decision>& rule);
+
+  SharedState& shared_;
+  FlowRecord& record_;
+  RequestPath path_;
+  std::uint64_t answered_ = 0;
+};
+
+}  // namespace tlsgate

@@ -1,0 +1,116 @@
+#include "gateway/flow/request_decision.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tlsgate {
+namespace {
+
+const char* const shared_address_policy = R"({
+  "default": "intercept",
+  "rules": [
+    {"name": "secret is blocked", "host": "secret.example.test", "action": "block"},
+    {"name": "api is private", "host": "api.example.test", "action": "tunnel"},
+    {"name": "shop is captured", "host": "shop.example.test", "action": "intercept", "capture": true},
+    {"name": "dark server", "server": "192.0.2.66/32", "action": "block"}
+  ]
+})";
+
+policy::Query addresses(const char* server = "192.0.2.10", std::uint16_t port = 443) {
+  policy::Query q;
+  q.client = *IpAddress::parse("10.0.0.2");
+  q.server = *IpAddress::parse(server);
+  q.port = port;
+  return q;
+}
+
+class DecideRequest : public ::testing::Test {
+ protected:
+  policy::Policy policy = policy::Policy::parse(shared_address_policy, "shared.json");
+  // The flow runs under the default rule (SNI default.example.test).
+  std::optional<policy::Decision> flow_rule = policy.match([] {
+    auto q = addresses();
+    q.hosts = {"default.example.test"};
+    return q;
+  }());
+
+  RequestVerdict in_tls(std::optional<std::string> authority) {
+    return decide_request(policy, addresses(), RequestPath::intercepted_tls, flow_rule, authority);
+  }
+  RequestVerdict on_port_80(std::optional<std::string> authority) {
+    return decide_request(policy, addresses("192.0.2.10", 80), RequestPath::http_port, std::nullopt, authority);
+  }
+};
+
+TEST_F(DecideRequest, TheFlowsOwnHostIsAllowed) {
+  const auto v = in_tls("default.example.test");
+  EXPECT_EQ(v.outcome, RequestOutcome::allow);
+  EXPECT_EQ(v.host, "default.example.test");
+  ASSERT_TRUE(v.rule);
+  EXPECT_EQ(v.rule->rule, "default");
+}
+
+TEST_F(DecideRequest, AFrontedBlockedHostIsBlockedByItsRule) {
+  for (const char* authority : {"secret.example.test", "SECRET.Example.Test.", "secret.example.test:443",
+                                "user@secret.example.test:8443"}) {
+    const auto v = in_tls(authority);
+    EXPECT_EQ(v.outcome, RequestOutcome::block) << authority;
+    EXPECT_EQ(v.reason, RequestReason::policy) << authority;
+    ASSERT_TRUE(v.rule) << authority;
+    EXPECT_EQ(v.rule->rule, "secret is blocked") << authority;
+    EXPECT_EQ(v.host, "secret.example.test") << authority;
+  }
+}
+
+TEST_F(DecideRequest, ATunnelledHostInAnInterceptedFlowIsMisdirected) {
+  const auto v = in_tls("api.example.test");
+  EXPECT_EQ(v.outcome, RequestOutcome::misdirected);
+  EXPECT_EQ(v.reason, RequestReason::host_mismatch);
+  EXPECT_EQ(v.rule->rule, "api is private");
+}
+
+TEST_F(DecideRequest, AHostInterceptedWithOtherSettingsIsMisdirected) {
+  const auto v = in_tls("shop.example.test");
+  EXPECT_EQ(v.outcome, RequestOutcome::misdirected) << "its rule captures, the flow's does not";
+  EXPECT_EQ(v.reason, RequestReason::host_mismatch);
+}
+
+TEST_F(DecideRequest, ARequestWithoutAHostIsBlockedWhereHostRulesMatter) {
+  for (std::optional<std::string> authority : {std::optional<std::string>{}, std::optional<std::string>{""},
+                                               std::optional<std::string>{":80"}, std::optional<std::string>{"[::1"}}) {
+    const auto v = on_port_80(authority);
+    EXPECT_EQ(v.outcome, RequestOutcome::block);
+    EXPECT_EQ(v.reason, RequestReason::no_host);
+    EXPECT_FALSE(v.rule);
+  }
+}
+
+TEST_F(DecideRequest, WithoutHostRulesARequestWithoutAHostIsDecidedByAddress) {
+  const auto open = policy::Policy::parse(R"({"default": "intercept", "rules": [
+      {"name": "dark server", "server": "192.0.2.66/32", "action": "block"}]})",
+                                          "open.json");
+  auto v = decide_request(open, addresses("192.0.2.10", 80), RequestPath::http_port, std::nullopt, std::nullopt);
+  EXPECT_EQ(v.outcome, RequestOutcome::allow);
+  v = decide_request(open, addresses("192.0.2.66", 80), RequestPath::http_port, std::nullopt, std::nullopt);
+  EXPECT_EQ(v.outcome, RequestOutcome::block);
+  EXPECT_EQ(v.rule->rule, "dark server");
+}
+
+TEST_F(DecideRequest, OnAnHttpPortTunnelAndInterceptBothForward) {
+  EXPECT_EQ(on_port_80("api.example.test").outcome, RequestOutcome::allow);
+  EXPECT_EQ(on_port_80("shop.example.test").outcome, RequestOutcome::allow);
+  EXPECT_EQ(on_port_80("default.example.test").outcome, RequestOutcome::allow);
+  EXPECT_EQ(on_port_80("secret.example.test:80").outcome, RequestOutcome::block);
+}
+
+TEST(HostOfAuthority, StripsPortUserinfoAndBrackets) {
+  EXPECT_EQ(host_of_authority("Example.COM:8080"), "example.com");
+  EXPECT_EQ(host_of_authority("[2001:db8::1]:443"), "2001:db8::1");
+  EXPECT_EQ(host_of_authority("[2001:db8::1]"), "2001:db8::1");
+  EXPECT_EQ(host_of_authority("a@b.example"), "b.example");
+  EXPECT_EQ(host_of_authority("host:notaport"), "host:notaport") << "not a port: the policy sees it as it is";
+  EXPECT_EQ(host_of_authority(""), std::nullopt);
+  EXPECT_EQ(host_of_authority("[2001:db8::1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tlsgate
