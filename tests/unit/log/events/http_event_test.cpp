@@ -10,7 +10,7 @@ namespace {
 constexpr auto replace = nlohmann::ordered_json::error_handler_t::replace;
 
 // The line as http_tap built it before: a tree, then dump.
-std::string reference(const HttpEventFlow& f, http::HttpExchange e) {
+std::string reference(const HttpEventFlow& f, http::HttpExchange e, const HttpEventAction& a = {}) {
   nlohmann::ordered_json line;
   line["event"] = "http";
   line["ts"] = std::string(f.ts);
@@ -19,6 +19,9 @@ std::string reference(const HttpEventFlow& f, http::HttpExchange e) {
   line["client"] = {{"ip", std::string(f.client_ip)}, {"port", f.client_port}};
   line["server"] = {{"ip", std::string(f.server_ip)}, {"port", f.server_port}};
   line["sni"] = f.sni ? nlohmann::ordered_json(*f.sni) : nlohmann::ordered_json(nullptr);
+  line["action"] = std::string(a.action);
+  if (!a.reason.empty()) line["reason"] = std::string(a.reason);
+  if (a.rule) line["rule"] = *a.rule;
   http::append_json(line, std::move(e));
   return line.dump(-1, ' ', false, replace);
 }
@@ -111,6 +114,22 @@ TEST(HttpEvent, SameBytesAsTheTree) {
     EXPECT_EQ(out, reference(flow, e));
     EXPECT_TRUE(nlohmann::json::accept(out));
   }
+}
+
+TEST(HttpEvent, ARequestTheGatewayAnsweredSaysWhyAndWhichRule) {
+  http::HttpExchange e = exchange();
+  e.status = 403;
+  const std::string sni = "default.example.test";
+  const std::string rule = "secret \"is\" blocked";
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 7, "1:abc+/=", "10.10.1.2", 54321, "10.10.2.2", 443, &sni};
+  const HttpEventAction action{"block", "policy", &rule};
+  std::string out;
+  write_http_event(out, flow, e, action);
+  EXPECT_EQ(out, reference(flow, e, action));
+  const auto parsed = nlohmann::json::parse(out);
+  EXPECT_EQ(parsed["action"], "block");
+  EXPECT_EQ(parsed["reason"], "policy");
+  EXPECT_EQ(parsed["rule"], rule);
 }
 
 TEST(JsonLine, StringsMatchNlohmann) {
