@@ -87,10 +87,12 @@ class Encoder {
 
 class Decoder {
  public:
-  Decoder() {
+  // max_table: the largest dynamic table size update the decoder accepts (its SETTINGS_HEADER_TABLE_SIZE).
+  explicit Decoder(std::size_t max_table = 4096) {
     nghttp2_hd_inflater* p = nullptr;
     nghttp2_hd_inflate_new(&p);
     d_.reset(p);
+    if (max_table > 4096) nghttp2_hd_inflate_change_table_size(p, max_table);
   }
   // nullopt: the block does not decode.
   std::optional<Fields> decode(std::string_view block) {
