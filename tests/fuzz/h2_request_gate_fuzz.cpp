@@ -31,10 +31,15 @@ void check(bool ok) {
 bool at_server_boundary(const std::string& server) {
   const auto frames = wire::frames(server);
   if (!frames) return false;
-  for (auto it = frames->rbegin(); it != frames->rend(); ++it) {
-    if (it->type == 0x1 || it->type == 0x5 || it->type == 0x9) return (it->flags & 0x4) != 0;
+  // A block opens with HEADERS / PUSH_PROMISE and ends with END_HEADERS; a stray CONTINUATION
+  // (the server's protocol error) opens none.
+  bool in_block = false;
+  for (const wire::Frame& f : *frames) {
+    const bool end_headers = (f.flags & 0x4) != 0;
+    if (f.type == 0x1 || f.type == 0x5) in_block = !end_headers;
+    if (f.type == 0x9 && end_headers) in_block = false;
   }
-  return true;
+  return !in_block;
 }
 
 // Whole frames of `bytes`, and whether what is left over is a cut non-header frame.
