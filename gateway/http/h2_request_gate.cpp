@@ -251,8 +251,10 @@ H2RequestGate::Fate H2RequestGate::stream_frame_fate(const FrameHeader& h) {
     if (h.type == FrameType::rst_stream) answered_.erase(id);
     return Fate::drop;
   }
-  // A client stream the upstream never saw opened is idle there: only PRIORITY may name it.
-  if (id % 2 == 1 && id > highest_forwarded_ && h.type != FrameType::priority) return Fate::drop;
+  // A client stream the upstream never saw opened: one the gate answered or forgot, or one
+  // still idle, which only PRIORITY may name (RFC 9113 §5.1).
+  const bool idle = id > last_client_stream_;
+  if (id % 2 == 1 && id > highest_forwarded_ && !(idle && h.type == FrameType::priority)) return Fate::drop;
   return Fate::forward;
 }
 
