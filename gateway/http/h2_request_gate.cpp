@@ -74,6 +74,9 @@ class H2RequestGate final : public RequestGate {
   ClientStep from_client(Bytes bytes) override;
   ServerStep from_server(Bytes bytes) override;
   std::string take_to_client() override;
+  bool holds_to_client() const override {
+    return mode_ != Mode::closed && (!to_client_.empty() || window_refund_ > 0);
+  }
 
  private:
   enum class Mode { parsing, unparsed, closed };

@@ -102,6 +102,9 @@ class RequestGate {
   // far end on a frame boundary outside a header block; empty otherwise (they
   // then come with a later from_server()).
   virtual std::string take_to_client() = 0;
+  // The gate holds bytes of its own for the client (the relay wakes the
+  // direction that writes to the client, which then calls take_to_client()).
+  virtual bool holds_to_client() const { return false; }
 };
 
 // HTTP/1.0 and 1.1.

@@ -110,7 +110,7 @@ awaitable<bool> pass_client_step(const Direction<Stream>& d, GateLink& link, htt
     d.to.socket().cancel(ec);
     co_return false;
   }
-  if (!step.to_client.empty()) wake_reader_of(d.to, link.wake_server_side);
+  if (link.gate.holds_to_client()) wake_reader_of(d.to, link.wake_server_side);
   co_return true;
 }
 
