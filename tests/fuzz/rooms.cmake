@@ -3,6 +3,7 @@
 set(fuzz_room_client_hello_fuzz tlsgate_tls)
 set(fuzz_room_h2_fuzz tlsgate_log)
 set(fuzz_room_http1_fuzz tlsgate_log)
+set(fuzz_room_http1_request_gate_fuzz tlsgate_http)
 set(fuzz_room_ip_udp_fuzz tlsgate_quic)
 set(fuzz_room_quic_guard_fuzz tlsgate_quic)
 set(fuzz_room_quic_initial_fuzz tlsgate_quic)
