@@ -29,6 +29,7 @@ std::size_t ServerFrames::feed(std::span<const std::uint8_t> bytes, bool stop_at
     left_ -= static_cast<std::uint32_t>(take);
     if (left_ > 0) break;
     in_frame_ = false;
+    preface_done_ = true;
     if (stop_at_boundary && !in_block_) break;
   }
   return used;

@@ -28,8 +28,10 @@ class ServerFrames {
   // header block. Returns the bytes consumed.
   std::size_t feed(std::span<const std::uint8_t> bytes, bool stop_at_boundary, ServerFacts& facts);
 
-  // Between frames and outside a header block: the gate's own frames may go here.
-  bool at_boundary() const { return !in_frame_ && header_have_ == 0 && !in_block_; }
+  // Between frames and outside a header block, after the server's preface (its
+  // first frame, a SETTINGS, must be the first the client gets): the gate's own
+  // frames may go here.
+  bool at_boundary() const { return preface_done_ && !in_frame_ && header_have_ == 0 && !in_block_; }
 
  private:
   void on_header(ServerFacts& facts);
@@ -40,6 +42,7 @@ class ServerFrames {
   FrameHeader header_{};
   std::uint32_t left_ = 0;  // payload bytes of the current frame still to come
   bool in_frame_ = false;
+  bool preface_done_ = false;  // a whole frame came from the server
   bool in_block_ = false;
   bool in_settings_ = false;  // the current frame is a SETTINGS (not ACK) to read
   std::array<std::uint8_t, 6> entry_{};

@@ -45,12 +45,17 @@ RequestAnswer policy(const RequestHead& head) {
   return {};
 }
 
+// The server's connection preface: an empty SETTINGS frame.
+const std::string server_preface = settings({});
+
 struct Harness {
-  explicit Harness(GateSettings settings = {}) {
+  // `server_spoke`: the server's preface already passed (the gate's answers may go right away).
+  explicit Harness(GateSettings settings = {}, bool server_spoke = true) {
     gate = make_h2_request_gate(settings, [this](const RequestHead& head) {
       heads.push_back(head);
       return policy(head);
     });
+    if (server_spoke) server(server_preface);
   }
   // Feeds `bytes` cut at `cuts` (sorted offsets).
   void client(const std::string& bytes, const std::vector<std::size_t>& cuts = {}) {
@@ -438,6 +443,27 @@ TEST(H2RequestGate, ServerSettingsBoundTheReencoderAndFrameSize) {
   // Dynamic table size update to 0, then to 256 (RFC 7541 §6.3): 0x20, 0x3f 0xe1 0x01.
   EXPECT_EQ((*fs)[0].payload.substr(0, 4), std::string("\x20\x3f\xe1\x01", 4));
   for (const auto& f : *fs) EXPECT_LE(f.payload.size(), 16384u);
+}
+
+}  // namespace
+}  // namespace tlsgate::http
+
+namespace tlsgate::http {
+namespace {
+
+// The server's SETTINGS must be the first frame the client gets: an answer to a
+// stream blocked before the server spoke waits for it, then follows it.
+TEST(H2RequestGate, AnswersWaitForTheServersPreface) {
+  Harness h({}, false);
+  Encoder client;
+  h.client(preface + headers(1, client.encode(request("blocked.test", "/"))));
+  ASSERT_EQ(h.heads.size(), 1u);
+  EXPECT_TRUE(h.gate->holds_to_client());
+  EXPECT_EQ(h.gate->take_to_client(), "") << "nothing before the server's preface";
+  const ServerStep step = h.server(server_preface);
+  EXPECT_EQ(step.split, server_preface.size()) << "the answer goes right after the preface";
+  EXPECT_FALSE(step.inject.empty());
+  EXPECT_FALSE(h.gate->holds_to_client());
 }
 
 }  // namespace
