@@ -170,12 +170,8 @@ fetch() { local name=$1; shift; flow_of saving "$work/$name.out" in_client curl 
 transfers() { sed -n 's/^status=\([0-9]*\) connects=\([0-9]*\).*/\1\/\2/p' "$work/$1.out" | tr '\n' ' ' | sed 's/ $//'; }
 has() { grep -qF -- "$2" "$work/$1.out"; }
 lacks() { ! has "$@"; }
-# http_event FLOW_LINE AUTHORITY: that flow's http event for AUTHORITY (the first); "{}" if none
-http_event() {
-  local id
-  id=$(field .flow_id "$1")
-  events http ".flow_id == ${id:-0} and (.authority // \"\") == \"$2\"" | head -n 1 | grep . || echo "{}"
-}
+# http_event CASE: the http event of the request for ?case=CASE (each case's path is unique); "{}" if none
+http_event() { events http ".path == \"/?case=$1\"" | head -n 1 | grep . || echo "{}"; }
 verdict() { field '[.action, .reason, .rule, .status] | map(. // "-" | tostring) | join(" ")' "$1"; }
 blocked_by_secret_rule() { [[ $(verdict "$1") == "block policy secret is blocked 403" ]]; }
 # logged_inspect_error FLOW_LINE: the flow line has inspect_error, or one of its http events says so
@@ -196,9 +192,9 @@ check "fronting h1: the block page is HTML" grep -q '^status=403 .*type=text/htm
 check "fronting h1: the block page names the rule" has front-h1 "secret is blocked"
 check "fronting h1: the allowed request reached default" served default front-h1-allowed
 check "fronting h1: nothing reached secret" secret_log_empty
-ev=$(http_event "$line" secret.example.test)
+ev=$(http_event front-h1)
 check "fronting h1: http event block policy 'secret is blocked' 403 ($(verdict "$ev"))" blocked_by_secret_rule "$ev"
-ev=$(http_event "$line" default.example.test)
+ev=$(http_event front-h1-allowed)
 check_eq "$(field '.action + " " + (.status|tostring)' "$ev")" "allow 200" "fronting h1: the allowed request's event says allow"
 
 # --- domain fronting over h2 (curl sends the Host header as :authority): secret's stream first,
@@ -213,53 +209,53 @@ check "fronting h2: secret's page did not" lacks front-h2 "${marker[secret]}"
 check "fronting h2: the block page is HTML naming the rule" has front-h2 "secret is blocked"
 check "fronting h2: the allowed request reached default" served default front-h2-allowed
 check "fronting h2: nothing reached secret" secret_log_empty
-ev=$(http_event "$line" secret.example.test)
+ev=$(http_event front-h2)
 check_eq "$(field .http_version "$ev")" 2 "fronting h2: the blocked request's event is HTTP/2"
 check "fronting h2: http event block policy 'secret is blocked' 403 ($(verdict "$ev"))" blocked_by_secret_rule "$ev"
-ev=$(http_event "$line" default.example.test)
+ev=$(http_event front-h2-allowed)
 check_eq "$(field '.action + " " + (.status|tostring)' "$ev")" "allow 200" "fronting h2: the allowed request's event says allow"
 
 # --- a tunnelled host fronted through an intercepted flow: 421, never forwarded
 for proto in 1.1 2; do
-  line=$(fetch "misdirected-$proto" "--http$proto" --cacert "$gateway_ca" -H 'Host: api.example.test' \
-    "https://default.example.test/?case=misdirected-$proto")
+  fetch "misdirected-$proto" "--http$proto" --cacert "$gateway_ca" -H 'Host: api.example.test' \
+    "https://default.example.test/?case=misdirected-$proto" >/dev/null
   check_eq "$(transfers "misdirected-$proto")" 421/1 "api fronted over default (HTTP/$proto): 421"
   check "api fronted over default (HTTP/$proto): api's page did not arrive" lacks "misdirected-$proto" "${marker[api]}"
   check "api fronted over default (HTTP/$proto): nothing reached api" not_served api "misdirected-$proto"
   check "api fronted over default (HTTP/$proto): nor default" not_served default "misdirected-$proto"
-  ev=$(http_event "$line" api.example.test)
+  ev=$(http_event "misdirected-$proto")
   check_eq "$(field '[.action, .reason, .status] | map(tostring) | join(" ")' "$ev")" "block host_mismatch 421" \
     "api fronted over default (HTTP/$proto): http event block host_mismatch 421"
 done
 
 # --- plain HTTP on port 80: decided per request; no upstream before an allowed head
 syns=$(syn80)
-line=$(fetch plain-secret http://secret.example.test/?case=plain-secret)
+fetch plain-secret http://secret.example.test/?case=plain-secret >/dev/null
 check_eq "$(transfers plain-secret)" 403/1 "port 80, secret: 403"
 check "port 80, secret: the block page names the rule" has plain-secret "secret is blocked"
 check "port 80, secret: nothing reached secret" secret_log_empty
 check_eq "$(syn80)" "$syns" "port 80, secret: the gateway opened no upstream connection"
-ev=$(http_event "$line" secret.example.test)
+ev=$(http_event plain-secret)
 check "port 80, secret: http event block policy 'secret is blocked' 403 ($(verdict "$ev"))" blocked_by_secret_rule "$ev"
 check_eq "$(field .scheme "$ev")" http "port 80, secret: the event's scheme is http"
 
-line=$(fetch plain-default http://default.example.test/?case=plain-default)
+fetch plain-default http://default.example.test/?case=plain-default >/dev/null
 check_eq "$(transfers plain-default)" 200/1 "port 80, default: 200"
 check "port 80, default: the page arrived" has plain-default "${marker[default]}"
 check "port 80, default: the request reached default" served default plain-default
-check_eq "$(field '.action + " " + (.status|tostring)' "$(http_event "$line" default.example.test)")" "allow 200" \
+check_eq "$(field '.action + " " + (.status|tostring)' "$(http_event plain-default)")" "allow 200" \
   "port 80, default: http event allow 200"
 
 syns=$(syn80)
-line=$(fetch plain-keepalive http://default.example.test/?case=plain-keepalive-allowed \
-  --next "${w[@]}" -H 'Host: secret.example.test' http://default.example.test/?case=plain-keepalive)
+fetch plain-keepalive http://default.example.test/?case=plain-keepalive-allowed \
+  --next "${w[@]}" -H 'Host: secret.example.test' http://default.example.test/?case=plain-keepalive >/dev/null
 check_eq "$(transfers plain-keepalive)" "200/1 403/0" "port 80 keep-alive: 200, then 403 on the same connection"
 check "port 80 keep-alive: the allowed page arrived" has plain-keepalive "${marker[default]}"
 check "port 80 keep-alive: the block page names the rule" has plain-keepalive "secret is blocked"
 check "port 80 keep-alive: nothing reached secret" secret_log_empty
 check_eq "$(syn80)" "$((syns + 1))" "port 80 keep-alive: one upstream connection (for the allowed request)"
-check "port 80 keep-alive: http event block for secret ($(verdict "$(http_event "$line" secret.example.test)"))" \
-  blocked_by_secret_rule "$(http_event "$line" secret.example.test)"
+ev=$(http_event plain-keepalive)
+check "port 80 keep-alive: http event block for secret ($(verdict "$ev"))" blocked_by_secret_rule "$ev"
 
 # --- past http_max_header_fields (256): 300 fields are blocked, whatever the host
 fillers=()
@@ -288,12 +284,11 @@ check "300 fields: nothing reached secret" secret_log_empty
 
 # --- HTTP/1.0 without Host on port 80, where host rules matter: blocked as no_host
 syns=$(syn80)
-line=$(fetch no-host --http1.0 -H 'Host:' "http://$SERVER_IP4/?case=no-host")
+fetch no-host --http1.0 -H 'Host:' "http://$SERVER_IP4/?case=no-host" >/dev/null
 check "no Host: the default page did not arrive" lacks no-host "${marker[default]}"
 check "no Host: nothing reached default" not_served default no-host
 check_eq "$(syn80)" "$syns" "no Host: the gateway opened no upstream connection"
-ev=$(events http ".flow_id == $(field '.flow_id // 0' "$line")" | head -n 1 | grep . || echo "{}")
-check_eq "$(field '.action + " " + .reason' "$ev")" "block no_host" "no Host: http event block no_host"
+check_eq "$(field '.action + " " + .reason' "$(http_event no-host)")" "block no_host" "no Host: http event block no_host"
 
 # --- headless Chromium: the gateway CA (intercepted www) and the lab's public CA (tunnelled api)
 home="$work/home"
