@@ -56,16 +56,17 @@ std::optional<Verdict> decide_before_policy(const FlowFacts& facts) {
 // Flows that carry no ClientHello: only the addresses can decide.
 Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings) {
   const policy::Decision d = policy.match(address_query(facts));
+  // On an HTTP port where a host rule could give a request another outcome than
+  // the addresses alone (a block as well as an allow), each request answers to
+  // the policy with its Host; the requests are observed on their way.
+  if (facts.kind == FlowKind::plain && facts.http_port && policy.host_can_matter(address_query(facts)))
+    return respond(Response::decide_requests, settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel,
+                   EndReason::policy, d);
   if (d.action == policy::Action::block)
     return respond(Response::reset, FlowAction::block, EndReason::policy, d, blocked_by(d));
   if (facts.kind == FlowKind::plain) {
     // "Intercepting" plain HTTP means observing it on its way (or only
     // capturing it, when HTTP inspection is off).
-    const bool observed = d.action == policy::Action::intercept && facts.http_port && settings.http_inspect;
-    // Where a host rule could refuse a request, each request answers to the policy.
-    if (facts.http_port && policy.host_can_matter(address_query(facts)))
-      return respond(Response::decide_requests, observed ? FlowAction::intercept : FlowAction::tunnel,
-                     EndReason::policy, d);
     if (d.action == policy::Action::intercept && facts.http_port) {
       const FlowAction action = settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel;
       return respond(Response::observe, action, EndReason::policy, d);

@@ -403,3 +403,25 @@ TEST(DecideFlow, ForbiddenDestinationIsRefusedWhateverElseIsKnown) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+// Under "default": "block" a host rule that allows a name must reach requests on
+// an HTTP port: the addresses alone do not decide, each request does.
+TEST(DecideFlow, AnHttpPortWhereAHostRuleCouldAllowDecidesEachRequest) {
+  const auto policy = policy::Policy::parse(
+      R"({"default": "block", "rules": [{"name": "www", "host": "www.example.test", "action": "intercept"}]})",
+      "closed.json");
+  FlowFacts plain = tls_facts(std::nullopt, "192.0.2.10", 80);
+  plain.kind = FlowKind::plain;
+  plain.http_port = true;
+  const Verdict v = decide_flow(policy, plain, {});
+  EXPECT_EQ(v.response, Response::decide_requests);
+  EXPECT_EQ(v.flow.action, FlowAction::intercept);
+  plain.http_port = false;  // not HTTP: nothing to decide per request, the addresses decide
+  EXPECT_EQ(decide_flow(policy, plain, {}).response, Response::reset);
+}
+
+}  // namespace
+}  // namespace tlsgate
