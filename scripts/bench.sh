@@ -14,6 +14,9 @@
 #             default upstream session cache, after the others (which run without it)
 #   TLSGATE_BIN=path in the environment: measure that tlsgate binary instead of building this tree
 #             (A/B runs of two builds); BENCH_IDLE_N overrides the idle connection count
+#   BENCH_HOST_RULES=1 in the environment gives tlsgate's policy a host rule (a block for a name
+#             the load never asks for), so every request of an intercepted flow is held and decided
+#             by the request gate: the cost of request-time decisions (A/B against a build without it)
 #   BENCH_KEEP_WORK=1 in the environment keeps the peers' logs and configs (/tmp/tlsgate-bench.*)
 #   BENCH_PERF=record in the environment (needs Debian's linux-perf) samples the gateway during each
 #             metric with `perf record -g` into build-bench/perf-PEER-METRIC.data (`perf report -i`);
@@ -161,8 +164,10 @@ EOF
 start_peer_tlsgate() {  # dir [upstream_cache]
   local d=$1 work=$1 cache=(upstream_session_cache_entries:=0) rc=0  # test_config's files go into $work
   [[ ${2:-} == upstream_cache ]] && cache=()
+  local host_rule=""
+  [[ ${BENCH_HOST_RULES:-0} == 1 ]] && host_rule='{"name": "bench host rule", "host": "blocked.bench.test", "action": "block"}, '
   cat >"$d/policy.json" <<JSON
-{"default": "intercept", "rules": [{"name": "bench tunnel", "port": 8443, "action": "tunnel"}]}
+{"default": "intercept", "rules": [${host_rule}{"name": "bench tunnel", "port": 8443, "action": "tunnel"}]}
 JSON
   # No upstream session cache (unless asked): every new connection is a full handshake on both legs.
   test_config policy_file="$d/policy.json" ca_cert="$d/ca.crt" ca_key="$d/ca.key" upstream_ca_file="$PUBLIC_CA_CERT" \
