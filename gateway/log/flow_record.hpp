@@ -42,6 +42,7 @@ enum class EndReason {
   client_rejected_certificate,   // the client refused the forged certificate
   client_handshake_failed,       // the client handshake failed otherwise
   phase_timeout,                 // a phase before the relay overran its hard deadline (a backstop: see `end.error`)
+  policy_reload,                 // running when a reloaded policy refused it: both sides reset
   internal_error,                // a bug: caught, logged, everyone else kept being served
 };
 std::string_view to_string(EndReason reason);
