@@ -55,14 +55,10 @@ awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_tim
     else if (control.refused_by_reload) end = WatchdogEnd::policy_reload;
     else if (now >= control.phase_deadline) end = WatchdogEnd::phase;
     else if (now >= idle_deadline) end = WatchdogEnd::idle;
-    if (end == WatchdogEnd::policy_reload) {
-      abort_connection(flow.client);
-      abort_connection(flow.upstream);
-      co_return *end;
-    }
     if (end) {
-      shut_down(flow.client);
-      shut_down(flow.upstream);
+      void (*end_socket)(tcp::socket&) = end == WatchdogEnd::policy_reload ? abort_connection : shut_down;
+      end_socket(flow.client);
+      end_socket(flow.upstream);
       co_return *end;
     }
     control.timer.expires_at(std::min(idle_deadline, control.phase_deadline));
