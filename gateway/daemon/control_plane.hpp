@@ -7,18 +7,12 @@
 #include <vector>
 
 #include "gateway/asio.hpp"
-#include "gateway/flow/flow_watch.hpp"
+#include "gateway/daemon/flow_source.hpp"
 #include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 
 class ControlSocket;
-
-// A worker's running flows: read only on its io_context's thread.
-struct FlowSource {
-  asio::io_context* io;
-  const FlowRegistry* flows;
-};
 
 class ControlPlane {
  public:

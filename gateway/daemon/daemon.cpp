@@ -179,8 +179,10 @@ void drain(const Config& config, Services& s) {
 // until SIGTERM/SIGINT.
 void run_control(SharedState& shared, Services& s) {
   asio::io_context control;
+  std::vector<FlowSource> flow_sources;
+  for (const auto& w : s.workers) flow_sources.push_back(FlowSource{&w->io(), &w->flows()});
   std::unique_ptr<PolicyReloader> policy_reloader;
-  if (shared.config.policy_file) policy_reloader = std::make_unique<PolicyReloader>(control, shared);
+  if (shared.config.policy_file) policy_reloader = std::make_unique<PolicyReloader>(control, shared, flow_sources);
   const auto watchdog = notify::watchdog_interval();
   auto interval = max_heartbeat_interval;
   if (watchdog) interval = std::min(interval, std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog));
@@ -198,8 +200,6 @@ void run_control(SharedState& shared, Services& s) {
   };
   signals.async_wait(on_signal);
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
-  std::vector<FlowSource> flow_sources;
-  for (const auto& w : s.workers) flow_sources.push_back(FlowSource{&w->io(), &w->flows()});
   const auto control_plane = start_control_plane(control, shared, std::move(flow_sources));  // bypass upkeep, control socket
 
   for (auto& w : s.workers) w->start();

@@ -1,19 +1,24 @@
 #pragma once
 // Live policy reload: on SIGHUP (reload()) and when the policy file changes
 // (inotify on its directory, so editors that replace the file by rename are
-// seen too). A valid file becomes the new immutable snapshot for new flows; an
-// invalid one keeps the old policy. Either way one `"event":"policy"` line.
+// seen too). A valid file becomes the new immutable snapshot that every later
+// decision asks, and running flows are decided again with it: those it refuses
+// are closed (reload_flows). An invalid file keeps the old policy. Either way
+// one `"event":"policy"` line (after the workers counted what they closed).
 #include <string>
+#include <vector>
 
 #include "gateway/asio.hpp"
+#include "gateway/daemon/flow_source.hpp"
 #include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
 
 class PolicyReloader {
  public:
-  // Starts watching `shared.config.policy_file` (must be set) on `io`.
-  PolicyReloader(asio::io_context& io, SharedState& shared);
+  // Starts watching `shared.config.policy_file` (must be set) on `io`. A reload
+  // reaches the flows of `workers`.
+  PolicyReloader(asio::io_context& io, SharedState& shared, std::vector<FlowSource> workers);
   ~PolicyReloader();
   PolicyReloader(const PolicyReloader&) = delete;
   PolicyReloader& operator=(const PolicyReloader&) = delete;
@@ -24,6 +29,7 @@ class PolicyReloader {
   awaitable<void> watch();
 
   SharedState& shared_;
+  std::vector<FlowSource> workers_;
   std::string path_;
   std::string directory_;
   std::string name_;

@@ -35,7 +35,7 @@ class Worker {
 
   std::size_t active_flows() const { return active_.load(); }
   asio::io_context& io() { return io_; }  // for the heartbeat's no-op posts
-  const FlowRegistry& flows() const { return flows_; }  // read only on io()'s thread
+  FlowRegistry& flows() { return flows_; }  // used only on io()'s thread
 
  private:
   awaitable<void> accept_loop(tcp::acceptor& acceptor, ListenerConfig cfg);

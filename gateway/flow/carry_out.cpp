@@ -5,6 +5,7 @@
 #include "gateway/flow/http_port.hpp"
 #include "gateway/flow/intercept.hpp"
 #include "gateway/flow/refusal.hpp"
+#include "gateway/flow/reload_decision.hpp"
 #include "gateway/flow/tunnel.hpp"
 #include "gateway/flow/shared_state.hpp"
 #include "gateway/tls/alerts.hpp"
@@ -14,10 +15,7 @@ namespace {
 
 // The record's verdict and proto have this one writer.
 Verdict take_verdict(FlowContext& flow, const FlowFacts& facts) {
-  const Config& config = flow.shared.config;
-  const DecisionSettings settings{config.upstream_cert_error == UpstreamCertError::reject, config.http_inspect,
-                                  config.unidentified == UnidentifiedFlow::tunnel};
-  Verdict verdict = decide_flow(*flow.policy, facts, settings);
+  Verdict verdict = decide_flow(*flow.policy.current(), facts, decision_settings(flow.shared.config));
   flow.record.verdict = verdict.flow;
   flow.record.proto = proto_of(facts);
   return verdict;

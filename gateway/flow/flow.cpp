@@ -22,7 +22,7 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using std::chrono::steady_clock;
 
-enum class WatchdogEnd { idle, phase, shutdown };
+enum class WatchdogEnd { idle, phase, shutdown, policy_reload };
 
 // Wakes whatever the flow still waits on: a step that missed the cancellation
 // finds its sockets shut down, so the flow ends even then.
@@ -30,9 +30,21 @@ void shut_down(tcp::socket& socket) {
   if (socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
 }
 
+// Resets the connection at once (RST, no FIN first) and wakes whatever waits
+// on it with ECONNRESET. Disconnecting (connect() to AF_UNSPEC) keeps the
+// descriptor open: a step still holding it cannot reach a reused number.
+void abort_connection(tcp::socket& socket) {
+  if (!socket.is_open()) return;
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(socket.native_handle(), &unspecified, sizeof unspecified) != 0) shut_down(socket);
+  boost::system::error_code ec;
+  socket.set_option(asio::socket_base::linger(true, 0), ec);  // and the final close() sends no FIN either
+}
+
 // Ends the flow when its phase overran its deadline, when nothing moved for
-// idle_timeout, or when the worker terminates flows at shutdown. Sleeps until
-// the nearest deadline, not per tick.
+// idle_timeout, when the worker terminates flows at shutdown, or when a policy
+// reload refused it (both sides reset). Sleeps until the nearest deadline, not per tick.
 awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_timeout) {
   FlowWatch& control = flow.control;
   for (;;) {
@@ -40,11 +52,13 @@ awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_tim
     const auto idle_deadline = control.last_activity + idle_timeout;
     std::optional<WatchdogEnd> end;
     if (control.terminating) end = WatchdogEnd::shutdown;
+    else if (control.refused_by_reload) end = WatchdogEnd::policy_reload;
     else if (now >= control.phase_deadline) end = WatchdogEnd::phase;
     else if (now >= idle_deadline) end = WatchdogEnd::idle;
     if (end) {
-      shut_down(flow.client);
-      shut_down(flow.upstream);
+      void (*end_socket)(tcp::socket&) = end == WatchdogEnd::policy_reload ? abort_connection : shut_down;
+      end_socket(flow.client);
+      end_socket(flow.upstream);
       co_return *end;
     }
     control.timer.expires_at(std::min(idle_deadline, control.phase_deadline));
@@ -84,14 +98,30 @@ awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, const Origin
   if (config.is_tls_port(original->port)) co_await look_at_hello(flow, facts);
 }
 
+// Shows the flow's facts to policy reloads while the steps that own them run.
+class FactsShown {
+ public:
+  FactsShown(FlowWatch& control, const FlowFacts& facts) : control_(control) { control_.facts = &facts; }
+  ~FactsShown() { control_.facts = nullptr; }
+  FactsShown(const FactsShown&) = delete;
+  FactsShown& operator=(const FactsShown&) = delete;
+
+ private:
+  FlowWatch& control_;
+};
+
 awaitable<FlowEnd> flow_steps(FlowContext& flow, RedirectMode mode, const OriginalDestinationLookup& find_original) {
   FlowFacts facts;
+  const FactsShown shown(flow.control, facts);
   co_await learn_arrival(flow, mode, find_original, facts);
   FlowEnd end = co_await carry_out(flow, facts);
   co_return end;
 }
 
-FlowEnd watchdog_end(WatchdogEnd end, FlowPhase phase, std::chrono::seconds idle_timeout) {
+FlowEnd watchdog_end(WatchdogEnd end, const FlowWatch& control, std::chrono::seconds idle_timeout) {
+  if (end == WatchdogEnd::policy_reload)
+    return FlowEnd{EndBy::error, control.refused_by_reload.value_or("policy reload"), EndReason::policy_reload};
+  const FlowPhase phase = control.phase;
   if (end == WatchdogEnd::idle)
     return FlowEnd{EndBy::timeout, "no data for " + std::to_string(idle_timeout.count()) + " s", EndReason::idle_timeout};
   if (end == WatchdogEnd::phase)
@@ -129,12 +159,12 @@ awaitable<void> run_flow(tcp::socket client, RedirectMode mode, OriginalDestinat
   FlowWatch control(client.get_executor(), record, shared.config.peek_timeout);
   FlowRegistration registration(registry, control);
   tcp::socket upstream(client.get_executor());
-  FlowContext flow{shared, client, upstream, record, control, shared.policy.load()};
+  FlowContext flow{shared, client, upstream, record, control, SnapshotView(shared.policy)};
   // The record's end has this one writer; the verdict stays what the last decision said.
   try {
     auto result = co_await (flow_steps(flow, mode, find_original) || watchdog(flow, shared.config.idle_timeout));
     record.end = result.index() == 0 ? std::get<0>(std::move(result))
-                                     : watchdog_end(std::get<1>(result), control.phase, shared.config.idle_timeout);
+                                     : watchdog_end(std::get<1>(result), control, shared.config.idle_timeout);
   } catch (const std::exception& e) {
     record.end = FlowEnd{EndBy::error, e.what(), EndReason::internal_error};
   } catch (...) {

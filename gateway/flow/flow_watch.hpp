@@ -5,11 +5,16 @@
 // phase (every phase before the relay has one) or its idle deadline (the relay
 // and every other phase). The registry's owner (the worker) cancels every
 // timer to end its flows at shutdown, and lists them for `tlsgate status
-// --flows`. Single thread: a registry and its flows live on one io_context.
+// --flows`, and re-decides them after a policy reload: a flow the new policy
+// refuses is marked and its watchdog woken, which ends it like a deadline.
+// Single thread: a registry and its flows live on one io_context (other
+// threads post to it).
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -18,6 +23,8 @@
 #include "gateway/log/flow_record.hpp"
 
 namespace tlsgate {
+
+struct FlowFacts;
 
 // Where a flow is. A step that waits on the network enters its phase first.
 enum class FlowPhase : std::uint8_t {
@@ -56,13 +63,20 @@ struct FlowWatch {
     enter(FlowPhase::decision, decision_limit);
   }
   asio::steady_timer timer;
-  const FlowRecord* record;  // id, addresses, start: for `status --flows`
+  const FlowRecord* record;  // id, addresses, start, verdict: for `status --flows` and reloads
+  const FlowFacts* facts = nullptr;  // what the flow knows, while its steps run (for reloads)
   Clock::time_point last_activity = Clock::now();
   FlowPhase phase = FlowPhase::decision;
   Clock::time_point phase_deadline = Clock::time_point::max();
   bool terminating = false;
+  std::optional<std::string> refused_by_reload;  // set: the watchdog resets the flow (`policy_reload`), why
 
   void touch() { last_activity = Clock::now(); }
+  // A reload's policy refuses the flow: the watchdog ends it.
+  void refuse_after_reload(std::string why) {
+    refused_by_reload = std::move(why);
+    timer.cancel();
+  }
   // Enters `next`, which must end within `limit` (+ grace) or the watchdog ends the flow.
   void enter(FlowPhase next, std::chrono::milliseconds limit) {
     phase = next;
@@ -110,6 +124,22 @@ class FlowRegistry {
     }
   }
   std::size_t size() const { return flows_.size(); }
+
+  // Ends, through its watchdog, every running flow that still knows its facts
+  // and that `refused(facts, record)` gives a reason to close (std::optional<std::string>).
+  // Returns how many it marked.
+  template <class Refused>
+  std::size_t refuse_where(Refused refused) {
+    std::size_t marked = 0;
+    for (FlowWatch* f : flows_) {
+      if (!f->facts || f->refused_by_reload || f->terminating) continue;
+      if (std::optional<std::string> why = refused(*f->facts, *f->record)) {
+        f->refuse_after_reload(std::move(*why));
+        ++marked;
+      }
+    }
+    return marked;
+  }
 
   // The flows running for at least `older_than`: how many, and the oldest `max_count` of them, oldest first.
   FlowList snapshot(std::chrono::steady_clock::duration older_than, std::size_t max_count) const {

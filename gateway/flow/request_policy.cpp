@@ -29,7 +29,7 @@ http::GateSettings gate_settings(const Config& config, RequestPath path) {
 }  // namespace
 
 RequestPolicy::RequestPolicy(SharedState& shared, FlowRecord& record, RequestPath path)
-    : shared_(shared), record_(record), path_(path) {}
+    : shared_(shared), record_(record), path_(path), policy_(shared.policy) {}
 
 bool RequestPolicy::needed(SharedState& shared, const FlowRecord& record) {
   const auto policy = shared.policy.load();
@@ -45,8 +45,8 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
-  const auto policy = shared_.policy.load();  // the policy in force now, not the flow's first
-  const RequestVerdict v = decide_request(*policy, addresses_of(record_), path_, record_.verdict.rule, head.authority);
+  const RequestVerdict v =
+      decide_request(*policy_.current(), addresses_of(record_), path_, record_.verdict.rule, head.authority);
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
     case RequestOutcome::allow: return {};

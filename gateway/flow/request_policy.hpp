@@ -11,6 +11,8 @@
 #include "gateway/flow/request_decision.hpp"
 #include "gateway/http/request_gate.hpp"
 #include "gateway/log/flow_record.hpp"
+#include "gateway/policy/policy.hpp"
+#include "gateway/snapshot.hpp"
 
 namespace tlsgate {
 
@@ -43,6 +45,7 @@ class RequestPolicy {
   SharedState& shared_;
   FlowRecord& record_;
   RequestPath path_;
+  SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
   std::uint64_t answered_ = 0;
 };
 

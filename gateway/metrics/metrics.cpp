@@ -129,6 +129,9 @@ std::vector<Family> Metrics::collect() const {
                        "counter", {value(load(upstream_resumed_))}));
   out.push_back(family("tlsgate_policy_reloads_total", "Policy reloads (SIGHUP or file change), by result", "counter",
                        policy_reloads_.samples()));
+  out.push_back(family("tlsgate_policy_reload_closed_flows_total",
+                       "Running flows closed because a reloaded policy refused them", "counter",
+                       {value(load(reload_closed_flows_))}));
   out.push_back(family("tlsgate_quic_verdicts_total", "QUIC guard packet verdicts, by verdict", "counter",
                        quic_verdicts_.samples()));
   out.push_back(family("tlsgate_http_inspection_stopped_total",

@@ -73,6 +73,8 @@ class Metrics {
   // Thread-safe, never throws: called once at the end of every flow.
   void flow_ended(const FlowSummary& flow) noexcept;
   void policy_reload(bool ok) noexcept;
+  // Running flows a reloaded policy refused and closed (their lines say `policy_reload`).
+  void reload_closed_flows(std::uint64_t n) noexcept { reload_closed_flows_.fetch_add(n, std::memory_order_relaxed); }
   // One QUIC verdict issued by the guard: accept or drop.
   void quic_verdict(bool accept) noexcept;
 
@@ -100,6 +102,7 @@ class Metrics {
   std::atomic<std::uint64_t> forged_hits_{0};
   std::atomic<std::uint64_t> forged_misses_{0};
   std::atomic<std::uint64_t> upstream_resumed_{0};
+  std::atomic<std::uint64_t> reload_closed_flows_{0};
   std::vector<Source> sources_;
 };
 
