@@ -29,6 +29,7 @@ std::optional<std::string> refused_after_reload(const policy::Policy& policy, co
     case Response::none:
     case Response::tunnel:
     case Response::observe:
+    case Response::decide_requests:  // its next request answers to the new policy
     case Response::look_upstream:  // it would look closer first; what it runs as stays
     case Response::intercept: return std::nullopt;
   }
