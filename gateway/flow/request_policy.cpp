@@ -23,6 +23,7 @@ http::GateSettings gate_settings(const Config& config, RequestPath path) {
   settings.limits.max_header_fields = config.http_max_header_fields;
   settings.scheme = path == RequestPath::http_port ? "http" : "https";
   settings.relay_unparsed_on_error = false;  // gates exist only where a host rule could matter
+  settings.first_request_opens_upstream = path == RequestPath::http_port;
   return settings;
 }
 
@@ -39,9 +40,12 @@ bool RequestPolicy::needed(SharedState& shared, const FlowRecord& record) {
 std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<std::string>& alpn) {
   auto decide = [this](const http::RequestHead& head) { return this->decide(head); };
   const http::GateSettings settings = gate_settings(shared_.config, path_);
-  if (path_ == RequestPath::http_port) return http::make_cleartext_request_gate(settings, std::move(decide));
-  if (alpn == "h2") return http::make_h2_request_gate(settings, std::move(decide));
-  return http::make_http1_request_gate(settings, std::move(decide));
+  std::unique_ptr<http::RequestGate> gate;
+  if (path_ == RequestPath::http_port) gate = http::make_cleartext_request_gate(settings, std::move(decide));
+  else if (alpn == "h2") gate = http::make_h2_request_gate(settings, std::move(decide));
+  else gate = http::make_http1_request_gate(settings, std::move(decide));
+  gate_ = gate.get();
+  return gate;
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
@@ -64,8 +68,7 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
 // The broken request's method and target are unknown: the line has them empty.
 void RequestPolicy::parse_failed(const std::string& error) {
   http::RequestHead head;
-  const bool h2 = record_.client_tls && record_.client_tls->alpn == "h2";
-  head.version = h2 ? "2" : "1.1";
+  head.version = gate_ ? std::string(gate_->version()) : "1.1";
   record_.inspect_error = error;
   log_answer(head, 403, RequestReason::inspect_error, std::nullopt);
 }

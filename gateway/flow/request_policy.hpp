@@ -47,6 +47,7 @@ class RequestPolicy {
   RequestPath path_;
   SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
   std::uint64_t answered_ = 0;
+  const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)
 };
 
 }  // namespace tlsgate

@@ -49,6 +49,9 @@ class CleartextRequestGate final : public RequestGate {
   }
 
   std::string take_to_client() override { return inner_ ? inner_->take_to_client() : std::string(); }
+  bool holds_to_client() const override { return inner_ && inner_->holds_to_client(); }
+  bool awaiting_responses() const override { return inner_ && inner_->awaiting_responses(); }
+  std::string_view version() const override { return inner_ ? inner_->version() : "1.1"; }
 
  private:
   // Makes the gate; the server bytes seen before are framed by it (they were relayed).

@@ -65,7 +65,8 @@ bool same_host(std::string_view a, std::string_view b) {
 class H2RequestGate final : public RequestGate {
  public:
   H2RequestGate(GateSettings settings, DecideRequest decide)
-      : settings_(std::move(settings)), decide_(std::move(decide)) {
+      : settings_(std::move(settings)), decide_(std::move(decide)),
+        upstream_open_(!settings_.first_request_opens_upstream) {
     nghttp2_hd_inflater* p = nullptr;
     if (nghttp2_hd_inflate_new(&p) != 0) throw std::bad_alloc();
     inflater_.reset(p);
@@ -77,6 +78,7 @@ class H2RequestGate final : public RequestGate {
   bool holds_to_client() const override {
     return mode_ != Mode::closed && (!to_client_.empty() || window_refund_ > 0);
   }
+  std::string_view version() const override { return "2"; }
 
  private:
   enum class Mode { parsing, unparsed, closed };
@@ -97,6 +99,8 @@ class H2RequestGate final : public RequestGate {
   void on_settings(Bytes payload);
   void on_window_update(const FrameHeader& h);
   void finish_error(ClientStep& step, const std::uint8_t* chunk_end);
+  void open_upstream_or_answer(ClientStep& step);
+  static std::string own_settings();
   std::string flush_to_client();
   bool fail(std::string text) {
     error_ = "h2: " + std::move(text);
@@ -108,6 +112,9 @@ class H2RequestGate final : public RequestGate {
   Mode mode_ = Mode::parsing;
   std::optional<std::string> error_;
   std::string* out_ = nullptr;             // to_server of the step in progress
+  bool upstream_open_;                     // false: an HTTP port before its first allowed request
+  bool forwarded_request_ = false;
+  std::string early_;                      // what goes up with the first allowed request
   const std::uint8_t* consumed_ = nullptr;  // chunk bytes up to here are forwarded, dropped or held
 
   // Client side.
@@ -149,15 +156,43 @@ ClientStep H2RequestGate::from_client(Bytes bytes) {
   ClientStep step;
   if (mode_ == Mode::unparsed) step.to_server.assign(bytes.begin(), bytes.end());
   if (mode_ != Mode::parsing) return step;
-  out_ = &step.to_server;
+  // Before the upstream is open (an HTTP port), what would go up waits in early_.
+  out_ = upstream_open_ ? &step.to_server : &early_;
   consumed_ = bytes.data();
   const std::uint8_t* const end = bytes.data() + bytes.size();
-  const bool ok = take_preface(bytes) &&
-                  splitter_.feed(bytes, [this](const FrameHeader& h, std::uint32_t offset, Bytes piece,
-                                               bool last) { return on_piece(h, offset, piece, last); });
+  bool ok = take_preface(bytes) &&
+            splitter_.feed(bytes, [this](const FrameHeader& h, std::uint32_t offset, Bytes piece, bool last) {
+              return on_piece(h, offset, piece, last);
+            });
+  if (ok && !upstream_open_ && early_.size() > settings_.limits.max_header_bytes)
+    ok = fail("more than http_max_header_bytes before the first request");
   if (!ok && error_) finish_error(step, end);
   out_ = nullptr;
+  if (!upstream_open_ && mode_ == Mode::parsing) open_upstream_or_answer(step);
   return step;
+}
+
+// An HTTP port: the first allowed request opens the upstream and takes what
+// waited with it; a first request the gate answered ends the connection with
+// the gate as the only server the client ever spoke to.
+void H2RequestGate::open_upstream_or_answer(ClientStep& step) {
+  if (forwarded_request_) {
+    upstream_open_ = true;
+    step.to_server = std::exchange(early_, {});
+    return;
+  }
+  if (to_client_.empty()) return;
+  mode_ = Mode::closed;
+  step.close = true;
+  step.to_client = own_settings() + flush_to_client();
+  h2::append_goaway(step.to_client, 0, h2::error_code::no_error);
+  early_.clear();
+}
+
+std::string H2RequestGate::own_settings() {
+  std::string out;
+  h2::append_frame_header(out, 0, FrameType::settings, 0, 0);
+  return out;
 }
 
 // RFC 9113 §3.4: held until complete, so a non-h2 client sends nothing upstream as h2.
@@ -409,6 +444,7 @@ bool H2RequestGate::end_block() {
 
 // Unchanged bytes until a block was dropped; from then on the gate's own encoding.
 bool H2RequestGate::forward_block() {
+  forwarded_request_ = true;
   if (!dropped_block_) {
     out_->append(block_raw_);
     return true;
@@ -463,11 +499,19 @@ void H2RequestGate::finish_error(ClientStep& step, const std::uint8_t* chunk_end
   step.error = error_;
   if (settings_.relay_unparsed_on_error && !dropped_block_) {
     mode_ = Mode::unparsed;
+    if (!upstream_open_) {
+      upstream_open_ = true;
+      step.to_server = std::exchange(early_, {});
+    }
     step.to_server.append(block_raw_).append(frame_).append(consumed_, chunk_end);
   } else {
     mode_ = Mode::closed;
     step.close = true;
-    if (server_.at_boundary()) {
+    if (!upstream_open_) {  // the gate is the only server this client spoke to
+      step.to_client = own_settings() + flush_to_client();
+      h2::append_goaway(step.to_client, 0, h2::error_code::protocol_error);
+      early_.clear();
+    } else if (server_.at_boundary()) {
       step.to_client = flush_to_client();
       h2::append_goaway(step.to_client, highest_forwarded_, h2::error_code::protocol_error);
     }

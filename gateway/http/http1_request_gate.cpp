@@ -29,6 +29,9 @@ class Http1RequestGate final : public RequestGate {
   ClientStep from_client(std::span<const std::uint8_t> bytes) override;
   ServerStep from_server(std::span<const std::uint8_t> bytes) override;
   std::string take_to_client() override { return h2_ ? h2_->take_to_client() : std::string(); }
+  bool holds_to_client() const override { return h2_ && h2_->holds_to_client(); }
+  bool awaiting_responses() const override { return !h2_ && responses_.pending() > 0; }
+  std::string_view version() const override { return h2_ ? "2" : "1.1"; }
 
  private:
   enum class Mode {

@@ -65,6 +65,11 @@ struct GateSettings {
   // client gets a 403 (HTTP/1) or a GOAWAY (h2), then the connection closes;
   // true: the held bytes and everything after go on unparsed.
   bool relay_unparsed_on_error = false;
+  // An HTTP port, whose upstream is opened only for an allowed request: h2
+  // holds everything before the first allowed request head, and a refused
+  // first request is answered by the gate alone (its own SETTINGS, the answer,
+  // GOAWAY) and ends the connection.
+  bool first_request_opens_upstream = false;
 };
 
 // What a chunk from the client turned into.
@@ -105,6 +110,11 @@ class RequestGate {
   // The gate holds bytes of its own for the client (the relay wakes the
   // direction that writes to the client, which then calls take_to_client()).
   virtual bool holds_to_client() const { return false; }
+  // HTTP/1: requests were forwarded whose responses have not all come yet. A
+  // refusal that ends the connection lets them reach the client first.
+  virtual bool awaiting_responses() const { return false; }
+  // The version the client speaks: "1.1" (also until the gate knows) or "2".
+  virtual std::string_view version() const { return "1.1"; }
 };
 
 // HTTP/1.0 and 1.1.
