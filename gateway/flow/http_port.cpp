@@ -66,7 +66,9 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow) {
     finish(end.error.has_value(), true);
     co_return end;
   }
-  if (first->close && first->to_server.empty()) {  // refused before the upstream was ever contacted
+  // A refused request ends the connection before the upstream is ever contacted
+  // (allowed requests pipelined before it in the same read are refused with it).
+  if (first->close) {
     if (!first->to_client.empty()) co_await client.write_all(bytes_of(first->to_client));
     client.shutdown_write();
     finish(false, true);
@@ -93,10 +95,6 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow) {
   if (tap) tap->from_client(bytes_of(first->to_server));
 
   GateLink link(*gate, [&requests](const std::string& error) { requests.parse_failed(error); });
-  if (first->close) {  // allowed requests came with the refused one: their responses, then the reply
-    link.closed = true;
-    link.closing_reply = std::move(first->to_client);
-  }
   const RelayEnd out = co_await bridge(client, upstream, record, flow.control, tap, &link);
   finish(out.error.has_value(), out.first_end == EndBy::client);
   end = FlowEnd{out.first_end, out.error, out.cause};

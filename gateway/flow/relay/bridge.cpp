@@ -90,16 +90,6 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-// The gate ended the connection: the upstream gets nothing more and is not
-// waited on; the client still gets the gate's reply.
-template <class Stream>
-void stop_upstream(Stream& upstream, RelayState& state) {
-  state.stopped = true;
-  ::shutdown(upstream.socket().native_handle(), SHUT_RDWR);
-  boost::system::error_code ec;
-  upstream.socket().cancel(ec);
-}
-
 // The client's bytes after the gate: what it lets through goes upstream; a
 // refusal that ends the connection stops the relay here (the reply goes to the
 // client after both directions stopped). False: this direction is done.
@@ -114,9 +104,10 @@ awaitable<bool> pass_client_step(const Direction<Stream>& d, GateLink& link, htt
     link.closed = true;
     link.closing_reply = std::move(step.to_client);
     d.state.finished(EndBy::client);
-    // Responses still owed to requests forwarded before it reach the client
-    // first (the server direction stops after the last); the reply comes last.
-    if (!link.gate.awaiting_responses()) stop_upstream(d.to, d.state);
+    d.state.stopped = true;
+    ::shutdown(d.to.socket().native_handle(), SHUT_RDWR);  // the upstream; the client still gets the reply
+    boost::system::error_code ec;
+    d.to.socket().cancel(ec);
     co_return false;
   }
   if (link.gate.holds_to_client()) wake_reader_of(d.to, link.wake_server_side);
@@ -138,10 +129,6 @@ awaitable<bool> pass_server_bytes(const Direction<Stream>& d, GateLink& link, st
     d.delivered -= step.inject.size();  // the counters hold the server's bytes
   }
   d.show(bytes);
-  if (link.closed && !link.gate.awaiting_responses()) {  // the last response owed before the reply
-    stop_upstream(d.from, d.state);
-    co_return false;
-  }
   if (step.resume_client) wake_reader_of(d.to, link.wake_client_side);
   co_return true;
 }
@@ -210,7 +197,7 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
           }
         }
         if (end && end->status == tls::IoStatus::closed) {
-          if (!(link && link->closed)) d.to.shutdown_write();  // else the gate's reply comes first
+          d.to.shutdown_write();
           d.state.finished(d.from_side);
           co_return;
         }
@@ -234,16 +221,8 @@ awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& rec
                                GateLink* link) {
   control.enter_relay();
   RelayState state;
-  const Direction<Stream> up{client, upstream, EndBy::client, record.from_client, tap, state};
-  const Direction<Stream> down{upstream, client, EndBy::server, record.to_client, tap, state};
-  if (link && link->closed) {
-    // Closed by the gate before the relay began (an HTTP port's first read held
-    // a refused request behind allowed ones): only their responses still move.
-    state.finished(EndBy::client);
-    co_await pump(down, control, link);
-  } else {
-    co_await (pump(up, control, link) && pump(down, control, link));
-  }
+  co_await (pump(Direction<Stream>{client, upstream, EndBy::client, record.from_client, tap, state}, control, link) &&
+            pump(Direction<Stream>{upstream, client, EndBy::server, record.to_client, tap, state}, control, link));
   if (link && link->closed) {
     // A refused request: its reply is the last thing the client gets.
     if (!link->closing_reply.empty()) co_await client.write_all(bytes_of(link->closing_reply));
