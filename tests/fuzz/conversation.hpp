@@ -40,7 +40,8 @@ inline void check_tree_less_line(const HttpExchange& exchange) {
                                  {"community_id", std::string(flow.community_id)},
                                  {"client", {{"ip", std::string(flow.client_ip)}, {"port", flow.client_port}}},
                                  {"server", {{"ip", std::string(flow.server_ip)}, {"port", flow.server_port}}},
-                                 {"sni", sni}};
+                                 {"sni", sni},
+                                 {"action", "allow"}};
   append_json(tree, HttpExchange(exchange));
   if (line != log::serialize_event(tree)) std::abort();
 }
