@@ -1,23 +1,9 @@
 #include "gateway/flow/block_page.hpp"
 
+#include "gateway/markup_escape.hpp"
+
 namespace tlsgate {
 namespace {
-
-std::string escaped(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string page(std::string_view title, const std::string& body) {
   return "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + std::string(title) +
@@ -28,15 +14,15 @@ std::string page(std::string_view title, const std::string& body) {
 
 std::string block_page(std::string_view host, std::string_view rule, std::uint64_t flow_id, std::string_view why) {
   return page("Blocked by tlsgate",
-              "<p>The request for <b>" + escaped(host.empty() ? "(no host)" : host) +
-                  "</b> was blocked by this network's gateway.</p>\n<p>Rule: <code>" + escaped(rule) +
-                  "</code> &middot; reason: " + escaped(why) + " &middot; flow " + std::to_string(flow_id) +
+              "<p>The request for <b>" + markup_escape(host.empty() ? "(no host)" : host) +
+                  "</b> was blocked by this network's gateway.</p>\n<p>Rule: <code>" + markup_escape(rule) +
+                  "</code> &middot; reason: " + markup_escape(why) + " &middot; flow " + std::to_string(flow_id) +
                   "</p>\n");
 }
 
 std::string misdirected_page(std::string_view host) {
   return page("Misdirected request",
-              "<p><b>" + escaped(host) + "</b> is served on a connection of its own: retry there.</p>\n");
+              "<p><b>" + markup_escape(host) + "</b> is served on a connection of its own: retry there.</p>\n");
 }
 
 }  // namespace tlsgate

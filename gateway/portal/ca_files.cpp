@@ -52,23 +52,9 @@ std::string colon_hex(const std::string& hex) {
 
 }  // namespace
 
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string mobileconfig(const std::string& der, const std::string& common_name, const std::string& sha256_hex) {
-  const std::string name = xml_escape(common_name.empty() ? "tlsgate CA" : common_name);
+  const std::string name = markup_escape(common_name.empty() ? "tlsgate CA" : common_name);
   const std::string id = sha256_hex.substr(0, 16);
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "gateway/markup_escape.hpp"
+
 namespace tlsgate::portal {
 
 struct CaFiles {
@@ -21,8 +23,5 @@ CaFiles make_ca_files(X509* ca);
 // The .mobileconfig for a CA: the DER certificate as the payload; identifiers and
 // UUIDs derived from its fingerprint, so the same CA always gives the same profile.
 std::string mobileconfig(const std::string& der, const std::string& common_name, const std::string& sha256_hex);
-
-// Text for HTML and XML element content and attribute values.
-std::string xml_escape(const std::string& text);
 
 }  // namespace tlsgate::portal

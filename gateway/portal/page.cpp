@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "gateway/markup_escape.hpp"
 #include "gateway/portal/qr_svg.hpp"
 
 namespace tlsgate::portal {
@@ -22,7 +23,7 @@ std::string page_url(std::string_view host_header, const std::string& fallback_h
 }
 
 std::string render_page(const CaFiles& ca, const std::string& url) {
-  const std::string name = xml_escape(ca.common_name.empty() ? "tlsgate CA" : ca.common_name);
+  const std::string name = markup_escape(ca.common_name.empty() ? "tlsgate CA" : ca.common_name);
   const std::string link_pem = std::string("<a href=\"") + pem_path + "\" download>tlsgate-ca.pem</a>";
   const std::string link_der = std::string("<a href=\"") + der_path + "\" download>tlsgate-ca.cer</a>";
   const std::string link_apple = std::string("<a href=\"") + mobileconfig_path + "\">tlsgate-ca.mobileconfig</a>";
@@ -33,7 +34,7 @@ std::string render_page(const CaFiles& ca, const std::string& url) {
   html += "<style>body{font-family:sans-serif;max-width:46em;margin:1em auto;padding:0 1em;line-height:1.4}"
           "code{word-break:break-all}h2{margin-top:1.4em}.qr{float:right;margin-left:1em}</style>\n";
   html += "</head>\n<body>\n";
-  html += "<div class=\"qr\">" + qr_svg(url) + "<br><small>" + xml_escape(url) + "</small></div>\n";
+  html += "<div class=\"qr\">" + qr_svg(url) + "<br><small>" + markup_escape(url) + "</small></div>\n";
   html += std::string("<h1>") + page_title + "</h1>\n";
   html += "<p>This network inspects encrypted (HTTPS) traffic. Its gateway presents certificates signed by <b>" +
           name + "</b>. Install that certificate as a trusted authority once; until then secure sites show "
