@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "gateway/daemon/policy_needs.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/log/events/policy_event.hpp"
 
@@ -43,6 +44,7 @@ void PolicyReloader::reload() {
   const auto ts = std::chrono::system_clock::now();
   try {
     auto fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
+    check_policy_needs(*fresh, shared_.config, path_);
     const std::size_t rules = fresh->rule_count();
     shared_.policy.store(std::move(fresh));
     shared_.metrics.policy_reload(true);

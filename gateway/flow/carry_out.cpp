@@ -16,7 +16,8 @@ namespace {
 Verdict take_verdict(FlowContext& flow, const FlowFacts& facts) {
   const Config& config = flow.shared.config;
   const DecisionSettings settings{config.upstream_cert_error == UpstreamCertError::reject, config.http_inspect,
-                                  config.unidentified == UnidentifiedFlow::tunnel};
+                                  config.unidentified == UnidentifiedFlow::tunnel,
+                                  config.portal_redirect_failing_clients};
   Verdict verdict = decide_flow(*flow.policy, facts, settings);
   flow.record.verdict = verdict.flow;
   flow.record.proto = proto_of(facts);

@@ -60,13 +60,17 @@ Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& fact
     return respond(Response::reset, FlowAction::block, EndReason::policy, d, blocked_by(d));
   if (facts.kind == FlowKind::plain) {
     // "Intercepting" plain HTTP means observing it on its way (or only
-    // capturing it, when HTTP inspection is off).
-    const bool observed = d.action == policy::Action::intercept && facts.http_port && settings.http_inspect;
-    // Where a host rule could refuse a request, each request answers to the policy.
-    if (facts.http_port && policy.host_can_matter(address_query(facts)))
+    // capturing it, when HTTP inspection is off). Onboard observes what it lets through.
+    const bool inspected = d.action == policy::Action::intercept || d.action == policy::Action::onboard;
+    const bool observed = inspected && facts.http_port && settings.http_inspect;
+    // Where a host rule could refuse a request, or an onboard rule send it to
+    // the portal, each request answers to the policy.
+    const policy::Query q = address_query(facts);
+    if (facts.http_port &&
+        (policy.host_can_matter(q) || policy.onboard_can_matter(q) || settings.onboard_failing_clients))
       return respond(Response::decide_requests, observed ? FlowAction::intercept : FlowAction::tunnel,
                      EndReason::policy, d);
-    if (d.action == policy::Action::intercept && facts.http_port) {
+    if (inspected && facts.http_port) {
       const FlowAction action = settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel;
       return respond(Response::observe, action, EndReason::policy, d);
     }
@@ -120,7 +124,8 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
     case policy::Action::block:
       return respond(Response::deny, FlowAction::block, EndReason::policy, d, blocked_by(d));
     case policy::Action::tunnel: return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
-    case policy::Action::intercept: break;
+    case policy::Action::intercept:
+    case policy::Action::onboard: break;  // no page can be shown inside TLS to a client without the CA
   }
   // A rule with learn_bypass false stays inspected, even under an entry learned before it said so.
   const bool learned = facts.learned_bypass && d.learn_bypass;

@@ -133,8 +133,8 @@ TEST(Policy, Errors) {
     const char* message;  // the exact what()
   };
   const Case cases[] = {
-      {R"({"rules": []})", "f.json: default: is required: \"intercept\", \"tunnel\" or \"block\""},
-      {R"({"default": "allow"})", "f.json: default: must be \"intercept\", \"tunnel\" or \"block\""},
+      {R"({"rules": []})", "f.json: default: is required: \"intercept\", \"tunnel\", \"block\" or \"onboard\""},
+      {R"({"default": "allow"})", "f.json: default: must be \"intercept\", \"tunnel\", \"block\" or \"onboard\""},
       {R"({"default": "block", "rule": []})", "f.json: rule: unknown key (known: default, rules)"},
       {R"({"default": "block", "rules": {}})", "f.json: rules: must be a list of rules"},
       {R"([1])", "f.json: (top level): must be an object with \"default\" and \"rules\""},
@@ -165,7 +165,7 @@ TEST(Policy, Errors) {
       {R"({"default": "block", "rules": [], "default": "tunnel"})",
        "f.json: default: duplicate key: only one of them would count"},
       {R"({"default": "block", "rules": [{"action": "pass"}, {"action": 1}]})",
-       "f.json: rules[0].action: must be \"intercept\", \"tunnel\" or \"block\" (and 1 more; see tlsgate policy lint)"},
+       "f.json: rules[0].action: must be \"intercept\", \"tunnel\", \"block\" or \"onboard\" (and 1 more; see tlsgate policy lint)"},
       {"{\"default\": \"block\",\n  \"rules\": [\n    {\"action\": \"tunnel\",}\n  ]\n}",
        "f.json:3:25: JSON syntax error: syntax error while parsing object key - unexpected '}'; expected string "
        "literal"},
