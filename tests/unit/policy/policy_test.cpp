@@ -103,7 +103,8 @@ TEST(Policy, DefaultAndAllowAll) {
 }
 
 TEST(Policy, ActionNames) {
-  for (const auto a : {Action::intercept, Action::tunnel, Action::block}) EXPECT_EQ(parse_action(to_string(a)), a);
+  for (const auto a : {Action::intercept, Action::tunnel, Action::block, Action::onboard})
+    EXPECT_EQ(parse_action(to_string(a)), a);
   EXPECT_FALSE(parse_action("Tunnel"));
   EXPECT_FALSE(parse_action(""));
 }
@@ -125,6 +126,28 @@ TEST(Policy, HostCanMatter) {
   EXPECT_FALSE(simple.host_can_matter(query({}, "10.2.2.3", nullptr, 443)));   // rules[2] = default anyway
   EXPECT_FALSE(simple.host_can_matter(query({}, "10.2.2.3")));                 // port unknown
   EXPECT_FALSE(Policy::allow_all(Action::intercept).host_can_matter(query({})));
+}
+
+TEST(Policy, Onboard) {
+  const auto policy = Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "staff", "client": "10.9.0.0/16", "action": "intercept"},
+    {"name": "guests", "port": 80, "action": "onboard"},
+    {"name": "news", "host": "news.example", "port": 8080, "action": "onboard"}]})", "t");
+  EXPECT_EQ(policy.first_onboard(), "rules[1]");
+  const Decision d = policy.match(query({"a.example"}, "10.1.1.1", nullptr, 80));
+  EXPECT_EQ(d.action, Action::onboard);
+  EXPECT_EQ(d.rule, "guests");
+  EXPECT_TRUE(policy.onboard_can_matter(query({}, "10.1.1.1", nullptr, 80)));
+  EXPECT_FALSE(policy.onboard_can_matter(query({}, "10.9.1.1", nullptr, 80)));  // staff decide first
+  EXPECT_TRUE(policy.onboard_can_matter(query({}, "10.1.1.1", nullptr, 8080)));  // news may
+  EXPECT_FALSE(policy.onboard_can_matter(query({}, "10.1.1.1", nullptr, 443)));
+  // For a whole flow onboard is intercept: a host rule that onboards does not make the host matter.
+  EXPECT_FALSE(policy.host_can_matter(query({}, "10.1.1.1", nullptr, 8080)));
+
+  EXPECT_TRUE(Policy::allow_all(Action::onboard).onboard_can_matter(query({})));
+  EXPECT_EQ(Policy::allow_all(Action::onboard).first_onboard(), "default");
+  EXPECT_FALSE(Policy::allow_all(Action::intercept).first_onboard());
+  EXPECT_FALSE(Policy::allow_all(Action::intercept).onboard_can_matter(query({})));
 }
 
 TEST(Policy, Errors) {
