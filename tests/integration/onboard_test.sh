@@ -7,7 +7,9 @@
 # of its own succeeds (gateway CA trusted), its port-80 requests reach nginx.
 # A second client that rejects the forged certificate (curl without the
 # gateway CA) stays redirected and shows as failing in tlsgate_clients_ca.
-# An onboard rule without portal_listen fails `tlsgate run --test`.
+# Without an onboard rule, portal_redirect_failing_clients redirects only a
+# client that rejected the forged certificate. An onboard rule without
+# portal_listen fails `tlsgate run --test`.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -76,7 +78,21 @@ check "nginx saw that request" grep -q 'GET /echo' "$LAB_DIR/nginx/access.log"
 check_eq "$(clients_ca working) $(clients_ca failing)" "1 1" "one client works, one fails"
 check "the failing client is still sent to the portal" grep -q "^302 $portal " <<<"$(plain "$CLIENT_IP4_B")"
 check_eq "$(metric tlsgate_onboard_redirects_total)" 3 "three redirects in all"
+settle
+stop_tlsgate
 
+# --- No onboard rule, portal_redirect_failing_clients: only a client whose CA fails goes to the portal.
+echo '{"default": "intercept", "rules": []}' >"$work/policy.json"
+test_config policy_file="$work/policy.json" upstream_ca_file="$PUBLIC_CA_CERT" portal_listen="$GW_LAN_IP4:8080" \
+  portal_redirect_failing_clients:=true metrics_listen="$metrics" learned_bypass:=false >"$work/config.json"
+start_tlsgate "$work/config.json"
+check_eq "$(plain "$CLIENT_IP4_B")" "200  GET /echo" "failing clients only: a client not known to fail reaches nginx"
+in_client curl -sS -m 5 --interface "$CLIENT_IP4_B" --cacert "$PUBLIC_CA_CERT" -o /dev/null \
+  https://www.example.test/small 2>/dev/null || true
+check "the client rejected the forged certificate: failing" wait_until 5 "a failing client" clients_ca_is failing 1
+check "failing clients only: now it is sent to the portal" grep -q "^302 $portal " <<<"$(plain "$CLIENT_IP4_B")"
+check_eq "$(events http '.action == "onboard" and .reason == "ca_failing"' | jq -r .client.ip)" "$CLIENT_IP4_B" \
+  "an http line says onboard, reason ca_failing"
 settle
 stop_tlsgate
 validate_log "$log"
