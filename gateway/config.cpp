@@ -310,12 +310,15 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
         c.portal_listen = parse_host_port(r.string(x, k));
         if (!c.portal_listen) fail(r.source(), k, "must be address:port, e.g. 10.10.1.1:8080 or [fd10:1::1]:8080");
       })
+      .on("portal_redirect_failing_clients", flag(c.portal_redirect_failing_clients))
       .on("log_level", [&](const json& x, const std::string& k) {
         c.log_level = r.choice<std::string>(
             x, k, {{"error", "error"}, {"warning", "warning"}, {"notice", "notice"}, {"info", "info"}, {"debug", "debug"}});
       })
       .run();
 
+  if (c.portal_redirect_failing_clients && !c.portal_listen)
+    fail(r.source(), "/portal_redirect_failing_clients", "needs portal_listen (the page clients are sent to)");
   if (c.ca_cert.has_value() != c.ca_key.has_value())
     fail(r.source(), c.ca_cert ? "/ca_key" : "/ca_cert", "ca_cert and ca_key must be given together");
 }

@@ -117,6 +117,8 @@ struct Config {
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset
   std::size_t metrics_max_connections = 16;  // scrapers served at once; more are closed
   std::optional<Endpoint> portal_listen;    // CA onboarding page (gateway/portal); off when unset
+  // Plain-HTTP requests of a client that rejected the forged certificate go to the portal (no onboard rule needed).
+  bool portal_redirect_failing_clients = false;
   std::string log_level = "info";           // error, warning, notice, info, debug
 
   bool is_tls_port(std::uint16_t port) const;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "gateway/daemon/fd_limit.hpp"
+#include "gateway/daemon/policy_needs.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/certificate_authority.hpp"
@@ -60,6 +61,7 @@ void check_policy(const Config& c, CheckReport& r) {
   }
   try {
     const auto policy = policy::Policy::load_file(*c.policy_file);
+    check_policy_needs(policy, c, *c.policy_file);
     r.ok.push_back("policy_file: " + *c.policy_file + " (" + std::to_string(policy.rule_count()) + " rules)");
   } catch (const std::exception& e) {
     r.errors.push_back(std::string("/policy_file: ") + e.what());

@@ -102,6 +102,15 @@ void register_daemon_metrics(SharedState& shared, const std::vector<std::unique_
                            return out;
                          });
   }
+  policy::ClientCaTable& client_ca = shared.client_ca;
+  m.add_gauge("tlsgate_clients_ca",
+              "Clients seen in the last 24 h by whether the gateway CA works for them (working: an intercepted "
+              "exchange succeeded; failing: they rejected the forged certificate and nothing succeeded)",
+              [&client_ca] {
+                const auto n = client_ca.counts();
+                return std::vector<Sample>{Sample{"", {{"state", "working"}}, static_cast<double>(n.working)},
+                                           Sample{"", {{"state", "failing"}}, static_cast<double>(n.failing)}};
+              });
   const FlowLimits& limits = shared.limits;
   m.add_counter_source("tlsgate_flows_refused_total", "Connections refused (reset) at max_flows or max_flows_per_client",
                        [&limits] { return one(static_cast<double>(limits.refused_total())); });

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "gateway/daemon/policy_needs.hpp"
 #include "gateway/daemon/reload_flows.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/flow/reload_decision.hpp"
@@ -61,6 +62,7 @@ void PolicyReloader::reload() {
   const auto ts = std::chrono::system_clock::now();
   try {
     auto fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
+    check_policy_needs(*fresh, shared_.config, path_);
     shared_.policy.store(fresh);
     shared_.metrics.policy_reload(true);
     asio::co_spawn(io_, reach_running_flows(shared_, workers_, std::move(fresh), path_, ts), asio::detached);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "gateway/daemon/policy_needs.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/log/events/bypass_event.hpp"
 #include "gateway/tls/keys.hpp"
@@ -15,7 +16,11 @@ namespace tlsgate {
 namespace {
 
 std::shared_ptr<const policy::Policy> initial_policy(const Config& config) {
-  if (config.policy_file) return std::make_shared<const policy::Policy>(policy::Policy::load_file(*config.policy_file));
+  if (config.policy_file) {
+    auto policy = std::make_shared<const policy::Policy>(policy::Policy::load_file(*config.policy_file));
+    check_policy_needs(*policy, config, *config.policy_file);
+    return policy;
+  }
   return std::make_shared<const policy::Policy>(policy::Policy::allow_all(
       config.default_action == DefaultAction::intercept ? policy::Action::intercept : policy::Action::tunnel));
 }

@@ -55,19 +55,24 @@ std::optional<Verdict> decide_before_policy(const FlowFacts& facts) {
 
 // Flows that carry no ClientHello: only the addresses can decide.
 Verdict decide_without_hello(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings) {
-  const policy::Decision d = policy.match(address_query(facts));
+  const policy::Query q = address_query(facts);
+  const policy::Decision d = policy.match(q);
   // On an HTTP port where a host rule could give a request another outcome than
-  // the addresses alone (a block as well as an allow), each request answers to
-  // the policy with its Host; the requests are observed on their way.
-  if (facts.kind == FlowKind::plain && facts.http_port && policy.host_can_matter(address_query(facts)))
+  // the addresses alone (a block as well as an allow), or an onboard rule could
+  // send it to the portal, each request answers to the policy with its Host; the
+  // requests are observed on their way.
+  if (facts.kind == FlowKind::plain && facts.http_port &&
+      (policy.host_can_matter(q) || (d.action != policy::Action::block &&
+                                     (policy.onboard_can_matter(q) || settings.onboard_failing_clients))))
     return respond(Response::decide_requests, settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel,
                    EndReason::policy, d);
   if (d.action == policy::Action::block)
     return respond(Response::reset, FlowAction::block, EndReason::policy, d, blocked_by(d));
   if (facts.kind == FlowKind::plain) {
     // "Intercepting" plain HTTP means observing it on its way (or only
-    // capturing it, when HTTP inspection is off).
-    if (d.action == policy::Action::intercept && facts.http_port) {
+    // capturing it, when HTTP inspection is off). Onboard observes what it lets through.
+    const bool inspected = d.action == policy::Action::intercept || d.action == policy::Action::onboard;
+    if (inspected && facts.http_port) {
       const FlowAction action = settings.http_inspect ? FlowAction::intercept : FlowAction::tunnel;
       return respond(Response::observe, action, EndReason::policy, d);
     }
@@ -121,7 +126,8 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
     case policy::Action::block:
       return respond(Response::deny, FlowAction::block, EndReason::policy, d, blocked_by(d));
     case policy::Action::tunnel: return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
-    case policy::Action::intercept: break;
+    case policy::Action::intercept:
+    case policy::Action::onboard: break;  // no page can be shown inside TLS to a client without the CA
   }
   // A rule with learn_bypass false stays inspected, even under an entry learned before it said so.
   const bool learned = facts.learned_bypass && d.learn_bypass;

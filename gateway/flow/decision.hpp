@@ -85,6 +85,7 @@ struct DecisionSettings {
   bool reject_invalid_upstream = false;  // upstream_cert_error: reject
   bool http_inspect = true;              // plain HTTP is observed, not only relayed
   bool tunnel_unidentified = false;      // unidentified: tunnel (a blind tunnel instead of a reset)
+  bool onboard_failing_clients = false;  // portal_redirect_failing_clients: every HTTP-port request is decided
 };
 
 // Host rules see the SNI; without one, the verified certificate's names. A

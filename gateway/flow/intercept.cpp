@@ -60,6 +60,8 @@ std::optional<std::vector<std::string>> certificate_names(X509* cert, std::size_
 // How the client treated the forged certificate, for the learned bypass.
 // Returns true when this flow's evidence made the table learn (or renew) an entry.
 bool report_rejection(FlowContext& flow, const FlowFacts& facts, policy::Evidence evidence, std::string why) {
+  // Weak evidence is what spare browser connections look like: it says nothing about the CA.
+  if (evidence == policy::Evidence::strong) flow.shared.client_ca.record_failing(flow.record.client.ip);
   auto& bypass = flow.shared.bypass;
   if (!bypass) return false;
   // A host its rule keeps inspected is never learned: the evidence is dropped.
@@ -70,6 +72,7 @@ bool report_rejection(FlowContext& flow, const FlowFacts& facts, policy::Evidenc
 }
 
 void report_success(FlowContext& flow, const FlowFacts& facts) {
+  flow.shared.client_ca.record_working(flow.record.client.ip);
   if (flow.shared.bypass) flow.shared.bypass->record_success(bypass_host(flow.record, facts.sni), flow.record.client.ip);
 }
 

@@ -4,7 +4,7 @@ namespace tlsgate {
 
 DecisionSettings decision_settings(const Config& config) {
   return DecisionSettings{config.upstream_cert_error == UpstreamCertError::reject, config.http_inspect,
-                          config.unidentified == UnidentifiedFlow::tunnel};
+                          config.unidentified == UnidentifiedFlow::tunnel, config.portal_redirect_failing_clients};
 }
 
 std::optional<std::string> refused_after_reload(const policy::Policy& policy, const FlowFacts& facts,

@@ -12,6 +12,7 @@ std::string_view to_string(RequestReason reason) {
     case RequestReason::host_mismatch: return "host_mismatch";
     case RequestReason::no_host: return "no_host";
     case RequestReason::inspect_error: return "inspect_error";
+    case RequestReason::ca_failing: return "ca_failing";
   }
   return "policy";
 }
@@ -49,7 +50,7 @@ bool other_settings(const policy::Decision& a, const std::optional<policy::Decis
 
 RequestVerdict decide_request(const policy::Policy& policy, const policy::Query& addresses, RequestPath path,
                               const std::optional<policy::Decision>& flow_rule,
-                              const std::optional<std::string>& authority) {
+                              const std::optional<std::string>& authority, ClientCa client) {
   const std::optional<std::string> host = authority ? host_of_authority(*authority) : std::nullopt;
   policy::Query q = addresses;
   if (!host) {
@@ -65,9 +66,17 @@ RequestVerdict decide_request(const policy::Policy& policy, const policy::Query&
       if (path == RequestPath::intercepted_tls)
         return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
       break;
+    case policy::Action::onboard:
+      // Inside TLS the CA evidently works: onboard is intercept there.
+      if (path == RequestPath::http_port && client.state != policy::CaState::working)
+        return verdict(RequestOutcome::onboard, RequestReason::policy, std::move(d), host);
+      [[fallthrough]];
     case policy::Action::intercept:
       if (path == RequestPath::intercepted_tls && other_settings(d, flow_rule))
         return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
+      // What the operator tunnels is left alone; what is inspected may send a failing client to the portal.
+      if (path == RequestPath::http_port && client.redirect_failing && client.state == policy::CaState::failing)
+        return verdict(RequestOutcome::onboard, RequestReason::ca_failing, std::move(d), host);
       break;
   }
   return verdict(RequestOutcome::allow, RequestReason::policy, std::move(d), host);

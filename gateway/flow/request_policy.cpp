@@ -1,6 +1,7 @@
 #include "gateway/flow/request_policy.hpp"
 
 #include "gateway/flow/block_page.hpp"
+#include "gateway/flow/portal_redirect.hpp"
 #include "gateway/flow/shared_state.hpp"
 #include "gateway/log/community_id.hpp"
 #include "gateway/log/events/fields.hpp"
@@ -49,11 +50,12 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
-  const RequestVerdict v =
-      decide_request(*policy_.current(), addresses_of(record_), path_, record_.verdict.rule, head.authority);
+  const RequestVerdict v = decide_request(*policy_.current(), addresses_of(record_), path_, record_.verdict.rule,
+                                          head.authority, client_ca());
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
     case RequestOutcome::allow: return {};
+    case RequestOutcome::onboard: return onboard(head, v);
     case RequestOutcome::misdirected:
       log_answer(head, 421, v.reason, v.rule);
       return http::RequestAnswer{http::RequestAction::misdirected, misdirected_page(host), {}};
@@ -63,6 +65,23 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
   const std::string rule = v.rule ? v.rule->rule : "(no rule: the request names no host)";
   return http::RequestAnswer{http::RequestAction::block,
                              block_page(host, rule, record_.flow_id, to_string(v.reason)), {}};
+}
+
+// Only an HTTP port's requests are onboarded: inside TLS the state is not needed.
+ClientCa RequestPolicy::client_ca() const {
+  if (path_ != RequestPath::http_port) return {};
+  return ClientCa{shared_.client_ca.state(record_.client.ip), shared_.config.portal_redirect_failing_clients};
+}
+
+// A 302 to the portal. Without a portal URL (no portal_listen: the startup and
+// reload checks refuse that; no route back to the client) onboard is intercept.
+http::RequestAnswer RequestPolicy::onboard(const http::RequestHead& head, const RequestVerdict& v) {
+  if (portal_url_.empty() && shared_.config.portal_listen)
+    portal_url_ = portal_url(*shared_.config.portal_listen, record_.client.ip).value_or("");
+  if (portal_url_.empty()) return {};
+  log_answer(head, 302, v.reason, v.rule, "onboard");
+  shared_.metrics.onboard_redirect();
+  return http::RequestAnswer{http::RequestAction::redirect, onboard_page(portal_url_), portal_url_};
 }
 
 // The broken request's method and target are unknown: the line has them empty.
@@ -80,7 +99,7 @@ void RequestPolicy::add_to_summary() {
 }
 
 void RequestPolicy::log_answer(const http::RequestHead& head, int status, RequestReason reason,
-                               const std::optional<policy::Decision>& rule) {
+                               const std::optional<policy::Decision>& rule, std::string_view action) {
   ++answered_;
   http::HttpExchange e;
   e.http_version = head.version;
@@ -96,9 +115,9 @@ void RequestPolicy::log_answer(const http::RequestHead& head, int status, Reques
   const std::string* sni = record_.hello && record_.hello->sni ? &*record_.hello->sni : nullptr;
   const log::HttpEventFlow flow{ts,         record_.flow_id,     community_id, client_ip, record_.client.port,
                                 server_ip, record_.server.port, sni};
-  const log::HttpEventAction action{"block", to_string(reason), rule ? &rule->rule : nullptr};
+  const log::HttpEventAction answer{action, to_string(reason), rule ? &rule->rule : nullptr};
   std::string line;
-  log::write_http_event(line, flow, e, action);
+  log::write_http_event(line, flow, e, answer);
   shared_.log.submit_serialized_event(line);
 }
 

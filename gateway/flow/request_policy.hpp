@@ -2,11 +2,13 @@
 // One flow's request gate and the decisions behind it: each request head is
 // decided with the policy in force now (a reload reaches the next request),
 // the ones refused get a page of the gateway's own, and each refusal is an
-// `"event":"http"` line with action block, its reason and rule.
+// `"event":"http"` line with action block (or onboard: a 302 to the CA
+// onboarding portal), its reason and rule.
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "gateway/flow/request_decision.hpp"
 #include "gateway/http/request_gate.hpp"
@@ -39,8 +41,11 @@ class RequestPolicy {
 
  private:
   http::RequestAnswer decide(const http::RequestHead& head);
+  ClientCa client_ca() const;
+  http::RequestAnswer onboard(const http::RequestHead& head, const RequestVerdict& v);
+  // `action`: the http event's action, block or onboard.
   void log_answer(const http::RequestHead& head, int status, RequestReason reason,
-                  const std::optional<policy::Decision>& rule);
+                  const std::optional<policy::Decision>& rule, std::string_view action = "block");
 
   SharedState& shared_;
   FlowRecord& record_;
@@ -48,6 +53,7 @@ class RequestPolicy {
   SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
   std::uint64_t answered_ = 0;
   const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)
+  std::string portal_url_;  // looked up at the first onboarding; empty until then
 };
 
 }  // namespace tlsgate

@@ -15,6 +15,7 @@
 #include "gateway/log/flow_log.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/policy/cidr.hpp"
+#include "gateway/policy/client_ca.hpp"
 #include "gateway/policy/learned_bypass.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/tls_engine.hpp"
@@ -37,6 +38,8 @@ struct SharedState {
   Snapshot<policy::Policy> policy;
   std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
+  // Whether the gateway CA works for each client, from its handshakes (onboarding, metrics).
+  policy::ClientCaTable client_ca{policy::ClientCaOptions{.client_ipv6_prefix = config.client_ipv6_prefix}};
   capture::CaptureSink* capture = nullptr;             // decrypted pcap; null when `pcap` is off
   metrics::Metrics metrics;                            // counters for /metrics (docs/metrics.md)
 };

@@ -137,6 +137,9 @@ std::vector<Family> Metrics::collect() const {
   out.push_back(family("tlsgate_http_inspection_stopped_total",
                        "Flows whose HTTP inspection stopped at a limit or a parse error while traffic went on, by why",
                        "counter", inspection_stopped_.samples()));
+  out.push_back(family("tlsgate_onboard_redirects_total",
+                       "Plain-HTTP requests sent to the CA onboarding portal (302), never forwarded", "counter",
+                       {value(load(onboard_redirects_))}));
   for (const auto& s : sources_) out.push_back(family(s.name, s.help, s.type, s.read()));
   return out;
 }

@@ -77,6 +77,8 @@ class Metrics {
   void reload_closed_flows(std::uint64_t n) noexcept { reload_closed_flows_.fetch_add(n, std::memory_order_relaxed); }
   // One QUIC verdict issued by the guard: accept or drop.
   void quic_verdict(bool accept) noexcept;
+  // One plain-HTTP request answered with a redirect to the CA onboarding portal.
+  void onboard_redirect() noexcept { onboard_redirects_.fetch_add(1, std::memory_order_relaxed); }
 
   // Read at every scrape (thread-safe callers only); register before serving.
   using GaugeSource = std::function<std::vector<Sample>()>;
@@ -103,6 +105,7 @@ class Metrics {
   std::atomic<std::uint64_t> forged_misses_{0};
   std::atomic<std::uint64_t> upstream_resumed_{0};
   std::atomic<std::uint64_t> reload_closed_flows_{0};
+  std::atomic<std::uint64_t> onboard_redirects_{0};
   std::vector<Source> sources_;
 };
 

@@ -15,6 +15,9 @@ bool any_matches(const std::vector<Matcher>& matchers, const std::optional<Value
   return std::any_of(matchers.begin(), matchers.end(), [&](const Matcher& m) { return m.contains(*value); });
 }
 
+// What an action does to a whole flow: onboard intercepts it.
+Action flow_action(Action a) { return a == Action::onboard ? Action::intercept : a; }
+
 bool has_live_host(const Rule& r) {
   return std::any_of(r.hosts.begin(), r.hosts.end(),
                      [](const HostPattern& p) { return p.kind != HostPattern::Kind::never; });
@@ -27,12 +30,13 @@ std::string_view to_string(Action action) {
     case Action::intercept: return "intercept";
     case Action::tunnel: return "tunnel";
     case Action::block: return "block";
+    case Action::onboard: return "onboard";
   }
   return "intercept";
 }
 
 std::optional<Action> parse_action(std::string_view text) {
-  for (const auto a : {Action::intercept, Action::tunnel, Action::block})
+  for (const auto a : {Action::intercept, Action::tunnel, Action::block, Action::onboard})
     if (text == to_string(a)) return a;
   return std::nullopt;
 }
@@ -55,10 +59,11 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
     }
     for (const auto& p : r.hosts) index_.add(p, index);
     if (!has_live_host(r)) continue;  // can never match: ignore for host_can_matter too
+    if (r.action == Action::onboard) onboard_host_rules_.push_back(index);
     if (r.has_address_matchers()) {
       conditional_host_rules_.push_back(index);
     } else {
-      auto& first = first_unconditional_host_rule_[static_cast<std::size_t>(r.action)];
+      auto& first = first_unconditional_host_rule_[static_cast<std::size_t>(flow_action(r.action))];
       first = std::min(first, i);
     }
   }
@@ -99,24 +104,41 @@ Decision Policy::match(const Query& q) const {
   return decision_for(best);
 }
 
+std::size_t Policy::first_hostless_match(const Query& q) const {
+  for (const auto i : hostless_)
+    if (rules_[i].matches_addresses(q)) return i;
+  return no_rule;
+}
+
 bool Policy::host_can_matter(const Query& q) const {
   // What the flow gets without a host: the first matching host-less rule, or the default.
-  std::size_t fallback = no_rule;
-  for (const auto i : hostless_) {
-    if (rules_[i].matches_addresses(q)) {
-      fallback = i;
-      break;
-    }
-  }
-  const Action fallback_action = fallback == no_rule ? default_action_ : rules_[fallback].action;
+  const std::size_t fallback = first_hostless_match(q);
+  const Action fallback_action = flow_action(fallback == no_rule ? default_action_ : rules_[fallback].action);
   // A host rule before it with another action could change the outcome.
   for (const auto a : {Action::intercept, Action::tunnel, Action::block})
     if (a != fallback_action && first_unconditional_host_rule_[static_cast<std::size_t>(a)] < fallback) return true;
   for (const auto i : conditional_host_rules_) {
     if (i >= fallback) break;
-    if (rules_[i].action != fallback_action && rules_[i].matches_addresses(q)) return true;
+    if (flow_action(rules_[i].action) != fallback_action && rules_[i].matches_addresses(q)) return true;
   }
   return false;
+}
+
+bool Policy::onboard_can_matter(const Query& q) const {
+  const std::size_t fallback = first_hostless_match(q);
+  if ((fallback == no_rule ? default_action_ : rules_[fallback].action) == Action::onboard) return true;
+  for (const auto i : onboard_host_rules_) {
+    if (i >= fallback) break;
+    if (rules_[i].matches_addresses(q)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> Policy::first_onboard() const {
+  for (std::size_t i = 0; i < rules_.size(); ++i)
+    if (rules_[i].action == Action::onboard) return rule_path(i);
+  if (default_action_ == Action::onboard) return "default";
+  return std::nullopt;
 }
 
 }  // namespace tlsgate::policy

@@ -18,7 +18,9 @@
 
 namespace tlsgate::policy {
 
-enum class Action { intercept, tunnel, block };
+// onboard: intercept on TLS ports; on HTTP ports a request from a client the
+// gateway CA is not known to work for is sent to the CA onboarding portal.
+enum class Action { intercept, tunnel, block, onboard };
 std::string_view to_string(Action action);
 std::optional<Action> parse_action(std::string_view text);
 
@@ -84,7 +86,16 @@ class Policy {
   // True when some rule with a host matcher could change the decision for this
   // client/server/port (q.hosts is ignored). When false, a flow without SNI can
   // be decided now instead of waiting for the upstream certificate's names.
+  // Onboard counts as intercept here: they differ per HTTP request only, which
+  // onboard_can_matter() answers.
   bool host_can_matter(const Query& q) const;
+  // True when an onboard rule (or the default) could decide a request of this
+  // client/server/port (q.hosts is ignored): only then need an HTTP port's
+  // requests be held for the client's CA state.
+  bool onboard_can_matter(const Query& q) const;
+  // Where the policy onboards: "rules[i]" of the first onboard rule, or
+  // "default"; nullopt when nothing does (portal_listen is then not needed).
+  std::optional<std::string> first_onboard() const;
 
   std::size_t rule_count() const { return rules_.size(); }
   Action default_action() const { return default_action_; }
@@ -92,6 +103,7 @@ class Policy {
 
  private:
   Decision decision_for(std::size_t index) const;
+  std::size_t first_hostless_match(const Query& q) const;  // no_rule when none
 
   std::vector<Rule> rules_;
   Action default_action_;
@@ -100,7 +112,8 @@ class Policy {
   // For host_can_matter(): host rules with address matchers (in order), and the
   // first host rule without any, per action.
   std::vector<std::uint32_t> conditional_host_rules_;
-  std::array<std::size_t, 3> first_unconditional_host_rule_{};
+  std::array<std::size_t, 3> first_unconditional_host_rule_{};  // by flow-level action (onboard: intercept)
+  std::vector<std::uint32_t> onboard_host_rules_;  // host rules that onboard, in order
 };
 
 // Where rule `index` is in the file: "rules[3]", used in decisions and findings.

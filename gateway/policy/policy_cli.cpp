@@ -41,6 +41,9 @@ void run_check(const CheckOptions& o) {
     std::printf("rule: %s\n", d.rule.c_str());
   else
     std::printf("rule: %s (%s)\n", d.rule.c_str(), rule_path(*d.rule_index).c_str());
+  if (d.action == Action::onboard)
+    std::printf("note: onboard intercepts TLS; on an HTTP port the request is redirected to the CA onboarding page "
+                "unless the gateway CA is known to work for the client\n");
   if (q.hosts.empty() && policy->host_can_matter(q))
     std::printf("note: without a host (no SNI), host rules could still decide: the gateway waits for the "
                 "upstream certificate's names, and decides as above only if the upstream cannot be reached\n");

@@ -152,7 +152,7 @@ class Reader {
 
   std::optional<Action> action(const json& v, const std::string& path) {
     const auto a = v.is_string() ? parse_action(v.get_ref<const std::string&>()) : std::nullopt;
-    if (!a) error(path, "must be \"intercept\", \"tunnel\" or \"block\"");
+    if (!a) error(path, "must be \"intercept\", \"tunnel\", \"block\" or \"onboard\"");
     return a;
   }
 
@@ -281,7 +281,7 @@ ParsedPolicy parse_policy(const std::string& json_text, const std::string& sourc
       r.error(key, "unknown key (known: default, rules)");
     }
   }
-  if (!doc.contains("default")) r.error("default", "is required: \"intercept\", \"tunnel\" or \"block\"");
+  if (!doc.contains("default")) r.error("default", "is required: \"intercept\", \"tunnel\", \"block\" or \"onboard\"");
   return out;
 }
 

@@ -112,6 +112,8 @@ TEST(Config, ErrorsNameTheKey) {
       {"bad_bool", R"({"learned_bypass": "yes"})", "/learned_bypass: must be true or false"},
       {"empty_string", R"({"flow_log": ""})", "/flow_log: must be a non-empty string"},
       {"half_ca", R"({"ca_cert": "/x.crt"})", "/ca_key: ca_cert and ca_key must be given together"},
+      {"failing_without_portal", R"({"portal_redirect_failing_clients": true})",
+       "/portal_redirect_failing_clients: needs portal_listen"},
       {"not_object", R"([1, 2])", "/: must be an object"},
       {"quic_unknown", R"({"quic_guard": {"enable": true}})", "/quic_guard/enable: unknown key"},
       {"quic_queue", R"({"quic_guard": {"queue": 70000}})", "/quic_guard/queue: must be between 0 and 65535"},

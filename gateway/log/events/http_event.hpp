@@ -28,7 +28,7 @@ struct HttpEventFlow {
 // "onboard" (answered by the gateway, with why and the rule that decided).
 struct HttpEventAction {
   std::string_view action = "allow";
-  std::string_view reason;           // with block / onboard: policy, host_mismatch, no_host, inspect_error
+  std::string_view reason;           // with block / onboard: policy, host_mismatch, no_host, inspect_error, ca_failing
   const std::string* rule = nullptr;  // the deciding rule's name, when one did
 };
 

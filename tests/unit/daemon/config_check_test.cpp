@@ -72,5 +72,19 @@ TEST_F(ConfigCheck, ReportsEachProblemByKey) {
   }
 }
 
+TEST_F(ConfigCheck, AnOnboardRuleNeedsThePortal) {
+  std::ofstream(path("policy.json")) << R"({"default": "intercept", "rules": [
+      {"name": "guests", "port": 80, "action": "onboard"}]})";
+  config_.policy_file = path("policy.json");
+  auto r = check_config(config_);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors.front(), "/policy_file: " + path("policy.json") +
+                                  ": rules[0]: \"onboard\" sends clients to the CA onboarding page, but the config "
+                                  "has no portal_listen");
+  config_.portal_listen = Endpoint{*IpAddress::parse("10.10.1.1"), 8080};
+  r = check_config(config_);
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+}
+
 }  // namespace
 }  // namespace tlsgate

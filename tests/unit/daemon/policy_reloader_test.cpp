@@ -37,6 +37,7 @@ TEST(PolicyReloader, BadReloadKeepsThePreviousPolicy) {
 
   const std::string bad_inputs[] = {
       "{\"default\": ",                                                   // syntax
+      R"({"default": "tunnel", "rules": [{"port": 80, "action": "onboard"}]})",  // no portal_listen
       "{\"default\": \"tunnel\", \"rules\": " + std::string(1'000'000, '['),  // nesting
       "{\"default\": \"tunnel\", \"x\": \"" + std::string(17u << 20, 'x') + "\"}",  // size
   };

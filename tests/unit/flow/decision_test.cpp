@@ -350,6 +350,29 @@ TEST(DecideFlow, PlainHttpWithoutInspectionIsOnlyRelayed) {
   EXPECT_EQ(v.flow.action, FlowAction::tunnel);
 }
 
+TEST(DecideFlow, OnboardIsInterceptForAFlow) {
+  const auto policy = policy::Policy::parse(R"({"default": "tunnel", "rules": [
+      {"name": "guests", "client": "10.0.0.0/24", "action": "onboard"}]})", "onboard.json");
+  // TLS: no page can be shown to a client without the CA, so it is intercepted.
+  Verdict v = decide_flow(policy, with_certificate(tls_facts("a.example.test"), {"a.example.test"}, true), {});
+  EXPECT_EQ(v.response, Response::intercept);
+  EXPECT_EQ(v.flow.action, FlowAction::intercept);
+  EXPECT_EQ(v.flow.rule->rule, "guests");
+  // Plain HTTP: observed, and each request is decided (the client's CA state picks redirect or forward).
+  FlowFacts plain = tls_facts(std::nullopt, "192.0.2.10", 80);
+  plain.kind = FlowKind::plain;
+  plain.http_port = true;
+  v = decide_flow(policy, plain, {});
+  EXPECT_EQ(v.response, Response::decide_requests);
+  EXPECT_EQ(v.flow.action, FlowAction::intercept);
+  // Another client is tunnelled, unless failing clients go to the portal.
+  plain.client = *IpAddress::parse("10.0.1.2");
+  EXPECT_EQ(decide_flow(policy, plain, {}).response, Response::tunnel);
+  DecisionSettings failing;
+  failing.onboard_failing_clients = true;
+  EXPECT_EQ(decide_flow(policy, plain, failing).response, Response::decide_requests);
+}
+
 TEST(DecideFlow, ProtoFollowsTheFacts) {
   FlowFacts f = tls_facts(std::nullopt);
   EXPECT_EQ(proto_of(f), "tls");

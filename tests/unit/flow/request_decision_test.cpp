@@ -102,6 +102,84 @@ TEST_F(DecideRequest, OnAnHttpPortTunnelAndInterceptBothForward) {
   EXPECT_EQ(on_port_80("secret.example.test:80").outcome, RequestOutcome::block);
 }
 
+const char* const onboard_policy = R"({
+  "default": "intercept",
+  "rules": [
+    {"name": "secret is blocked", "host": "secret.example.test", "action": "block"},
+    {"name": "api is private", "host": "api.example.test", "action": "tunnel"},
+    {"name": "guests onboard", "port": 80, "action": "onboard"}
+  ]
+})";
+
+RequestVerdict onboard_request(const policy::Policy& policy, RequestPath path, std::uint16_t port,
+                               const char* authority, ClientCa client) {
+  return decide_request(policy, addresses("192.0.2.10", port), path, std::nullopt, std::string(authority), client);
+}
+
+TEST(DecideRequestOnboard, AnHttpPortRequestGoesToThePortalUntilTheClientsCaWorks) {
+  const auto policy = policy::Policy::parse(onboard_policy, "onboard.json");
+  using policy::CaState;
+  struct Case {
+    const char* what;
+    RequestPath path;
+    std::uint16_t port;
+    const char* authority;
+    CaState state;
+    RequestOutcome outcome;
+    const char* rule;
+  };
+  const Case cases[] = {
+      {"unknown client", RequestPath::http_port, 80, "default.example.test", CaState::unknown, RequestOutcome::onboard,
+       "guests onboard"},
+      {"failing client", RequestPath::http_port, 80, "default.example.test", CaState::failing, RequestOutcome::onboard,
+       "guests onboard"},
+      {"working client: as intercept", RequestPath::http_port, 80, "default.example.test", CaState::working,
+       RequestOutcome::allow, "guests onboard"},
+      {"a block rule first still blocks", RequestPath::http_port, 80, "secret.example.test", CaState::unknown,
+       RequestOutcome::block, "secret is blocked"},
+      {"a tunnel rule first forwards", RequestPath::http_port, 80, "api.example.test", CaState::unknown,
+       RequestOutcome::allow, "api is private"},
+      {"another port: intercept", RequestPath::http_port, 8080, "default.example.test", CaState::unknown,
+       RequestOutcome::allow, "default"},
+      {"inside TLS onboard is intercept", RequestPath::intercepted_tls, 80, "default.example.test", CaState::unknown,
+       RequestOutcome::allow, "guests onboard"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const auto v = onboard_request(policy, c.path, c.port, c.authority, ClientCa{c.state, false});
+    EXPECT_EQ(v.outcome, c.outcome);
+    EXPECT_EQ(v.reason, RequestReason::policy);
+    ASSERT_TRUE(v.rule);
+    EXPECT_EQ(v.rule->rule, c.rule);
+  }
+}
+
+TEST(DecideRequestOnboard, FailingClientsGoToThePortalWithoutARuleWhenTheConfigSaysSo) {
+  const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": [
+      {"name": "api is private", "host": "api.example.test", "action": "tunnel"}]})", "plain.json");
+  using policy::CaState;
+  auto v = onboard_request(policy, RequestPath::http_port, 80, "a.example.test", ClientCa{CaState::failing, true});
+  EXPECT_EQ(v.outcome, RequestOutcome::onboard);
+  EXPECT_EQ(v.reason, RequestReason::ca_failing);
+  EXPECT_EQ(to_string(v.reason), "ca_failing");
+  EXPECT_EQ(onboard_request(policy, RequestPath::http_port, 80, "a.example.test", ClientCa{CaState::failing, false})
+                .outcome,
+            RequestOutcome::allow)
+      << "off by default";
+  EXPECT_EQ(onboard_request(policy, RequestPath::http_port, 80, "a.example.test", ClientCa{CaState::unknown, true})
+                .outcome,
+            RequestOutcome::allow)
+      << "only evidence of failure sends a client without a rule";
+  EXPECT_EQ(onboard_request(policy, RequestPath::http_port, 80, "api.example.test", ClientCa{CaState::failing, true})
+                .outcome,
+            RequestOutcome::allow)
+      << "what the operator tunnels is left alone";
+  EXPECT_EQ(onboard_request(policy, RequestPath::intercepted_tls, 443, "a.example.test",
+                            ClientCa{CaState::failing, true})
+                .outcome,
+            RequestOutcome::allow);
+}
+
 TEST(HostOfAuthority, StripsPortUserinfoAndBrackets) {
   EXPECT_EQ(host_of_authority("Example.COM:8080"), "example.com");
   EXPECT_EQ(host_of_authority("[2001:db8::1]:443"), "2001:db8::1");

@@ -37,6 +37,9 @@ TEST(Metrics, FlowEndedCountsActionReasonBytesAndTls) {
   EXPECT_EQ(value_of(all, "tlsgate_forged_cert_cache_hits_total"), 1);
   EXPECT_EQ(value_of(all, "tlsgate_forged_cert_cache_misses_total"), 1);
   EXPECT_EQ(value_of(all, "tlsgate_upstream_resumptions_total"), 1);
+  EXPECT_EQ(value_of(all, "tlsgate_onboard_redirects_total"), 0);
+  m.onboard_redirect();
+  EXPECT_EQ(value_of(m.collect(), "tlsgate_onboard_redirects_total"), 1);
 }
 
 // The texts are the observers' own (http1_observer, h2_observer, exchange_builder).

@@ -28,6 +28,15 @@ TEST(Lint, CleanPolicy) {
             "p.json: rules[3]: warning: unreachable: rules[2] comes first and matches everything this rule does\n");
 }
 
+TEST(Lint, Onboard) {
+  EXPECT_EQ(lint_rules(R"({"name": "guests", "client": "10.7.0.0/16", "port": 80, "action": "onboard"},
+                          {"client": "10.7.0.0/16", "port": 80, "host": "a.example", "action": "block"})"),
+            "p.json: rules[1]: warning: unreachable: rules[0] (\"guests\") comes first and matches everything this "
+            "rule does\n");
+  EXPECT_EQ(text(lint(R"({"default": "onboard", "rules": [{"action": "onboard!"}]})", "p.json")),
+            "p.json: rules[0].action: error: must be \"intercept\", \"tunnel\", \"block\" or \"onboard\"\n");
+}
+
 TEST(Lint, Shadowed) {
   struct Case {
     const char* what;

@@ -103,7 +103,8 @@ TEST(Policy, DefaultAndAllowAll) {
 }
 
 TEST(Policy, ActionNames) {
-  for (const auto a : {Action::intercept, Action::tunnel, Action::block}) EXPECT_EQ(parse_action(to_string(a)), a);
+  for (const auto a : {Action::intercept, Action::tunnel, Action::block, Action::onboard})
+    EXPECT_EQ(parse_action(to_string(a)), a);
   EXPECT_FALSE(parse_action("Tunnel"));
   EXPECT_FALSE(parse_action(""));
 }
@@ -127,14 +128,36 @@ TEST(Policy, HostCanMatter) {
   EXPECT_FALSE(Policy::allow_all(Action::intercept).host_can_matter(query({})));
 }
 
+TEST(Policy, Onboard) {
+  const auto policy = Policy::parse(R"({"default": "intercept", "rules": [
+    {"name": "staff", "client": "10.9.0.0/16", "action": "intercept"},
+    {"name": "guests", "port": 80, "action": "onboard"},
+    {"name": "news", "host": "news.example", "port": 8080, "action": "onboard"}]})", "t");
+  EXPECT_EQ(policy.first_onboard(), "rules[1]");
+  const Decision d = policy.match(query({"a.example"}, "10.1.1.1", nullptr, 80));
+  EXPECT_EQ(d.action, Action::onboard);
+  EXPECT_EQ(d.rule, "guests");
+  EXPECT_TRUE(policy.onboard_can_matter(query({}, "10.1.1.1", nullptr, 80)));
+  EXPECT_FALSE(policy.onboard_can_matter(query({}, "10.9.1.1", nullptr, 80)));  // staff decide first
+  EXPECT_TRUE(policy.onboard_can_matter(query({}, "10.1.1.1", nullptr, 8080)));  // news may
+  EXPECT_FALSE(policy.onboard_can_matter(query({}, "10.1.1.1", nullptr, 443)));
+  // For a whole flow onboard is intercept: a host rule that onboards does not make the host matter.
+  EXPECT_FALSE(policy.host_can_matter(query({}, "10.1.1.1", nullptr, 8080)));
+
+  EXPECT_TRUE(Policy::allow_all(Action::onboard).onboard_can_matter(query({})));
+  EXPECT_EQ(Policy::allow_all(Action::onboard).first_onboard(), "default");
+  EXPECT_FALSE(Policy::allow_all(Action::intercept).first_onboard());
+  EXPECT_FALSE(Policy::allow_all(Action::intercept).onboard_can_matter(query({})));
+}
+
 TEST(Policy, Errors) {
   struct Case {
     const char* json;
     const char* message;  // the exact what()
   };
   const Case cases[] = {
-      {R"({"rules": []})", "f.json: default: is required: \"intercept\", \"tunnel\" or \"block\""},
-      {R"({"default": "allow"})", "f.json: default: must be \"intercept\", \"tunnel\" or \"block\""},
+      {R"({"rules": []})", "f.json: default: is required: \"intercept\", \"tunnel\", \"block\" or \"onboard\""},
+      {R"({"default": "allow"})", "f.json: default: must be \"intercept\", \"tunnel\", \"block\" or \"onboard\""},
       {R"({"default": "block", "rule": []})", "f.json: rule: unknown key (known: default, rules)"},
       {R"({"default": "block", "rules": {}})", "f.json: rules: must be a list of rules"},
       {R"([1])", "f.json: (top level): must be an object with \"default\" and \"rules\""},
@@ -165,7 +188,7 @@ TEST(Policy, Errors) {
       {R"({"default": "block", "rules": [], "default": "tunnel"})",
        "f.json: default: duplicate key: only one of them would count"},
       {R"({"default": "block", "rules": [{"action": "pass"}, {"action": 1}]})",
-       "f.json: rules[0].action: must be \"intercept\", \"tunnel\" or \"block\" (and 1 more; see tlsgate policy lint)"},
+       "f.json: rules[0].action: must be \"intercept\", \"tunnel\", \"block\" or \"onboard\" (and 1 more; see tlsgate policy lint)"},
       {"{\"default\": \"block\",\n  \"rules\": [\n    {\"action\": \"tunnel\",}\n  ]\n}",
        "f.json:3:25: JSON syntax error: syntax error while parsing object key - unexpected '}'; expected string "
        "literal"},
