@@ -32,15 +32,17 @@ void read_into(const std::string& path, HostListParser& parser) {
   std::vector<char> buffer(read_chunk_bytes);
   for (;;) {
     const int n = gzread(file.get(), buffer.data(), read_chunk_bytes);
-    if (n < 0) {
-      int code = 0;
-      const char* message = gzerror(file.get(), &code);
-      const std::string why = code == Z_ERRNO ? std::strerror(errno) : message;
+    if (n > 0) parser.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    if (parser.overflow_line()) return;
+    int code = Z_OK;
+    std::string_view message = gzerror(file.get(), &code);
+    // A gzip stream cut short reads as an end of file with Z_BUF_ERROR set.
+    if (n < 0 || code != Z_OK) {
+      if (message.starts_with(path + ": ")) message.remove_prefix(path.size() + 2);
+      const std::string why = code == Z_ERRNO ? std::strerror(errno) : std::string(message);
       throw PolicyError(where_in(path, parser.stats().lines + 1) + ": cannot read the host list (" + why + ")");
     }
     if (n == 0) break;
-    parser.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-    if (parser.overflow_line()) return;
   }
   parser.finish();
 }

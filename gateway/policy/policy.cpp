@@ -73,17 +73,15 @@ bool Rule::matches_addresses(const Query& q) const {
 Policy::Policy(std::vector<Rule> rules, Action default_action)
     : rules_(std::move(rules)), default_action_(default_action) {
   first_unconditional_host_rule_.fill(no_rule);
+  // Room for every name up front: growing a table of millions costs time and a second copy.
   std::size_t exact = 0;
   std::size_t wildcard = 0;
   for (const Rule& r : rules_) {
     exact += r.hosts.size();
     wildcard += r.hosts.size();
-    for (const auto& l : r.host_lists) {
-      exact += l.stats.names;
-      wildcard += l.stats.names;
-    }
+    for (const auto& l : r.host_lists) exact += l.stats.names;  // lists are mostly exact names
   }
-  index_.reserve(exact, wildcard / 4);  // lists are mostly exact names; a wildcard table grows when not
+  index_.reserve(exact, wildcard);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& r = rules_[i];
     const auto index = static_cast<std::uint32_t>(i);

@@ -135,7 +135,7 @@ TEST(Policy, Errors) {
   const Case cases[] = {
       {R"({"rules": []})", "f.json: default: is required: \"intercept\", \"tunnel\" or \"block\""},
       {R"({"default": "allow"})", "f.json: default: must be \"intercept\", \"tunnel\" or \"block\""},
-      {R"({"default": "block", "rule": []})", "f.json: rule: unknown key (known: default, rules)"},
+      {R"({"default": "block", "rule": []})", "f.json: rule: unknown key (known: default, groups, rules)"},
       {R"({"default": "block", "rules": {}})", "f.json: rules: must be a list of rules"},
       {R"([1])", "f.json: (top level): must be an object with \"default\" and \"rules\""},
       {R"({"default": "block", "rules": [{"host": "a"}]})", "f.json: rules[0]: \"action\" is required"},
