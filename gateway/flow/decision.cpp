@@ -8,6 +8,8 @@ using Upstream = UpstreamFacts::State;
 policy::Query address_query(const FlowFacts& facts) {
   policy::Query q;
   q.client = facts.client;
+  q.client_mac = facts.client_mac;
+  q.local_time = facts.local_time;
   q.server = facts.server.ip;
   q.port = facts.server.port;
   return q;

@@ -47,6 +47,8 @@ struct UpstreamFacts {
 struct FlowFacts {
   Arrival arrival = Arrival::redirected;
   IpAddress client;
+  std::optional<policy::MacAddress> client_mac;   // from the neighbour table, when the policy has groups by MAC
+  std::optional<policy::MinuteOfWeek> local_time;  // when the flow arrived, for rules with `when`
   Endpoint server;  // the original destination
   FlowKind kind = FlowKind::plain;
   bool http_port = false;            // a plain port that carries HTTP (http_ports)
