@@ -87,19 +87,23 @@ void HostIndex::add_exact(std::string_view name, std::uint32_t rule) { add_to(ex
 
 void HostIndex::add_wildcard(std::string_view suffix, std::uint32_t rule) { add_to(wildcard_, suffix, rule); }
 
-void HostIndex::reserve(std::size_t exact, std::size_t wildcard) {
+void HostIndex::add_domain(std::string_view name, std::uint32_t rule) { add_to(domain_, name, rule); }
+
+void HostIndex::reserve(std::size_t exact, std::size_t wildcard, std::size_t domain) {
   exact_.reserve(exact);
   wildcard_.reserve(wildcard);
+  domain_.reserve(domain);
 }
 
 void HostIndex::shrink_to_fit() {
   exact_.shrink_to_fit();
   wildcard_.shrink_to_fit();
+  domain_.shrink_to_fit();
   shared_.shrink_to_fit();
 }
 
 std::size_t HostIndex::bytes() const {
-  std::size_t n = exact_.bytes() + wildcard_.bytes() + shared_.capacity() * sizeof(shared_[0]);
+  std::size_t n = exact_.bytes() + wildcard_.bytes() + domain_.bytes() + shared_.capacity() * sizeof(shared_[0]);
   for (const auto& s : shared_) n += s.capacity() * sizeof(std::uint32_t);
   return n;
 }

@@ -22,8 +22,10 @@ class HostIndex {
   void add_exact(std::string_view name, std::uint32_t rule);
   // The part after "*.": matches every name below `suffix`.
   void add_wildcard(std::string_view suffix, std::uint32_t rule);
+  // Matches `name` and every name below it (adblock's ||name^), stored once.
+  void add_domain(std::string_view name, std::uint32_t rule);
   // Makes room for this many more names without growing the tables on the way.
-  void reserve(std::size_t exact, std::size_t wildcard);
+  void reserve(std::size_t exact, std::size_t wildcard, std::size_t domain = 0);
   // Gives back what growing left unused; call once everything is added.
   void shrink_to_fit();
 
@@ -33,10 +35,13 @@ class HostIndex {
   template <class Visit>
   void for_each_match(std::string_view name, Visit&& visit) const {
     if (const auto* slot = exact_.find(name)) visit(rules_of(*slot));
+    if (const auto* slot = domain_.find(name)) visit(rules_of(*slot));
     // Each proper suffix after a non-empty first label: a.b.example.com -> b.example.com, example.com, com.
     for (auto dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
       if (dot == 0) continue;
-      if (const auto* slot = wildcard_.find(name.substr(dot + 1))) visit(rules_of(*slot));
+      const auto suffix = name.substr(dot + 1);
+      if (const auto* slot = wildcard_.find(suffix)) visit(rules_of(*slot));
+      if (const auto* slot = domain_.find(suffix)) visit(rules_of(*slot));
     }
   }
 
@@ -79,6 +84,7 @@ class HostIndex {
 
   NameTable exact_;
   NameTable wildcard_;
+  NameTable domain_;
   std::vector<std::vector<std::uint32_t>> shared_;  // names that several rules list
 };
 

@@ -136,6 +136,7 @@ void HostList::add(const ListEntry& e) {
   entries.append(e.name);
   entries.push_back('\n');
   digest += entry_hash(e.kind, e.name);
+  ++count[e.kind == ListEntryKind::exact ? 0 : e.kind == ListEntryKind::wildcard ? 1 : 2];
 }
 
 std::optional<HostList> parse_host_list(std::string_view text, const std::string& path, HostListLimits limits,

@@ -83,6 +83,7 @@ struct HostList {
   std::string entries;
   HostListStats stats;
   std::uint64_t digest = 0;  // order-independent hash of the entries: equal lists have equal digests
+  std::size_t count[3] = {};  // entries by kind: exact, wildcard, domain
 
   void add(const ListEntry& entry);
 

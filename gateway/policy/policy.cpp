@@ -37,8 +37,11 @@ std::size_t index_lists(HostIndex& index, std::vector<HostList>& lists, std::uin
   std::size_t names = 0;
   for (auto& list : lists) {
     list.for_each([&](ListEntryKind kind, std::string_view name) {
-      if (kind != ListEntryKind::wildcard) index.add_exact(name, rule);
-      if (kind != ListEntryKind::exact) index.add_wildcard(name, rule);
+      switch (kind) {
+        case ListEntryKind::exact: index.add_exact(name, rule); break;
+        case ListEntryKind::wildcard: index.add_wildcard(name, rule); break;
+        case ListEntryKind::domain: index.add_domain(name, rule); break;
+      }
     });
     names += list.stats.names;
     list.entries = std::string();
@@ -76,12 +79,17 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
   // Room for every name up front: growing a table of millions costs time and a second copy.
   std::size_t exact = 0;
   std::size_t wildcard = 0;
+  std::size_t domain = 0;
   for (const Rule& r : rules_) {
     exact += r.hosts.size();
     wildcard += r.hosts.size();
-    for (const auto& l : r.host_lists) exact += l.stats.names;  // lists are mostly exact names
+    for (const auto& l : r.host_lists) {
+      exact += l.count[0];
+      wildcard += l.count[1];
+      domain += l.count[2];
+    }
   }
-  index_.reserve(exact, wildcard);
+  index_.reserve(exact, wildcard, domain);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& r = rules_[i];
     const auto index = static_cast<std::uint32_t>(i);
