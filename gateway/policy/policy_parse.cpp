@@ -356,6 +356,12 @@ ParsedPolicy parse_policy(const std::string& json_text, const std::string& sourc
     out.errors.push_back({LintFinding::Severity::error, source + ":" + line_column(json_text, e.byte),
                           "JSON syntax error: " + syntax_detail(e.what())});
     return out;
+  } catch (const json::exception& e) {  // a number too large for a double: out_of_range, no position
+    const std::string what = e.what();
+    const auto end = what.find("] ");
+    out.errors.push_back({LintFinding::Severity::error, source,
+                          "JSON error: " + (end == std::string::npos ? what : what.substr(end + 2))});
+    return out;
   }
   Reader r(source, load, out);
   if (!doc.is_object()) {
