@@ -12,6 +12,7 @@
 #include "gateway/daemon/fd_limit.hpp"
 #include "gateway/daemon/heartbeat.hpp"
 #include "gateway/daemon/local_addresses.hpp"
+#include "gateway/daemon/neighbours.hpp"
 #include "gateway/daemon/notify.hpp"
 #include "gateway/daemon/policy_reloader.hpp"
 #include "gateway/daemon/privileges.hpp"
@@ -200,6 +201,7 @@ void run_control(SharedState& shared, Services& s) {
   };
   signals.async_wait(on_signal);
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
+  asio::co_spawn(control, refresh_neighbours(shared), asio::detached);
   const auto control_plane = start_control_plane(control, shared, std::move(flow_sources));  // bypass upkeep, control socket
 
   for (auto& w : s.workers) w->start();

@@ -2,8 +2,10 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <ctime>
 
 #include "gateway/flow/reload_decision.hpp"
+#include "gateway/policy/time_window.hpp"
 
 namespace tlsgate {
 namespace {
@@ -31,8 +33,11 @@ awaitable<ReloadReach> refuse_running_flows(std::vector<FlowSource> workers,
   tally->done = &done;
   for (const FlowSource& worker : workers) {
     asio::post(*worker.io, [tally, control, flows = worker.flows, policy, settings, &metrics] {
+      const auto now = policy::local_minute_of_week(std::time(nullptr));  // `when` windows judge the reload's time
       const std::size_t closed = flows->refuse_where([&](const FlowFacts& facts, const FlowRecord& record) {
-        return refused_after_reload(*policy, facts, record.verdict, settings);
+        FlowFacts at_reload = facts;
+        at_reload.local_time = now;
+        return refused_after_reload(*policy, at_reload, record.verdict, settings);
       });
       metrics.reload_closed_flows(closed);
       asio::post(control, [tally, closed] {

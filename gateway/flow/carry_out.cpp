@@ -60,7 +60,7 @@ awaitable<FlowEnd> carry_out(FlowContext& flow, FlowFacts& facts) {
         co_return end;
       }
       case Response::decide_requests: {
-        FlowEnd end = co_await serve_http_requests(flow);
+        FlowEnd end = co_await serve_http_requests(flow, facts);
         co_return end;
       }
       case Response::intercept: {

@@ -1,17 +1,19 @@
 #include "gateway/flow/decision.hpp"
 
 namespace tlsgate {
-namespace {
-
-using Upstream = UpstreamFacts::State;
-
 policy::Query address_query(const FlowFacts& facts) {
   policy::Query q;
   q.client = facts.client;
+  q.client_mac = facts.client_mac;
+  q.local_time = facts.local_time;
   q.server = facts.server.ip;
   q.port = facts.server.port;
   return q;
 }
+
+namespace {
+
+using Upstream = UpstreamFacts::State;
 
 std::string blocked_by(const policy::Decision& d) { return "blocked by policy rule " + d.rule; }
 

@@ -47,6 +47,8 @@ struct UpstreamFacts {
 struct FlowFacts {
   Arrival arrival = Arrival::redirected;
   IpAddress client;
+  std::optional<policy::MacAddress> client_mac;   // from the neighbour table, when the policy has groups by MAC
+  std::optional<policy::MinuteOfWeek> local_time;  // when the flow arrived, for rules with `when`
   Endpoint server;  // the original destination
   FlowKind kind = FlowKind::plain;
   bool http_port = false;            // a plain port that carries HTTP (http_ports)
@@ -100,6 +102,10 @@ struct DecisionSettings {
 // A tunnel the policy itself chose for the SNI is blind: docs/policy.md says
 // what a host rule can guarantee.
 Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings);
+
+// What the policy matches for these facts before any host is known: client
+// (and its MAC), server, port and the local time the flow arrived.
+policy::Query address_query(const FlowFacts& facts);
 
 // The flow line's `proto` for these facts: tls, http, tcp or unknown.
 std::string_view proto_of(const FlowFacts& facts);

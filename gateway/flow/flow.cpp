@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/carry_out.hpp"
@@ -67,6 +68,17 @@ awaitable<WatchdogEnd> watchdog(FlowContext& flow, std::chrono::seconds idle_tim
   }
 }
 
+// The client's MAC address, looked up only when a client group of the policy
+// lists MACs. A client not in the table asks the daemon for a refresh (within
+// a second); this flow goes on without a MAC.
+std::optional<policy::MacAddress> client_mac(SharedState& shared, const policy::Policy& policy, const IpAddress& client) {
+  if (!policy.uses_macs()) return std::nullopt;
+  const auto table = shared.neighbours.load();
+  auto mac = table ? table->find(client) : std::nullopt;
+  if (!mac) shared.neighbour_miss.store(true, std::memory_order_relaxed);
+  return mac;
+}
+
 // How the connection arrived, and for a TLS port what its first bytes say.
 awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, const OriginalDestinationLookup& find_original,
                               FlowFacts& facts) {
@@ -93,6 +105,8 @@ awaitable<void> learn_arrival(FlowContext& flow, RedirectMode mode, const Origin
     facts.forbidden_destination = true;
     co_return;  // refused before its first byte is read
   }
+  facts.client_mac = client_mac(flow.shared, *flow.policy.current(), facts.client);
+  facts.local_time = policy::local_minute_of_week(std::time(nullptr));
   const Config& config = flow.shared.config;
   facts.http_port = config.is_http_port(original->port);
   if (config.is_tls_port(original->port)) co_await look_at_hello(flow, facts);

@@ -45,13 +45,13 @@ awaitable<std::optional<http::ClientStep>> first_request(PlainStream& client, ht
 
 }  // namespace
 
-awaitable<FlowEnd> serve_http_requests(FlowContext& flow) {
+awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts) {
   SharedState& shared = flow.shared;
   FlowRecord& record = flow.record;
   std::optional<RelayTaps> taps;
   if (record.verdict.action == FlowAction::intercept) taps.emplace(shared, record);
   RelayTap* tap = taps ? taps->tap() : nullptr;
-  RequestPolicy requests(shared, record, RequestPath::http_port);
+  RequestPolicy requests(shared, record, facts, RequestPath::http_port);
   const auto gate = requests.make_gate(std::nullopt);
   PlainStream client(flow.client);
 

@@ -4,11 +4,12 @@
 // after the first request was allowed (a refused first request never reaches
 // the server at all).
 #include "gateway/asio.hpp"
+#include "gateway/flow/decision.hpp"
 #include "gateway/flow/flow_context.hpp"
 #include "gateway/log/flow_record.hpp"
 
 namespace tlsgate {
 
-awaitable<FlowEnd> serve_http_requests(FlowContext& flow);
+awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts);
 
 }  // namespace tlsgate

@@ -176,8 +176,8 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   std::unique_ptr<RequestPolicy> requests;
   std::unique_ptr<http::RequestGate> gate;
   std::optional<GateLink> link;
-  if (RequestPolicy::needed(shared, record)) {
-    requests = std::make_unique<RequestPolicy>(shared, record, RequestPath::intercepted_tls);
+  if (RequestPolicy::needed(shared, facts)) {
+    requests = std::make_unique<RequestPolicy>(shared, record, facts, RequestPath::intercepted_tls);
     gate = requests->make_gate(state.alpn);
     link.emplace(*gate, [&requests](const std::string& error) { requests->parse_failed(error); });
   }

@@ -1,22 +1,17 @@
 #include "gateway/flow/request_policy.hpp"
 
+#include <ctime>
+
 #include "gateway/flow/block_page.hpp"
 #include "gateway/flow/portal_redirect.hpp"
 #include "gateway/flow/shared_state.hpp"
 #include "gateway/log/community_id.hpp"
 #include "gateway/log/events/fields.hpp"
 #include "gateway/log/events/http_event.hpp"
+#include "gateway/policy/time_window.hpp"
 
 namespace tlsgate {
 namespace {
-
-policy::Query addresses_of(const FlowRecord& record) {
-  policy::Query q;
-  q.client = record.client.ip;
-  q.server = record.server.ip;
-  q.port = record.server.port;
-  return q;
-}
 
 http::GateSettings gate_settings(const Config& config, RequestPath path) {
   http::GateSettings settings;
@@ -30,12 +25,12 @@ http::GateSettings gate_settings(const Config& config, RequestPath path) {
 
 }  // namespace
 
-RequestPolicy::RequestPolicy(SharedState& shared, FlowRecord& record, RequestPath path)
-    : shared_(shared), record_(record), path_(path), policy_(shared.policy) {}
+RequestPolicy::RequestPolicy(SharedState& shared, FlowRecord& record, const FlowFacts& facts, RequestPath path)
+    : shared_(shared), record_(record), path_(path), addresses_(address_query(facts)), policy_(shared.policy) {}
 
-bool RequestPolicy::needed(SharedState& shared, const FlowRecord& record) {
+bool RequestPolicy::needed(SharedState& shared, const FlowFacts& facts) {
   const auto policy = shared.policy.load();
-  return policy && policy->host_can_matter(addresses_of(record));
+  return policy && policy->host_can_matter(address_query(facts));
 }
 
 std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<std::string>& alpn) {
@@ -50,8 +45,10 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
-  const RequestVerdict v = decide_request(*policy_.current(), addresses_of(record_), path_, record_.verdict.rule,
-                                          head.authority, client_ca());
+  policy::Query addresses = addresses_;
+  addresses.local_time = policy::local_minute_of_week(std::time(nullptr));  // a `when` window may have begun since
+  const RequestVerdict v =
+      decide_request(*policy_.current(), addresses, path_, record_.verdict.rule, head.authority, client_ca());
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
     case RequestOutcome::allow: return {};

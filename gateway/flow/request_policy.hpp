@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/flow/decision.hpp"
 #include "gateway/flow/request_decision.hpp"
 #include "gateway/http/request_gate.hpp"
 #include "gateway/log/flow_record.hpp"
@@ -22,13 +23,13 @@ struct SharedState;
 
 class RequestPolicy {
  public:
-  RequestPolicy(SharedState& shared, FlowRecord& record, RequestPath path);
+  RequestPolicy(SharedState& shared, FlowRecord& record, const FlowFacts& facts, RequestPath path);
   RequestPolicy(const RequestPolicy&) = delete;  // the gate's callback points here
   RequestPolicy& operator=(const RequestPolicy&) = delete;
 
   // True when a host rule could give a request of this flow another outcome
   // than the flow's own: only then are its requests held and decided.
-  static bool needed(SharedState& shared, const FlowRecord& record);
+  static bool needed(SharedState& shared, const FlowFacts& facts);
 
   // The gate for this flow: h2 for ALPN "h2", HTTP/1 otherwise; on an HTTP
   // port the client's first bytes pick.
@@ -50,6 +51,7 @@ class RequestPolicy {
   SharedState& shared_;
   FlowRecord& record_;
   RequestPath path_;
+  policy::Query addresses_;  // the flow's client (and MAC), server and port; the time is each request's
   SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
   std::uint64_t answered_ = 0;
   const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)

@@ -17,6 +17,7 @@
 #include "gateway/policy/cidr.hpp"
 #include "gateway/policy/client_ca.hpp"
 #include "gateway/policy/learned_bypass.hpp"
+#include "gateway/policy/neighbour_table.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/tls/tls_engine.hpp"
 
@@ -32,6 +33,11 @@ struct SharedState {
   // This host's addresses, refreshed periodically: a connection whose original
   // destination is one of them was not redirected to us.
   Snapshot<std::vector<IpAddress>> own_addresses;
+  // The kernel's neighbour table (client MACs, for client groups by MAC),
+  // refreshed by the daemon while the policy has groups by MAC.
+  Snapshot<policy::NeighbourTable> neighbours;
+  // Set by a flow whose client is not in `neighbours`: the next refresh comes sooner.
+  std::atomic<bool> neighbour_miss{false};
   // config.forbidden_destinations as prefixes (set at startup, read-only after).
   std::vector<policy::Cidr> forbidden_destinations;
   // The policy in force: an immutable snapshot; a flow keeps the one it loaded.

@@ -12,6 +12,7 @@ bool is_host_char(unsigned char c) {
 // Empty when `name` is a plausible wire name, else the reason it is not.
 std::string check_labels(std::string_view name) {
   if (name.empty()) return "no domain name";
+  if (name.size() > 253) return "longer than 253 characters: no DNS name is";
   std::size_t start = 0;
   while (true) {
     const auto dot = name.find('.', start);

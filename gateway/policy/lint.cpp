@@ -36,7 +36,24 @@ bool addresses_cover(const Rule& a, const Rule& b) {
     for (const auto& p : r.ports) out.push_back({p});
     return out;
   };
-  return list_covers(a.clients, b.clients) && list_covers(a.servers, b.servers) && list_covers(ports(a), ports(b));
+  auto group_names = [](const Rule& r) {
+    std::vector<std::string> out;
+    for (const auto& g : r.groups) out.push_back(g.name);
+    return out;
+  };
+  // Groups and windows are compared by name and value: a group is not opened up into its members.
+  auto a_groups = group_names(a);
+  auto b_groups = group_names(b);
+  const bool groups = a_groups.empty() || (!b_groups.empty() && std::all_of(b_groups.begin(), b_groups.end(), [&](const auto& n) {
+                                            return std::find(a_groups.begin(), a_groups.end(), n) != a_groups.end();
+                                          }));
+  const bool window = !a.when || a.when == b.when;
+  return list_covers(a.clients, b.clients) && list_covers(a.servers, b.servers) && list_covers(ports(a), ports(b)) &&
+         groups && window;
+}
+
+bool has_live_list(const Rule& r) {
+  return std::any_of(r.host_lists.begin(), r.host_lists.end(), [](const HostList& l) { return l.stats.names > 0; });
 }
 
 std::string label(const std::vector<std::optional<Rule>>& rules, std::size_t i) {
@@ -57,7 +74,7 @@ class Linter {
       : rules_(parsed.rules), source_(source), out_(out) {
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       if (!rules_[i]) continue;
-      if (rules_[i]->hosts.empty()) hostless_.push_back(i);
+      if (!rules_[i]->has_host_matcher()) hostless_.push_back(i);
       for (const auto& p : rules_[i]->hosts) index_.add(p, static_cast<std::uint32_t>(i));
     }
   }
@@ -71,13 +88,26 @@ class Linter {
         return;
       }
     }
-    if (rule.hosts.empty()) return;
+    if (!rule.has_host_matcher()) return;
     if (std::none_of(rule.hosts.begin(), rule.hosts.end(),
-                     [](const HostPattern& p) { return p.kind != HostPattern::Kind::never; })) {
-      warn(rule_path(j), "unreachable: none of its host patterns can match");
+                     [](const HostPattern& p) { return p.kind != HostPattern::Kind::never; }) &&
+        !has_live_list(rule)) {
+      warn(rule_path(j), rule.host_lists.empty() ? "unreachable: none of its host patterns can match"
+                                                 : "unreachable: none of its host patterns or lists can match");
       return;
     }
     check_hosts(j, rule);
+    check_lists(j, rule);
+  }
+
+  // A group no rule names does nothing (often a typo in a rule's client_group).
+  void check_groups(const std::vector<ClientGroup>& groups) {
+    for (const auto& g : groups) {
+      const bool used = std::any_of(rules_.begin(), rules_.end(), [&](const std::optional<Rule>& r) {
+        return r && std::any_of(r->groups.begin(), r->groups.end(), [&](const ClientGroup& x) { return x.name == g.name; });
+      });
+      if (!used) warn("groups." + g.name, "no rule uses this group (\"client_group\": \"" + g.name + "\")");
+    }
   }
 
  private:
@@ -97,6 +127,27 @@ class Linter {
       }
     });
     return found;
+  }
+
+  // A list with the same entries as an earlier one (the same file named twice,
+  // or a copy): compared by entry count and an order-independent digest.
+  void check_lists(std::size_t j, const Rule& rule) {
+    for (std::size_t k = 0; k < rule.host_lists.size(); ++k) {
+      const HostList& list = rule.host_lists[k];
+      if (list.stats.names == 0) continue;
+      for (std::size_t i = 0; i <= j; ++i) {
+        if (!rules_[i]) continue;
+        const auto& others = rules_[i]->host_lists;
+        const std::size_t end = i == j ? k : others.size();
+        for (std::size_t m = 0; m < end; ++m) {
+          if (others[m].digest != list.digest || others[m].stats.names != list.stats.names) continue;
+          warn(rule_path(j) + ".host_list[" + std::to_string(k) + "]",
+               "duplicate list: " + list.path + " has the same entries as " + others[m].path + " (" + label(rules_, i) +
+                   ".host_list[" + std::to_string(m) + "])");
+          return;
+        }
+      }
+    }
   }
 
   void check_hosts(std::size_t j, const Rule& rule) {
@@ -134,7 +185,7 @@ class Linter {
         all_covered = false;
       }
     }
-    if (all_covered && !shadowers.empty()) {
+    if (all_covered && !shadowers.empty() && !has_live_list(rule)) {
       std::sort(shadowers.begin(), shadowers.end());
       shadowers.erase(std::unique(shadowers.begin(), shadowers.end()), shadowers.end());
       std::string by;
@@ -161,6 +212,7 @@ std::vector<LintFinding> lint(const std::string& json_text, const std::string& s
   Linter linter(parsed, source, out);
   for (std::size_t j = 0; j < parsed.rules.size(); ++j)
     if (parsed.rules[j]) linter.check(j);
+  linter.check_groups(parsed.groups);
   return out;
 }
 

@@ -14,7 +14,9 @@ namespace tlsgate::policy {
 // broader (duplicates); and rules that can never decide (unreachable): shadowed
 // by one earlier host-less rule, or every host decided by earlier rules. Address
 // matchers are compared rule against rule: a client list split over several
-// earlier rules does not count as covered.
+// earlier rules does not count as covered. Host lists: what reading skipped,
+// lists empty after parsing, a list with the same entries as an earlier one;
+// and groups no rule uses. List entries are not compared with host patterns.
 std::vector<LintFinding> lint(const std::string& json_text, const std::string& source);
 
 }  // namespace tlsgate::policy

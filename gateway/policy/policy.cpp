@@ -20,7 +20,36 @@ Action flow_action(Action a) { return a == Action::onboard ? Action::intercept :
 
 bool has_live_host(const Rule& r) {
   return std::any_of(r.hosts.begin(), r.hosts.end(),
-                     [](const HostPattern& p) { return p.kind != HostPattern::Kind::never; });
+                     [](const HostPattern& p) { return p.kind != HostPattern::Kind::never; }) ||
+         std::any_of(r.host_lists.begin(), r.host_lists.end(), [](const HostList& l) { return l.stats.names > 0; });
+}
+
+bool in_any_group(const std::vector<ClientGroup>& groups, const Query& q) {
+  if (groups.empty()) return true;
+  return std::any_of(groups.begin(), groups.end(),
+                     [&](const ClientGroup& g) { return g.contains(q.client, q.client_mac); });
+}
+
+bool in_window(const std::optional<TimeWindow>& when, const Query& q) {
+  if (!when) return true;
+  return q.local_time && when->contains(*q.local_time);
+}
+
+// Moves the list entries of rule `index` into the index.
+std::size_t index_lists(HostIndex& index, std::vector<HostList>& lists, std::uint32_t rule) {
+  std::size_t names = 0;
+  for (auto& list : lists) {
+    list.for_each([&](ListEntryKind kind, std::string_view name) {
+      switch (kind) {
+        case ListEntryKind::exact: index.add_exact(name, rule); break;
+        case ListEntryKind::wildcard: index.add_wildcard(name, rule); break;
+        case ListEntryKind::domain: index.add_domain(name, rule); break;
+      }
+    });
+    names += list.stats.names;
+    list.entries = std::string();
+  }
+  return names;
 }
 
 }  // namespace
@@ -44,20 +73,37 @@ std::optional<Action> parse_action(std::string_view text) {
 std::string rule_path(std::size_t index) { return "rules[" + std::to_string(index) + "]"; }
 
 bool Rule::matches_addresses(const Query& q) const {
-  return any_matches(clients, q.client) && any_matches(servers, q.server) && any_matches(ports, q.port);
+  return any_matches(clients, q.client) && any_matches(servers, q.server) && any_matches(ports, q.port) &&
+         in_any_group(groups, q) && in_window(when, q);
 }
 
 Policy::Policy(std::vector<Rule> rules, Action default_action)
     : rules_(std::move(rules)), default_action_(default_action) {
   first_unconditional_host_rule_.fill(no_rule);
+  // Room for every name up front: growing a table of millions costs time and a second copy.
+  std::size_t exact = 0;
+  std::size_t wildcard = 0;
+  std::size_t domain = 0;
+  for (const Rule& r : rules_) {
+    exact += r.hosts.size();
+    wildcard += r.hosts.size();
+    for (const auto& l : r.host_lists) {
+      exact += l.count[0];
+      wildcard += l.count[1];
+      domain += l.count[2];
+    }
+  }
+  index_.reserve(exact, wildcard, domain);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
-    const Rule& r = rules_[i];
+    Rule& r = rules_[i];
     const auto index = static_cast<std::uint32_t>(i);
-    if (r.hosts.empty()) {
+    for (const auto& g : r.groups) uses_macs_ = uses_macs_ || !g.macs.empty();
+    if (!r.has_host_matcher()) {
       hostless_.push_back(index);
       continue;
     }
     for (const auto& p : r.hosts) index_.add(p, index);
+    list_names_ += index_lists(index_, r.host_lists, index);
     if (!has_live_host(r)) continue;  // can never match: ignore for host_can_matter too
     if (r.action == Action::onboard) onboard_host_rules_.push_back(index);
     if (r.has_address_matchers()) {
@@ -67,6 +113,7 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
       first = std::min(first, i);
     }
   }
+  index_.shrink_to_fit();
 }
 
 Policy Policy::allow_all(Action default_action) { return Policy({}, default_action); }

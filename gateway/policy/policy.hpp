@@ -13,8 +13,12 @@
 
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/cidr.hpp"
+#include "gateway/policy/client_group.hpp"
 #include "gateway/policy/host_index.hpp"
+#include "gateway/policy/host_list.hpp"
 #include "gateway/policy/host_pattern.hpp"
+#include "gateway/policy/mac_address.hpp"
+#include "gateway/policy/time_window.hpp"
 
 namespace tlsgate::policy {
 
@@ -29,6 +33,11 @@ struct Query {
   std::optional<IpAddress> client;
   std::optional<IpAddress> server;
   std::optional<std::uint16_t> port;  // the server (original destination) port
+  // The client's MAC address from the neighbour table (the caller looks it up,
+  // only when uses_macs()); unset: groups match it by address only.
+  std::optional<MacAddress> client_mac;
+  // The local time; unset: rules with `when` do not match.
+  std::optional<MinuteOfWeek> local_time;
 };
 
 struct Decision {
@@ -57,15 +66,23 @@ struct Rule {
   std::string name;  // may be empty
   Action action = Action::intercept;
   std::vector<HostPattern> hosts;
+  // `host_list`: a host matches when `hosts` or any list has it. Policy's
+  // constructor moves the entries into its index and keeps path and stats.
+  std::vector<HostList> host_lists;
   std::vector<Cidr> clients;
   std::vector<Cidr> servers;
   std::vector<PortRange> ports;
+  std::vector<ClientGroup> groups;  // `client_group`: the client is in any of them
+  std::optional<TimeWindow> when;
   std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
   bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
 
-  // The client, server and port matchers (everything but the host).
+  bool has_host_matcher() const { return !hosts.empty() || !host_lists.empty(); }
+  // Every matcher but the host: client, server, port, client group, time.
   bool matches_addresses(const Query& q) const;
-  bool has_address_matchers() const { return !clients.empty() || !servers.empty() || !ports.empty(); }
+  bool has_address_matchers() const {
+    return !clients.empty() || !servers.empty() || !ports.empty() || !groups.empty() || when;
+  }
 };
 
 class Policy {
@@ -100,6 +117,12 @@ class Policy {
   std::size_t rule_count() const { return rules_.size(); }
   Action default_action() const { return default_action_; }
   const std::vector<Rule>& rules() const { return rules_; }
+  // True when some rule's client group lists MAC addresses: only then need
+  // callers look the client's MAC up.
+  bool uses_macs() const { return uses_macs_; }
+  // Names indexed from host lists, and the index's memory (`policy check --stats`).
+  std::size_t list_names() const { return list_names_; }
+  std::size_t index_bytes() const { return index_.bytes(); }
 
  private:
   Decision decision_for(std::size_t index) const;
@@ -114,6 +137,8 @@ class Policy {
   std::vector<std::uint32_t> conditional_host_rules_;
   std::array<std::size_t, 3> first_unconditional_host_rule_{};  // by flow-level action (onboard: intercept)
   std::vector<std::uint32_t> onboard_host_rules_;  // host rules that onboard, in order
+  bool uses_macs_ = false;
+  std::size_t list_names_ = 0;
 };
 
 // Where rule `index` is in the file: "rules[3]", used in decisions and findings.

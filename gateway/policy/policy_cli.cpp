@@ -1,7 +1,11 @@
 #include "gateway/policy/policy_cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -19,7 +23,45 @@ struct CheckOptions {
   std::string client;
   std::string server;
   std::optional<std::uint16_t> port;
+  std::string mac;
+  std::string time;  // "mon 21:30"; empty: now
+  bool stats = false;
 };
+
+// A line of /proc/self/status in MiB ("VmRSS", "VmHWM"); 0 when unreadable.
+double status_mib(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0 && line.size() > std::strlen(key) && line[std::strlen(key)] == ':')
+      return std::strtod(line.c_str() + std::strlen(key) + 1, nullptr) / 1024.0;
+  return 0;
+}
+
+// Which of the deciding rule's hosts or list entries matched: the pattern, or
+// the list file and line (the file is read again).
+void print_host_match(const Rule& rule, const std::vector<std::string>& hosts) {
+  for (const auto& raw : hosts) {
+    const std::string host = normalize_host(raw);
+    for (const auto& p : rule.hosts) {
+      const bool hit = (p.kind == HostPattern::Kind::exact && p.name == host) ||
+                       (p.kind == HostPattern::Kind::wildcard && is_subdomain(host, p.name));
+      if (!hit) continue;
+      std::printf("matched: %s by host \"%s\"\n", host.c_str(), p.to_string().c_str());
+      return;
+    }
+    for (const auto& list : rule.host_lists) {
+      try {
+        if (const auto found = find_in_host_list(list.path, host, HostListLimits{})) {
+          std::printf("matched: %s by %s:%zu: %s\n", host.c_str(), list.path.c_str(), found->line, found->entry.c_str());
+          return;
+        }
+      } catch (const PolicyError& e) {
+        diag::error("%s", e.what());
+      }
+    }
+  }
+}
 
 std::optional<IpAddress> address(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -28,13 +70,28 @@ std::optional<IpAddress> address(const std::string& text) {
 
 void run_check(const CheckOptions& o) {
   std::optional<Policy> policy;
+  const double rss_before = status_mib("VmRSS");
+  const auto start = std::chrono::steady_clock::now();
   try {
     policy.emplace(Policy::load_file(o.policy_file));
   } catch (const PolicyError& e) {
     diag::error("invalid policy: %s", e.what());
     throw CLI::RuntimeError(2);
   }
-  const Query q{o.hosts, address(o.client), address(o.server), o.port};
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  if (o.stats)
+    std::printf("stats: loaded in %.3f s; %zu rules; %zu host list names; index %.1f MiB; resident +%.1f MiB "
+                "(peak %.1f MiB for the process)\n",
+                took.count(), policy->rule_count(), policy->list_names(),
+                static_cast<double>(policy->index_bytes()) / (1 << 20), status_mib("VmRSS") - rss_before,
+                status_mib("VmHWM"));
+  Query q;
+  q.hosts = o.hosts;
+  q.client = address(o.client);
+  q.server = address(o.server);
+  q.port = o.port;
+  if (!o.mac.empty()) q.client_mac = MacAddress::parse(o.mac);  // validated by the option's check
+  q.local_time = o.time.empty() ? local_minute_of_week(std::time(nullptr)) : parse_minute_of_week(o.time);
   const Decision d = policy->match(q);
   std::printf("action: %s\n", std::string(to_string(d.action)).c_str());
   if (!d.rule_index || d.rule == rule_path(*d.rule_index))
@@ -44,6 +101,12 @@ void run_check(const CheckOptions& o) {
   if (d.action == Action::onboard)
     std::printf("note: onboard intercepts TLS; on an HTTP port the request is redirected to the CA onboarding page "
                 "unless the gateway CA is known to work for the client\n");
+  if (d.rule_index) {
+    const Rule& rule = policy->rules()[*d.rule_index];
+    print_host_match(rule, q.hosts);
+    if (rule.when)
+      std::printf("when: %s (at %s)\n", rule.when->to_string().c_str(), format_minute_of_week(*q.local_time).c_str());
+  }
   if (q.hosts.empty() && policy->host_can_matter(q))
     std::printf("note: without a host (no SNI), host rules could still decide: the gateway waits for the "
                 "upstream certificate's names, and decides as above only if the upstream cannot be reached\n");
@@ -83,6 +146,13 @@ void add_policy_commands(CLI::App& app) {
   check->add_option("--client", o->client, "client IP address")->check(ip);
   check->add_option("--server", o->server, "server IP address (the original destination)")->check(ip);
   check->add_option("--port", o->port, "server port")->check(CLI::Range(1, 65535));
+  check->add_option("--mac", o->mac, "client MAC address (client groups by MAC)")
+      ->check(CLI::Validator(
+          [](std::string& s) { return MacAddress::parse(s) ? std::string{} : "not a MAC address: " + s; }, "MAC"));
+  check->add_option("--time", o->time, "local day and time, like \"sat 21:30\" (default: now)")
+      ->check(CLI::Validator(
+          [](std::string& s) { return parse_minute_of_week(s) ? std::string{} : "not \"DAY HH:MM\": " + s; }, "TIME"));
+  check->add_flag("--stats", o->stats, "print load time, host list names and memory");
   check->callback([o] { run_check(*o); });
 
   auto path = std::make_shared<std::string>();

@@ -1,9 +1,11 @@
 #include "gateway/policy/policy_parse.hpp"
 
 #include "gateway/json_limits.hpp"
+#include "gateway/policy/json_duplicate_keys.hpp"
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -35,72 +37,16 @@ std::string syntax_detail(const std::string& what) {
   return pos == std::string::npos ? what : what.substr(pos + 2);
 }
 
-// nlohmann::json keeps the last of two equal keys without a word; a repeated
-// "host" or "rules" would silently drop the first. This SAX pass over a text
-// that already parsed follows the JSON path and reports repeated keys. (A
-// parse callback would do it in one pass, but nlohmann's callback parser is
-// two orders of magnitude slower on large files.)
-class DuplicateKeys : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return element(); }
-  bool boolean(bool) override { return element(); }
-  bool number_integer(number_integer_t) override { return element(); }
-  bool number_unsigned(number_unsigned_t) override { return element(); }
-  bool number_float(number_float_t, const string_t&) override { return element(); }
-  bool string(string_t&) override { return element(); }
-  bool binary(binary_t&) override { return element(); }
-  bool start_object(std::size_t) override { return open(false); }
-  bool start_array(std::size_t) override { return open(true); }
-  bool end_object() override { return close(); }
-  bool end_array() override { return close(); }
-  bool key(string_t& k) override {
-    Frame& f = frames_.back();
-    f.key = k;
-    if (!f.keys.insert(k).second) paths.push_back(f.path.empty() ? k : f.path + "." + k);
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
-  std::vector<std::string> paths;  // where a key repeats
-
- private:
-  struct Frame {
-    bool array = false;
-    std::size_t next_index = 0;
-    std::set<std::string> keys;
-    std::string key;
-    std::string path;
-  };
-  // The path of the element starting now; in an array, moves on to the next index.
-  std::string child_path() {
-    if (frames_.empty()) return "";
-    Frame& f = frames_.back();
-    if (f.array) return f.path + "[" + std::to_string(f.next_index++) + "]";
-    return f.path.empty() ? f.key : f.path + "." + f.key;
-  }
-  bool element() {
-    if (!frames_.empty() && frames_.back().array) ++frames_.back().next_index;
-    return true;
-  }
-  bool open(bool array) {
-    auto path = child_path();
-    frames_.push_back({array, 0, {}, {}, std::move(path)});
-    return true;
-  }
-  bool close() {
-    frames_.pop_back();
-    return true;
-  }
-
-  std::vector<Frame> frames_;
-};
-
 class Reader {
  public:
-  Reader(const std::string& source, ParsedPolicy& out) : source_(source), out_(out) {}
+  Reader(const std::string& source, const HostListLoader& load, ParsedPolicy& out)
+      : source_(source), load_(load), out_(out) {}
 
   void error(const std::string& path, const std::string& message) {
     out_.errors.push_back({LintFinding::Severity::error, where(source_, path), message});
+  }
+  void warning(const std::string& path, const std::string& message) {
+    out_.warnings.push_back({LintFinding::Severity::warning, where(source_, path), message});
   }
 
   // A single value or an array of them: calls `item(value, path)` for each.
@@ -150,6 +96,108 @@ class Reader {
     return true;
   }
 
+  bool host_list(const json& v, const std::string& path, Rule& rule) {
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
+      error(path, "must be the path of a host list file (relative paths start at the policy file's directory)");
+      return false;
+    }
+    const std::string file = list_path(v.get_ref<const std::string&>());
+    try {
+      HostList list = load_(file, HostListLimits{.max_names = list_names_left_});
+      list_names_left_ -= list.stats.names;
+      list_findings(path, list);
+      rule.host_lists.push_back(std::move(list));
+      return true;
+    } catch (const PolicyError& e) {
+      error(path, e.what());
+      return false;
+    }
+  }
+
+  // The groups, before any rule names one.
+  void groups(const json& v) {
+    if (!v.is_object()) return error("groups", "must be an object of named groups, like {\"kids\": {\"clients\": [...]}}");
+    for (const auto& [name, g] : v.items()) {
+      const std::string path = "groups." + name;
+      if (!g.is_object() || g.empty()) {
+        error(path, "must be an object with \"clients\" (addresses or CIDRs) and/or \"macs\"");
+        continue;
+      }
+      ClientGroup group{name, {}, {}};
+      bool ok = true;
+      for (const auto& [key, value] : g.items()) {
+        const std::string p = path + "." + key;
+        if (key == "clients")
+          ok = each(value, p, [&](const json& x, const std::string& xp) { return cidr(x, xp, group.clients); }) && ok;
+        else if (key == "macs")
+          ok = each(value, p, [&](const json& x, const std::string& xp) { return mac(x, xp, group.macs); }) && ok;
+        else {
+          error(p, "unknown key (known: clients, macs)");
+          ok = false;
+        }
+      }
+      if (ok) out_.groups.push_back(std::move(group));
+      else known_groups_.push_back(name);  // named by rules without a second error
+    }
+  }
+
+  bool client_group(const json& v, const std::string& path, Rule& rule) {
+    if (!v.is_string()) {
+      error(path, "must be the name of a group in \"groups\"");
+      return false;
+    }
+    const auto& name = v.get_ref<const std::string&>();
+    for (const auto& g : out_.groups) {
+      if (g.name != name) continue;
+      rule.groups.push_back(g);
+      return true;
+    }
+    if (std::find(known_groups_.begin(), known_groups_.end(), name) == known_groups_.end()) {
+      std::string known;
+      for (const auto& g : out_.groups) known += (known.empty() ? "" : ", ") + g.name;
+      error(path, "no group \"" + name + "\" in \"groups\"" + (known.empty() ? "" : " (known: " + known + ")"));
+    }
+    return false;
+  }
+
+  std::optional<TimeWindow> when(const json& v, const std::string& path) {
+    if (!v.is_object() || v.empty()) {
+      error(path, "must be an object with \"days\" and/or \"from\" and \"to\", like {\"from\": \"21:00\", \"to\": \"07:00\"}");
+      return std::nullopt;
+    }
+    TimeWindow w;
+    bool ok = true;
+    for (const auto& [key, value] : v.items()) {
+      const std::string p = path + "." + key;
+      if (key == "days") {
+        w.days = 0;
+        ok = each(value, p, [&](const json& x, const std::string& xp) {
+               const auto d = x.is_string() ? parse_day(x.get_ref<const std::string&>()) : std::nullopt;
+               if (!d) error(xp, "must be a day: mon, tue, wed, thu, fri, sat or sun");
+               else w.days |= static_cast<std::uint8_t>(1u << *d);
+               return d.has_value();
+             }) && ok;
+      } else if (key == "from" || key == "to") {
+        const auto t = value.is_string() ? parse_clock(value.get_ref<const std::string&>()) : std::nullopt;
+        if (!t) error(p, "must be a local time \"HH:MM\", 00:00 to 24:00");
+        else (key == "from" ? w.from : w.to) = *t;
+        ok = ok && t;
+      } else {
+        error(p, "unknown key (known: days, from, to)");
+        ok = false;
+      }
+    }
+    if (v.contains("from") != v.contains("to")) {
+      error(path, "\"from\" and \"to\" go together (leave both out for the whole day)");
+      ok = false;
+    } else if (ok && v.contains("from") && w.from % minutes_per_day == w.to % minutes_per_day) {
+      error(path, "\"from\" and \"to\" must differ (leave both out for the whole day)");
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return w;
+  }
+
   std::optional<Action> action(const json& v, const std::string& path) {
     const auto a = v.is_string() ? parse_action(v.get_ref<const std::string&>()) : std::nullopt;
     if (!a) error(path, "must be \"intercept\", \"tunnel\", \"block\" or \"onboard\"");
@@ -175,8 +223,15 @@ class Reader {
         ok = ok && act;
       } else if (key == "host") {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return host(x, xp, r); }) && ok;
+      } else if (key == "host_list") {
+        ok = each(value, p, [&](const json& x, const std::string& xp) { return host_list(x, xp, r); }) && ok;
       } else if (key == "client") {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return cidr(x, xp, r.clients); }) && ok;
+      } else if (key == "client_group") {
+        ok = each(value, p, [&](const json& x, const std::string& xp) { return client_group(x, xp, r); }) && ok;
+      } else if (key == "when") {
+        r.when = when(value, p);
+        ok = ok && r.when;
       } else if (key == "server") {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return cidr(x, xp, r.servers); }) && ok;
       } else if (key == "port") {
@@ -190,7 +245,8 @@ class Reader {
         else r.learn_bypass = value.get<bool>();
         ok = ok && value.is_boolean();
       } else {
-        error(p, "unknown key (known: name, host, client, server, port, action, capture, learn_bypass)");
+        error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, action, capture, "
+                 "learn_bypass)");
         ok = false;
       }
     }
@@ -204,6 +260,39 @@ class Reader {
   }
 
  private:
+  bool mac(const json& v, const std::string& path, std::vector<MacAddress>& out) {
+    const auto m = v.is_string() ? MacAddress::parse(v.get_ref<const std::string&>()) : std::nullopt;
+    if (!m) {
+      error(path, "must be a MAC address like \"aa:bb:cc:dd:ee:ff\"");
+      return false;
+    }
+    out.push_back(*m);
+    return true;
+  }
+
+  // A relative list path starts at the policy file's directory.
+  std::string list_path(const std::string& file) const {
+    const std::filesystem::path p(file);
+    if (p.is_absolute()) return file;
+    return (std::filesystem::path(source_).parent_path() / p).string();
+  }
+
+  // What reading the list skipped, once per kind, with the first line.
+  void list_findings(const std::string& path, const HostList& list) {
+    const auto& s = list.stats;
+    const auto at = [&](std::size_t line) { return " (first: " + list.path + ":" + std::to_string(line) + ")"; };
+    if (s.names == 0) warning(path, list.path + ": empty after parsing: the list matches nothing");
+    if (s.invalid > 0)
+      warning(path, list.path + ": " + std::to_string(s.invalid) + " invalid host name(s) skipped" + at(s.first_invalid));
+    if (s.unsupported > 0)
+      warning(path, list.path + ": " + std::to_string(s.unsupported) +
+                        " line(s) in another syntax skipped (of adblock rules only \"||name^\" is read)" +
+                        at(s.first_unsupported));
+    if (s.long_lines > 0)
+      warning(path, list.path + ": " + std::to_string(s.long_lines) + " line(s) longer than " +
+                        std::to_string(HostListLimits{}.max_line_bytes) + " bytes skipped" + at(s.first_long));
+  }
+
   static std::optional<std::uint16_t> port_number(std::string_view s) {
     unsigned n = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
@@ -227,7 +316,10 @@ class Reader {
   }
 
   const std::string& source_;
+  const HostListLoader& load_;
   ParsedPolicy& out_;
+  std::vector<std::string> known_groups_;  // groups with errors: already reported
+  std::size_t list_names_left_ = max_policy_list_names;
 };
 
 }  // namespace
@@ -235,6 +327,10 @@ class Reader {
 std::string where(const std::string& source, const std::string& json_path) { return source + ": " + json_path; }
 
 ParsedPolicy parse_policy(const std::string& json_text, const std::string& source) {
+  return parse_policy(json_text, source, read_host_list);
+}
+
+ParsedPolicy parse_policy(const std::string& json_text, const std::string& source, const HostListLoader& load) {
   ParsedPolicy out;
   // Caps before any parser runs: nlohmann builds the whole tree, and deep
   // nesting costs far more memory than its bytes.
@@ -260,13 +356,21 @@ ParsedPolicy parse_policy(const std::string& json_text, const std::string& sourc
     out.errors.push_back({LintFinding::Severity::error, source + ":" + line_column(json_text, e.byte),
                           "JSON syntax error: " + syntax_detail(e.what())});
     return out;
+  } catch (const json::exception& e) {  // a number too large for a double: out_of_range, no position
+    const std::string what = e.what();
+    const auto end = what.find("] ");
+    out.errors.push_back({LintFinding::Severity::error, source,
+                          "JSON error: " + (end == std::string::npos ? what : what.substr(end + 2))});
+    return out;
   }
-  Reader r(source, out);
+  Reader r(source, load, out);
   if (!doc.is_object()) {
     r.error("(top level)", "must be an object with \"default\" and \"rules\"");
     return out;
   }
+  if (doc.contains("groups")) r.groups(doc["groups"]);
   for (const auto& [key, value] : doc.items()) {
+    if (key == "groups") continue;
     if (key == "default") {
       if (const auto a = r.action(value, key)) out.default_action = *a;
     } else if (key == "rules") {
@@ -278,7 +382,7 @@ ParsedPolicy parse_policy(const std::string& json_text, const std::string& sourc
         out.rules.push_back(r.rule(value[i], rule_path(i)));
       }
     } else {
-      r.error(key, "unknown key (known: default, rules)");
+      r.error(key, "unknown key (known: default, groups, rules)");
     }
   }
   if (!doc.contains("default")) r.error("default", "is required: \"intercept\", \"tunnel\", \"block\" or \"onboard\"");

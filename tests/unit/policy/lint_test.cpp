@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 namespace tlsgate::policy {
@@ -118,6 +120,49 @@ TEST(Lint, SyntaxError) {
   EXPECT_EQ(findings[0].where, "p.json:2:14");
   EXPECT_EQ(findings[0].message, "JSON syntax error: syntax error while parsing value - invalid literal; last read: "
                                  "'\"default\": i'");
+}
+
+TEST(Lint, HostListsAndGroups) {
+  const std::string dir = testing::TempDir() + "/lint_test_";
+  std::ofstream(dir + "ads.txt") << "0.0.0.0 a.example b.example\n||c.example^$popup\nbad!.example\n"
+                                 << std::string(5000, 'x') << "\n";
+  std::ofstream(dir + "copy.txt") << "b.example\na.example\n";
+  std::ofstream(dir + "empty.txt") << "# nothing here\n";
+  const std::string policy = R"({"default": "intercept",
+    "groups": {"kids": {"clients": "10.0.0.0/28"}, "unused": {"macs": "aa:bb:cc:dd:ee:ff"}},
+    "rules": [
+      {"name": "ads", "host_list": ")" + dir + R"(ads.txt", "action": "block"},
+      {"host_list": [")" + dir + R"(copy.txt", ")" + dir + R"(empty.txt"], "client_group": "kids", "action": "block"},
+      {"host": "a.example", "host_list": ")" + dir + R"(copy.txt", "action": "tunnel"}
+    ]})";
+  const std::string l = dir;
+  EXPECT_EQ(text(lint(policy, "p.json")),
+            "p.json: rules[0].host_list: warning: " + l + "ads.txt: 1 invalid host name(s) skipped (first: " + l +
+                "ads.txt:3)\n"
+                "p.json: rules[0].host_list: warning: " + l + "ads.txt: 1 line(s) in another syntax skipped (of adblock "
+                "rules only \"||name^\" is read) (first: " + l + "ads.txt:2)\n"
+                "p.json: rules[0].host_list: warning: " + l + "ads.txt: 1 line(s) longer than 4096 bytes skipped (first: " +
+                l + "ads.txt:4)\n"
+                "p.json: rules[1].host_list[1]: warning: " + l + "empty.txt: empty after parsing: the list matches nothing\n"
+                "p.json: rules[1].host_list[0]: warning: duplicate list: " + l + "copy.txt has the same entries as " + l +
+                "ads.txt (rules[0] (\"ads\").host_list[0])\n"
+                "p.json: rules[2].host_list[0]: warning: duplicate list: " + l + "copy.txt has the same entries as " + l +
+                "ads.txt (rules[0] (\"ads\").host_list[0])\n"
+                "p.json: groups.unused: warning: no rule uses this group (\"client_group\": \"unused\")\n");
+  for (const char* f : {"ads.txt", "copy.txt", "empty.txt"}) std::remove((dir + f).c_str());
+}
+
+TEST(Lint, GroupsAndWindowsAreNotBroaderThanTheyAre) {
+  // A rule for a group or a time window never hides a later rule without them.
+  EXPECT_EQ(lint_rules(R"({"host": "a.example", "when": {"from": "21:00", "to": "07:00"}, "action": "block"},
+                          {"host": "a.example", "action": "tunnel"},
+                          {"when": {"days": "sat"}, "action": "block"},
+                          {"action": "tunnel"})"),
+            "");
+  EXPECT_EQ(text(lint(R"({"default": "intercept", "groups": {"g": {"clients": "10.0.0.0/8"}}, "rules": [
+                          {"client_group": "g", "action": "block"},
+                          {"client_group": "g", "host": "a.example", "action": "tunnel"}]})", "p.json")),
+            "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n");
 }
 
 }  // namespace

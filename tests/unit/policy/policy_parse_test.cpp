@@ -31,5 +31,12 @@ TEST(PolicyParse, RealisticNestingIsAccepted) {
   EXPECT_EQ(parsed.rules.size(), 1u);
 }
 
+TEST(PolicyParse, NumberTooLargeIsAnError) {
+  const auto parsed = parse_policy(R"({"default": "tunnel", "rules": [{"port": 1e999999, "action": "block"}]})", "p.json");
+  ASSERT_EQ(parsed.errors.size(), 1u);
+  EXPECT_EQ(parsed.errors[0].where, "p.json");
+  EXPECT_EQ(parsed.errors[0].message, "JSON error: number overflow parsing '1e999999'");
+}
+
 }  // namespace
 }  // namespace tlsgate::policy
