@@ -23,6 +23,8 @@ struct ScanOptions {
   std::string content_type = "application/octet-stream";
   unsigned timeout_ms = 30000;
   unsigned max_connections = 4;
+  unsigned interval_ms = 0;
+  bool parallel = false;
   std::vector<std::string> files;
 };
 
@@ -72,7 +74,7 @@ ScanRequest request_for(const ScanOptions& o, const std::string& file, std::stri
 json result_json(const std::string& file, std::size_t size, const ScanResult& r, const IcapClient& client) {
   json j{{"event", "scan"}, {"file", file}, {"result", to_string(r.verdict.outcome)}, {"ms", r.elapsed.count()},
          {"icap_status", r.icap_status}, {"body_bytes", size}, {"body_bytes_sent", r.body_bytes_sent},
-         {"connections_opened", client.connections_opened()}};
+         {"connections_opened", client.connections_opened()}, {"options_fetched", client.options_fetched()}};
   if (!r.verdict.threat.empty()) j["threat"] = r.verdict.threat;
   if (!r.verdict.detail.empty()) j["error"] = r.verdict.detail;
   if (!r.verdict.replacement_head.empty()) {
@@ -82,47 +84,63 @@ json result_json(const std::string& file, std::size_t size, const ScanResult& r,
   return j;
 }
 
-// 0: every file clean; 1: one infected; 2: an error (clamscan's convention).
-awaitable<int> run_scans(ScanOptions o, ServiceUri service) {
-  ClientLimits limits;
-  limits.scan_timeout = std::chrono::milliseconds(o.timeout_ms);
-  limits.connect_timeout = std::min(limits.connect_timeout, limits.scan_timeout);
-  limits.max_connections = o.max_connections;
-  IcapClient client(co_await asio::this_coro::executor, service, limits);
-  const auto options = co_await with_timeout(client.refresh_options(), limits.scan_timeout);
-  if (!options || !options->options) {
-    print({{"event", "options"}, {"error", options ? options->error : "no OPTIONS answer within the timeout"}});
-    if (o.options_only || o.files.empty()) co_return 2;
+// A bug's exception leaves io.run() and reaches CLI11's handler.
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+int exit_code(ScanOutcome outcome) { return outcome == ScanOutcome::clean ? 0 : outcome == ScanOutcome::infected ? 1 : 2; }
+
+// Scans one file and raises `worst` to its exit code. `o`, `client` and `worst`
+// outlive every scan: run() owns them and returns after io.run().
+awaitable<void> scan_file(const ScanOptions& o, std::string file, IcapClient& client, int& worst) {
+  std::string body = read_file(file);
+  const std::size_t size = body.size();
+  const auto result = co_await client.scan(request_for(o, file, std::move(body)));
+  print(result_json(file, size, result, client));
+  worst = std::max(worst, exit_code(result.verdict.outcome));
+}
+
+// OPTIONS first (they bound the pool), then the files: in turn, or all at once.
+awaitable<void> run_scans(const ScanOptions& o, IcapClient& client, int& worst) {
+  const auto options = co_await client.refresh_options();
+  if (!options.options) {
+    print({{"event", "options"}, {"error", options.error}});
+    worst = 2;
+    if (o.options_only || o.files.empty()) co_return;
   } else {
-    print(options_json(*options->options));
+    print(options_json(*options.options));
   }
-  int worst = 0;
-  for (const auto& file : o.files) {
-    std::string body = read_file(file);
-    const std::size_t size = body.size();
-    const auto result = co_await client.scan(request_for(o, file, std::move(body)));
-    print(result_json(file, size, result, client));
-    const int code = result.verdict.outcome == ScanOutcome::clean ? 0 : result.verdict.outcome == ScanOutcome::infected ? 1 : 2;
-    worst = std::max(worst, code);
+  if (o.options_only) co_return;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (std::size_t i = 0; i < o.files.size(); ++i) {
+    if (o.parallel) {
+      asio::co_spawn(pause.get_executor(), scan_file(o, o.files[i], client, worst), rethrow);
+      continue;
+    }
+    if (i > 0 && o.interval_ms > 0) {
+      pause.expires_after(std::chrono::milliseconds(o.interval_ms));
+      co_await pause.async_wait(use_tuple);
+    }
+    co_await scan_file(o, o.files[i], client, worst);
   }
-  co_return worst;
 }
 
 void run(const ScanOptions& o) {
   std::string error;
   const auto service = parse_service_uri(o.service, error);
   if (!service) fail("--service " + o.service + ": " + error);
+  ClientLimits limits;
+  limits.scan_timeout = std::chrono::milliseconds(o.timeout_ms);
+  limits.connect_timeout = std::min(limits.connect_timeout, limits.scan_timeout);
+  limits.max_connections = o.max_connections;
   asio::io_context io(1);
-  int code = 2;
-  std::exception_ptr failure;
-  asio::co_spawn(io, run_scans(o, *service), [&](std::exception_ptr e, int c) {
-    failure = e;
-    code = c;
-  });
+  IcapClient client(io.get_executor(), *service, limits);
+  int worst = 0;
+  asio::co_spawn(io, run_scans(o, client, worst), rethrow);
   io.run();
-  if (failure) std::rethrow_exception(failure);
   std::fflush(stdout);
-  if (code != 0) throw CLI::RuntimeError(code);
+  if (worst != 0) throw CLI::RuntimeError(worst);
 }
 
 }  // namespace
@@ -137,6 +155,8 @@ void add_icap_commands(CLI::App& app) {
   cmd->add_option("--timeout-ms", o->timeout_ms, "Bound of each scan (and of OPTIONS)")->check(CLI::Range(1u, 600000u))->capture_default_str();
   cmd->add_option("--max-connections", o->max_connections, "Connections to keep (the service's Max-Connections lowers it)")
       ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  cmd->add_option("--interval-ms", o->interval_ms, "Pause between files (to watch Options-TTL refreshes and kept-alive connections)");
+  cmd->add_flag("--parallel", o->parallel, "Scan every file at once (the pool bounds the connections)");
   cmd->add_option("files", o->files, "Files to scan, one after the other over the same connection pool")->check(CLI::ExistingFile);
   cmd->footer(
       "Prints one JSON line for the OPTIONS answer, then one per file: result (clean, infected, error),\n"

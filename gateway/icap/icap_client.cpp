@@ -164,6 +164,15 @@ awaitable<IcapClient::Lease> IcapClient::acquire() {
 }
 
 awaitable<OptionsResult> IcapClient::refresh_options() {
+  auto result = co_await with_timeout(fetch_options(), limits_.scan_timeout);
+  if (!result) {
+    co_return OptionsResult{std::nullopt, "no OPTIONS answer from the ICAP server " + service_.host_header() + " within " +
+                                              std::to_string(limits_.scan_timeout.count()) + " ms"};
+  }
+  co_return std::move(*result);
+}
+
+awaitable<OptionsResult> IcapClient::fetch_options() {
   Lease lease = co_await acquire();
   if (!lease.connection()) co_return OptionsResult{std::nullopt, lease.error};
   auto& socket = lease.connection()->socket;
@@ -176,6 +185,7 @@ awaitable<OptionsResult> IcapClient::refresh_options() {
   out.options = read_options(*read.answer, out.error);
   if (!out.options) co_return out;
   options_ = out.options;
+  ++options_fetched_;
   options_expiry_ = options_->ttl ? Clock::now() + *options_->ttl : Clock::time_point::max();
   const auto* connection = read.answer->header("Connection");
   if (!(connection && *connection == "close") && lease.connection()->buffer.empty()) lease.give_back();

@@ -61,8 +61,9 @@ class IcapClient {
   IcapClient(const IcapClient&) = delete;
   IcapClient& operator=(const IcapClient&) = delete;
 
-  // Fetches OPTIONS now (call it at start); the next scans use them until
-  // their Options-TTL ends. The client must outlive every call.
+  // Fetches OPTIONS now (call it at start), bounded by limits.scan_timeout;
+  // the next scans use them until their Options-TTL ends. The client must
+  // outlive every call.
   awaitable<OptionsResult> refresh_options();
   // The options in use, fetched first if there are none or they expired.
   awaitable<OptionsResult> current_options();
@@ -74,6 +75,7 @@ class IcapClient {
 
   const ServiceUri& service() const { return service_; }
   std::size_t connections_opened() const { return connections_opened_; }
+  std::size_t options_fetched() const { return options_fetched_; }
   std::size_t idle_connections() const { return idle_.size(); }
 
  private:
@@ -83,6 +85,7 @@ class IcapClient {
 
   unsigned capacity() const;
   awaitable<Lease> acquire();
+  awaitable<OptionsResult> fetch_options();
   awaitable<Exchange> exchange(Connection& connection, const ScanRequest& request, std::optional<std::size_t> preview);
   awaitable<ScanResult> run_scan(ScanRequest request);
   void release(std::unique_ptr<Connection> connection, bool keep);
@@ -96,6 +99,7 @@ class IcapClient {
   std::optional<IcapOptions> options_;
   std::chrono::steady_clock::time_point options_expiry_{};
   std::size_t connections_opened_ = 0;
+  std::size_t options_fetched_ = 0;
 };
 
 }  // namespace tlsgate::icap

@@ -13,6 +13,10 @@
 #   scanner_stop_icap               stop c-icap only (clamd keeps running)
 #   scanner_down                    stop both; safe to call twice or after a failed scanner_up
 #
+# What the service's OPTIONS answer says (c-icap's own defaults: 1024, none, 3600):
+SCANNER_PREVIEW=${SCANNER_PREVIEW:-1024}
+SCANNER_MAX_CONNECTIONS=${SCANNER_MAX_CONNECTIONS:-16}
+SCANNER_OPTIONS_TTL=${SCANNER_OPTIONS_TTL:-3600}
 # Threat names as clamd reports them (a local database adds ".UNOFFICIAL"):
 SCANNER_EICAR_THREAT=Tlsgate.Test.Eicar.UNOFFICIAL
 SCANNER_SIGNED_THREAT=Tlsgate.Test.Generated.UNOFFICIAL
@@ -76,6 +80,9 @@ virus_scan.DefaultEngine clamd
 virus_scan.ScanFileTypes TEXT DATA EXECUTABLE ARCHIVE GRAPHICS STREAM DOCUMENT
 virus_scan.SendPercentData 0
 virus_scan.MaxObjectSize 16M
+virus_scan.PreviewSize $SCANNER_PREVIEW
+virus_scan.MaxConnections $SCANNER_MAX_CONNECTIONS
+virus_scan.OptionsTTL $SCANNER_OPTIONS_TTL
 EOF
 }
 
