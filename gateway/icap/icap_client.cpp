@@ -4,6 +4,8 @@
 #include <array>
 #include <boost/asio/write.hpp>
 
+#include "gateway/icap/text.hpp"
+
 namespace tlsgate::icap {
 
 using Clock = std::chrono::steady_clock;
@@ -188,7 +190,7 @@ awaitable<OptionsResult> IcapClient::fetch_options() {
   ++options_fetched_;
   options_expiry_ = options_->ttl ? Clock::now() + *options_->ttl : Clock::time_point::max();
   const auto* connection = read.answer->header("Connection");
-  if (!(connection && *connection == "close") && lease.connection()->buffer.empty()) lease.give_back();
+  if (!(connection && iequals(*connection, "close")) && lease.connection()->buffer.empty()) lease.give_back();
   co_return out;
 }
 
@@ -256,7 +258,7 @@ awaitable<ScanResult> IcapClient::run_scan(ScanRequest request) {
     result.icap_status = done.answer->status;
     result.body_bytes_sent = done.body_bytes_sent;
     const auto* connection = done.answer->header("Connection");
-    if (!(connection && *connection == "close") && lease.connection()->buffer.empty()) lease.give_back();
+    if (!(connection && iequals(*connection, "close")) && lease.connection()->buffer.empty()) lease.give_back();
     co_return result;
   }
 }
