@@ -132,6 +132,12 @@ void IcapClient::release(std::unique_ptr<Connection> connection, bool keep) {
   slot_freed_.cancel_one();
 }
 
+void IcapClient::close_idle_connections() {
+  auto idle = std::move(idle_);
+  idle_.clear();
+  for (auto& connection : idle) release(std::move(connection), false);
+}
+
 awaitable<IcapClient::Lease> IcapClient::acquire() {
   for (;;) {
     if (!idle_.empty()) {

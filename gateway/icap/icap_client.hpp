@@ -73,6 +73,10 @@ class IcapClient {
   // answer, a method the service does not offer). The client must outlive it.
   awaitable<ScanResult> scan(ScanRequest request);
 
+  // Closes the kept-alive connections now (at shutdown; else they close
+  // with the client).
+  void close_idle_connections();
+
   const ServiceUri& service() const { return service_; }
   std::size_t connections_opened() const { return connections_opened_; }
   std::size_t options_fetched() const { return options_fetched_; }
