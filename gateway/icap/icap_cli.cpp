@@ -45,9 +45,14 @@ std::string read_file(const std::string& path) {
 void print(const json& line) { std::printf("%s\n", line.dump().c_str()); }
 
 json options_json(const IcapOptions& o) {
-  json j{{"event", "options"}, {"methods", o.methods}, {"istag", o.istag}, {"service", o.service},
-         {"allow_204", o.allow_204}, {"transfer_preview", o.transfer_preview},
-         {"transfer_ignore", o.transfer_ignore}, {"transfer_complete", o.transfer_complete}};
+  json j{{"event", "options"},
+         {"methods", o.methods},
+         {"istag", o.istag},
+         {"service", o.service},
+         {"allow_204", o.allow_204},
+         {"transfer_preview", o.transfer_preview},
+         {"transfer_ignore", o.transfer_ignore},
+         {"transfer_complete", o.transfer_complete}};
   j["preview"] = o.preview ? json(*o.preview) : json(nullptr);
   j["max_connections"] = o.max_connections ? json(*o.max_connections) : json(nullptr);
   j["options_ttl_s"] = o.ttl ? json(o.ttl->count()) : json(nullptr);
@@ -72,9 +77,15 @@ ScanRequest request_for(const ScanOptions& o, const std::string& file, std::stri
 }
 
 json result_json(const std::string& file, std::size_t size, const ScanResult& r, const IcapClient& client) {
-  json j{{"event", "scan"}, {"file", file}, {"result", to_string(r.verdict.outcome)}, {"ms", r.elapsed.count()},
-         {"icap_status", r.icap_status}, {"body_bytes", size}, {"body_bytes_sent", r.body_bytes_sent},
-         {"connections_opened", client.connections_opened()}, {"options_fetched", client.options_fetched()}};
+  json j{{"event", "scan"},
+         {"file", file},
+         {"result", to_string(r.verdict.outcome)},
+         {"ms", r.elapsed.count()},
+         {"icap_status", r.icap_status},
+         {"body_bytes", size},
+         {"body_bytes_sent", r.body_bytes_sent},
+         {"connections_opened", client.connections_opened()},
+         {"options_fetched", client.options_fetched()}};
   if (!r.verdict.threat.empty()) j["threat"] = r.verdict.threat;
   if (!r.verdict.detail.empty()) j["error"] = r.verdict.detail;
   if (!r.verdict.replacement_head.empty()) {
@@ -89,7 +100,9 @@ void rethrow(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
 }
 
-int exit_code(ScanOutcome outcome) { return outcome == ScanOutcome::clean ? 0 : outcome == ScanOutcome::infected ? 1 : 2; }
+int exit_code(ScanOutcome outcome) {
+  return outcome == ScanOutcome::clean ? 0 : outcome == ScanOutcome::infected ? 1 : 2;
+}
 
 // Scans one file and raises `worst` to its exit code. `o`, `client` and `worst`
 // outlive every scan: run() owns them and returns after io.run().
@@ -147,17 +160,25 @@ void run(const ScanOptions& o) {
 
 void add_icap_commands(CLI::App& app) {
   auto o = std::make_shared<ScanOptions>();
-  auto* cmd = app.add_subcommand("icap-scan", "Diagnostic: send files to an ICAP service (RESPMOD or REQMOD) and print its verdicts");
+  auto* cmd = app.add_subcommand(
+      "icap-scan", "Diagnostic: send files to an ICAP service (RESPMOD or REQMOD) and print its verdicts");
   cmd->add_option("--service", o->service, "icap://IP[:PORT]/SERVICE, as in a rule's scan.service")->required();
   cmd->add_flag("--reqmod", o->reqmod, "Scan as an upload (REQMOD) instead of a download (RESPMOD)");
   cmd->add_flag("--options", o->options_only, "Only fetch and print the service's OPTIONS");
-  cmd->add_option("--content-type", o->content_type, "Content-Type of the HTTP message around each file")->capture_default_str();
-  cmd->add_option("--timeout-ms", o->timeout_ms, "Bound of each scan (and of OPTIONS)")->check(CLI::Range(1u, 600000u))->capture_default_str();
-  cmd->add_option("--max-connections", o->max_connections, "Connections to keep (the service's Max-Connections lowers it)")
-      ->check(CLI::Range(1u, 1024u))->capture_default_str();
-  cmd->add_option("--interval-ms", o->interval_ms, "Pause between files (to watch Options-TTL refreshes and kept-alive connections)");
+  cmd->add_option("--content-type", o->content_type, "Content-Type of the HTTP message around each file")
+      ->capture_default_str();
+  cmd->add_option("--timeout-ms", o->timeout_ms, "Bound of each scan (and of OPTIONS)")
+      ->check(CLI::Range(1u, 600000u))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections,
+                  "Connections to keep (the service's Max-Connections lowers it)")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  cmd->add_option("--interval-ms", o->interval_ms,
+                  "Pause between files (to watch Options-TTL refreshes and kept-alive connections)");
   cmd->add_flag("--parallel", o->parallel, "Scan every file at once (the pool bounds the connections)");
-  cmd->add_option("files", o->files, "Files to scan, one after the other over the same connection pool")->check(CLI::ExistingFile);
+  cmd->add_option("files", o->files, "Files to scan, one after the other over the same connection pool")
+      ->check(CLI::ExistingFile);
   cmd->footer(
       "Prints one JSON line for the OPTIONS answer, then one per file: result (clean, infected, error),\n"
       "threat, error, ms, icap_status, body_bytes_sent (a preview answered 204 sends less than the body).\n"

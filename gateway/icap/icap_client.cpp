@@ -71,13 +71,18 @@ awaitable<Read> read_answer(tcp::socket& socket, std::string& buffer, IcapLimits
       co_return Read{std::move(parsed.value), {}, false};
     }
     if (parsed.is_error()) {
-      co_return Read{std::nullopt, "a malformed ICAP answer (" + std::string(to_string(parsed.error)) + ": " + parsed.detail + ")", false};
+      co_return Read{std::nullopt,
+                     "a malformed ICAP answer (" + std::string(to_string(parsed.error)) + ": " + parsed.detail + ")",
+                     false};
     }
     if (buffer.size() > max_buffer) co_return Read{std::nullopt, "an ICAP answer larger than allowed", false};
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), use_tuple);
     if (ec) {
       const bool none = was_empty && buffer.empty();
-      co_return Read{std::nullopt, ec == asio::error::eof ? "the ICAP server closed the connection" : "reading the ICAP answer: " + what(ec), none};
+      co_return Read{
+          std::nullopt,
+          ec == asio::error::eof ? "the ICAP server closed the connection" : "reading the ICAP answer: " + what(ec),
+          none};
     }
     buffer.append(chunk.data(), n);
   }
@@ -92,9 +97,9 @@ awaitable<boost::system::error_code> write_parts(tcp::socket& socket, std::strin
     const int n = std::snprintf(text, sizeof text, "%zx\r\n", data.size());
     size_line.assign(text, static_cast<std::size_t>(n));
   }
-  const std::array<asio::const_buffer, 5> parts{asio::buffer(head), asio::buffer(size_line), asio::buffer(data),
-                                                asio::buffer(data.empty() ? std::string_view() : std::string_view("\r\n")),
-                                                asio::buffer(end)};
+  const std::array<asio::const_buffer, 5> parts{
+      asio::buffer(head), asio::buffer(size_line), asio::buffer(data),
+      asio::buffer(data.empty() ? std::string_view() : std::string_view("\r\n")), asio::buffer(end)};
   auto [ec, n] = co_await asio::async_write(socket, parts, use_tuple);
   co_return ec;
 }
@@ -155,7 +160,8 @@ awaitable<IcapClient::Lease> IcapClient::acquire() {
         slot_freed_.cancel_one();
         Lease none;
         none.error = "cannot connect to the ICAP server " + service_.host_header() + ": " +
-                     (connected ? what(std::get<0>(*connected)) : "no answer within " + std::to_string(limits_.connect_timeout.count()) + " ms");
+                     (connected ? what(std::get<0>(*connected))
+                                : "no answer within " + std::to_string(limits_.connect_timeout.count()) + " ms");
         co_return none;
       }
       ++connections_opened_;
@@ -174,8 +180,8 @@ awaitable<IcapClient::Lease> IcapClient::acquire() {
 awaitable<OptionsResult> IcapClient::refresh_options() {
   auto result = co_await with_timeout(fetch_options(), limits_.scan_timeout);
   if (!result) {
-    co_return OptionsResult{std::nullopt, "no OPTIONS answer from the ICAP server " + service_.host_header() + " within " +
-                                              std::to_string(limits_.scan_timeout.count()) + " ms"};
+    co_return OptionsResult{std::nullopt, "no OPTIONS answer from the ICAP server " + service_.host_header() +
+                                              " within " + std::to_string(limits_.scan_timeout.count()) + " ms"};
   }
   co_return std::move(*result);
 }
@@ -211,8 +217,8 @@ awaitable<IcapClient::Exchange> IcapClient::exchange(Connection& connection, con
   const std::string_view body = request.body;
   const bool has_body = !body.empty();
   if (!has_body) preview.reset();
-  const std::string head = build_modification(request.kind, service_, {request.request_head, request.response_head, has_body},
-                                              {preview, true});
+  const std::string head = build_modification(request.kind, service_,
+                                              {request.request_head, request.response_head, has_body}, {preview, true});
   // With a preview, the first part carries at most `preview` bytes; else the whole body.
   const std::size_t first = preview ? std::min(*preview, body.size()) : body.size();
   const bool whole = first == body.size();

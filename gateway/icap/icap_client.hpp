@@ -98,7 +98,7 @@ class IcapClient {
   ServiceUri service_;
   ClientLimits limits_;
   std::vector<std::unique_ptr<Connection>> idle_;
-  unsigned open_ = 0;  // connections in use or idle
+  unsigned open_ = 0;              // connections in use or idle
   asio::steady_timer slot_freed_;  // never expires: cancel_one() wakes one waiter for a connection
   std::optional<IcapOptions> options_;
   std::chrono::steady_clock::time_point options_expiry_{};

@@ -13,15 +13,15 @@
 namespace tlsgate::icap {
 
 struct IcapOptions {
-  std::vector<std::string> methods;            // "RESPMOD", "REQMOD"
-  std::string istag;                           // the service's state tag, quotes kept
-  std::string service;                         // its description, if given
-  std::optional<std::size_t> preview;          // bytes it wants first; absent: no previews
+  std::vector<std::string> methods;    // "RESPMOD", "REQMOD"
+  std::string istag;                   // the service's state tag, quotes kept
+  std::string service;                 // its description, if given
+  std::optional<std::size_t> preview;  // bytes it wants first; absent: no previews
   // File extensions (lower case) or {"*"}: send a preview / send nothing / send all.
   std::vector<std::string> transfer_preview, transfer_ignore, transfer_complete;
-  std::optional<unsigned> max_connections;     // absent: the server sets no bound
-  std::optional<std::chrono::seconds> ttl;     // Options-TTL; absent: valid until it fails
-  bool allow_204 = false;                      // it may answer 204 outside a preview
+  std::optional<unsigned> max_connections;  // absent: the server sets no bound
+  std::optional<std::chrono::seconds> ttl;  // Options-TTL; absent: valid until it fails
+  bool allow_204 = false;                   // it may answer 204 outside a preview
 
   bool supports(std::string_view method) const;
   // How to send a body whose file extension is `extension` (lower case, without

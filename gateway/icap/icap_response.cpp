@@ -45,12 +45,14 @@ Result parse_header_lines(std::string_view lines, IcapResponse& out, IcapLimits 
       continue;
     }
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return Result::failure(IcapError::bad_header, "a header line without a name");
+    if (colon == std::string_view::npos || colon == 0)
+      return Result::failure(IcapError::bad_header, "a header line without a name");
     const auto name = line.substr(0, colon);
     for (char c : name) {
       if (!is_token_char(c)) return Result::failure(IcapError::bad_header, "a header name with a forbidden character");
     }
-    if (out.headers.size() == limits.max_headers) return Result::failure(IcapError::too_many_headers, "more headers than allowed");
+    if (out.headers.size() == limits.max_headers)
+      return Result::failure(IcapError::too_many_headers, "more headers than allowed");
     out.headers.push_back({std::string(name), std::string(trim(line.substr(colon + 1)))});
   }
   return Result::complete({}, 0);
@@ -110,7 +112,8 @@ Result parse_encapsulated_sections(std::string_view in, std::size_t pos, IcapRes
   const auto& parts = out.encapsulated;
   const bool body = parts.back().name != "null-body";
   const std::size_t heads_size = parts.back().offset;
-  if (heads_size > limits.max_http_head_bytes) return Result::failure(IcapError::body_too_large, "encapsulated HTTP heads larger than allowed");
+  if (heads_size > limits.max_http_head_bytes)
+    return Result::failure(IcapError::body_too_large, "encapsulated HTTP heads larger than allowed");
   if (in.size() - pos < heads_size) return Result::need_more();
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     const auto section = in.substr(pos + parts[i].offset, parts[i + 1].offset - parts[i].offset);
@@ -181,7 +184,8 @@ std::optional<std::vector<EncapsulatedPart>> parse_encapsulated(std::string_view
 ParseResult<IcapResponse, IcapError> parse_icap_response(std::string_view bytes, IcapLimits limits) {
   const auto head_end = bytes.find("\r\n\r\n");
   if (head_end == std::string_view::npos || head_end + 4 > limits.max_head_bytes) {
-    if (bytes.size() >= limits.max_head_bytes) return Result::failure(IcapError::head_too_large, "no end of the ICAP head within the limit");
+    if (bytes.size() >= limits.max_head_bytes)
+      return Result::failure(IcapError::head_too_large, "no end of the ICAP head within the limit");
     // A status line can be refused before the head is complete.
     const auto first = bytes.find(crlf);
     IcapResponse probe;
@@ -192,7 +196,8 @@ ParseResult<IcapResponse, IcapError> parse_icap_response(std::string_view bytes,
   }
   IcapResponse out;
   const auto first = bytes.find(crlf);
-  if (!parse_status_line(bytes.substr(0, first), out)) return Result::failure(IcapError::bad_status_line, "not an ICAP/1.0 status line");
+  if (!parse_status_line(bytes.substr(0, first), out))
+    return Result::failure(IcapError::bad_status_line, "not an ICAP/1.0 status line");
   if (first < head_end) {
     if (auto r = parse_header_lines(bytes.substr(first + 2, head_end - first - 2), out, limits); r.is_error()) return r;
   }

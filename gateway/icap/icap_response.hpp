@@ -14,18 +14,18 @@
 namespace tlsgate::icap {
 
 enum class IcapError {
-  bad_status_line,     // not "ICAP/1.0 NNN reason"
-  bad_header,          // a header line without a name and colon, or a bad continuation
-  head_too_large,      // no empty line within max_head_bytes
-  too_many_headers,    // more than max_headers
-  bad_encapsulated,    // Encapsulated missing where needed, unknown names, offsets out of order
-  bad_chunk,           // a chunk size that is not hex, or a chunk not followed by CRLF
-  body_too_large,      // the encapsulated heads or body past their bounds
+  bad_status_line,   // not "ICAP/1.0 NNN reason"
+  bad_header,        // a header line without a name and colon, or a bad continuation
+  head_too_large,    // no empty line within max_head_bytes
+  too_many_headers,  // more than max_headers
+  bad_encapsulated,  // Encapsulated missing where needed, unknown names, offsets out of order
+  bad_chunk,         // a chunk size that is not hex, or a chunk not followed by CRLF
+  body_too_large,    // the encapsulated heads or body past their bounds
 };
 std::string_view to_string(IcapError error);
 
 struct IcapLimits {
-  std::size_t max_head_bytes = 16 * 1024;       // the ICAP head (status line and headers)
+  std::size_t max_head_bytes = 16 * 1024;  // the ICAP head (status line and headers)
   std::size_t max_headers = 100;
   std::size_t max_http_head_bytes = 64 * 1024;  // the encapsulated HTTP heads together
   std::size_t max_body_bytes = 1024 * 1024;     // the de-chunked encapsulated body

@@ -22,7 +22,8 @@ bool is_media_range(std::string_view s) {
   const auto subtype = s.substr(slash + 1);
   const auto token = [](std::string_view t) {
     return std::all_of(t.begin(), t.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || std::string_view("!#$&-^_.+").find(c) != std::string_view::npos;
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             std::string_view("!#$&-^_.+").find(c) != std::string_view::npos;
     });
   };
   return token(type) && (subtype == "*" || token(subtype));
@@ -47,7 +48,8 @@ bool ScanConfig::scans_content_type(std::string_view content_type) const {
   if (media.empty()) return false;
   const auto slash = media.find('/');
   return std::any_of(content_types.begin(), content_types.end(), [&](const std::string& range) {
-    if (range.ends_with("/*")) return slash != std::string::npos && media.compare(0, slash + 1, range, 0, range.size() - 1) == 0;
+    if (range.ends_with("/*"))
+      return slash != std::string::npos && media.compare(0, slash + 1, range, 0, range.size() - 1) == 0;
     return range == media;
   });
 }
@@ -68,7 +70,8 @@ std::optional<ScanConfig> parse_scan_config(const nlohmann::json& scan, std::str
       if (!value.is_boolean()) return fail(error, key, "must be true or false");
       (key == "respmod" ? out.respmod : out.reqmod) = value.get<bool>();
     } else if (key == "max_bytes") {
-      if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 || value.get<std::uint64_t>() > max_scan_max_bytes) {
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
+          value.get<std::uint64_t>() > max_scan_max_bytes) {
         return fail(error, key, "must be a whole number of bytes from 1 to " + std::to_string(max_scan_max_bytes));
       }
       out.max_bytes = value.get<std::size_t>();
@@ -89,7 +92,8 @@ std::optional<ScanConfig> parse_scan_config(const nlohmann::json& scan, std::str
     }
   }
   if (!has_service) return fail(error, "service", "is required (icap://127.0.0.1:1344/avscan)");
-  if (!out.respmod && !out.reqmod) return fail(error, "", "respmod and reqmod are both false: nothing would be scanned");
+  if (!out.respmod && !out.reqmod)
+    return fail(error, "", "respmod and reqmod are both false: nothing would be scanned");
   return out;
 }
 

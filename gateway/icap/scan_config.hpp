@@ -21,8 +21,8 @@ constexpr std::size_t max_scan_max_bytes = 1u << 30;  // a body held for a verdi
 
 struct ScanConfig {
   ServiceUri service;
-  bool respmod = true;   // scan response bodies (downloads)
-  bool reqmod = false;   // scan request bodies (uploads)
+  bool respmod = true;  // scan response bodies (downloads)
+  bool reqmod = false;  // scan request bodies (uploads)
   std::size_t max_bytes = default_scan_max_bytes;
   enum class OnError { allow, block };
   // When the scan cannot give a verdict (server down, timeout, body past

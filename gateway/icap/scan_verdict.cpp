@@ -43,7 +43,8 @@ Verdict verdict_from(const IcapResponse& response) {
   }
   std::string threat;
   if (const auto* v = response.header("X-Infection-Found")) threat = threat_from_infection_found(*v);
-  if (const auto* v = response.header("X-Violations-Found"); v && threat.empty()) threat = threat_from_violations_found(*v);
+  if (const auto* v = response.header("X-Violations-Found"); v && threat.empty())
+    threat = threat_from_violations_found(*v);
   if (const auto* v = response.header("X-Virus-ID"); v && threat.empty()) threat = *v;
   if (threat.empty()) {
     out.detail = "the ICAP server changed the message without naming a threat";

@@ -80,7 +80,8 @@ Run scan_with(Script script, std::vector<ScanRequest> requests) {
   asio::io_context io(1);
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   std::string error;
-  auto service = parse_service_uri("icap://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/avscan", error);
+  auto service =
+      parse_service_uri("icap://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/avscan", error);
   IcapClient client(io.get_executor(), *service);
   Run run;
   asio::co_spawn(io, accept_all(acceptor, script), asio::detached);
@@ -156,7 +157,8 @@ TEST(IcapClient, WrongAnswersAreErrors) {
     std::string answer;
     const char* detail;
   } cases[] = {
-      {"continue_after_ieof", std::string(options_answer), "ICAP/1.0 100 Continue\r\n\r\n", "continue after the whole body"},
+      {"continue_after_ieof", std::string(options_answer), "ICAP/1.0 100 Continue\r\n\r\n",
+       "continue after the whole body"},
       {"malformed", std::string(options_answer), "HTTP/1.1 200 OK\r\n\r\n", "a malformed ICAP answer (bad_status_line"},
       {"server_error", std::string(options_answer), "ICAP/1.0 500 Server Error\r\n\r\n", "answered 500 Server Error"},
       {"no_respmod", "ICAP/1.0 200 OK\r\nMethods: REQMOD\r\nISTag: \"t\"\r\n\r\n", "", "does not offer RESPMOD"},

@@ -42,10 +42,10 @@ const std::string head = "ICAP/1.0 200 OK\r\nMethods: RESPMOD\r\nISTag: \"x\"\r\
 
 TEST(IcapOptions, EveryHeader) {
   std::string error;
-  const auto o = read_options(parsed(head +
-                                     "Max-Connections: 12\r\nOptions-TTL: 0\r\n"
-                                     "Transfer-Preview: *\r\nTransfer-Ignore: JPG, gif\r\nTransfer-Complete: exe\r\n\r\n"),
-                              error);
+  const auto o =
+      read_options(parsed(head + "Max-Connections: 12\r\nOptions-TTL: 0\r\n"
+                                 "Transfer-Preview: *\r\nTransfer-Ignore: JPG, gif\r\nTransfer-Complete: exe\r\n\r\n"),
+                   error);
   ASSERT_TRUE(o) << error;
   EXPECT_EQ(o->max_connections, 12u);
   EXPECT_EQ(o->ttl, std::chrono::seconds(0));

@@ -52,7 +52,8 @@ TEST(IcapRequest, ReqmodCarriesTheRequestOnly) {
             "REQMOD icap://127.0.0.1:1344/avscan ICAP/1.0\r\n"
             "Host: 127.0.0.1:1344\r\n"
             "Allow: 204\r\n"
-            "Encapsulated: req-hdr=0, req-body=" + std::to_string(post.size()) + "\r\n\r\n" + post);
+            "Encapsulated: req-hdr=0, req-body=" +
+                std::to_string(post.size()) + "\r\n\r\n" + post);
 }
 
 TEST(IcapRequest, IPv6ServiceInBrackets) {

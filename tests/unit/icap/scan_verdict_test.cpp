@@ -54,7 +54,9 @@ TEST(ScanVerdict, ThreatHeaders) {
   EXPECT_EQ(v.outcome, ScanOutcome::infected);
   EXPECT_EQ(v.threat, "Win.Test.EICAR_HDB-1");
   // X-Infection-Found without a Threat field falls back to X-Violations-Found.
-  v = verdict_from(parsed(ok + "X-Infection-Found: Type=0; Resolution=2\r\nX-Violations-Found: 1\r\n\tf\r\n\tBad.Thing\r\n\t0\r\n\t0\r\n\r\n"));
+  v = verdict_from(parsed(
+      ok +
+      "X-Infection-Found: Type=0; Resolution=2\r\nX-Violations-Found: 1\r\n\tf\r\n\tBad.Thing\r\n\t0\r\n\t0\r\n\r\n"));
   EXPECT_EQ(v.threat, "Bad.Thing");
   v = verdict_from(parsed(ok + "Encapsulated: res-hdr=0, null-body=19\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"));
   EXPECT_EQ(v.outcome, ScanOutcome::error);

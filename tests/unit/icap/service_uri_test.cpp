@@ -25,18 +25,12 @@ TEST(ServiceUri, Accepted) {
 
 TEST(ServiceUri, Refused) {
   const char* cases[][2] = {
-      {"http://127.0.0.1/avscan", "icap://"},
-      {"icap://127.0.0.1:1344", "service path"},
-      {"icap://127.0.0.1:1344/", "service path"},
-      {"icap://localhost:1344/avscan", "IP address"},
-      {"icap://::1/avscan", "IP address"},
-      {"icap://[127.0.0.1]/avscan", "IP address"},
-      {"icap://[::1/avscan", "closing ]"},
-      {"icap://[::1]x/avscan", "after the IPv6"},
-      {"icap://127.0.0.1:0/avscan", "port"},
-      {"icap://127.0.0.1:70000/avscan", "port"},
-      {"icap://127.0.0.1:/avscan", "port"},
-      {"icap://127.0.0.1/av scan", "spaces"},
+      {"http://127.0.0.1/avscan", "icap://"},     {"icap://127.0.0.1:1344", "service path"},
+      {"icap://127.0.0.1:1344/", "service path"}, {"icap://localhost:1344/avscan", "IP address"},
+      {"icap://::1/avscan", "IP address"},        {"icap://[127.0.0.1]/avscan", "IP address"},
+      {"icap://[::1/avscan", "closing ]"},        {"icap://[::1]x/avscan", "after the IPv6"},
+      {"icap://127.0.0.1:0/avscan", "port"},      {"icap://127.0.0.1:70000/avscan", "port"},
+      {"icap://127.0.0.1:/avscan", "port"},       {"icap://127.0.0.1/av scan", "spaces"},
   };
   for (const auto& [text, why] : cases) {
     SCOPED_TRACE(text);
