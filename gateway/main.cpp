@@ -10,6 +10,7 @@
 #include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/version.hpp"
 #include "gateway/diag.hpp"
+#include "gateway/icap/icap_cli.hpp"
 #include "gateway/metrics/status_cli.hpp"
 #include "gateway/daemon/bypass_cli.hpp"
 #include "gateway/policy/policy_cli.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   tlsgate::tls::add_ca_commands(app);
   tlsgate::policy::add_policy_commands(app);
   tlsgate::add_bypass_commands(app);
+  tlsgate::icap::add_icap_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 

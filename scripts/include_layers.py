@@ -13,7 +13,7 @@ import sys
 # Rooms on one line are side by side: neither may include the other.
 LAYERS = [
     ["basics"],
-    ["http", "tls"],
+    ["http", "tls", "icap"],
     ["policy"],
     ["log"],
     ["capture", "metrics", "portal"],

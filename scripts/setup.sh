@@ -28,6 +28,9 @@ packages=(
   systemd-container logrotate
   # promtool checks deploy/prometheus and the Grafana dashboard's queries (monitoring_test.sh)
   prometheus
+  # content scanning over ICAP (icap_test.sh, docs/scanning.md): the c-icap server, its
+  # virus_scan module, clamd, and sigtool (in clamav) for the test's own signatures
+  c-icap libc-icap-mod-virus-scan clamav-daemon clamav
 )
 
 if [[ $(id -u) -ne 0 ]]; then
