@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/config.hpp"
+
 namespace tlsgate {
 namespace {
 
@@ -57,6 +59,26 @@ std::string control_exchange(const std::string& path, const std::string& request
   }
   if (reply.empty() || reply.back() != '\n') unreachable(path + ": the daemon closed the connection without a whole reply");
   reply.pop_back();
+  return reply;
+}
+
+std::string control_socket_path(const std::string& config_path, const std::string& socket) {
+  if (!socket.empty()) return socket;
+  try {
+    const Config config = load_config_file(config_path);
+    if (!config.control_socket) unreachable(config_path + ": control_socket is null: the daemon has no control socket");
+    return *config.control_socket;
+  } catch (const ConfigError& e) {
+    unreachable(std::string("cannot find the control socket: ") + e.what() + " (give --config FILE or --socket PATH)");
+  }
+}
+
+nlohmann::json control_call(const std::string& path, const nlohmann::json& request, int timeout_s) {
+  const std::string text = control_exchange(path, request.dump(), timeout_s);
+  nlohmann::json reply = nlohmann::json::parse(text, nullptr, false);
+  if (!reply.is_object()) unreachable(path + ": the daemon's reply is not a JSON object: " + text);
+  if (!reply.value("ok", false))
+    throw ControlRefused(reply.value("error", std::string("the daemon refused the request")));
   return reply;
 }
 

@@ -4,15 +4,16 @@
 #include <CLI/CLI.hpp>
 
 #include "gateway/config.hpp"
+#include "gateway/daemon/bypass_cli.hpp"
 #include "gateway/daemon/config_check.hpp"
 #include "gateway/daemon/daemon.hpp"
 #include "gateway/daemon/nfqueue_relay_main.hpp"
+#include "gateway/daemon/policy_reload_cli.hpp"
 #include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/version.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/icap/icap_cli.hpp"
 #include "gateway/metrics/status_cli.hpp"
-#include "gateway/daemon/bypass_cli.hpp"
 #include "gateway/policy/policy_cli.hpp"
 #include "gateway/tls/ca_cli.hpp"
 
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   tlsgate::metrics::add_status_command(app);
   tlsgate::tls::add_ca_commands(app);
   tlsgate::policy::add_policy_commands(app);
+  tlsgate::add_policy_reload_command(*app.get_subcommand("policy"));
   tlsgate::add_bypass_commands(app);
   tlsgate::icap::add_icap_commands(app);
 

@@ -8,6 +8,7 @@
 #include "gateway/daemon/control_socket.hpp"
 #include "gateway/daemon/bypass_control.hpp"
 #include "gateway/daemon/flow_listing.hpp"
+#include "gateway/daemon/policy_reloader.hpp"
 
 namespace tlsgate {
 namespace {
@@ -91,9 +92,29 @@ std::string error_reply(const std::string& why) {
   return nlohmann::json{{"ok", false}, {"error", why}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// One control request: `flows` here, the bypass commands in policy/bypass_control.
-awaitable<std::string> answer(std::string line, std::vector<FlowSource> workers, policy::LearnedBypass* bypass) {
+// `policy reload`: {"ok":true,"rules":N,"closed_flows":M,"workers":W,"answered":A} or the reason it failed.
+awaitable<std::string> reload_policy(PolicyReloader* reloader) {
+  if (!reloader) co_return error_reply("the daemon runs without a policy_file: there is no policy to reload");
+  awaitable<ReloadResult> reloading = reloader->reload_now();  // named: see STYLE.md, GCC 12
+  const ReloadResult result = co_await std::move(reloading);
+  if (!result.error.empty()) co_return error_reply("policy not reloaded, the previous one stays: " + result.error);
+  co_return nlohmann::json{{"ok", true},
+                           {"rules", result.rules},
+                           {"closed_flows", result.reach.closed},
+                           {"workers", result.reach.workers},
+                           {"answered", result.reach.answered}}
+      .dump();
+}
+
+// One control request: `flows` and `policy reload` here, the bypass commands in policy/bypass_control.
+awaitable<std::string> answer(std::string line, std::vector<FlowSource> workers, policy::LearnedBypass* bypass,
+                              PolicyReloader* reloader) {
   const nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
+  if (request.is_object() && request.value("command", nlohmann::json()) == "policy reload") {
+    awaitable<std::string> reloading = reload_policy(reloader);  // named: see STYLE.md, GCC 12
+    std::string reply = co_await std::move(reloading);
+    co_return reply;
+  }
   if (request.is_object() && request.value("command", nlohmann::json()) == "flows") {
     std::string error;
     const auto flows = parse_flows_request(request, error);
@@ -107,7 +128,8 @@ awaitable<std::string> answer(std::string line, std::vector<FlowSource> workers,
 
 }  // namespace
 
-ControlPlane::ControlPlane(asio::io_context& control, SharedState& shared, std::vector<FlowSource> workers)
+ControlPlane::ControlPlane(asio::io_context& control, SharedState& shared, std::vector<FlowSource> workers,
+                           PolicyReloader* reloader)
     : shared_(shared) {
   policy::LearnedBypass* bypass = shared.bypass.get();
   if (bypass) asio::co_spawn(control, bypass_upkeep(*bypass), asio::detached);
@@ -115,7 +137,9 @@ ControlPlane::ControlPlane(asio::io_context& control, SharedState& shared, std::
   try {
     socket_ = std::make_unique<ControlSocket>(
         control, *shared.config.control_socket,
-        [workers = std::move(workers), bypass](std::string line) { return answer(std::move(line), workers, bypass); });
+        [workers = std::move(workers), bypass, reloader](std::string line) {
+          return answer(std::move(line), workers, bypass, reloader);
+        });
     std::fprintf(stderr, "tlsgate: control socket %s\n", socket_->path().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tlsgate: control socket: %s; `tlsgate bypass` cannot reach this daemon\n", e.what());
@@ -130,8 +154,8 @@ ControlPlane::~ControlPlane() {
 }
 
 std::unique_ptr<ControlPlane> start_control_plane(asio::io_context& control, SharedState& shared,
-                                                  std::vector<FlowSource> workers) {
-  return std::make_unique<ControlPlane>(control, shared, std::move(workers));
+                                                  std::vector<FlowSource> workers, PolicyReloader* reloader) {
+  return std::make_unique<ControlPlane>(control, shared, std::move(workers), reloader);
 }
 
 }  // namespace tlsgate

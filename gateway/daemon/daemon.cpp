@@ -202,7 +202,8 @@ void run_control(SharedState& shared, Services& s) {
   signals.async_wait(on_signal);
   asio::co_spawn(control, refresh_addresses(shared), asio::detached);
   asio::co_spawn(control, refresh_neighbours(shared), asio::detached);
-  const auto control_plane = start_control_plane(control, shared, std::move(flow_sources));  // bypass upkeep, control socket
+  // Bypass upkeep, the control socket.
+  const auto control_plane = start_control_plane(control, shared, std::move(flow_sources), policy_reloader.get());
 
   for (auto& w : s.workers) w->start();
   if (s.quic_guard) s.quic_guard->start();

@@ -22,9 +22,9 @@ namespace {
 constexpr auto settle_time = std::chrono::milliseconds(100);
 
 // The running flows meet the new policy, then the reload is reported with how many it closed.
-awaitable<void> reach_running_flows(SharedState& shared, std::vector<FlowSource> workers,
-                                    std::shared_ptr<const policy::Policy> policy, std::string path,
-                                    std::chrono::system_clock::time_point ts) {
+awaitable<ReloadReach> reach_running_flows(SharedState& shared, std::vector<FlowSource> workers,
+                                           std::shared_ptr<const policy::Policy> policy, std::string path,
+                                           std::chrono::system_clock::time_point ts) {
   const std::size_t rules = policy->rule_count();
   awaitable<ReloadReach> reaching =  // named: see STYLE.md, GCC 12
       refuse_running_flows(std::move(workers), std::move(policy), decision_settings(shared.config), shared.metrics);
@@ -35,6 +35,7 @@ awaitable<void> reach_running_flows(SharedState& shared, std::vector<FlowSource>
   diag::notice("policy reloaded from %s: %zu rules; %zu running flows refused and closed%s", path.c_str(), rules,
                reach.closed, unanswered.c_str());
   shared.log.submit_event(log::policy_reload_json(path, rules, std::nullopt, reach.closed, ts));
+  co_return reach;
 }
 
 }  // namespace
@@ -58,19 +59,32 @@ PolicyReloader::PolicyReloader(asio::io_context& io, SharedState& shared, std::v
 
 PolicyReloader::~PolicyReloader() = default;  // the stream descriptor in watch() owns the fd
 
-void PolicyReloader::reload() {
+void PolicyReloader::reload() { asio::co_spawn(io_, reload_now(), asio::detached); }
+
+awaitable<ReloadResult> PolicyReloader::reload_now() {
   const auto ts = std::chrono::system_clock::now();
+  std::shared_ptr<const policy::Policy> fresh;
   try {
-    auto fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
+    fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
     check_policy_needs(*fresh, shared_.config, path_);
-    shared_.policy.store(fresh);
-    shared_.metrics.policy_reload(true);
-    asio::co_spawn(io_, reach_running_flows(shared_, workers_, std::move(fresh), path_, ts), asio::detached);
   } catch (const std::exception& e) {
     shared_.metrics.policy_reload(false);
     diag::error("policy not reloaded, keeping the previous one: %s", e.what());
     shared_.log.submit_event(log::policy_reload_json(path_, std::nullopt, std::string(e.what()), 0, ts));
+    ReloadResult refused;
+    refused.error = e.what();
+    co_return refused;
   }
+  shared_.policy.store(fresh);
+  shared_.metrics.policy_reload(true);
+  const std::size_t rules = fresh->rule_count();
+  awaitable<ReloadReach> reaching =  // named: see STYLE.md, GCC 12
+      reach_running_flows(shared_, workers_, std::move(fresh), path_, ts);
+  const ReloadReach reach = co_await std::move(reaching);
+  ReloadResult done;
+  done.rules = rules;
+  done.reach = reach;
+  co_return done;
 }
 
 awaitable<void> PolicyReloader::watch() {

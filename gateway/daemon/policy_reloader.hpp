@@ -10,9 +10,16 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/daemon/flow_source.hpp"
+#include "gateway/daemon/reload_flows.hpp"
 #include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
+
+struct ReloadResult {
+  std::string error;  // empty: the new policy is in force
+  std::size_t rules = 0;
+  ReloadReach reach;  // what it did to the running flows
+};
 
 class PolicyReloader {
  public:
@@ -23,7 +30,10 @@ class PolicyReloader {
   PolicyReloader(const PolicyReloader&) = delete;
   PolicyReloader& operator=(const PolicyReloader&) = delete;
 
+  // Reloads in the background (SIGHUP, a changed file).
   void reload();
+  // Reloads and tells how it went (`tlsgate policy reload`); runs on `io`.
+  awaitable<ReloadResult> reload_now();
 
  private:
   awaitable<void> watch();

@@ -72,13 +72,6 @@ Config config_from(const Options& o) {
   }
 }
 
-std::string control_socket_from(const Options& o) {
-  if (!o.socket.empty()) return o.socket;
-  const Config config = config_from(o);
-  if (!config.control_socket) fail(o.config + ": control_socket is null: the daemon has no control socket");
-  return *config.control_socket;
-}
-
 std::string endpoint_text(const nlohmann::json& ep) {
   const std::string ip = ep.at("ip").get<std::string>();
   const std::string port = std::to_string(ep.at("port").get<unsigned>());
@@ -87,21 +80,17 @@ std::string endpoint_text(const nlohmann::json& ep) {
 
 // `status --flows`: one line per flow, oldest first.
 void run_flows(const Options& o) {
-  const std::string path = control_socket_from(o);
   const nlohmann::json request{{"command", "flows"}, {"older_than_s", o.older_than_s}, {"limit", o.limit}};
-  std::string text;
+  nlohmann::json reply;
   try {
-    text = control_exchange(path, request.dump());
-  } catch (const ControlUnreachable& e) {
+    reply = control_call(control_socket_path(o.config, o.socket), request);
+  } catch (const std::runtime_error& e) {  // unreachable, or refused
     fail(e.what());
   }
-  const nlohmann::json reply = nlohmann::json::parse(text, nullptr, false);
-  if (!reply.is_object()) fail("the daemon's reply is not JSON: " + text);
-  if (!reply.value("ok", false)) fail(reply.value("error", std::string("the daemon refused the request")));
   const auto workers = reply.at("workers").get<std::size_t>();
   const auto answered = reply.at("answered").get<std::size_t>();
   if (o.raw) {
-    std::printf("%s\n", text.c_str());
+    std::printf("%s\n", reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("%zu flows running, %zu older than %u s (workers answering: %zu of %zu)%s\n",
                 reply.at("running").get<std::size_t>(), reply.at("older").get<std::size_t>(), o.older_than_s,

@@ -134,7 +134,7 @@ void run_lint(const std::string& path) {
 }  // namespace
 
 void add_policy_commands(CLI::App& app) {
-  auto* policy = app.add_subcommand("policy", "Check a policy file (docs/policy.md)");
+  auto* policy = app.add_subcommand("policy", "Check a policy file, or have the daemon reload its own (docs/policy.md)");
   policy->require_subcommand(1);
 
   auto o = std::make_shared<CheckOptions>();

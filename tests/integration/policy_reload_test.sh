@@ -3,7 +3,9 @@
 # keep-alive connection, open before a reload that blocks their hosts, are both
 # reset within a bounded wait and their flow lines say `policy_reload`; a
 # connection to a host that stays allowed keeps working. The reload's policy
-# event and the metric count the closed flows.
+# event and the metric count the closed flows. `tlsgate policy reload` reloads
+# over the control socket and prints the outcome; a broken file is refused
+# with its reason (exit 1) and the previous policy stays.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -25,8 +27,9 @@ JSON
   mv "$policy.tmp" "$policy"
 }
 write_policy intercept tunnel
+sock="$work/control.sock"
 test_config workers:=2 policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" learned_bypass:=false \
-  metrics_listen="$metrics" idle_timeout_s:=120 >"$work/config.json"
+  metrics_listen="$metrics" idle_timeout_s:=120 control_socket="$sock" >"$work/config.json"
 rules_install --mode redirect --ports 443 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json"
 trust="$work/trust.pem"
@@ -70,6 +73,27 @@ before=$(event_count policy)
 kill -HUP "$TLSGATE_PID"
 check "SIGHUP: a policy event" wait_events $((before + 1)) policy
 check_eq "$(events policy | tail -n 1 | jq -r .closed_flows)" 0 "SIGHUP with nothing to refuse closes nothing"
+
+# `tlsgate policy reload`: the outcome on stdout, a policy event; a broken
+# file (here: a host list that does not exist) is refused and nothing changes.
+before=$(event_count policy)
+out=$("$TLSGATE_BIN" policy reload --config "$work/config.json" 2>&1)
+check_eq "$out" "policy reloaded: 2 rules; 0 running flows refused and closed" "policy reload: the outcome"
+check "policy reload: a policy event" wait_events $((before + 1)) policy
+jq '.rules[0] += {"host_list": ["missing-list.txt"]}' "$policy" >"$work/broken.json"
+mv "$work/broken.json" "$policy"  # the file watch refuses it too; the command says why
+status=0
+out=$("$TLSGATE_BIN" policy reload --socket "$sock" 2>&1) || status=$?
+check_eq "$status" 1 "policy reload of a broken file: exit 1"
+check "policy reload names the missing list ($out)" grep -q "missing-list.txt" <<<"$out"
+check "policy reload says the previous policy stays" grep -q "the previous one stays" <<<"$out"
+check "the refusal is a policy event with ok false" wait_events 1 policy '.ok == false'
+err=$(in_client curl -sS -o /dev/null --cacert "$trust" https://www.example.test/small 2>&1 || true)
+check "the previous policy still blocks www ($err)" grep -qi "access denied" <<<"$err"
+status=0
+out=$("$TLSGATE_BIN" policy reload --socket "$work/nobody.sock" 2>&1) || status=$?
+check_eq "$status" 2 "policy reload without a daemon: exit 2"
+check "it says the daemon cannot be reached ($out)" grep -q "is the tlsgate daemon running" <<<"$out"
 
 stop_tlsgate TERM
 check "every flow has exactly one line" test "$(flow_lines | jq -r .flow_id | sort | uniq -d | wc -l)" -eq 0
