@@ -49,8 +49,21 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
-  const RequestVerdict v =
-      decide_request(*policy_.current(), addresses_of(record_), path_, record_.verdict.rule, head.authority);
+  const std::shared_ptr<const policy::Policy>& policy = policy_.current();
+  // A keep-alive connection names one host again and again: a request with the authority of the
+  // last allowed one, under the same policy, is allowed again (everything else decide_request
+  // reads is the flow's and fixed).
+  if (head.authority && allowed_policy_ && allowed_policy_ == policy && *head.authority == allowed_authority_) {
+    return {};
+  }
+  const RequestVerdict v = decide_request(*policy, addresses_of(record_), path_, record_.verdict.rule, head.authority);
+  if (v.outcome == RequestOutcome::allow) {
+    if (head.authority) {
+      allowed_policy_ = policy;
+      allowed_authority_ = *head.authority;
+    }
+    return {};
+  }
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
     case RequestOutcome::allow: return {};

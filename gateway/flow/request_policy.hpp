@@ -46,6 +46,10 @@ class RequestPolicy {
   FlowRecord& record_;
   RequestPath path_;
   SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
+  // The last allowed request's authority and the policy that allowed it (held, so its
+  // address cannot come back as another policy's).
+  std::shared_ptr<const policy::Policy> allowed_policy_;
+  std::string allowed_authority_;
   std::uint64_t answered_ = 0;
   const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)
 };

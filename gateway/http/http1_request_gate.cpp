@@ -51,7 +51,8 @@ class Http1RequestGate final : public RequestGate {
   Next read_head(std::string_view data, ClientStep& step);
   Next read_body(std::string_view data, ClientStep& step);
   Next await_answer(std::string_view data, ClientStep& step);
-  RequestHead request_head(const Head& head) const;
+  // The decided request's head, in request_ (its strings keep their capacity from one request to the next).
+  void fill_request_head(const Head& head);
   // A parse failure at data[pos_]; data[0, valid) may still go upstream.
   void fail(std::string_view data, std::size_t valid, std::string detail, ClientStep& step);
 
@@ -64,6 +65,7 @@ class Http1RequestGate final : public RequestGate {
   BodyFramer body_;
   bool body_switches_ = false;  // the request whose body is read asked for a switch
   ResponseTracker responses_;
+  RequestHead request_;
   // The answer to the last switch request (it may come while its body is still read).
   SwitchAnswer answer_ = SwitchAnswer::none;
   bool answer_h2c_ = false;
@@ -128,11 +130,11 @@ Http1RequestGate::Next Http1RequestGate::read_head(std::string_view data, Client
     fail(data, pos_, "more than " + std::to_string(max_pending_requests) + " requests without a response", step);
     return Next::stop;
   }
-  const RequestHead request = request_head(head.value);
-  const RequestAnswer answer = decide_(request);
+  fill_request_head(head.value);
+  const RequestAnswer answer = decide_(request_);
   if (answer.action != RequestAction::forward) {
     step.to_server.assign(data.substr(0, pos_));
-    step.to_client = http1_gate_response(answer, request.version);
+    step.to_client = http1_gate_response(answer, request_.version);
     step.close = true;
     mode_ = Mode::closed;
     held_ = {};
@@ -140,7 +142,7 @@ Http1RequestGate::Next Http1RequestGate::read_head(std::string_view data, Client
   }
   pos_ += scan.value;
   scanner_ = HeadScanner{};
-  const PendingRequest pending{request.method == "HEAD", request.upgrade.has_value(), request.method == "CONNECT"};
+  const PendingRequest pending{request_.method == "HEAD", request_.upgrade.has_value(), request_.method == "CONNECT"};
   responses_.expect(pending);
   body_switches_ = pending.upgrade || pending.connect;
   body_ = BodyFramer(head.value.body, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
@@ -194,20 +196,22 @@ Http1RequestGate::Next Http1RequestGate::await_answer(std::string_view data, Cli
   return Next::stop;
 }
 
-RequestHead Http1RequestGate::request_head(const Head& head) const {
-  RequestHead out;
+void Http1RequestGate::fill_request_head(const Head& head) {
+  RequestHead& out = request_;
   out.version = head.request.minor_version == 0 ? "1.0" : "1.1";
   out.method.assign(head.request.method);
   out.scheme = settings_.scheme;
   // RFC 9112 §3.2.2: a server takes the authority of an absolute-form target, not Host.
-  if (head.target_authority) {
-    out.authority.emplace(*head.target_authority);
-  } else if (head.host) {
-    out.authority.emplace(*head.host);
+  const std::optional<std::string_view> authority = head.target_authority ? head.target_authority : head.host;
+  if (!authority) {
+    out.authority.reset();
+  } else if (out.authority) {
+    out.authority->assign(*authority);
+  } else {
+    out.authority.emplace(*authority);
   }
   out.path.assign(head.request.target);
   out.upgrade = head.upgrade;
-  return out;
 }
 
 void Http1RequestGate::fail(std::string_view data, std::size_t valid, std::string detail, ClientStep& step) {
