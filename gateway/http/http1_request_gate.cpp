@@ -27,6 +27,7 @@ class Http1RequestGate final : public RequestGate {
       : settings_(std::move(settings)), decide_(std::move(decide)), responses_(settings_.limits) {}
 
   ClientStep from_client(std::span<const std::uint8_t> bytes) override;
+  ClientStep from_client_borrowing(std::span<const std::uint8_t> bytes) override;
   ServerStep from_server(std::span<const std::uint8_t> bytes) override;
   std::string take_to_client() override { return h2_ ? h2_->take_to_client() : std::string(); }
   bool holds_to_client() const override { return h2_ && h2_->holds_to_client(); }
@@ -73,12 +74,21 @@ class Http1RequestGate final : public RequestGate {
 };
 
 ClientStep Http1RequestGate::from_client(std::span<const std::uint8_t> bytes) {
+  ClientStep step = from_client_borrowing(bytes);
+  if (step.input_prefix > 0) {
+    step.to_server.insert(0, as_view(bytes).substr(0, step.input_prefix));
+    step.input_prefix = 0;
+  }
+  return step;
+}
+
+ClientStep Http1RequestGate::from_client_borrowing(std::span<const std::uint8_t> bytes) {
   ClientStep step;
   const std::string_view in = as_view(bytes);
   switch (mode_) {
     case Mode::closed: return step;
-    case Mode::passthrough: step.to_server.assign(in); return step;
-    case Mode::h2: return h2_->from_client(bytes);
+    case Mode::passthrough: step.input_prefix = in.size(); return step;
+    case Mode::h2: return h2_->from_client_borrowing(bytes);
     default: break;
   }
   if (held_.empty()) {
@@ -104,10 +114,11 @@ void Http1RequestGate::process(std::string_view data, ClientStep& step) {
     }
   }
   if (mode_ == Mode::h2 || mode_ == Mode::closed) return;  // the step was completed there
-  step.to_server.assign(data.substr(0, pos_));
   if (data.data() == held_.data()) {
+    step.to_server.assign(data.substr(0, pos_));
     held_.erase(0, pos_);
   } else {
+    step.input_prefix = pos_;  // the caller's bytes: forwarded as they are
     held_.assign(data.substr(pos_));
   }
 }

@@ -87,16 +87,27 @@ struct Outgoing {
   std::size_t own_bytes = 0;            // the gate's own bytes in `bytes`: the counters hold the peers'
   http::ClientStep client;              // the gate's step for the client's bytes
   bool client_step = false;             // `client` holds one: after the write, a refusal may end the relay
-  std::string own;                      // the server's bytes with the gate's frames put in, or those alone
+  std::string own;                      // bytes joined for one write, or the gate's frames alone
   bool resume_client = false;           // the gate released client bytes held behind an Upgrade request
 };
 
-// The client's bytes after the gate: what it lets through goes upstream.
-void client_chunk(GateLink& link, http::ClientStep step, Outgoing& out) {
+// The client's bytes (`input`) after the gate: what it lets through goes upstream, straight
+// from `input` when the gate forwarded a prefix of it unchanged.
+void client_chunk(GateLink& link, http::ClientStep step, std::span<const std::uint8_t> input, Outgoing& out) {
   out.client = std::move(step);
   out.client_step = true;
   if (out.client.error && link.parse_failed) link.parse_failed(*out.client.error);
-  out.bytes = out.shown = bytes_of(out.client.to_server);
+  const std::size_t prefix = std::min(out.client.input_prefix, input.size());
+  if (prefix == 0) {
+    out.bytes = bytes_of(out.client.to_server);
+  } else if (out.client.to_server.empty()) {
+    out.bytes = input.first(prefix);
+  } else {  // borrowed bytes and the gate's own (a switch to h2c within the chunk): one write
+    out.own.assign(reinterpret_cast<const char*>(input.data()), prefix);
+    out.own += out.client.to_server;
+    out.bytes = bytes_of(out.own);
+  }
+  out.shown = out.bytes;
 }
 
 // The server's bytes to the client, with the gate's own frames put where it said.
@@ -124,7 +135,7 @@ bool gate_round(const Direction<Stream>& d, GateLink& link, Outgoing& out) {
   if (d.from_side == EndBy::client) {
     if (!link.wake_client_side) return false;
     link.wake_client_side = false;
-    client_chunk(link, link.gate.from_client({}), out);
+    client_chunk(link, link.gate.from_client({}), {}, out);
     return true;
   }
   link.wake_server_side = false;
@@ -213,7 +224,7 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
           if (!link) {
             out.bytes = out.shown = bytes;
           } else if (d.from_side == EndBy::client) {
-            client_chunk(*link, link->gate.from_client(bytes), out);
+            client_chunk(*link, link->gate.from_client_borrowing(bytes), bytes, out);
           } else {
             server_chunk(*link, bytes, out);
           }
