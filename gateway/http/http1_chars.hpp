@@ -4,6 +4,7 @@
 // every head of a keep-alive connection goes through these.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace tlsgate::http::h1 {
@@ -48,6 +49,23 @@ constexpr bool all_of_class(std::string_view s, chars::Class c) {
     if ((chars::table[static_cast<std::uint8_t>(ch)] & c) == 0) return false;
   }
   return true;
+}
+
+// is_field_char() over a whole value, eight bytes at a time (values are most of a head's bytes):
+// a word with no byte below 0x20 and none equal to 0x7f passes at once; any other word is read
+// byte by byte (HTAB is the one control byte allowed).
+inline bool all_field_chars(std::string_view s) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;  // bytes < 0x20 (high bit clear)
+    const std::uint64_t del = w ^ (0x7f * ones);
+    const std::uint64_t is_del = (del - ones) & ~del & highs;  // bytes == 0x7f
+    if ((below_space | is_del) != 0 && !all_of_class(s.substr(i, 8), chars::field)) return false;
+  }
+  return all_of_class(s.substr(i), chars::field);
 }
 
 }  // namespace tlsgate::http::h1

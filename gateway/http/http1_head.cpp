@@ -69,18 +69,20 @@ std::optional<HeadError> add_transfer_encoding(Framing& f, std::string_view valu
   }
 }
 
-// One field line (CRLF removed) into `head` / `framing`.
+// One field line (CRLF removed) into `head` / `framing`. The byte just past `line` is its CR,
+// which is no tchar: the name scan needs no bounds check.
 std::optional<HeadError> add_field(std::string_view line, bool request, Head& head, Framing& framing) {
   if (is_ows(static_cast<std::uint8_t>(line.front()))) return HeadError::obs_fold;
+  const char* const text = line.data();
   std::size_t colon = 0;
-  for (; colon < line.size() && line[colon] != ':'; ++colon) {
-    const auto c = static_cast<std::uint8_t>(line[colon]);
-    if (!is_tchar(c)) return is_ows(c) ? HeadError::space_before_colon : HeadError::bad_field;
+  while (is_tchar(static_cast<std::uint8_t>(text[colon]))) ++colon;
+  if (colon < line.size() && line[colon] != ':') {
+    return is_ows(static_cast<std::uint8_t>(line[colon])) ? HeadError::space_before_colon : HeadError::bad_field;
   }
   if (colon == line.size() || colon == 0) return HeadError::bad_field;
   const std::string_view name = line.substr(0, colon);
   const std::string_view value = trim_ows(line.substr(colon + 1));
-  if (!all_of_class(value, chars::field)) return HeadError::bad_field;
+  if (!all_field_chars(value)) return HeadError::bad_field;
   if (token_equals(name, "content-length")) return add_content_length(framing, value);
   if (token_equals(name, "transfer-encoding")) return add_transfer_encoding(framing, value);
   if (token_equals(name, "upgrade")) {
