@@ -45,10 +45,26 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
+  const std::shared_ptr<const policy::Policy>& policy = policy_.current();
+  const policy::MinuteOfWeek now = local_minute();
+  // A keep-alive connection names one host again and again: a request with the authority of the
+  // last allowed one, under the same policy and in the same minute (`when` windows), is allowed
+  // again. Inside TLS everything else decide_request reads is the flow's and fixed; on an HTTP
+  // port the client's CA state may change between requests (onboarding), so each is decided.
+  if (path_ == RequestPath::intercepted_tls && head.authority && allowed_policy_ == policy &&
+      allowed_minute_ == now && *head.authority == allowed_authority_)
+    return {};
   policy::Query addresses = addresses_;
-  addresses.local_time = policy::local_minute_of_week(std::time(nullptr));  // a `when` window may have begun since
-  const RequestVerdict v =
-      decide_request(*policy_.current(), addresses, path_, record_.verdict.rule, head.authority, client_ca());
+  addresses.local_time = now;
+  const RequestVerdict v = decide_request(*policy, addresses, path_, record_.verdict.rule, head.authority, client_ca());
+  if (v.outcome == RequestOutcome::allow) {
+    if (head.authority) {
+      allowed_policy_ = policy;
+      allowed_authority_ = *head.authority;
+      allowed_minute_ = now;
+    }
+    return {};
+  }
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
     case RequestOutcome::allow: return {};
@@ -65,6 +81,15 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
 }
 
 // Only an HTTP port's requests are onboarded: inside TLS the state is not needed.
+policy::MinuteOfWeek RequestPolicy::local_minute() {
+  const std::time_t second = std::time(nullptr);
+  if (second != minute_read_at_) {
+    minute_read_at_ = second;
+    minute_ = policy::local_minute_of_week(second);
+  }
+  return minute_;
+}
+
 ClientCa RequestPolicy::client_ca() const {
   if (path_ != RequestPath::http_port) return {};
   return ClientCa{shared_.client_ca.state(record_.client.ip), shared_.config.portal_redirect_failing_clients};

@@ -5,6 +5,7 @@
 // `"event":"http"` line with action block (or onboard: a 302 to the CA
 // onboarding portal), its reason and rule.
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "gateway/http/request_gate.hpp"
 #include "gateway/log/flow_record.hpp"
 #include "gateway/policy/policy.hpp"
+#include "gateway/policy/time_window.hpp"
 #include "gateway/snapshot.hpp"
 
 namespace tlsgate {
@@ -43,6 +45,8 @@ class RequestPolicy {
  private:
   http::RequestAnswer decide(const http::RequestHead& head);
   ClientCa client_ca() const;
+  // The local time for `when` windows, read again at most once a second.
+  policy::MinuteOfWeek local_minute();
   http::RequestAnswer onboard(const http::RequestHead& head, const RequestVerdict& v);
   // `action`: the http event's action, block or onboard.
   void log_answer(const http::RequestHead& head, int status, RequestReason reason,
@@ -53,6 +57,13 @@ class RequestPolicy {
   RequestPath path_;
   policy::Query addresses_;  // the flow's client (and MAC), server and port; the time is each request's
   SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
+  // The last allowed request's authority and the policy that allowed it (held, so its
+  // address cannot come back as another policy's).
+  std::shared_ptr<const policy::Policy> allowed_policy_;
+  std::string allowed_authority_;
+  policy::MinuteOfWeek allowed_minute_{};
+  std::time_t minute_read_at_ = -1;  // local_minute()'s clock
+  policy::MinuteOfWeek minute_{};
   std::uint64_t answered_ = 0;
   const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)
   std::string portal_url_;  // looked up at the first onboarding; empty until then
