@@ -59,32 +59,41 @@ PolicyReloader::PolicyReloader(asio::io_context& io, SharedState& shared, std::v
 
 PolicyReloader::~PolicyReloader() = default;  // the stream descriptor in watch() owns the fd
 
-void PolicyReloader::reload() { asio::co_spawn(io_, reload_now(), asio::detached); }
-
-awaitable<ReloadResult> PolicyReloader::reload_now() {
-  const auto ts = std::chrono::system_clock::now();
+std::shared_ptr<const policy::Policy> PolicyReloader::install(std::chrono::system_clock::time_point ts,
+                                                              std::string& error) {
   std::shared_ptr<const policy::Policy> fresh;
   try {
     fresh = std::make_shared<const policy::Policy>(policy::Policy::load_file(path_));
     check_policy_needs(*fresh, shared_.config, path_);
   } catch (const std::exception& e) {
+    error = e.what();
     shared_.metrics.policy_reload(false);
     diag::error("policy not reloaded, keeping the previous one: %s", e.what());
-    shared_.log.submit_event(log::policy_reload_json(path_, std::nullopt, std::string(e.what()), 0, ts));
-    ReloadResult refused;
-    refused.error = e.what();
-    co_return refused;
+    shared_.log.submit_event(log::policy_reload_json(path_, std::nullopt, error, 0, ts));
+    return nullptr;
   }
   shared_.policy.store(fresh);
   shared_.metrics.policy_reload(true);
-  const std::size_t rules = fresh->rule_count();
+  return fresh;
+}
+
+void PolicyReloader::reload() {
+  const auto ts = std::chrono::system_clock::now();
+  std::string error;
+  auto fresh = install(ts, error);
+  if (fresh) asio::co_spawn(io_, reach_running_flows(shared_, workers_, std::move(fresh), path_, ts), asio::detached);
+}
+
+awaitable<ReloadResult> PolicyReloader::reload_now() {
+  const auto ts = std::chrono::system_clock::now();
+  ReloadResult result;
+  auto fresh = install(ts, result.error);
+  if (!fresh) co_return result;
+  result.rules = fresh->rule_count();
   awaitable<ReloadReach> reaching =  // named: see STYLE.md, GCC 12
       reach_running_flows(shared_, workers_, std::move(fresh), path_, ts);
-  const ReloadReach reach = co_await std::move(reaching);
-  ReloadResult done;
-  done.rules = rules;
-  done.reach = reach;
-  co_return done;
+  result.reach = co_await std::move(reaching);
+  co_return result;
 }
 
 awaitable<void> PolicyReloader::watch() {

@@ -5,6 +5,8 @@
 // decision asks, and running flows are decided again with it: those it refuses
 // are closed (reload_flows). An invalid file keeps the old policy. Either way
 // one `"event":"policy"` line (after the workers counted what they closed).
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,13 +32,15 @@ class PolicyReloader {
   PolicyReloader(const PolicyReloader&) = delete;
   PolicyReloader& operator=(const PolicyReloader&) = delete;
 
-  // Reloads in the background (SIGHUP, a changed file).
+  // Reloads now; the running flows meet the new policy in the background (SIGHUP, a changed file).
   void reload();
   // Reloads and tells how it went (`tlsgate policy reload`); runs on `io`.
   awaitable<ReloadResult> reload_now();
 
  private:
   awaitable<void> watch();
+  // Loads and checks the file and puts it in force; null (and `error`) when it does not load.
+  std::shared_ptr<const policy::Policy> install(std::chrono::system_clock::time_point ts, std::string& error);
 
   SharedState& shared_;
   std::vector<FlowSource> workers_;
