@@ -42,7 +42,7 @@ check "policy lint: the log-mode policy is clean" "$TLSGATE_BIN" policy lint "$w
 
 # fetch NAME URL: curl from the client; prints the HTTP status.
 fetch() {
-  in_client curl -sS -m 10 --cacert "$trust" -o "$work/$1.body" -w '%{http_code}' "$2"
+  in_client curl -4 -sS -m 10 --cacert "$trust" -o "$work/$1.body" -w '%{http_code}' "$2"
 }
 flows_before=$(flow_count_settled)
 
@@ -84,7 +84,7 @@ check "replay: api's flow intercept -> block by 'watch api'" \
   grep -qx "$CLIENT_IP4 api.example.test flow: intercept -> block by watch api (1)" <<<"$out"
 check "replay: api's two requests allow -> block by 'watch api'" \
   grep -qx "$CLIENT_IP4 api.example.test http: allow -> block by watch api (2)" <<<"$out"
-check_eq "$(grep -c ' -> ' <<<"$out")" 2 "replay: no other change (www, the port-80 flow's addresses)"
+check_eq "$(grep -c '^[0-9a-f.:]* .*: .* -> .* by ' <<<"$out")" 2 "replay: no other change (www, the port-80 flow's addresses)"
 check "replay: the header says MAC and time are unknown" grep -q "^not in a log: the client's MAC" <<<"$out"
 check "replay: the bad line is counted and named" grep -q "1 bad lines" <<<"$out"
 check "replay: ... with its line number" grep -qx "bad line $(wc -l <"$work/recorded.jsonl"): not JSON" <<<"$out"
