@@ -29,6 +29,7 @@ HttpTap::HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::
       record_(record),
       observer_(std::move(observer)),
       path_(path),
+      policy_(shared.policy),
       community_id_(log::community_id(record.client, record.server, log::ip_proto_tcp)),
       client_ip_(record.client.ip.to_string()),
       server_ip_(record.server.ip.to_string()) {}
@@ -84,8 +85,8 @@ void HttpTap::log_exchanges() {
 
 // The request was forwarded: decided again with the policy in force now, as
 // the request gate would (its MAC looked up only for groups by MAC).
-std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchange) const {
-  const auto policy = shared_.policy.load();
+std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchange) {
+  const auto& policy = policy_.current();
   if (!policy || !policy->has_log_rules() || exchange.authority.empty()) return std::nullopt;
   policy::Query addresses;
   addresses.client = record_.client.ip;

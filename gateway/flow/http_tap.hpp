@@ -9,6 +9,8 @@
 
 #include "gateway/flow/request_decision.hpp"
 #include "gateway/log/flow_record.hpp"
+#include "gateway/policy/policy.hpp"
+#include "gateway/snapshot.hpp"
 #include "gateway/http/observer.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
 
@@ -33,12 +35,13 @@ class HttpTap final : public RelayTap {
  private:
   void log_exchanges();
   // The log-mode rule that would have blocked this request; nullopt when none would.
-  std::optional<std::string> would_block(const http::HttpExchange& exchange) const;
+  std::optional<std::string> would_block(const http::HttpExchange& exchange);
 
   SharedState& shared_;
   FlowRecord& record_;
   std::unique_ptr<http::Observer> observer_;
   RequestPath path_;
+  SnapshotView<policy::Policy> policy_;  // the policy in force at each exchange
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;
