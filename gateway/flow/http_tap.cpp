@@ -4,6 +4,9 @@
 #include "gateway/log/events/fields.hpp"
 #include "gateway/log/events/http_event.hpp"
 #include "gateway/flow/shared_state.hpp"
+#include "gateway/policy/time_window.hpp"
+
+#include <ctime>
 
 namespace tlsgate {
 namespace {
@@ -20,10 +23,13 @@ http::HttpLimits limits_of(const Config& config) {
 
 }  // namespace
 
-HttpTap::HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer)
+HttpTap::HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer,
+                 RequestPath path)
     : shared_(shared),
       record_(record),
       observer_(std::move(observer)),
+      path_(path),
+      policy_(shared.policy),
       community_id_(log::community_id(record.client, record.server, log::ip_proto_tcp)),
       client_ip_(record.client.ip.to_string()),
       server_ip_(record.server.ip.to_string()) {}
@@ -32,12 +38,13 @@ std::unique_ptr<HttpTap> HttpTap::for_tls(SharedState& shared, FlowRecord& recor
   if (!shared.config.http_inspect) return nullptr;
   const auto limits = limits_of(shared.config);
   auto observer = alpn == "h2" ? http::make_h2_observer(limits, "https") : http::make_http1_observer(limits, "https");
-  return std::make_unique<HttpTap>(shared, record, std::move(observer));
+  return std::make_unique<HttpTap>(shared, record, std::move(observer), RequestPath::intercepted_tls);
 }
 
 std::unique_ptr<HttpTap> HttpTap::for_cleartext(SharedState& shared, FlowRecord& record) {
   if (!shared.config.http_inspect) return nullptr;
-  return std::make_unique<HttpTap>(shared, record, http::make_cleartext_observer(limits_of(shared.config)));
+  return std::make_unique<HttpTap>(shared, record, http::make_cleartext_observer(limits_of(shared.config)),
+                                   RequestPath::http_port);
 }
 
 void HttpTap::from_client(std::span<const std::uint8_t> bytes) {
@@ -64,13 +71,33 @@ void HttpTap::log_exchanges() {
     const log::HttpEventFlow flow{ts,         record_.flow_id,        community_id_,
                                   client_ip_, record_.client.port,    server_ip_,
                                   record_.server.port, sni};
+    const std::optional<std::string> would = would_block(exchange);
+    log::HttpEventAction action;  // allow: the gate let it through
+    action.would_block = would ? &*would : nullptr;
     try {
-      log::write_http_event(line, flow, exchange);
+      log::write_http_event(line, flow, exchange, action);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
       continue;
     }
     shared_.log.submit_serialized_event(line);
   }
+}
+
+// The request was forwarded: decided again with the policy in force now, as
+// the request gate would (its MAC looked up only for groups by MAC).
+std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchange) {
+  const auto& policy = policy_.current();
+  if (!policy || !policy->has_log_rules() || exchange.authority.empty()) return std::nullopt;
+  policy::Query addresses;
+  addresses.client = record_.client.ip;
+  addresses.server = record_.server.ip;
+  addresses.port = record_.server.port;
+  addresses.local_time = policy::local_minute_of_week(std::time(nullptr));
+  if (policy->uses_macs())
+    if (const auto table = shared_.neighbours.load()) addresses.client_mac = table->find(record_.client.ip);
+  const RequestVerdict v = decide_request(*policy, addresses, path_, record_.verdict.rule, exchange.authority);
+  if (v.outcome != RequestOutcome::allow || !v.rule) return std::nullopt;
+  return v.rule->would_block;
 }
 
 void HttpTap::finish() {

@@ -2,10 +2,15 @@
 // Connects an HTTP observer to a relay: feeds it the forwarded bytes, writes
 // one `"event":"http"` line per finished exchange, and at the end adds the
 // flow line's `http` summary (and `inspect_error` when observing failed).
+// While the policy has `"mode": "log"` rules, each exchange's request is
+// decided again (decide_request) to mark the ones such a rule would have blocked.
 #include <memory>
 #include <string>
 
+#include "gateway/flow/request_decision.hpp"
 #include "gateway/log/flow_record.hpp"
+#include "gateway/policy/policy.hpp"
+#include "gateway/snapshot.hpp"
 #include "gateway/http/observer.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
 
@@ -15,7 +20,7 @@ struct SharedState;
 
 class HttpTap final : public RelayTap {
  public:
-  HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer);
+  HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::Observer> observer, RequestPath path);
 
   // The observer for an intercepted TLS flow (by the negotiated ALPN), or for
   // a plain HTTP port; nullptr when HTTP inspection is off.
@@ -29,10 +34,14 @@ class HttpTap final : public RelayTap {
 
  private:
   void log_exchanges();
+  // The log-mode rule that would have blocked this request; nullopt when none would.
+  std::optional<std::string> would_block(const http::HttpExchange& exchange);
 
   SharedState& shared_;
   FlowRecord& record_;
   std::unique_ptr<http::Observer> observer_;
+  RequestPath path_;
+  SnapshotView<policy::Policy> policy_;  // the policy in force at each exchange
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/policy/authority.hpp"
 #include "gateway/policy/client_ca.hpp"
 #include "gateway/policy/policy.hpp"
 
@@ -44,9 +45,8 @@ struct RequestVerdict {
   std::optional<std::string> host;       // the normalised host the policy saw
 };
 
-// The host of an authority ("Name.Example:8443", "[2001:db8::1]:80") as policy
-// compares it; nullopt when nothing is left.
-std::optional<std::string> host_of_authority(std::string_view authority);
+// The host of a Host / :authority as policy compares it (gateway/policy/authority.hpp).
+using policy::host_of_authority;
 
 // The client, as onboarding sees it.
 struct ClientCa {

@@ -137,7 +137,8 @@ void RequestPolicy::log_answer(const http::RequestHead& head, int status, Reques
   const std::string* sni = record_.hello && record_.hello->sni ? &*record_.hello->sni : nullptr;
   const log::HttpEventFlow flow{ts,         record_.flow_id,     community_id, client_ip, record_.client.port,
                                 server_ip, record_.server.port, sni};
-  const log::HttpEventAction answer{action, to_string(reason), rule ? &rule->rule : nullptr};
+  const std::string* would_block = rule && rule->would_block ? &*rule->would_block : nullptr;
+  const log::HttpEventAction answer{action, to_string(reason), rule ? &rule->rule : nullptr, would_block};
   std::string line;
   log::write_http_event(line, flow, e, answer);
   shared_.log.submit_serialized_event(line);

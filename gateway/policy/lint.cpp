@@ -74,6 +74,7 @@ class Linter {
       : rules_(parsed.rules), source_(source), out_(out) {
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       if (!rules_[i]) continue;
+      if (rules_[i]->mode == RuleMode::log) continue;  // never decides: shadows no later rule
       if (!rules_[i]->has_host_matcher()) hostless_.push_back(i);
       for (const auto& p : rules_[i]->hosts) index_.add(p, static_cast<std::uint32_t>(i));
     }

@@ -17,6 +17,7 @@ namespace tlsgate::policy {
 // earlier rules does not count as covered. Host lists: what reading skipped,
 // lists empty after parsing, a list with the same entries as an earlier one;
 // and groups no rule uses. List entries are not compared with host patterns.
+// A `"mode": "log"` rule is linted like any other but shadows nothing: it never decides.
 std::vector<LintFinding> lint(const std::string& json_text, const std::string& source);
 
 }  // namespace tlsgate::policy

@@ -98,6 +98,10 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
     Rule& r = rules_[i];
     const auto index = static_cast<std::uint32_t>(i);
     for (const auto& g : r.groups) uses_macs_ = uses_macs_ || !g.macs.empty();
+    if (r.mode == RuleMode::log) {
+      add_log_rule(r, index);
+      continue;
+    }
     if (!r.has_host_matcher()) {
       hostless_.push_back(index);
       continue;
@@ -114,6 +118,17 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
     }
   }
   index_.shrink_to_fit();
+  log_index_.shrink_to_fit();
+}
+
+void Policy::add_log_rule(Rule& r, std::uint32_t index) {
+  log_rules_.push_back(index);
+  if (!r.has_host_matcher()) {
+    log_hostless_.push_back(index);
+    return;
+  }
+  for (const auto& p : r.hosts) log_index_.add(p, index);
+  list_names_ += index_lists(log_index_, r.host_lists, index);
 }
 
 Policy Policy::allow_all(Action default_action) { return Policy({}, default_action); }
@@ -125,10 +140,20 @@ Decision Policy::decision_for(std::size_t index) const {
 }
 
 Decision Policy::match(const Query& q) const {
+  const std::size_t best = first_match(index_, hostless_, q, no_rule);
+  Decision d = decision_for(best);
+  if (log_rules_.empty() || d.action == Action::block) return d;
+  if (const std::size_t i = first_match(log_index_, log_hostless_, q, best); i != best)
+    d.would_block = decision_for(i).rule;
+  return d;
+}
+
+std::size_t Policy::first_match(const HostIndex& index, const std::vector<std::uint32_t>& hostless, const Query& q,
+                                std::size_t before) const {
   // Rule order must win over index order: take the lowest-numbered rule that
   // matches among the host-less rules and every rule the host index offers.
-  std::size_t best = no_rule;
-  for (const auto i : hostless_) {
+  std::size_t best = before;
+  for (const auto i : hostless) {
     if (i >= best) break;
     if (rules_[i].matches_addresses(q)) {
       best = i;
@@ -138,7 +163,7 @@ Decision Policy::match(const Query& q) const {
   for (const auto& host : q.hosts) {
     if (host.empty()) continue;
     const std::string name = normalize_host(host);
-    index_.for_each_match(name, [&](std::span<const std::uint32_t> candidates) {
+    index.for_each_match(name, [&](std::span<const std::uint32_t> candidates) {
       for (const auto i : candidates) {
         if (i >= best) break;
         if (rules_[i].matches_addresses(q)) {
@@ -148,7 +173,7 @@ Decision Policy::match(const Query& q) const {
       }
     });
   }
-  return decision_for(best);
+  return best;
 }
 
 std::size_t Policy::first_hostless_match(const Query& q) const {

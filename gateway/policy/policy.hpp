@@ -46,7 +46,13 @@ struct Decision {
   std::optional<std::size_t> rule_index;
   std::optional<bool> capture;  // the rule's `capture`: write the flow to pcap (unset: the config's default)
   bool learn_bypass = true;     // false: its hosts stay inspected, whatever the learned-bypass table says
+  // The first `"mode": "log"` rule (named like `rule`) that matched before the
+  // deciding rule: it would have blocked. Unset when the decision is a block.
+  std::optional<std::string> would_block{};
 };
+
+// `"mode"` of a rule: enforced, or only logged (a block rule watched before it is turned on).
+enum class RuleMode { enforce, log };
 
 // A policy file that cannot be used. what(): "FILE: rules[2].host[0]: what is wrong"
 // or, for bad JSON, "FILE:12:5: JSON syntax error: ...".
@@ -76,6 +82,7 @@ struct Rule {
   std::optional<TimeWindow> when;
   std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
   bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
+  RuleMode mode = RuleMode::enforce;  // log: never decides; a match is reported as Decision::would_block
 
   bool has_host_matcher() const { return !hosts.empty() || !host_lists.empty(); }
   // Every matcher but the host: client, server, port, client group, time.
@@ -97,8 +104,11 @@ class Policy {
   // Builds the index over already validated rules.
   Policy(std::vector<Rule> rules, Action default_action);
 
-  // The first rule, in file order, whose matchers all match; else the default.
-  // A host rule matches when any of q.hosts matches it; with no hosts it does not.
+  // The first enforced rule, in file order, whose matchers all match; else the
+  // default. A host rule matches when any of q.hosts matches it; with no hosts
+  // it does not. Log-mode rules are skipped, and the first of them that matches
+  // before the deciding rule is named in would_block (unless the decision blocks).
+  // host_can_matter() and onboard_can_matter() see enforced rules only.
   Decision match(const Query& q) const;
   // True when some rule with a host matcher could change the decision for this
   // client/server/port (q.hosts is ignored). When false, a flow without SNI can
@@ -120,6 +130,8 @@ class Policy {
   // True when some rule's client group lists MAC addresses: only then need
   // callers look the client's MAC up.
   bool uses_macs() const { return uses_macs_; }
+  // True when some rule has `"mode": "log"`: only then can a decision carry would_block.
+  bool has_log_rules() const { return !log_rules_.empty(); }
   // Names indexed from host lists, and the index's memory (`policy check --stats`).
   std::size_t list_names() const { return list_names_; }
   std::size_t index_bytes() const { return index_.bytes(); }
@@ -127,6 +139,12 @@ class Policy {
  private:
   Decision decision_for(std::size_t index) const;
   std::size_t first_hostless_match(const Query& q) const;  // no_rule when none
+  // The lowest rule below `before` among `hostless` and what `index` offers for
+  // q.hosts whose matchers all match; `before` when none.
+  std::size_t first_match(const HostIndex& index, const std::vector<std::uint32_t>& hostless, const Query& q,
+                          std::size_t before) const;
+  // Adds the log-mode rule `index` to the log rules' own index.
+  void add_log_rule(Rule& rule, std::uint32_t index);
 
   std::vector<Rule> rules_;
   Action default_action_;
@@ -137,6 +155,11 @@ class Policy {
   std::vector<std::uint32_t> conditional_host_rules_;
   std::array<std::size_t, 3> first_unconditional_host_rule_{};  // by flow-level action (onboard: intercept)
   std::vector<std::uint32_t> onboard_host_rules_;  // host rules that onboard, in order
+  // `"mode": "log"` rules, kept apart so that they never decide: an index of
+  // their hosts, those without a host matcher, and all of them (in order).
+  HostIndex log_index_;
+  std::vector<std::uint32_t> log_hostless_;
+  std::vector<std::uint32_t> log_rules_;
   bool uses_macs_ = false;
   std::size_t list_names_ = 0;
 };

@@ -7,12 +7,14 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "gateway/diag.hpp"
 #include "gateway/policy/lint.hpp"
 #include "gateway/policy/policy.hpp"
+#include "gateway/policy/policy_replay.hpp"
 
 namespace tlsgate::policy {
 namespace {
@@ -98,6 +100,8 @@ void run_check(const CheckOptions& o) {
     std::printf("rule: %s\n", d.rule.c_str());
   else
     std::printf("rule: %s (%s)\n", d.rule.c_str(), rule_path(*d.rule_index).c_str());
+  if (d.would_block)
+    std::printf("would_block: %s (\"mode\": \"log\": logged, not enforced)\n", d.would_block->c_str());
   if (d.action == Action::onboard)
     std::printf("note: onboard intercepts TLS; on an HTTP port the request is redirected to the CA onboarding page "
                 "unless the gateway CA is known to work for the client\n");
@@ -131,6 +135,42 @@ void run_lint(const std::string& path) {
   if (errors > 0) throw CLI::RuntimeError(1);
 }
 
+struct ReplayOptions {
+  std::string policy_file;
+  std::string log_file;  // "-": stdin
+  bool json = false;
+};
+
+void run_replay(const ReplayOptions& o) {
+  std::optional<Policy> policy;
+  try {
+    policy.emplace(Policy::load_file(o.policy_file));
+  } catch (const PolicyError& e) {
+    diag::error("invalid policy: %s", e.what());
+    throw CLI::RuntimeError(2);
+  }
+  std::ifstream file;
+  if (o.log_file != "-") {
+    file.open(o.log_file, std::ios::binary);
+    if (!file) {
+      diag::error("%s: cannot open the flow log", o.log_file.c_str());
+      throw CLI::RuntimeError(2);
+    }
+  }
+  std::istream& in = o.log_file == "-" ? std::cin : file;
+  Replay replay(*policy);
+  replay_stream(replay, in);
+  if (in.bad()) {
+    diag::error("%s: read error", o.log_file.c_str());
+    throw CLI::RuntimeError(2);
+  }
+  const ReplaySummary summary = replay.summary();
+  if (o.json)
+    std::printf("%s\n", replay_json(summary, o.policy_file).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  else
+    std::fputs(format_replay(summary, o.policy_file).c_str(), stdout);
+}
+
 }  // namespace
 
 void add_policy_commands(CLI::App& app) {
@@ -160,6 +200,14 @@ void add_policy_commands(CLI::App& app) {
                                                   "patterns that never match); exit 1 on errors");
   lint_cmd->add_option("file", *path, "policy file")->required();
   lint_cmd->callback([path] { run_lint(*path); });
+
+  auto r = std::make_shared<ReplayOptions>();
+  auto* replay_cmd = policy->add_subcommand("replay", "Print, per client and host, the decisions of a flow log "
+                                                      "(flow and http lines) that a new policy would change");
+  replay_cmd->add_option("-p,--policy", r->policy_file, "the new policy file")->required();
+  replay_cmd->add_option("log", r->log_file, "flow log (JSON lines); - for stdin")->required();
+  replay_cmd->add_flag("--json", r->json, "print one JSON summary object");
+  replay_cmd->callback([r] { run_replay(*r); });
 }
 
 }  // namespace tlsgate::policy

@@ -240,13 +240,15 @@ class Reader {
         if (!value.is_boolean()) error(p, "must be true or false");
         else r.capture = value.get<bool>();
         ok = ok && value.is_boolean();
+      } else if (key == "mode") {
+        ok = mode(value, p, r) && ok;
       } else if (key == "learn_bypass") {
         if (!value.is_boolean()) error(p, "must be true or false");
         else r.learn_bypass = value.get<bool>();
         ok = ok && value.is_boolean();
       } else {
         error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, action, capture, "
-                 "learn_bypass)");
+                 "learn_bypass, mode)");
         ok = false;
       }
     }
@@ -254,9 +256,25 @@ class Reader {
       error(path, "\"action\" is required");
       ok = false;
     }
+    if (ok && r.mode == RuleMode::log && *act != Action::block) {
+      error(path + ".mode", "\"log\" is for block rules (it logs would_block); this rule's action is \"" +
+                                std::string(to_string(*act)) + "\"");
+      ok = false;
+    }
     if (!ok) return std::nullopt;
     r.action = *act;
     return r;
+  }
+
+  // `"mode": "enforce"` (the default) or `"log"`.
+  bool mode(const json& v, const std::string& path, Rule& rule) {
+    const std::string text = v.is_string() ? v.get<std::string>() : "";
+    if (text == "enforce" || text == "log") {
+      rule.mode = text == "log" ? RuleMode::log : RuleMode::enforce;
+      return true;
+    }
+    error(path, "must be \"enforce\" or \"log\" (evaluated and logged as would_block, never enforced)");
+    return false;
   }
 
  private:

@@ -1,4 +1,5 @@
-// Fuzzes the policy reader with host lists, client groups and time windows.
+// Fuzzes the policy reader with host lists, client groups, time windows and
+// log-mode rules.
 // An input is a policy JSON text, then a NUL, then the text of every host list
 // it names (the loader serves that text for any path). A policy that parses
 // is built and asked a few questions; the list text is also fed to the list
@@ -34,6 +35,9 @@ void ask(const Policy& policy, const std::string& host, std::uint16_t minute) {
   q.local_time = static_cast<MinuteOfWeek>(minute % minutes_per_week);
   const Decision d = policy.match(q);
   if (d.rule_index && *d.rule_index >= policy.rule_count()) std::abort();
+  // A log-mode rule never decides, and is reported only where the decision is not a block.
+  if (d.rule_index && policy.rules()[*d.rule_index].mode == RuleMode::log) std::abort();
+  if (d.would_block && (d.action == Action::block || !policy.has_log_rules())) std::abort();
   q.hosts.clear();
   policy.host_can_matter(q);
 }

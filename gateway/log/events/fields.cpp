@@ -24,7 +24,9 @@ nlohmann::ordered_json endpoint_json(const Endpoint& endpoint) {
 }
 
 nlohmann::ordered_json policy_json(const policy::Decision& decision) {
-  return {{"rule", decision.rule}, {"action", policy::to_string(decision.action)}};
+  nlohmann::ordered_json j = {{"rule", decision.rule}, {"action", policy::to_string(decision.action)}};
+  if (decision.would_block) j["would_block"] = *decision.would_block;
+  return j;
 }
 
 nlohmann::ordered_json optional_text(const std::optional<std::string>& text) {

@@ -74,6 +74,7 @@ void write_http_event(std::string& out, const HttpEventFlow& flow, const http::H
   string_field(out, "action", action.action);
   if (!action.reason.empty()) string_field(out, "reason", action.reason);
   if (action.rule) string_field(out, "rule", *action.rule);
+  if (action.would_block) string_field(out, "would_block", *action.would_block);
   string_field(out, "http_version", e.http_version);
   string_field(out, "method", e.method);
   string_field(out, "scheme", e.scheme);

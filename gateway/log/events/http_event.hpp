@@ -2,7 +2,7 @@
 // The `"event":"http"` line of one finished exchange, written straight into a
 // string (no JSON tree for the event): the same bytes as building it with
 // nlohmann (event, ts, flow_id, community_id, client, server, sni, action
-// [, reason, rule], then http::append_json's fields) and dumping it.
+// [, reason, rule, would_block], then http::append_json's fields) and dumping it.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +30,8 @@ struct HttpEventAction {
   std::string_view action = "allow";
   std::string_view reason;           // with block / onboard: policy, host_mismatch, no_host, inspect_error, ca_failing
   const std::string* rule = nullptr;  // the deciding rule's name, when one did
+  // A `"mode": "log"` rule that would have blocked the request (policy::Decision::would_block).
+  const std::string* would_block = nullptr;
 };
 
 // Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.

@@ -48,7 +48,15 @@ TEST(FlowEvent, JsonHasEveryRequiredFieldInOrder) {
   EXPECT_EQ(j["sni"], "www.example.test");
   EXPECT_EQ(j["policy"]["rule"], "plain web");
   EXPECT_EQ(j["policy"]["action"], "tunnel");
+  EXPECT_FALSE(j["policy"].contains("would_block"));
   EXPECT_EQ(line.find('\n'), std::string::npos) << "one line per event";
+}
+
+TEST(FlowRecord, TheLogModeRuleThatWouldHaveBlockedIsInThePolicyObject) {
+  policy::Decision d{policy::Action::intercept, "default", std::nullopt, std::nullopt};
+  d.would_block = "watch ads";
+  const auto j = policy_json(d);
+  EXPECT_EQ(j.dump(), R"({"rule":"default","action":"intercept","would_block":"watch ads"})");
 }
 
 TEST(FlowRecord, EnumNamesAreStable) {

@@ -22,6 +22,7 @@ std::string reference(const HttpEventFlow& f, http::HttpExchange e, const HttpEv
   line["action"] = std::string(a.action);
   if (!a.reason.empty()) line["reason"] = std::string(a.reason);
   if (a.rule) line["rule"] = *a.rule;
+  if (a.would_block) line["would_block"] = *a.would_block;
   http::append_json(line, std::move(e));
   return line.dump(-1, ' ', false, replace);
 }
@@ -130,6 +131,22 @@ TEST(HttpEvent, ARequestTheGatewayAnsweredSaysWhyAndWhichRule) {
   EXPECT_EQ(parsed["action"], "block");
   EXPECT_EQ(parsed["reason"], "policy");
   EXPECT_EQ(parsed["rule"], rule);
+}
+
+TEST(HttpEvent, AForwardedRequestNamesTheLogModeRuleThatWouldHaveBlockedIt) {
+  const http::HttpExchange e = exchange();
+  const std::string would = "watch ads";
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 8, "1:abc+/=", "10.10.1.2", 54321, "10.10.2.2", 80, nullptr};
+  HttpEventAction action;
+  action.would_block = &would;
+  std::string out;
+  write_http_event(out, flow, e, action);
+  EXPECT_EQ(out, reference(flow, e, action));
+  const auto parsed = nlohmann::json::parse(out);
+  EXPECT_EQ(parsed["action"], "allow");
+  EXPECT_EQ(parsed["would_block"], would);
+  write_http_event(out, flow, e);
+  EXPECT_FALSE(nlohmann::json::parse(out).contains("would_block"));
 }
 
 TEST(JsonLine, StringsMatchNlohmann) {
