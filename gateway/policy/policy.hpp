@@ -5,12 +5,14 @@
 // a decision costs a few hash lookups per host label, whatever the rule count.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/icap/scan_config.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/cidr.hpp"
 #include "gateway/policy/client_group.hpp"
@@ -46,6 +48,7 @@ struct Decision {
   std::optional<std::size_t> rule_index;
   std::optional<bool> capture;  // the rule's `capture`: write the flow to pcap (unset: the config's default)
   bool learn_bypass = true;     // false: its hosts stay inspected, whatever the learned-bypass table says
+  std::shared_ptr<const icap::ScanConfig> scan;  // the rule's `scan`: bodies go to an ICAP service; null: none
 };
 
 // A policy file that cannot be used. what(): "FILE: rules[2].host[0]: what is wrong"
@@ -76,6 +79,7 @@ struct Rule {
   std::optional<TimeWindow> when;
   std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
   bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
+  std::shared_ptr<const icap::ScanConfig> scan;  // `"scan": {...}`: content scanning of its intercepted flows
 
   bool has_host_matcher() const { return !hosts.empty() || !host_lists.empty(); }
   // Every matcher but the host: client, server, port, client group, time.
