@@ -64,8 +64,15 @@ void HttpTap::log_exchanges() {
     const log::HttpEventFlow flow{ts,         record_.flow_id,        community_id_,
                                   client_ip_, record_.client.port,    server_ip_,
                                   record_.server.port, sni};
+    std::optional<log::HttpEventScan> scan;
+    if (!scans_.empty() && exchange.http_version != "2") {
+      scan = std::move(scans_.front());
+      scans_.pop_front();
+    }
+    log::HttpEventAction action;
+    action.scan = scan ? &*scan : nullptr;
     try {
-      log::write_http_event(line, flow, exchange);
+      log::write_http_event(line, flow, exchange, action);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
       continue;
     }

@@ -2,9 +2,11 @@
 // Connects an HTTP observer to a relay: feeds it the forwarded bytes, writes
 // one `"event":"http"` line per finished exchange, and at the end adds the
 // flow line's `http` summary (and `inspect_error` when observing failed).
+#include <deque>
 #include <memory>
 #include <string>
 
+#include "gateway/log/events/http_event.hpp"
 #include "gateway/log/flow_record.hpp"
 #include "gateway/http/observer.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
@@ -26,6 +28,9 @@ class HttpTap final : public RelayTap {
   void from_server(std::span<const std::uint8_t> bytes) override;
   // The connection ended: flushes open exchanges and fills the flow line's summary.
   void finish();
+  // The content scan of the next HTTP/1 response, in response order: its exchange's
+  // `http` line gets it as `scan`.
+  void add_scan(log::HttpEventScan scan) { scans_.push_back(std::move(scan)); }
 
  private:
   void log_exchanges();
@@ -36,6 +41,7 @@ class HttpTap final : public RelayTap {
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;
+  std::deque<log::HttpEventScan> scans_;  // reported, their exchanges not yet logged
 };
 
 }  // namespace tlsgate

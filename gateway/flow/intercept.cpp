@@ -172,6 +172,7 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   flow.control.touch();
 
   RelayTaps taps(shared, record, state.alpn);
+  taps.scan_responses(shared, record, state.alpn, flow.client.get_executor());
   // Where a host rule could refuse a request, each request answers to the policy before it moves.
   std::unique_ptr<RequestPolicy> requests;
   std::unique_ptr<http::RequestGate> gate;
@@ -182,7 +183,8 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
     link.emplace(*gate, [&requests](const std::string& error) { requests->parse_failed(error); });
   }
   const RelayEnd relayed =
-      co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(), link ? &*link : nullptr);
+      co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(), link ? &*link : nullptr,
+                      taps.scanner());
   taps.finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
   if (requests) requests->add_to_summary();
   FlowEnd end{relayed.first_end, relayed.error, relayed.cause};
