@@ -45,10 +45,28 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 }
 
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
+  const std::shared_ptr<const policy::Policy>& policy = policy_.current();
+  const std::time_t now = std::time(nullptr);
+  // A keep-alive connection names one host again and again: a request with the authority of the
+  // last allowed one, under the same policy and in the same minute (a `when` window starts or
+  // ends on a minute), is allowed again. Not on an HTTP port, whose answer also depends on the
+  // client's CA state (onboarding), which can change at any time.
+  const std::time_t minute = now / 60;
+  if (head.authority && allowed_policy_ && allowed_policy_ == policy && allowed_minute_ == minute &&
+      *head.authority == allowed_authority_) {
+    return {};
+  }
   policy::Query addresses = addresses_;
-  addresses.local_time = policy::local_minute_of_week(std::time(nullptr));  // a `when` window may have begun since
-  const RequestVerdict v =
-      decide_request(*policy_.current(), addresses, path_, record_.verdict.rule, head.authority, client_ca());
+  addresses.local_time = policy::local_minute_of_week(now);  // a `when` window may have begun since
+  const RequestVerdict v = decide_request(*policy, addresses, path_, record_.verdict.rule, head.authority, client_ca());
+  if (v.outcome == RequestOutcome::allow) {
+    if (head.authority && path_ != RequestPath::http_port) {
+      allowed_policy_ = policy;
+      allowed_authority_ = *head.authority;
+      allowed_minute_ = minute;
+    }
+    return {};
+  }
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
     case RequestOutcome::allow: return {};

@@ -5,6 +5,7 @@
 // `"event":"http"` line with action block (or onboard: a 302 to the CA
 // onboarding portal), its reason and rule.
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,11 @@ class RequestPolicy {
   RequestPath path_;
   policy::Query addresses_;  // the flow's client (and MAC), server and port; the time is each request's
   SnapshotView<policy::Policy> policy_;  // the policy in force at each request: a reload reaches the next one
+  // The last allowed request's authority and the policy that allowed it (held, so its
+  // address cannot come back as another policy's).
+  std::shared_ptr<const policy::Policy> allowed_policy_;
+  std::string allowed_authority_;
+  std::time_t allowed_minute_ = 0;  // of the last allowed decision, in minutes since the epoch
   std::uint64_t answered_ = 0;
   const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)
   std::string portal_url_;  // looked up at the first onboarding; empty until then
