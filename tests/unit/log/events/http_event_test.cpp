@@ -163,7 +163,7 @@ TEST(HttpEvent, ScanFieldLast) {
       {"clean", {"icap://127.0.0.1:1344/avscan", "clean", "", 3, "", ""},
        R"({"service":"icap://127.0.0.1:1344/avscan","result":"clean","threat":null,"ms":3})"},
       {"error under on_error allow", {"icap://127.0.0.1:1344/avscan", "error", "", 0, "body past max_bytes (10)", "allow"},
-       R"({"service":"icap://127.0.0.1:1344/avscan","result":"error","threat":null,"ms":0,"detail":"body past max_bytes (10)","on_error":"allow"})"},
+       R"j({"service":"icap://127.0.0.1:1344/avscan","result":"error","threat":null,"ms":0,"detail":"body past max_bytes (10)","on_error":"allow"})j"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
