@@ -51,3 +51,4 @@ printf '  %-10s fetched %4s  median %8s  p90 %8s\n' scanned "$sn" "$sm" "$sp" un
 awk -v a="$sm" -v b="$um" 'BEGIN {if (a != "-" && b != "-") printf "  scanning adds %.1f ms at the median\n", a - b}'
 scans=$(jq -s '[.[] | select(.event == "http" and .scan.result == "clean")] | length' "$log" 2>/dev/null)
 echo "  clean scans logged: ${scans:-0} (of $n)"
+stop_tlsgate
