@@ -2,8 +2,8 @@
 
 #include "gateway/flow/block_page.hpp"
 #include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/relay/scan_disposition.hpp"
 #include "gateway/http/http1_gate_response.hpp"
-#include "gateway/http/http1_head.hpp"
 #include "gateway/metrics/metrics.hpp"
 
 namespace tlsgate {
@@ -11,22 +11,6 @@ namespace {
 
 using http::h1::ScanStep;
 using http::h1::ScanStepKind;
-
-// The ICAP server's replacement as a response that closes the connection: its status, its
-// body as text/html, framed by Content-Length (its own framing described the ICAP body).
-// Empty when it sent none, or a head that does not parse.
-std::string icap_page(const icap::Verdict& verdict) {
-  if (verdict.replacement_head.empty()) return {};
-  http::h1::HeadScanner scanner;
-  const auto size = scanner.scan(verdict.replacement_head, 64 * 1024, 256);
-  if (!size.is_complete()) return {};
-  const auto head = http::h1::parse_response_head(std::string_view(verdict.replacement_head).substr(0, size.value),
-                                                  scanner.start());
-  if (!head.is_complete() || head.value.response.status < 200 || head.value.response.status > 599) return {};
-  return "HTTP/1.1 " + std::to_string(head.value.response.status) +
-         " Blocked\r\nContent-Type: text/html\r\nCache-Control: no-store\r\nContent-Length: " +
-         std::to_string(verdict.replacement_body.size()) + "\r\nConnection: close\r\n\r\n" + verdict.replacement_body;
-}
 
 // The Host of a request head the framer made ("" when it had none).
 std::string_view host_of(std::string_view request_head) {
@@ -36,17 +20,14 @@ std::string_view host_of(std::string_view request_head) {
   return request_head.substr(start, request_head.find("\r\n", start) - start);
 }
 
-http::h1::ScanFramerSettings framer_settings(const icap::ScanConfig& config, const http::HttpLimits& limits) {
+http::h1::ScanFramerSettings framer_settings(const std::shared_ptr<const icap::ScanConfig>& config,
+                                             const http::HttpLimits& limits) {
   http::h1::ScanFramerSettings s;
-  s.max_body_bytes = config.max_bytes;
-  s.pass_on_overflow = config.on_error == icap::ScanConfig::OnError::allow;
+  s.max_body_bytes = config->max_bytes;
+  s.pass_on_overflow = config->on_error == icap::ScanConfig::OnError::allow;
   s.limits = limits;
-  if (!config.content_types.empty()) {
-    s.scans_content_type = [types = config.content_types](std::string_view type) {
-      icap::ScanConfig probe;
-      probe.content_types = types;
-      return probe.scans_content_type(type);
-    };
+  if (!config->content_types.empty()) {
+    s.scans_content_type = [config](std::string_view type) { return config->scans_content_type(type); };
   }
   return s;
 }
@@ -59,7 +40,7 @@ ResponseScanner::ResponseScanner(std::shared_ptr<const icap::ScanConfig> config,
     : config_(std::move(config)),
       client_(std::move(client)),
       context_(std::move(context)),
-      framer_(framer_settings(*config_, limits)) {}
+      framer_(framer_settings(config_, limits)) {}
 
 void ResponseScanner::from_client(std::span<const std::uint8_t> bytes) {
   framer_.from_client({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
@@ -90,16 +71,18 @@ awaitable<ScannedBytes> ResponseScanner::carry_out(std::vector<ScanStep> steps) 
       case ScanStepKind::forward:
         out_ += step.bytes;
         break;
-      case ScanStepKind::skipped:
-        report("skipped", {}, 0, step.reason, true, false);
-        break;
-      case ScanStepKind::overflow: {
-        const bool allow = config_->on_error == icap::ScanConfig::OnError::allow;
-        report("error", {}, 0, step.reason, allow, true);
-        if (allow) out_ += step.bytes;
-        else withhold({}, {}, "no scan verdict: " + step.reason);
+      case ScanStepKind::skipped: {
+        ScanDisposition skipped;
+        skipped.deliver = true;
+        skipped.result = "skipped";
+        skipped.detail = step.reason;
+        carry_out(skipped, step, 0);
         break;
       }
+      case ScanStepKind::overflow:
+        // The framer already holds back what follows when on_error blocks.
+        carry_out(without_verdict(step.reason, config_->on_error), step, 0);
+        break;
       case ScanStepKind::scan:
         co_await scan(step);
         break;
@@ -114,51 +97,31 @@ awaitable<void> ResponseScanner::scan(ScanStep& step) {
   request.request_head = step.request_head;
   request.response_head = step.head;
   request.body = std::move(step.body);
-  const std::string host(host_of(step.request_head));
   const icap::ScanResult result = co_await client_->scan(std::move(request));
-  const auto ms = static_cast<std::uint64_t>(result.elapsed.count());
-  const icap::Verdict& verdict = result.verdict;
-  switch (verdict.outcome) {
-    case icap::ScanOutcome::clean:
-      report("clean", {}, ms, {}, true, false);
-      out_ += step.bytes;
-      break;
-    case icap::ScanOutcome::infected: {
-      report("infected", verdict.threat, ms, {}, false, false);
-      std::string page = icap_page(verdict);
-      withhold(page.empty() ? std::string{} : std::move(page), host, "infected: " + verdict.threat);
-      break;
-    }
-    case icap::ScanOutcome::error: {
-      const bool allow = config_->on_error == icap::ScanConfig::OnError::allow;
-      report("error", {}, ms, verdict.detail, allow, true);
-      if (allow) out_ += step.bytes;
-      else withhold({}, host, "no scan verdict");
-      break;
-    }
-  }
+  carry_out(disposition_of(result.verdict, config_->on_error), step, static_cast<std::uint64_t>(result.elapsed.count()));
 }
 
-void ResponseScanner::withhold(std::string reply, std::string_view host, std::string_view why) {
-  if (reply.empty()) {
-    reply = http::http1_gate_response(
-        {http::RequestAction::block, block_page(host, context_.rule, context_.flow_id, why), {}}, "1.1");
+void ResponseScanner::carry_out(const ScanDisposition& d, const ScanStep& step, std::uint64_t ms) {
+  if (d.deliver) {
+    out_ += step.bytes;  // skipped: empty, its bytes come as forward steps
+  } else if (!d.reply.empty()) {
+    out_ += d.reply;
+  } else {
+    const std::string why = d.result == "infected" ? "infected: " + d.threat : "no scan verdict: " + d.detail;
+    out_ += http::http1_gate_response(
+        {http::RequestAction::block, block_page(host_of(step.request_head), context_.rule, context_.flow_id, why), {}},
+        "1.1");
   }
-  out_ += reply;
-  closing_ = true;
-}
-
-void ResponseScanner::report(std::string_view result, std::string_view threat, std::uint64_t ms,
-                             std::string_view detail, bool delivered, bool error) {
-  if (context_.metrics) context_.metrics->scan(result, delivered);
+  closing_ = closing_ || !d.deliver;
+  if (context_.metrics) context_.metrics->scan(d.result, d.deliver);
   if (!context_.http) return;
   log::HttpEventScan scan;
   scan.service = client_->service().uri();
-  scan.result = result;
-  scan.threat = threat;
+  scan.result = d.result;
+  scan.threat = d.threat;
   scan.ms = ms;
-  scan.detail = detail;
-  if (error) scan.on_error = to_string(config_->on_error);
+  scan.detail = d.detail;
+  scan.on_error = d.on_error;
   context_.http->add_scan(std::move(scan));
 }
 

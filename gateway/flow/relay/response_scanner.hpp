@@ -21,6 +21,7 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
+#include "gateway/flow/relay/scan_disposition.hpp"
 #include "gateway/http/http1_scan_framer.hpp"
 #include "gateway/icap/icap_client.hpp"
 #include "gateway/icap/scan_config.hpp"
@@ -62,11 +63,9 @@ class ResponseScanner final : public RelayTap {
  private:
   awaitable<ScannedBytes> carry_out(std::vector<http::h1::ScanStep> steps);
   awaitable<void> scan(http::h1::ScanStep& step);
-  // Content withheld: `reply` (or, when empty, tlsgate's block page for `host`, saying `why`)
-  // goes to the client, then the connection closes.
-  void withhold(std::string reply, std::string_view host, std::string_view why);
-  void report(std::string_view result, std::string_view threat, std::uint64_t ms, std::string_view detail,
-              bool delivered, bool error);
+  // One response's outcome: its bytes or the reply to out_ (a withheld response ends the
+  // connection), then the metric and its `http` line's `scan`.
+  void carry_out(const ScanDisposition& disposition, const http::h1::ScanStep& step, std::uint64_t ms);
 
   std::shared_ptr<const icap::ScanConfig> config_;
   std::shared_ptr<icap::IcapClient> client_;
