@@ -80,6 +80,12 @@ void HttpTap::log_exchanges() {
   }
 }
 
+void HttpTap::add_scan(log::HttpEventScan scan) {
+  constexpr std::size_t max_pending_scans = 256;  // as many as the observer's pipelined exchanges
+  if (observer_->failed() || scans_.size() >= max_pending_scans) return;
+  scans_.push_back(std::move(scan));
+}
+
 void HttpTap::finish() {
   if (!observer_->failed()) observer_->on_close(http::Clock::now());
   log_exchanges();

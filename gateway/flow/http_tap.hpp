@@ -30,7 +30,8 @@ class HttpTap final : public RelayTap {
   void finish();
   // The content scan of the next HTTP/1 response, in response order: its exchange's
   // `http` line gets it as `scan`.
-  void add_scan(log::HttpEventScan scan) { scans_.push_back(std::move(scan)); }
+  // Bounded: once the observer stopped (or lags past max_pending_scans), they are dropped.
+  void add_scan(log::HttpEventScan scan);
 
  private:
   void log_exchanges();
