@@ -49,7 +49,10 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts
   SharedState& shared = flow.shared;
   FlowRecord& record = flow.record;
   std::optional<RelayTaps> taps;
-  if (record.verdict.action == FlowAction::intercept) taps.emplace(shared, record);
+  if (record.verdict.action == FlowAction::intercept) {
+    taps.emplace(shared, record);
+    taps->scan_responses(shared, record, std::nullopt, flow.client.get_executor());
+  }
   RelayTap* tap = taps ? taps->tap() : nullptr;
   RequestPolicy requests(shared, record, facts, RequestPath::http_port);
   const auto gate = requests.make_gate(std::nullopt);
@@ -95,7 +98,8 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts
   if (tap) tap->from_client(bytes_of(first->to_server));
 
   GateLink link(*gate, [&requests](const std::string& error) { requests.parse_failed(error); });
-  const RelayEnd out = co_await bridge(client, upstream, record, flow.control, tap, &link);
+  const RelayEnd out =
+      co_await bridge(client, upstream, record, flow.control, tap, &link, taps ? taps->scanner() : nullptr);
   finish(out.error.has_value(), out.first_end == EndBy::client);
   end = FlowEnd{out.first_end, out.error, out.cause};
   if (out.reset) {

@@ -72,8 +72,14 @@ void HttpTap::log_exchanges() {
                                   client_ip_, record_.client.port,    server_ip_,
                                   record_.server.port, sni};
     const std::optional<std::string> would = would_block(exchange);
+    std::optional<log::HttpEventScan> scan;
+    if (!scans_.empty() && exchange.http_version != "2") {
+      scan = std::move(scans_.front());
+      scans_.pop_front();
+    }
     log::HttpEventAction action;  // allow: the gate let it through
     action.would_block = would ? &*would : nullptr;
+    action.scan = scan ? &*scan : nullptr;
     try {
       log::write_http_event(line, flow, exchange, action);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
@@ -98,6 +104,12 @@ std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchan
   const RequestVerdict v = decide_request(*policy, addresses, path_, record_.verdict.rule, exchange.authority);
   if (v.outcome != RequestOutcome::allow || !v.rule) return std::nullopt;
   return v.rule->would_block;
+}
+
+void HttpTap::add_scan(log::HttpEventScan scan) {
+  constexpr std::size_t max_pending_scans = 256;  // as many as the observer's pipelined exchanges
+  if (observer_->failed() || scans_.size() >= max_pending_scans) return;
+  scans_.push_back(std::move(scan));
 }
 
 void HttpTap::finish() {

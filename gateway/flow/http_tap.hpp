@@ -4,10 +4,12 @@
 // flow line's `http` summary (and `inspect_error` when observing failed).
 // While the policy has `"mode": "log"` rules, each exchange's request is
 // decided again (decide_request) to mark the ones such a rule would have blocked.
+#include <deque>
 #include <memory>
 #include <string>
 
 #include "gateway/flow/request_decision.hpp"
+#include "gateway/log/events/http_event.hpp"
 #include "gateway/log/flow_record.hpp"
 #include "gateway/policy/policy.hpp"
 #include "gateway/snapshot.hpp"
@@ -31,6 +33,10 @@ class HttpTap final : public RelayTap {
   void from_server(std::span<const std::uint8_t> bytes) override;
   // The connection ended: flushes open exchanges and fills the flow line's summary.
   void finish();
+  // The content scan of the next HTTP/1 response, in response order: its exchange's
+  // `http` line gets it as `scan`.
+  // Bounded: once the observer stopped (or lags past max_pending_scans), they are dropped.
+  void add_scan(log::HttpEventScan scan);
 
  private:
   void log_exchanges();
@@ -45,6 +51,7 @@ class HttpTap final : public RelayTap {
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;
+  std::deque<log::HttpEventScan> scans_;  // reported, their exchanges not yet logged
 };
 
 }  // namespace tlsgate

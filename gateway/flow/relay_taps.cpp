@@ -1,5 +1,6 @@
 #include "gateway/flow/relay_taps.hpp"
 
+#include "gateway/flow/relay/icap_clients.hpp"
 #include "gateway/flow/shared_state.hpp"
 
 namespace tlsgate {
@@ -13,6 +14,19 @@ RelayTaps::RelayTaps(SharedState& shared, FlowRecord& record)
     : http_(HttpTap::for_cleartext(shared, record)),
       capture_(capture::FlowCapture::for_plain_http(shared.capture, record)),
       tee_(http_.get(), capture_.get()) {}
+
+void RelayTaps::scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
+                               asio::any_io_executor executor) {
+  if (!record.verdict.rule || !record.verdict.rule->scan || !record.verdict.rule->scan->respmod) return;
+  if (alpn == "h2") return;  // HTTP/2 responses are not scanned yet (docs/scanning.md)
+  const auto& config = record.verdict.rule->scan;
+  http::HttpLimits limits;
+  limits.max_header_bytes = shared.config.http_max_header_bytes;
+  limits.max_header_fields = shared.config.http_max_header_fields;
+  ResponseScanner::Context context{record.verdict.rule->rule, record.flow_id, &shared.metrics, http_.get(), tee_.get()};
+  scanner_ = std::make_unique<ResponseScanner>(config, icap_client_for(std::move(executor), config->service), limits,
+                                               std::move(context));
+}
 
 void RelayTaps::finish(bool failed, bool client_ended_first) {
   if (http_) http_->finish();

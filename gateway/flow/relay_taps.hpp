@@ -1,12 +1,15 @@
 #pragma once
 // Everything that watches one relay's bytes: the HTTP observer (http events)
-// and the decrypted capture (pcap), joined into the one tap the relay calls.
+// and the decrypted capture (pcap), joined into the one tap the relay calls;
+// and, when the flow's rule scans content, the response scanner in front.
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "gateway/asio.hpp"
 #include "gateway/capture/flow_capture.hpp"
 #include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/relay/response_scanner.hpp"
 
 namespace tlsgate {
 
@@ -21,8 +24,14 @@ class RelayTaps {
   RelayTaps(const RelayTaps&) = delete;
   RelayTaps& operator=(const RelayTaps&) = delete;
 
+  // When the flow's rule scans responses (and the client speaks HTTP/1: `alpn` not h2), puts
+  // a response scanner in front of the taps. `executor`: the flow's.
+  void scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
+                      asio::any_io_executor executor);
   // The tap to hand the relay: null when nothing watches.
-  RelayTap* tap() { return tee_.get(); }
+  RelayTap* tap() { return scanner_ ? scanner_.get() : tee_.get(); }
+  // The scanner to hand the relay; null when the flow is not scanned.
+  ResponseScanner* scanner() { return scanner_.get(); }
   // The relay ended: flushes the observer's exchanges and closes the capture.
   void finish(bool failed, bool client_ended_first);
 
@@ -30,6 +39,7 @@ class RelayTaps {
   std::unique_ptr<HttpTap> http_;
   std::unique_ptr<capture::FlowCapture> capture_;
   TeeTap tee_;
+  std::unique_ptr<ResponseScanner> scanner_;
 };
 
 }  // namespace tlsgate

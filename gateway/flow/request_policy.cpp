@@ -58,7 +58,7 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
   addresses.local_time = now;
   const RequestVerdict v = decide_request(*policy, addresses, path_, record_.verdict.rule, head.authority, client_ca());
   if (v.outcome == RequestOutcome::allow) {
-    if (head.authority) {
+    if (head.authority && path_ != RequestPath::http_port) {
       allowed_policy_ = policy;
       allowed_authority_ = *head.authority;
       allowed_minute_ = now;

@@ -2,6 +2,7 @@
 
 #include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/refusal.hpp"
+#include "gateway/flow/relay/bridge.hpp"
 #include "gateway/flow/relay/splice_tunnel.hpp"
 #include "gateway/flow/relay_taps.hpp"
 #include "gateway/flow/upstream_connect.hpp"
@@ -22,10 +23,16 @@ awaitable<FlowEnd> connect_and_relay(FlowContext& flow, RelayTaps* taps) {
     co_return FlowEnd{EndBy::error, connected.error, connected.failure};
   }
   flow.control.touch();
-  const RelayEnd out =
-      co_await splice_tunnel(flow.client, flow.upstream, flow.record, flow.control, taps ? taps->tap() : nullptr);
+  RelayEnd out;
+  if (taps && taps->scanner()) {  // scanned responses wait for their verdicts: relayed in user space
+    PlainStream client(flow.client);
+    PlainStream upstream(flow.upstream);
+    out = co_await bridge(client, upstream, flow.record, flow.control, taps->tap(), nullptr, taps->scanner());
+  } else {
+    out = co_await splice_tunnel(flow.client, flow.upstream, flow.record, flow.control, taps ? taps->tap() : nullptr);
+  }
   if (taps) taps->finish(out.error.has_value(), out.first_end == EndBy::client);
-  FlowEnd end{out.first_end, out.error, std::nullopt};
+  FlowEnd end{out.first_end, out.error, out.cause};
   if (out.reset) {
     // The verdict's reason still explains the action; the reset shows in `end`.
     if (!end.error) end.error = "connection reset";
@@ -44,6 +51,7 @@ awaitable<FlowEnd> tunnel(FlowContext& flow) {
 
 awaitable<FlowEnd> observe(FlowContext& flow) {
   RelayTaps taps(flow.shared, flow.record);
+  taps.scan_responses(flow.shared, flow.record, std::nullopt, flow.client.get_executor());
   FlowEnd end = co_await connect_and_relay(flow, &taps);
   co_return end;
 }

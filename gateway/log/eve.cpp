@@ -138,7 +138,16 @@ ordered_json http_event(const ordered_json& native) {
   http["request_headers"] = header_list(at(native, {"request", "headers"}));
   http["response_headers"] = header_list(at(native, {"response", "headers"}));
   out["http"] = std::move(http);
-  ordered_json extra = keep(native, {"scheme", "sni", "action", "reason", "rule", "timings", "error"});
+  // Infected content is an alert in Suricata's shape, so EVE consumers see it where they look.
+  const ordered_json& scan = at(native, {"scan"});
+  if (at(scan, {"result"}) == "infected") {
+    const ordered_json& threat = at(scan, {"threat"});
+    out["alert"] = {{"action", "blocked"},
+                    {"signature", "tlsgate content scan: " + (threat.is_string() ? threat.get<std::string>() : "")},
+                    {"category", "Malware"},
+                    {"severity", 1}};
+  }
+  ordered_json extra = keep(native, {"scheme", "sni", "action", "reason", "rule", "timings", "error", "scan"});
   extra["request"] = keep(at(native, {"request"}), {"body_bytes", "content_type"});
   out["tlsgate"] = std::move(extra);
   return out;

@@ -28,6 +28,7 @@ std::string_view to_string(EndReason reason) {
     case EndReason::client_handshake_failed: return "client_handshake_failed";
     case EndReason::phase_timeout: return "phase_timeout";
     case EndReason::request_blocked: return "request_blocked";
+    case EndReason::content_blocked: return "content_blocked";
     case EndReason::policy_reload: return "policy_reload";
     case EndReason::internal_error: return "internal_error";
   }

@@ -42,6 +42,7 @@ enum class EndReason {
   client_rejected_certificate,   // the client refused the forged certificate
   client_handshake_failed,       // the client handshake failed otherwise
   request_blocked,               // an HTTP/1 request was answered by the gateway (403), then the connection closed
+  content_blocked,               // content scanning withheld a response (block page instead), then the connection closed
   phase_timeout,                 // a phase before the relay overran its hard deadline (a backstop: see `end.error`)
   policy_reload,                 // running when a reloaded policy refused it: both sides reset
   internal_error,                // a bug: caught, logged, everyone else kept being served

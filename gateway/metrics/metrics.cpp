@@ -102,6 +102,13 @@ void Metrics::quic_verdict(bool accept) noexcept {
   }
 }
 
+void Metrics::scan(std::string_view result, bool delivered) noexcept {
+  try {
+    scans_.add({result, delivered ? "yes" : "no"});
+  } catch (...) {
+  }
+}
+
 void Metrics::add_gauge(std::string name, std::string help, GaugeSource source) {
   sources_.push_back(Source{std::move(name), std::move(help), "gauge", std::move(source)});
 }
@@ -140,6 +147,9 @@ std::vector<Family> Metrics::collect() const {
   out.push_back(family("tlsgate_onboard_redirects_total",
                        "Plain-HTTP requests sent to the CA onboarding portal (302), never forwarded", "counter",
                        {value(load(onboard_redirects_))}));
+  out.push_back(family("tlsgate_scans_total",
+                       "Response bodies through content scanning (ICAP), by result and whether the client got them",
+                       "counter", scans_.samples()));
   for (const auto& s : sources_) out.push_back(family(s.name, s.help, s.type, s.read()));
   return out;
 }

@@ -79,6 +79,9 @@ class Metrics {
   void quic_verdict(bool accept) noexcept;
   // One plain-HTTP request answered with a redirect to the CA onboarding portal.
   void onboard_redirect() noexcept { onboard_redirects_.fetch_add(1, std::memory_order_relaxed); }
+  // One response body through content scanning: result clean, infected, error or skipped;
+  // `delivered`: whether the client got it (error: the rule's on_error).
+  void scan(std::string_view result, bool delivered) noexcept;
 
   // Read at every scrape (thread-safe callers only); register before serving.
   using GaugeSource = std::function<std::vector<Sample>()>;
@@ -101,6 +104,7 @@ class Metrics {
   CounterFamily policy_reloads_{{"result"}};
   CounterFamily quic_verdicts_{{"verdict"}};
   CounterFamily inspection_stopped_{{"why"}};
+  CounterFamily scans_{{"result", "delivered"}};
   std::atomic<std::uint64_t> forged_hits_{0};
   std::atomic<std::uint64_t> forged_misses_{0};
   std::atomic<std::uint64_t> upstream_resumed_{0};

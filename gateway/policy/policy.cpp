@@ -134,9 +134,9 @@ void Policy::add_log_rule(Rule& r, std::uint32_t index) {
 Policy Policy::allow_all(Action default_action) { return Policy({}, default_action); }
 
 Decision Policy::decision_for(std::size_t index) const {
-  if (index == no_rule) return {default_action_, "default", std::nullopt, std::nullopt};
+  if (index == no_rule) return {default_action_, "default", std::nullopt, std::nullopt, true, nullptr};
   const Rule& r = rules_[index];
-  return {r.action, r.name.empty() ? rule_path(index) : r.name, index, r.capture, r.learn_bypass};
+  return {r.action, r.name.empty() ? rule_path(index) : r.name, index, r.capture, r.learn_bypass, r.scan};
 }
 
 Decision Policy::match(const Query& q) const {

@@ -5,12 +5,14 @@
 // a decision costs a few hash lookups per host label, whatever the rule count.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/icap/scan_config.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/policy/cidr.hpp"
 #include "gateway/policy/client_group.hpp"
@@ -49,6 +51,7 @@ struct Decision {
   // The first `"mode": "log"` rule (named like `rule`) that matched before the
   // deciding rule: it would have blocked. Unset when the decision is a block.
   std::optional<std::string> would_block{};
+  std::shared_ptr<const icap::ScanConfig> scan;  // the rule's `scan`: bodies go to an ICAP service; null: none
 };
 
 // `"mode"` of a rule: enforced, or only logged (a block rule watched before it is turned on).
@@ -83,6 +86,7 @@ struct Rule {
   std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
   bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
   RuleMode mode = RuleMode::enforce;  // log: never decides; a match is reported as Decision::would_block
+  std::shared_ptr<const icap::ScanConfig> scan;  // `"scan": {...}`: content scanning of its intercepted flows
 
   bool has_host_matcher() const { return !hosts.empty() || !host_lists.empty(); }
   // Every matcher but the host: client, server, port, client group, time.

@@ -1,5 +1,6 @@
 #include "gateway/policy/policy_parse.hpp"
 
+#include "gateway/icap/scan_config.hpp"
 #include "gateway/json_limits.hpp"
 #include "gateway/policy/json_duplicate_keys.hpp"
 
@@ -246,9 +247,11 @@ class Reader {
         if (!value.is_boolean()) error(p, "must be true or false");
         else r.learn_bypass = value.get<bool>();
         ok = ok && value.is_boolean();
+      } else if (key == "scan") {
+        ok = scan(value, path, r) && ok;
       } else {
         error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, action, capture, "
-                 "learn_bypass, mode)");
+                 "learn_bypass, mode, scan)");
         ok = false;
       }
     }
@@ -263,6 +266,10 @@ class Reader {
     }
     if (!ok) return std::nullopt;
     r.action = *act;
+    if (r.scan && r.action != Action::intercept && r.action != Action::onboard) {
+      error(path + ".scan", "needs action \"intercept\" (only decrypted traffic can be scanned)");
+      return std::nullopt;
+    }
     return r;
   }
 
@@ -275,6 +282,20 @@ class Reader {
     }
     error(path, "must be \"enforce\" or \"log\" (evaluated and logged as would_block, never enforced)");
     return false;
+  }
+
+  // The rule's content scanning (gateway/icap/scan_config), its errors under the rule's path.
+  bool scan(const json& v, const std::string& path, Rule& r) {
+    std::string why;
+    auto config = icap::parse_scan_config(v, why);
+    if (!config) {
+      const auto colon = why.find(": ");
+      if (colon == std::string::npos) error(path + ".scan", why);
+      else error(path + "." + why.substr(0, colon), why.substr(colon + 2));
+      return false;
+    }
+    r.scan = std::make_shared<const icap::ScanConfig>(std::move(*config));
+    return true;
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/flow/flow_watch.hpp"
+#include "gateway/flow/relay/response_scanner.hpp"
 
 namespace tlsgate {
 namespace {
@@ -176,11 +177,36 @@ bool settle(const Direction<Stream>& d, GateLink* link, Outgoing& out, const tls
   return true;
 }
 
+// The server's bytes after content scanning: what the scanner released goes on as the
+// server's; when it withheld content, its reply is the last thing the client gets.
+template <class Stream>
+awaitable<bool> pass_scanned(const Direction<Stream>& d, GateLink* link, ScannedBytes scanned) {
+  if (d.state.stopped) co_return false;
+  Outgoing out;
+  if (link && !scanned.to_client.empty()) {
+    server_chunk(*link, scanned.to_client, out);
+  } else {
+    out.bytes = out.shown = scanned.to_client;
+  }
+  tls::IoResult written;
+  if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+  if (!settle(d, link, out, written)) co_return false;
+  if (!scanned.close) co_return true;
+  d.state.finished(EndBy::server);
+  d.state.end.cause = EndReason::content_blocked;
+  d.state.stopped = true;
+  d.to.shutdown_write();
+  ::shutdown(d.from.socket().native_handle(), SHUT_RDWR);  // the upstream
+  boost::system::error_code ec;
+  d.to.socket().cancel(ec);  // the client direction's wait
+  co_return false;
+}
+
 // Reads every record already decrypted or waiting in the socket, up to one
 // buffer, and forwards them with one write (one record, one send): a burst
 // of records costs one write per direction, not one per record.
 template <class Stream>
-awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
+awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, ResponseScanner* scanner) {
   for (;;) {
     if (d.state.stopped) co_return;
     if (link) {
@@ -220,19 +246,24 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
         if (filled > 0) {
           const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
           control.touch();
-          Outgoing out;
-          if (!link) {
-            out.bytes = out.shown = bytes;
-          } else if (d.from_side == EndBy::client) {
-            client_chunk(*link, link->gate.from_client_borrowing(bytes), bytes, out);
+          if (scanner) {  // the server side of a flow whose rule scans: bytes wait for their verdicts
+            if (!co_await pass_scanned(d, link, co_await scanner->scan_server_bytes(bytes))) co_return;
           } else {
-            server_chunk(*link, bytes, out);
+            Outgoing out;
+            if (!link) {
+              out.bytes = out.shown = bytes;
+            } else if (d.from_side == EndBy::client) {
+              client_chunk(*link, link->gate.from_client_borrowing(bytes), bytes, out);
+            } else {
+              server_chunk(*link, bytes, out);
+            }
+            tls::IoResult written;
+            if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+            if (!settle(d, link, out, written)) co_return;
           }
-          tls::IoResult written;
-          if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
-          if (!settle(d, link, out, written)) co_return;
         }
         if (end && end->status == tls::IoStatus::closed) {
+          if (scanner && !co_await pass_scanned(d, link, co_await scanner->server_closed())) co_return;
           d.to.shutdown_write();
           d.state.finished(d.from_side);
           co_return;
@@ -254,11 +285,12 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
 
 template <class Stream>
 awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& record, FlowWatch& control, RelayTap* tap,
-                               GateLink* link) {
+                               GateLink* link, ResponseScanner* scanner) {
   control.enter_relay();
   RelayState state;
-  co_await (pump(Direction<Stream>{client, upstream, EndBy::client, record.from_client, tap, state}, control, link) &&
-            pump(Direction<Stream>{upstream, client, EndBy::server, record.to_client, tap, state}, control, link));
+  co_await (
+      pump(Direction<Stream>{client, upstream, EndBy::client, record.from_client, tap, state}, control, link, nullptr) &&
+      pump(Direction<Stream>{upstream, client, EndBy::server, record.to_client, tap, state}, control, link, scanner));
   if (link && link->closed) {
     // A refused request: its reply is the last thing the client gets.
     if (!link->closing_reply.empty()) co_await client.write_all(bytes_of(link->closing_reply));
@@ -271,13 +303,13 @@ awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& rec
 }  // namespace
 
 awaitable<RelayEnd> bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate) {
-  co_return co_await run_bridge(client, upstream, record, control, tap, gate);
+                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner) {
+  co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner);
 }
 
 awaitable<RelayEnd> bridge(PlainStream& client, PlainStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate) {
-  co_return co_await run_bridge(client, upstream, record, control, tap, gate);
+                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner) {
+  co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner);
 }
 
 }  // namespace tlsgate

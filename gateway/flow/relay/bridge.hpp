@@ -10,7 +10,8 @@
 // With a request gate, the client's bytes go through it before they move: a
 // request head waits for its decision, the gate's own answers reach the client
 // between the server's frames, and a refused HTTP/1 request ends the relay
-// with the gate's reply written to the client last.
+// with the gate's reply written to the client last. With a response scanner,
+// the server's bytes wait for it (see response_scanner.hpp).
 #include <functional>
 #include <string>
 
@@ -24,6 +25,7 @@
 namespace tlsgate {
 
 struct FlowWatch;
+class ResponseScanner;
 
 // What a gated relay shares with its two directions. Single thread.
 struct GateLink {
@@ -37,9 +39,11 @@ struct GateLink {
   bool wake_client_side = false;  // the gate holds client bytes that may move now
 };
 
+// `scanner`: the server's bytes go through content scanning first (the flow's rule scans);
+// it must also be (in front of) the tap, to see the requests.
 awaitable<RelayEnd> bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate = nullptr);
+                           RelayTap* tap, GateLink* gate = nullptr, ResponseScanner* scanner = nullptr);
 awaitable<RelayEnd> bridge(PlainStream& client, PlainStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate);
+                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner = nullptr);
 
 }  // namespace tlsgate

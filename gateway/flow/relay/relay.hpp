@@ -19,7 +19,7 @@ struct RelayEnd {
   EndBy first_end = EndBy::client;   // the side that finished (or failed) first
   std::optional<std::string> error;  // the first failure
   bool reset = false;                // a side reset: the follower resets the other too
-  std::optional<EndReason> cause;    // request_blocked: the request gate ended the connection
+  std::optional<EndReason> cause;    // request_blocked / content_blocked: the gate / the scanner ended it
 };
 
 // Shared by both directions of one relay, in the relay's frame. Single thread.

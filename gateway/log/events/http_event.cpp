@@ -57,6 +57,23 @@ void message(std::string& out, std::string_view key, const http::HeaderFields& f
   out.push_back('}');
 }
 
+// {"service","result","threat"(null unless infected),"ms"[,"detail"][,"on_error"]}
+void scan_field(std::string& out, const HttpEventScan& scan) {
+  append_key(out, "scan");
+  out.push_back('{');
+  append_key(out, "service", true);
+  append_string(out, scan.service);
+  string_field(out, "result", scan.result);
+  append_key(out, "threat");
+  if (scan.threat.empty()) append_null(out);
+  else append_string(out, scan.threat);
+  append_key(out, "ms");
+  append_uint(out, scan.ms);
+  if (!scan.detail.empty()) string_field(out, "detail", scan.detail);
+  if (!scan.on_error.empty()) string_field(out, "on_error", scan.on_error);
+  out.push_back('}');
+}
+
 }  // namespace
 
 void write_http_event(std::string& out, const HttpEventFlow& flow, const http::HttpExchange& e,
@@ -92,6 +109,7 @@ void write_http_event(std::string& out, const HttpEventFlow& flow, const http::H
   value_or_null(out, e.ms_to_end, append_double);
   out.push_back('}');
   if (e.error) string_field(out, "error", *e.error);
+  if (action.scan) scan_field(out, *action.scan);
   out.push_back('}');
 }
 

@@ -2,7 +2,7 @@
 // The `"event":"http"` line of one finished exchange, written straight into a
 // string (no JSON tree for the event): the same bytes as building it with
 // nlohmann (event, ts, flow_id, community_id, client, server, sni, action
-// [, reason, rule, would_block], then http::append_json's fields) and dumping it.
+// [, reason, rule, would_block], then http::append_json's fields[, scan]) and dumping it.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +24,16 @@ struct HttpEventFlow {
   const std::string* sni = nullptr;  // the ClientHello's server name; nullptr: null
 };
 
+// A content scan of the exchange's body (the `scan` field).
+struct HttpEventScan {
+  std::string service;  // icap://...
+  std::string result;   // clean, infected, error, skipped
+  std::string threat;   // infected: the name the scanner gave
+  std::uint64_t ms = 0;
+  std::string detail;    // error, skipped: why, one line
+  std::string on_error;  // error: what the rule's on_error did, "allow" (delivered unscanned) or "block"
+};
+
 // What the gateway did with the request: "allow" (forwarded), or "block" /
 // "onboard" (answered by the gateway, with why and the rule that decided).
 struct HttpEventAction {
@@ -32,6 +42,7 @@ struct HttpEventAction {
   const std::string* rule = nullptr;  // the deciding rule's name, when one did
   // A `"mode": "log"` rule that would have blocked the request (policy::Decision::would_block).
   const std::string* would_block = nullptr;
+  const HttpEventScan* scan = nullptr;  // the response's content scan, when the rule scans
 };
 
 // Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.

@@ -136,3 +136,24 @@ TEST(Eve, GarbageDoesNotThrow) {
 
 }  // namespace
 }  // namespace tlsgate::log
+
+namespace tlsgate::log {
+namespace {
+
+TEST(Eve, InfectedContentIsAnAlert) {
+  auto native = ordered_json::parse(native_http);
+  native["scan"] = {{"service", "icap://127.0.0.1:1344/avscan"}, {"result", "infected"}, {"threat", "Eicar"}, {"ms", 3}};
+  auto eve = to_eve(native);
+  EXPECT_EQ(eve["alert"]["action"], "blocked");
+  EXPECT_EQ(eve["alert"]["signature"], "tlsgate content scan: Eicar");
+  EXPECT_EQ(eve["alert"]["category"], "Malware");
+  EXPECT_EQ(eve["tlsgate"]["scan"]["result"], "infected");
+  native["scan"]["result"] = "clean";
+  native["scan"]["threat"] = nullptr;
+  eve = to_eve(native);
+  EXPECT_FALSE(eve.contains("alert"));
+  EXPECT_EQ(eve["tlsgate"]["scan"]["result"], "clean");
+}
+
+}  // namespace
+}  // namespace tlsgate::log

@@ -162,3 +162,40 @@ TEST(JsonLine, StringsMatchNlohmann) {
 
 }  // namespace
 }  // namespace tlsgate::log
+
+namespace tlsgate::log {
+namespace {
+
+TEST(HttpEvent, ScanFieldLast) {
+  http::HttpExchange e = exchange();
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 7, "1:abc+/=", "10.10.1.2", 54321, "10.10.2.2", 443, nullptr};
+  struct Case {
+    const char* name;
+    HttpEventScan scan;
+    const char* json;
+  };
+  const Case cases[] = {
+      {"infected", {"icap://10.10.2.2:1344/avscan", "infected", "Eicar \"x\"", 25, "", ""},
+       R"({"service":"icap://10.10.2.2:1344/avscan","result":"infected","threat":"Eicar \"x\"","ms":25})"},
+      {"clean", {"icap://127.0.0.1:1344/avscan", "clean", "", 3, "", ""},
+       R"({"service":"icap://127.0.0.1:1344/avscan","result":"clean","threat":null,"ms":3})"},
+      {"error under on_error allow", {"icap://127.0.0.1:1344/avscan", "error", "", 0, "body past max_bytes (10)", "allow"},
+       R"j({"service":"icap://127.0.0.1:1344/avscan","result":"error","threat":null,"ms":0,"detail":"body past max_bytes (10)","on_error":"allow"})j"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpEventAction action;
+    action.scan = &c.scan;
+    std::string out;
+    write_http_event(out, flow, e, action);
+    const auto parsed = nlohmann::ordered_json::parse(out);
+    EXPECT_EQ(parsed.back(), nlohmann::ordered_json::parse(c.json));
+    EXPECT_EQ(std::prev(parsed.end()).key(), "scan");
+    // Without it, the line is the one it was.
+    write_http_event(out, flow, e);
+    EXPECT_EQ(out, reference(flow, e, HttpEventAction{}));
+  }
+}
+
+}  // namespace
+}  // namespace tlsgate::log
