@@ -467,7 +467,7 @@ const char* const request_rules_policy = R"({
 TEST(DecideFlow, RequestRulesInterceptTheHostsTheyCouldApplyTo) {
   const auto policy = policy::Policy::parse(request_rules_policy, "requests.json");
   const auto verified = [](const char* sni) { return with_certificate(tls_facts(sni), {sni}, true); };
-  struct Case {
+  struct RequestCase {
     const char* what;
     FlowFacts facts;
     Response response;
@@ -481,7 +481,7 @@ TEST(DecideFlow, RequestRulesInterceptTheHostsTheyCouldApplyTo) {
   closed_learned.learned_bypass = true;
   FlowFacts closed_broken = tls_facts("closed.example.test");
   closed_broken.upstream.state = Upstream::handshake_failed;
-  const Case cases[] = {
+  const RequestCase cases[] = {
       {"allowed SNI, a path rule for it: intercepted", tls_facts("www.example.test"), Response::look_upstream,
        FlowAction::intercept, "default"},
       {"tunnelled SNI, a path rule for it: intercepted", tls_facts("bank.example.test"), Response::look_upstream,

@@ -8,7 +8,7 @@
 namespace tlsgate::policy {
 namespace {
 
-const char* const paths_policy = R"({
+const char* const paths_policy = R"json({
   "default": "intercept",
   "rules": [
     {"name": "no secret", "host": "www.example.test", "path": ["/secret/*", "/secret"], "action": "block"},
@@ -20,7 +20,7 @@ const char* const paths_policy = R"({
      "remove_request_header": ["X-Debug"], "action": "intercept"},
     {"name": "bank", "host": "bank.example.test", "action": "tunnel"}
   ]
-})";
+})json";
 
 Query handshake(const char* host) {
   Query q;
@@ -126,7 +126,8 @@ TEST_F(RequestRules, RequestsCanMatterForTheHostsTheyName) {
   };
   EXPECT_FALSE(narrow_can("bank.example.test"));
   EXPECT_TRUE(narrow_can("www.example.test"));
-  EXPECT_TRUE(narrow_can("m.video.example.test"));
+  EXPECT_FALSE(narrow_can("m.video.example.test")) << "the header rule decides the handshake itself (intercept)";
+  EXPECT_TRUE(narrow.host_can_matter(handshake(nullptr))) << "its requests are held, to be edited";
   EXPECT_FALSE(narrow_can("video.example.test"));
   EXPECT_FALSE(narrow_can("other.example.test"));
 }
