@@ -86,9 +86,10 @@ struct HeaderEdit {
 
 // Why a header name cannot be edited by policy, or nullopt when it can: not a
 // token (RFC 9110 5.1), a pseudo-header, or a field that frames or routes the
-// request (Host, Content-Length, Transfer-Encoding, Connection, ...).
+// request, or is hop-by-hop (Host, Content-Length, Transfer-Encoding, Connection, ...).
 std::optional<std::string> header_name_problem(std::string_view name);
-// Why a value cannot be sent, or nullopt: CR, LF, NUL, or longer than max_header_value_bytes.
+// Why a value cannot be sent, or nullopt: a control character (CR, LF, NUL,
+// ...; HTAB is fine), whitespace at either end, or more than max_header_value_bytes.
 std::optional<std::string> header_value_problem(std::string_view value);
 constexpr std::size_t max_header_value_bytes = 4096;
 

@@ -157,12 +157,17 @@ TEST(HeaderEdits, NamesAndValuesThatCannotBeEdited) {
   EXPECT_FALSE(header_name_problem("YouTube-Restrict"));
   EXPECT_FALSE(header_name_problem("x-forwarded-for"));
   for (const char* name : {"", "Bad Name", ":authority", "Host", "content-length", "Transfer-Encoding", "Connection",
-                           "TE", "Upgrade"})
+                           "TE", "Upgrade", "HTTP2-Settings"})
     EXPECT_TRUE(header_name_problem(name)) << name;
   EXPECT_FALSE(header_value_problem("Strict"));
   EXPECT_FALSE(header_value_problem(""));
   EXPECT_TRUE(header_value_problem("a\r\nX-Evil: 1"));
   EXPECT_TRUE(header_value_problem(std::string_view("a\0b", 3)));
+  EXPECT_TRUE(header_value_problem("a\x01b"));
+  EXPECT_TRUE(header_value_problem("a\x7f"));
+  EXPECT_FALSE(header_value_problem("a\tb"));
+  EXPECT_TRUE(header_value_problem(" Strict"));
+  EXPECT_TRUE(header_value_problem("Strict\t"));
   EXPECT_TRUE(header_value_problem(std::string(max_header_value_bytes + 1, 'a')));
 }
 

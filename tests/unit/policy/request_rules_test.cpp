@@ -177,7 +177,7 @@ TEST(RequestRuleErrors, NameTheFileAndTheRule) {
        "/etc/tlsgate/p.json: rules[0].set_request_header.Host: \"Host\" frames or routes the request: the policy "
        "cannot change it\n"},
       {R"({"set_request_header": {"X-A": "1\r\nX-B: 2"}, "action": "allow"})",
-       "/etc/tlsgate/p.json: rules[0].set_request_header.X-A: must not contain CR, LF or NUL\n"},
+       "/etc/tlsgate/p.json: rules[0].set_request_header.X-A: must not contain control characters (CR, LF, NUL, ...)\n"},
       {R"({"set_request_header": {"X-A": 1}, "action": "allow"})",
        "/etc/tlsgate/p.json: rules[0].set_request_header.X-A: must be a string\n"},
       {R"({"set_request_header": {"X-A": "1"}, "remove_request_header": "x-a", "action": "allow"})",
