@@ -1,9 +1,12 @@
 #pragma once
 // The decision for one HTTP request, taken on its head before any byte of it
-// moves: its host (Host / :authority) with the flow's client, server and port.
+// moves: its host (Host / :authority), path, method and scheme with the flow's
+// client, server and port; an allowed request carries its rule's header edits.
 // In an intercepted TLS flow a request for a host the policy would tunnel, or
 // intercept under a rule with other settings, is misdirected (421): the client
 // retries on a connection of its own, which the gateway decides by its SNI.
+// A tunnelled host whose flows request rules make intercepted (decide_flow())
+// is forwarded instead.
 // On an HTTP port a request an onboard rule decides goes to the CA onboarding
 // portal while the gateway CA is not known to work for its client; once it
 // works, onboard is intercept. Pure: no I/O, safe from any thread.
