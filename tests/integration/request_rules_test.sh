@@ -9,6 +9,8 @@
 #    (by the tunnel rule, as `allow`), /secret/ is blocked.
 #  - nginx's access logs prove that no blocked request arrived; every log line is validated.
 #  - `tlsgate policy check --path` and `policy lint` agree with the daemon.
+#  - block_page_file: the operator's page with its placeholders filled (escaped), read again on
+#    SIGHUP; a missing file fails `config check` and startup with the key and the path.
 set -euo pipefail
 source "$(dirname "$0")/shared_vhosts.sh"
 
@@ -121,7 +123,47 @@ check_eq "$("$TLSGATE_BIN" policy check --policy "$policy" --host api.example.te
   "action: allow" "policy check --path / for api: allowed (its flows are intercepted)"
 check "policy lint: no findings" "$TLSGATE_BIN" policy lint "$policy"
 
+check "tlsgate still running" kill -0 "$TLSGATE_PID"
+stop_tlsgate TERM
+
+# --- the operator's block page: placeholders filled and escaped, read again on SIGHUP
+printf '<html><body><h1>Refused: {{host}}</h1><p>rule={{rule}} flow={{flow_id}} why={{reason}} text={{text}}</p>\n' \
+  >"$work/block.html"
+page_config() {
+  test_config policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" learned_bypass:=false \
+    http_ports:='[80, 8080]' block_page_text='<b>ask IT</b>' block_page_file="$1"
+}
+page_config "$work/block.html" >"$work/config-page.json"
+start_tlsgate "$work/config-page.json"
+line=$(fetch page-1 --http1.1 --cacert "$gateway_ca" "https://www.example.test/secret/?case=page-1")
+check_eq "$(transfers page-1)" 403/1 "operator's page: 403"
+check "operator's page: {{host}}" has page-1 "<h1>Refused: www.example.test</h1>"
+check "operator's page: {{rule}}, {{flow_id}} (the flow line's), {{reason}}, {{text}} escaped" \
+  has page-1 "rule=no secret path flow=$(field .flow_id "$line") why=policy text=&lt;b&gt;ask IT&lt;/b&gt;"
+printf '<p>second edition for {{host}}</p>\n' >"$work/block.html"
+kill -HUP "$TLSGATE_PID"
+second_edition() {
+  fetch page-2 --http2 --cacert "$gateway_ca" "https://www.example.test/secret/?case=page-2" >/dev/null
+  has page-2 "second edition for www.example.test"
+}
+check "operator's page: re-read on SIGHUP" wait_until --every 0.5 10 "the new block page" second_edition
+check "operator's page: /secret/ never reached www" no_secret_served www
 check "tlsgate still running at the end" kill -0 "$TLSGATE_PID"
 stop_tlsgate TERM
+
+# --- a block page file that cannot be read stops config check and startup, naming key and file
+page_config "$work/no-such-page.html" >"$work/config-missing.json"
+set +e
+"$TLSGATE_BIN" config check "$work/config-missing.json" >"$work/check.out" 2>&1
+check_rc=$?
+timeout 20 ip netns exec "$NS_GW" "$TLSGATE_BIN" run --allow-root --config "$work/config-missing.json" >"$work/run.out" 2>&1
+run_rc=$?
+set -e
+check_eq "$check_rc" 1 "missing block page: config check fails"
+check "missing block page: config check names key and file" \
+  grep -qF "/block_page_file: $work/no-such-page.html: cannot open the block page" "$work/check.out"
+check_eq "$run_rc" 1 "missing block page: tlsgate run exits 1"
+check "missing block page: tlsgate run names key and file" \
+  grep -qF "/block_page_file: $work/no-such-page.html: cannot open the block page" "$work/run.out"
 validate_log "$log"
 finish
