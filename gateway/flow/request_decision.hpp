@@ -1,15 +1,19 @@
 #pragma once
 // The decision for one HTTP request, taken on its head before any byte of it
-// moves: its host (Host / :authority) with the flow's client, server and port.
+// moves: its host (Host / :authority), path, method and scheme with the flow's
+// client, server and port; an allowed request carries its rule's header edits.
 // In an intercepted TLS flow a request for a host the policy would tunnel, or
 // intercept under a rule with other settings, is misdirected (421): the client
 // retries on a connection of its own, which the gateway decides by its SNI.
+// A tunnelled host whose flows request rules make intercepted (decide_flow())
+// is forwarded instead.
 // On an HTTP port a request an onboard rule decides goes to the CA onboarding
 // portal while the gateway CA is not known to work for its client; once it
 // works, onboard is intercept. Pure: no I/O, safe from any thread.
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/policy/authority.hpp"
 #include "gateway/policy/client_ca.hpp"
@@ -43,6 +47,8 @@ struct RequestVerdict {
   RequestReason reason = RequestReason::policy;
   std::optional<policy::Decision> rule;  // the rule that decided, when one did
   std::optional<std::string> host;       // the normalised host the policy saw
+  // allow: the deciding rule's header edits, in order (removals, then sets).
+  std::vector<policy::HeaderEdit> header_edits;
 };
 
 // The host of a Host / :authority as policy compares it (gateway/policy/authority.hpp).
@@ -54,8 +60,10 @@ struct ClientCa {
   bool redirect_failing = false;  // portal_redirect_failing_clients: `failing` goes to the portal without a rule
 };
 
-// `addresses`: the flow's client, server and port (hosts empty). `flow_rule`:
-// the rule the intercepted flow runs under.
+// `addresses`: the flow's client, server and port (hosts empty), and the
+// request's path, method and scheme (`request`) for request rules; without
+// them request rules do not match. `flow_rule`: the rule the intercepted flow
+// runs under.
 RequestVerdict decide_request(const policy::Policy& policy, const policy::Query& addresses, RequestPath path,
                               const std::optional<policy::Decision>& flow_rule,
                               const std::optional<std::string>& authority, ClientCa client = {});

@@ -49,16 +49,20 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
   const policy::MinuteOfWeek now = local_minute();
   // A keep-alive connection names one host again and again: a request with the authority of the
   // last allowed one, under the same policy and in the same minute (`when` windows), is allowed
-  // again. Inside TLS everything else decide_request reads is the flow's and fixed; on an HTTP
+  // again. Inside TLS everything else decide_request reads is the flow's and fixed, unless the
+  // policy has request rules (path, method, headers): then each request is decided; on an HTTP
   // port the client's CA state may change between requests (onboarding), so each is decided.
   if (path_ == RequestPath::intercepted_tls && head.authority && allowed_policy_ == policy &&
       allowed_minute_ == now && *head.authority == allowed_authority_)
     return {};
   policy::Query addresses = addresses_;
   addresses.local_time = now;
+  // The scheme is the connection's, whatever an h2 client puts in :scheme.
+  addresses.request = policy::RequestFields{policy::request_path(head.path), head.method,
+                                            path_ == RequestPath::http_port ? "http" : "https"};
   const RequestVerdict v = decide_request(*policy, addresses, path_, record_.verdict.rule, head.authority, client_ca());
   if (v.outcome == RequestOutcome::allow) {
-    if (head.authority && path_ != RequestPath::http_port) {
+    if (head.authority && path_ != RequestPath::http_port && !policy->has_request_rules()) {
       allowed_policy_ = policy;
       allowed_authority_ = *head.authority;
       allowed_minute_ = now;
@@ -76,8 +80,9 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
   }
   log_answer(head, 403, v.reason, v.rule);
   const std::string rule = v.rule ? v.rule->rule : "(no rule: the request names no host)";
-  return http::RequestAnswer{http::RequestAction::block,
-                             block_page(host, rule, record_.flow_id, to_string(v.reason)), {}};
+  const auto page = shared_.block_page.load();
+  const BlockFacts facts{host, rule, record_.flow_id, to_string(v.reason)};
+  return http::RequestAnswer{http::RequestAction::block, block_page(page ? *page : BlockPageTemplate{}, facts), {}};
 }
 
 // Only an HTTP port's requests are onboarded: inside TLS the state is not needed.

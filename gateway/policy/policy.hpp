@@ -20,6 +20,7 @@
 #include "gateway/policy/host_list.hpp"
 #include "gateway/policy/host_pattern.hpp"
 #include "gateway/policy/mac_address.hpp"
+#include "gateway/policy/request_matcher.hpp"
 #include "gateway/policy/time_window.hpp"
 
 namespace tlsgate::policy {
@@ -40,6 +41,8 @@ struct Query {
   std::optional<MacAddress> client_mac;
   // The local time; unset: rules with `when` do not match.
   std::optional<MinuteOfWeek> local_time;
+  // An HTTP request's path, method and scheme; unset (a handshake): request rules do not match.
+  std::optional<RequestFields> request;
 };
 
 struct Decision {
@@ -87,7 +90,13 @@ struct Rule {
   bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
   RuleMode mode = RuleMode::enforce;  // log: never decides; a match is reported as Decision::would_block
   std::shared_ptr<const icap::ScanConfig> scan;  // `"scan": {...}`: content scanning of its intercepted flows
+  RequestMatcher request;                // `path`, `method`, `scheme`: a request rule
+  std::vector<HeaderEdit> header_edits;  // `remove_request_header`, then `set_request_header`
 
+  // Matches HTTP requests only, never a handshake.
+  bool is_request_rule() const { return !request.empty(); }
+  // Needs each request of its flows decided: a request rule, or one that edits headers.
+  bool decides_requests() const { return is_request_rule() || !header_edits.empty(); }
   bool has_host_matcher() const { return !hosts.empty() || !host_lists.empty(); }
   // Every matcher but the host: client, server, port, client group, time.
   bool matches_addresses(const Query& q) const;
@@ -115,7 +124,8 @@ class Policy {
   // host_can_matter() and onboard_can_matter() see enforced rules only.
   Decision match(const Query& q) const;
   // True when some rule with a host matcher could change the decision for this
-  // client/server/port (q.hosts is ignored). When false, a flow without SNI can
+  // client/server/port (q.hosts is ignored), or a rule that decides requests
+  // could apply to a request of it. When false, a flow without SNI can
   // be decided now instead of waiting for the upstream certificate's names.
   // Onboard counts as intercept here: they differ per HTTP request only, which
   // onboard_can_matter() answers.
@@ -124,6 +134,12 @@ class Policy {
   // client/server/port (q.hosts is ignored): only then need an HTTP port's
   // requests be held for the client's CA state.
   bool onboard_can_matter(const Query& q) const;
+  // True when a rule that decides requests (decides_requests()) comes before
+  // the rule that made `handshake` (the default: any) and could apply to a
+  // request of this flow: its addresses match q, and its host matcher, if it
+  // has one, matches one of q.hosts (q.request is ignored). Such a flow must
+  // be intercepted, whatever `handshake` says, so its requests can be decided.
+  bool requests_can_matter(const Query& q, const Decision& handshake) const;
   // Where the policy onboards: "rules[i]" of the first onboard rule, or
   // "default"; nullopt when nothing does (portal_listen is then not needed).
   std::optional<std::string> first_onboard() const;
@@ -136,6 +152,8 @@ class Policy {
   bool uses_macs() const { return uses_macs_; }
   // True when some rule has `"mode": "log"`: only then can a decision carry would_block.
   bool has_log_rules() const { return !log_rules_.empty(); }
+  // True when some rule decides requests by path, method or scheme, or edits headers.
+  bool has_request_rules() const { return !request_rules_.empty(); }
   // Names indexed from host lists, and the index's memory (`policy check --stats`).
   std::size_t list_names() const { return list_names_; }
   std::size_t index_bytes() const { return index_.bytes(); }
@@ -149,6 +167,7 @@ class Policy {
                           std::size_t before) const;
   // Adds the log-mode rule `index` to the log rules' own index.
   void add_log_rule(Rule& rule, std::uint32_t index);
+  bool matches(std::size_t index, const Query& q) const;  // every matcher but the host
 
   std::vector<Rule> rules_;
   Action default_action_;
@@ -164,6 +183,7 @@ class Policy {
   HostIndex log_index_;
   std::vector<std::uint32_t> log_hostless_;
   std::vector<std::uint32_t> log_rules_;
+  std::vector<std::uint32_t> request_rules_;       // rules that decide requests, in order
   bool uses_macs_ = false;
   std::size_t list_names_ = 0;
 };

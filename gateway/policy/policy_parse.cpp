@@ -3,6 +3,7 @@
 #include "gateway/icap/scan_config.hpp"
 #include "gateway/json_limits.hpp"
 #include "gateway/policy/json_duplicate_keys.hpp"
+#include "gateway/policy/request_rule_parse.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -41,7 +42,8 @@ std::string syntax_detail(const std::string& what) {
 class Reader {
  public:
   Reader(const std::string& source, const HostListLoader& load, ParsedPolicy& out)
-      : source_(source), load_(load), out_(out) {}
+      : source_(source), load_(load), out_(out),
+        report_([this](const std::string& path, const std::string& message) { error(path, message); }) {}
 
   void error(const std::string& path, const std::string& message) {
     out_.errors.push_back({LintFinding::Severity::error, where(source_, path), message});
@@ -213,6 +215,7 @@ class Reader {
     Rule r;
     bool ok = true;
     std::optional<Action> act;
+    bool allow = false;  // "allow": intercept, on a rule that decides requests
     for (const auto& [key, value] : v.items()) {
       const std::string p = path + "." + key;
       if (key == "name") {
@@ -220,7 +223,8 @@ class Reader {
         else r.name = value.get<std::string>();
         ok = ok && value.is_string();
       } else if (key == "action") {
-        act = action(value, p);
+        allow = value == "allow";
+        act = allow ? Action::intercept : action(value, p);
         ok = ok && act;
       } else if (key == "host") {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return host(x, xp, r); }) && ok;
@@ -249,9 +253,11 @@ class Reader {
         ok = ok && value.is_boolean();
       } else if (key == "scan") {
         ok = scan(value, path, r) && ok;
+      } else if (const auto read = read_request_key(key, value, p, r, report_)) {
+        ok = *read && ok;
       } else {
-        error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, action, capture, "
-                 "learn_bypass, mode, scan)");
+        error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, path, method, "
+                 "scheme, action, set_request_header, remove_request_header, capture, learn_bypass, mode, scan)");
         ok = false;
       }
     }
@@ -270,6 +276,7 @@ class Reader {
       error(path + ".scan", "needs action \"intercept\" (only decrypted traffic can be scanned)");
       return std::nullopt;
     }
+    if (!request_rule_fits(v, path, r, allow, report_)) return std::nullopt;
     return r;
   }
 
@@ -359,6 +366,7 @@ class Reader {
   ParsedPolicy& out_;
   std::vector<std::string> known_groups_;  // groups with errors: already reported
   std::size_t list_names_left_ = max_policy_list_names;
+  ReportError report_;  // error(), for the readers in other files
 };
 
 }  // namespace

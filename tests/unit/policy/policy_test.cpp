@@ -165,7 +165,7 @@ TEST(Policy, Errors) {
       {R"({"default": "block", "rules": [{"action": "tunnel"}, 7]})",
        "f.json: rules[1]: must be an object with \"action\" and matchers (host, client, server, port)"},
       {R"({"default": "block", "rules": [{"action": "tunnel", "hosts": "a"}]})",
-       "f.json: rules[0].hosts: unknown key (known: name, host, host_list, client, client_group, server, port, when, action, capture, learn_bypass, mode, scan)"},
+       "f.json: rules[0].hosts: unknown key (known: name, host, host_list, client, client_group, server, port, when, path, method, scheme, action, set_request_header, remove_request_header, capture, learn_bypass, mode, scan)"},
       {R"({"default": "block", "rules": [{"action": "tunnel"}, {"action": "tunnel", "host": ["a", ""]}]})",
        "f.json: rules[1].host[1]: must be a non-empty host name string, like \"www.example.com\" or \"*.example.com\""},
       {R"({"default": "block", "rules": [{"action": "tunnel", "host": []}]})",
