@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "gateway/http/exchange.hpp"
 
@@ -47,10 +48,21 @@ enum class RequestAction {
   redirect,     // answer 302 to `location` (`page` as its body), never forward
 };
 
+// A change to a forwarded request's header fields (a policy's header rule). `set`: every field
+// of that name (compared case-insensitively) is replaced by one with `value`, or one is appended;
+// `remove`: every field of that name is dropped (`value` unused). The gate never edits framing
+// or hop-by-hop fields (header_edit.hpp: the policy refuses such a rule; a gate skips it).
+struct HeaderEdit {
+  enum class Kind { set, remove } kind = Kind::set;
+  std::string name;
+  std::string value;
+};
+
 struct RequestAnswer {
   RequestAction action = RequestAction::forward;
   std::string page;      // text/html body of the gate's response (block, misdirected, redirect)
   std::string location;  // redirect only
+  std::vector<HeaderEdit> header_edits{};  // forward only: applied in order before the head moves
 };
 
 // Called once per request head, synchronously, before anything of it moves.
