@@ -64,8 +64,11 @@ void HttpTap::log_exchanges() {
     const log::HttpEventFlow flow{ts,         record_.flow_id,        community_id_,
                                   client_ip_, record_.client.port,    server_ip_,
                                   record_.server.port, sni};
+    log::HttpEventAction action;
+    const std::vector<std::string> rules = header_rules_ ? header_rules_->take(exchange) : std::vector<std::string>{};
+    action.header_rules = rules;
     try {
-      log::write_http_event(line, flow, exchange);
+      log::write_http_event(line, flow, exchange, action);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow
       continue;
     }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/flow/header_rule_notes.hpp"
 #include "gateway/log/flow_record.hpp"
 #include "gateway/http/observer.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
@@ -26,6 +27,9 @@ class HttpTap final : public RelayTap {
   void from_server(std::span<const std::uint8_t> bytes) override;
   // The connection ended: flushes open exchanges and fills the flow line's summary.
   void finish();
+  // Where the header rules applied to each request are noted (the flow's request policy, which
+  // outlives the relay); each exchange's line lists its request's.
+  void show_header_rules(HeaderRuleNotes* notes) { header_rules_ = notes; }
 
  private:
   void log_exchanges();
@@ -33,6 +37,7 @@ class HttpTap final : public RelayTap {
   SharedState& shared_;
   FlowRecord& record_;
   std::unique_ptr<http::Observer> observer_;
+  HeaderRuleNotes* header_rules_ = nullptr;
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;

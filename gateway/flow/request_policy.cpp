@@ -34,7 +34,11 @@ bool RequestPolicy::needed(SharedState& shared, const FlowFacts& facts) {
 }
 
 std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<std::string>& alpn) {
-  auto decide = [this](const http::RequestHead& head) { return this->decide(head); };
+  auto decide = [this](const http::RequestHead& head) {
+    http::RequestAnswer answer = this->decide(head);
+    if (answer.action == http::RequestAction::forward) header_rules_.forwarded(head, answer.header_edits);
+    return answer;
+  };
   const http::GateSettings settings = gate_settings(shared_.config, path_);
   std::unique_ptr<http::RequestGate> gate;
   if (path_ == RequestPath::http_port) gate = http::make_cleartext_request_gate(settings, std::move(decide));

@@ -2,8 +2,9 @@
 // The `"event":"http"` line of one finished exchange, written straight into a
 // string (no JSON tree for the event): the same bytes as building it with
 // nlohmann (event, ts, flow_id, community_id, client, server, sni, action
-// [, reason, rule], then http::append_json's fields) and dumping it.
+// [, reason, rule, header_rules], then http::append_json's fields) and dumping it.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,9 @@ struct HttpEventAction {
   std::string_view action = "allow";
   std::string_view reason;           // with block / onboard: policy, host_mismatch, no_host, inspect_error, ca_failing
   const std::string* rule = nullptr;  // the deciding rule's name, when one did
+  // With allow: the header rules applied to the forwarded request ("set YouTube-Restrict");
+  // written as `header_rules` when there are any.
+  std::span<const std::string> header_rules{};
 };
 
 // Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.
