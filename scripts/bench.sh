@@ -11,7 +11,9 @@
 #   --no-doc  only print the results, leave docs/benchmarks.md alone
 #   --metrics which measurements (default all: newconn,resume,h1,h2,latency,bulk,idle,upcache); a
 #             subset never writes the doc. upcache (tlsgate only): new connections again with tlsgate's
-#             default upstream session cache, after the others (which run without it)
+#             default upstream session cache, after the others (which run without it). icount
+#             (tlsgate only, not in the default list, needs valgrind): instructions per keep-alive
+#             request (h1, h2) counted by callgrind, which a busy machine does not disturb
 #   TLSGATE_BIN=path in the environment: measure that tlsgate binary instead of building this tree
 #             (A/B runs of two builds); BENCH_IDLE_N overrides the idle connection count
 #   BENCH_HOST_RULES=1 in the environment gives tlsgate's policy a host rule (a block for a name
@@ -396,6 +398,55 @@ m_idle() {  # peer trust
   fi
 }
 
+# Instructions per keep-alive request: tlsgate runs under callgrind; each protocol runs a fixed
+# number of requests twice (ICOUNT_N, then 3 x ICOUNT_N, on the same connection count) and the
+# difference of the two counts over 2 x ICOUNT_N is the cost of a request alone (start-up,
+# handshakes and teardown cancel out). Slow (about a minute); wall-clock noise does not reach it.
+ICOUNT_N=${BENCH_ICOUNT_N:-2000}
+callgrind_phase() {  # out_file h2load_args...: instructions of the gateway during one h2load run
+  local out=$1 dumps total ok
+  shift
+  callgrind_control -z "$GW_PID" >/dev/null 2>&1
+  in_client timeout 600 h2load "$@" https://www.example.test/small >"$out-h2load.txt" 2>&1 || true
+  dumps=$(ls "$out".* 2>/dev/null | wc -l)
+  callgrind_control -d "$GW_PID" >/dev/null 2>&1
+  wait_until 60 "a callgrind dump" test -s "$out.$((dumps + 1))"
+  total=$(sed -n 's/^requests: \([0-9]*\) total.*/\1/p' "$out-h2load.txt")
+  ok=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$out-h2load.txt")
+  if [[ -z $total || $ok != "$total" ]]; then
+    echo "bench.sh: icount: $((total - ok)) of $total requests failed ($*)" >&2
+    echo 0
+    return
+  fi
+  sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out.$((dumps + 1))"
+}
+m_icount() {  # peer dir
+  local d=$2 real=$TLSGATE_BIN out=$2/icount.callgrind proto n1 n3 args
+  command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends valgrind
+  # taskset, ip netns exec, this wrapper and valgrind all exec: $GW_PID is the process under callgrind.
+  printf '#!/bin/sh\nexec valgrind -q --tool=callgrind --compress-strings=no --compress-pos=no --callgrind-out-file=%s "%s" "$@"\n' "$out" "$real" \
+    >"$d/tlsgate-callgrind"
+  chmod 755 "$d/tlsgate-callgrind"
+  snap0="" snap1="" sys0="" sys1=""
+  if ! TLSGATE_BIN=$d/tlsgate-callgrind start_peer_tlsgate "$d"; then
+    emit "$1" instructions_per_req na instr/req na "error=start_failed"
+    stop_peer
+    return
+  fi
+  for proto in h1 h2; do
+    if [[ $proto == h1 ]]; then args=(--h1 -c16 -m1 -t1); else args=(-c8 -m10 -t1); fi
+    n1=$(callgrind_phase "$out" -n "$ICOUNT_N" "${args[@]}")
+    n3=$(callgrind_phase "$out" -n $((3 * ICOUNT_N)) "${args[@]}")
+    if [[ ${n1:-0} -gt 0 && ${n3:-0} -gt 0 ]]; then
+      emit "$1" "instructions_per_req_$proto" "$(calc "($n3 - $n1) / (2 * $ICOUNT_N)")" instr/req na \
+        "n=$ICOUNT_N instr_n=$n1 instr_3n=$n3"
+    else
+      emit "$1" "instructions_per_req_$proto" na instr/req na "error=requests_failed"
+    fi
+  done
+  stop_peer
+}
+
 # Runs a metric, under `perf record` or `perf stat` of the gateway when BENCH_PERF says so.
 profiled() {  # peer metric command...
   local peer=$1 metric=$2 perf_pid
@@ -445,6 +496,10 @@ run_peer() {
   want idle && m_idle "$peer" "$trust"
   if [[ -n $GW_PID ]] && ! kill -0 "$GW_PID" 2>/dev/null; then
     echo "bench.sh: $peer exited during the run" >&2
+  fi
+  if [[ $peer == tlsgate ]] && want icount; then
+    stop_peer
+    m_icount "$peer" "$d"
   fi
   if [[ $peer == tlsgate ]] && want upcache; then
     stop_peer

@@ -34,6 +34,11 @@ class CleartextRequestGate final : public RequestGate {
     return inner_->from_client(as_bytes(early));
   }
 
+  ClientStep from_client_borrowing(std::span<const std::uint8_t> bytes) override {
+    if (inner_ && client_early_.empty()) return inner_->from_client_borrowing(bytes);
+    return from_client(bytes);  // the early bytes are the gate's copy: nothing to borrow
+  }
+
   ServerStep from_server(std::span<const std::uint8_t> bytes) override {
     if (inner_) return inner_->from_server(bytes);
     ServerStep step;

@@ -47,15 +47,43 @@ struct InflaterDeleter {
 enum class BlockKind { request, trailers, dropped };
 
 // The pseudo-header fields and Host of a request block; a second one of any is malformed.
+// Cleared, not destroyed, between blocks: the strings keep their capacity for the next request.
 struct HeadFields {
-  std::optional<std::string> method, scheme, authority, path, protocol, host;
+  struct Field {
+    std::string value;
+    bool present = false;
+  };
+  Field method, scheme, authority, path, protocol, host;
   bool duplicate = false;
 
-  void set(std::optional<std::string>& slot, std::string_view value) {
-    if (slot) duplicate = true;
-    slot.emplace(value);
+  void set(Field& slot, std::string_view value) {
+    if (slot.present) duplicate = true;
+    slot.value.assign(value);
+    slot.present = true;
+  }
+  void clear() {
+    for (Field* f : {&method, &scheme, &authority, &path, &protocol, &host}) f->present = false;
+    duplicate = false;
   }
 };
+
+void copy_field(const HeadFields::Field& field, std::string& out) {
+  if (field.present) {
+    out.assign(field.value);
+  } else {
+    out.clear();
+  }
+}
+
+void copy_field(const HeadFields::Field& field, std::optional<std::string>& out) {
+  if (!field.present) {
+    out.reset();
+  } else if (out) {
+    out->assign(field.value);
+  } else {
+    out.emplace(field.value);
+  }
+}
 
 bool same_host(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
@@ -134,6 +162,7 @@ class H2RequestGate final : public RequestGate {
   std::string block_priority_;  // the HEADERS' 5 priority bytes, if any
   std::size_t block_bytes_ = 0, block_fields_ = 0;
   HeadFields head_;
+  RequestHead request_;  // the head decided last; reused like head_
   std::vector<HeaderField> fields_;  // kept when the block may be re-encoded (a request's may be edited)
 
   std::uint32_t last_client_stream_ = 0;  // the highest stream a client HEADERS opened
@@ -340,7 +369,7 @@ bool H2RequestGate::on_headers(const FrameHeader& h, Bytes payload) {
   block_stream_ = id;
   block_end_stream_ = h.has(flag::end_stream);
   block_bytes_ = block_fields_ = 0;
-  head_ = {};
+  head_.clear();
   fields_.clear();
   if (id > last_client_stream_) {
     last_client_stream_ = id;
@@ -393,12 +422,13 @@ bool H2RequestGate::on_field(const nghttp2_nv& nv) {
     fields_.push_back({std::string(name), std::string(value), (nv.flags & NGHTTP2_NV_FLAG_NO_INDEX) != 0});
   }
   if (block_kind_ != BlockKind::request) return true;
+  if (name == "host") head_.set(head_.host, value);
+  if (!name.starts_with(':')) return true;
   if (name == ":method") head_.set(head_.method, value);
   if (name == ":scheme") head_.set(head_.scheme, value);
   if (name == ":authority") head_.set(head_.authority, value);
   if (name == ":path") head_.set(head_.path, value);
   if (name == ":protocol") head_.set(head_.protocol, value);
-  if (name == "host") head_.set(head_.host, value);
   return true;
 }
 
@@ -409,17 +439,17 @@ bool H2RequestGate::end_block() {
   if (block_kind_ == BlockKind::request) {
     // Two names for the host would let the policy read one and the upstream the other.
     if (head_.duplicate) return fail("request repeats a pseudo-header or Host");
-    if (head_.authority && head_.host && !same_host(*head_.authority, *head_.host)) {
+    if (head_.authority.present && head_.host.present && !same_host(head_.authority.value, head_.host.value)) {
       return fail(":authority and Host differ");
     }
-    RequestHead head;
+    RequestHead& head = request_;
     head.version = "2";
-    head.method = head_.method.value_or("");
-    head.scheme = head_.scheme.value_or("");
-    head.authority = head_.authority ? head_.authority : head_.host;
-    head.path = head_.path.value_or("");
+    copy_field(head_.method, head.method);
+    copy_field(head_.scheme, head.scheme);
+    copy_field(head_.authority.present ? head_.authority : head_.host, head.authority);
+    copy_field(head_.path, head.path);
     head.stream_id = id;
-    head.upgrade = head_.protocol;
+    copy_field(head_.protocol, head.upgrade);
     if (!block_end_stream_ && open_.size() >= max_open_streams) {
       return fail("more than " + std::to_string(max_open_streams) + " open streams");
     }

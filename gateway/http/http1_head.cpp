@@ -22,24 +22,10 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (const char c : s) {
-    if (!is_tchar(static_cast<std::uint8_t>(c))) return false;
-  }
-  return true;
-}
+bool is_token(std::string_view s) { return !s.empty() && all_of_class(s, chars::tchar); }
 
 // uri-host [ ":" port ] characters (RFC 3986 reg-name, IP literals); no userinfo, no spaces.
-bool is_authority(std::string_view s) {
-  for (const char ch : s) {
-    const auto c = static_cast<std::uint8_t>(ch);
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    std::strchr("-._~!$&'()*+,;=%:[]", c) != nullptr;
-    if (!ok || c == 0) return false;
-  }
-  return true;
-}
+bool is_authority(std::string_view s) { return all_of_class(s, chars::authority); }
 
 bool starts_with_nocase(std::string_view s, std::string_view lowercase_prefix) {
   return s.size() >= lowercase_prefix.size() && token_equals(s.substr(0, lowercase_prefix.size()), lowercase_prefix);
@@ -83,22 +69,20 @@ std::optional<HeadError> add_transfer_encoding(Framing& f, std::string_view valu
   }
 }
 
-// One field line (CRLF removed) into `head` / `framing`.
+// One field line (CRLF removed) into `head` / `framing`. The byte just past `line` is its CR,
+// which is no tchar: the name scan needs no bounds check.
 std::optional<HeadError> add_field(std::string_view line, bool request, Head& head, Framing& framing) {
   if (is_ows(static_cast<std::uint8_t>(line.front()))) return HeadError::obs_fold;
+  const char* const text = line.data();
   std::size_t colon = 0;
-  while (colon < line.size() && line[colon] != ':') {
-    const auto c = static_cast<std::uint8_t>(line[colon]);
-    if (is_ows(c)) return HeadError::space_before_colon;
-    if (!is_tchar(c)) return HeadError::bad_field;
-    ++colon;
+  while (is_tchar(static_cast<std::uint8_t>(text[colon]))) ++colon;
+  if (colon < line.size() && line[colon] != ':') {
+    return is_ows(static_cast<std::uint8_t>(line[colon])) ? HeadError::space_before_colon : HeadError::bad_field;
   }
   if (colon == line.size() || colon == 0) return HeadError::bad_field;
   const std::string_view name = line.substr(0, colon);
   const std::string_view value = trim_ows(line.substr(colon + 1));
-  for (const char c : value) {
-    if (!is_field_char(static_cast<std::uint8_t>(c))) return HeadError::bad_field;
-  }
+  if (!all_field_chars(value)) return HeadError::bad_field;
   if (token_equals(name, "content-length")) return add_content_length(framing, value);
   if (token_equals(name, "transfer-encoding")) return add_transfer_encoding(framing, value);
   if (token_equals(name, "upgrade")) {

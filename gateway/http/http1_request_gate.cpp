@@ -29,6 +29,7 @@ class Http1RequestGate final : public RequestGate {
       : settings_(std::move(settings)), decide_(std::move(decide)), responses_(settings_.limits) {}
 
   ClientStep from_client(std::span<const std::uint8_t> bytes) override;
+  ClientStep from_client_borrowing(std::span<const std::uint8_t> bytes) override;
   ServerStep from_server(std::span<const std::uint8_t> bytes) override;
   std::string take_to_client() override { return h2_ ? h2_->take_to_client() : std::string(); }
   bool holds_to_client() const override { return h2_ && h2_->holds_to_client(); }
@@ -54,7 +55,8 @@ class Http1RequestGate final : public RequestGate {
   Next read_head(std::string_view data, ClientStep& step);
   Next read_body(std::string_view data, ClientStep& step);
   Next await_answer(std::string_view data, ClientStep& step);
-  RequestHead request_head(const Head& head) const;
+  // The decided request's head, in request_ (its strings keep their capacity from one request to the next).
+  void fill_request_head(const Head& head);
   // A parse failure at data[pos_]; data[0, valid) may still go upstream.
   void fail(std::string_view data, std::size_t valid, std::string detail, ClientStep& step);
   // What of data[0, end) is not in the step yet.
@@ -70,6 +72,7 @@ class Http1RequestGate final : public RequestGate {
   BodyFramer body_;
   bool body_switches_ = false;  // the request whose body is read asked for a switch
   ResponseTracker responses_;
+  RequestHead request_;
   // The answer to the last switch request (it may come while its body is still read).
   SwitchAnswer answer_ = SwitchAnswer::none;
   bool answer_h2c_ = false;
@@ -77,12 +80,21 @@ class Http1RequestGate final : public RequestGate {
 };
 
 ClientStep Http1RequestGate::from_client(std::span<const std::uint8_t> bytes) {
+  ClientStep step = from_client_borrowing(bytes);
+  if (step.input_prefix > 0) {
+    step.to_server.insert(0, as_view(bytes).substr(0, step.input_prefix));
+    step.input_prefix = 0;
+  }
+  return step;
+}
+
+ClientStep Http1RequestGate::from_client_borrowing(std::span<const std::uint8_t> bytes) {
   ClientStep step;
   const std::string_view in = as_view(bytes);
   switch (mode_) {
     case Mode::closed: return step;
-    case Mode::passthrough: step.to_server.assign(in); return step;
-    case Mode::h2: return h2_->from_client(bytes);
+    case Mode::passthrough: step.input_prefix = in.size(); return step;
+    case Mode::h2: return h2_->from_client_borrowing(bytes);
     default: break;
   }
   if (held_.empty()) {
@@ -108,7 +120,12 @@ void Http1RequestGate::process(std::string_view data, ClientStep& step) {
     }
   }
   if (mode_ == Mode::h2 || mode_ == Mode::closed) return;  // the step was completed there
-  step.to_server.append(unsent(data, pos_));
+  if (data.data() != held_.data() && sent_ == 0) {
+    step.input_prefix = pos_;  // the caller's bytes: forwarded as they are
+    held_.assign(data.substr(pos_));
+    return;
+  }
+  step.to_server.append(unsent(data, pos_));  // after a rewritten head, or out of held_
   if (data.data() == held_.data()) {
     held_.erase(0, pos_);
   } else {
@@ -134,11 +151,11 @@ Http1RequestGate::Next Http1RequestGate::read_head(std::string_view data, Client
     fail(data, pos_, "more than " + std::to_string(max_pending_requests) + " requests without a response", step);
     return Next::stop;
   }
-  const RequestHead request = request_head(head.value);
-  const RequestAnswer answer = decide_(request);
+  fill_request_head(head.value);
+  const RequestAnswer answer = decide_(request_);
   if (answer.action != RequestAction::forward) {
     step.to_server.append(unsent(data, pos_));
-    step.to_client = http1_gate_response(answer, request.version);
+    step.to_client = http1_gate_response(answer, request_.version);
     step.close = true;
     mode_ = Mode::closed;
     held_ = {};
@@ -151,7 +168,7 @@ Http1RequestGate::Next Http1RequestGate::read_head(std::string_view data, Client
   }
   pos_ += scan.value;
   scanner_ = HeadScanner{};
-  const PendingRequest pending{request.method == "HEAD", request.upgrade.has_value(), request.method == "CONNECT"};
+  const PendingRequest pending{request_.method == "HEAD", request_.upgrade.has_value(), request_.method == "CONNECT"};
   responses_.expect(pending);
   body_switches_ = pending.upgrade || pending.connect;
   body_ = BodyFramer(head.value.body, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
@@ -205,20 +222,22 @@ Http1RequestGate::Next Http1RequestGate::await_answer(std::string_view data, Cli
   return Next::stop;
 }
 
-RequestHead Http1RequestGate::request_head(const Head& head) const {
-  RequestHead out;
+void Http1RequestGate::fill_request_head(const Head& head) {
+  RequestHead& out = request_;
   out.version = head.request.minor_version == 0 ? "1.0" : "1.1";
   out.method.assign(head.request.method);
   out.scheme = settings_.scheme;
   // RFC 9112 §3.2.2: a server takes the authority of an absolute-form target, not Host.
-  if (head.target_authority) {
-    out.authority.emplace(*head.target_authority);
-  } else if (head.host) {
-    out.authority.emplace(*head.host);
+  const std::optional<std::string_view> authority = head.target_authority ? head.target_authority : head.host;
+  if (!authority) {
+    out.authority.reset();
+  } else if (out.authority) {
+    out.authority->assign(*authority);
+  } else {
+    out.authority.emplace(*authority);
   }
   out.path.assign(head.request.target);
   out.upgrade = head.upgrade;
-  return out;
 }
 
 void Http1RequestGate::fail(std::string_view data, std::size_t valid, std::string detail, ClientStep& step) {

@@ -87,6 +87,9 @@ struct GateSettings {
 
 // What a chunk from the client turned into.
 struct ClientStep {
+  // from_client_borrowing() only: the first `input_prefix` bytes of the chunk given go upstream
+  // first, uncopied (then `to_server`). from_client() always leaves it 0.
+  std::size_t input_prefix = 0;
   std::string to_server;  // forward upstream now, in order
   // The gate's own bytes for the client: with `close`, written after the relay
   // stopped; otherwise they wait in the gate for take_to_client() / from_server().
@@ -115,6 +118,10 @@ class RequestGate {
   // `decide` first. With no bytes: processes what is held behind an answered
   // Upgrade request (see ServerStep::resume_client).
   virtual ClientStep from_client(std::span<const std::uint8_t> bytes) = 0;
+  // The same, except that bytes forwarded unchanged from the front of `bytes` may be named by
+  // ClientStep::input_prefix instead of copied into to_server (the relay's hot path: a request
+  // or body chunk passed whole costs no copy). The caller writes them before `bytes` changes.
+  virtual ClientStep from_client_borrowing(std::span<const std::uint8_t> bytes) { return from_client(bytes); }
   virtual ServerStep from_server(std::span<const std::uint8_t> bytes) = 0;
   // The gate's own frames for the client that may go now: the server's bytes so
   // far end on a frame boundary outside a header block; empty otherwise (they

@@ -74,80 +74,106 @@ void wake_reader_of(Stream& stream, bool& flag) {
   stream.socket().cancel(ec);
 }
 
-template <class Stream>
-awaitable<bool> write(const Direction<Stream>& d, std::span<const std::uint8_t> bytes) {
-  const auto written = co_await d.to.write_all(bytes);
-  if (d.state.stopped) co_return false;
-  if (written.status != tls::IoStatus::ok) {
-    fail(d, d.to_side(), written.error.empty() ? "peer closed while receiving" : written.error);
-    co_return false;
-  }
-  d.delivered += bytes.size();
-  co_return true;
-}
-
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-// The client's bytes after the gate: what it lets through goes upstream; a
-// refusal that ends the connection stops the relay here (the reply goes to the
-// client after both directions stopped). False: this direction is done.
-template <class Stream>
-awaitable<bool> pass_client_step(const Direction<Stream>& d, GateLink& link, http::ClientStep step) {
-  if (step.error && link.parse_failed) link.parse_failed(*step.error);
-  if (!step.to_server.empty()) {
-    if (!co_await write(d, bytes_of(step.to_server))) co_return false;
-    d.show(bytes_of(step.to_server));
+// What one chunk (or one gate round) writes to the other side, and what follows once it is
+// written. Plain data, so a chunk costs the relay one co_await (the write) and no nested
+// coroutine. `bytes` may point into `client` or `own`: an Outgoing is filled in place, never moved.
+struct Outgoing {
+  std::span<const std::uint8_t> bytes;  // to write: the chunk itself, the gate's to_server, or `own`
+  std::span<const std::uint8_t> shown;  // what the tap sees once `bytes` went out
+  std::size_t own_bytes = 0;            // the gate's own bytes in `bytes`: the counters hold the peers'
+  http::ClientStep client;              // the gate's step for the client's bytes
+  bool client_step = false;             // `client` holds one: after the write, a refusal may end the relay
+  std::string own;                      // bytes joined for one write, or the gate's frames alone
+  bool resume_client = false;           // the gate released client bytes held behind an Upgrade request
+};
+
+// The client's bytes (`input`) after the gate: what it lets through goes upstream, straight
+// from `input` when the gate forwarded a prefix of it unchanged.
+void client_chunk(GateLink& link, http::ClientStep step, std::span<const std::uint8_t> input, Outgoing& out) {
+  out.client = std::move(step);
+  out.client_step = true;
+  if (out.client.error && link.parse_failed) link.parse_failed(*out.client.error);
+  const std::size_t prefix = std::min(out.client.input_prefix, input.size());
+  if (prefix == 0) {
+    out.bytes = bytes_of(out.client.to_server);
+  } else if (out.client.to_server.empty()) {
+    out.bytes = input.first(prefix);
+  } else {  // borrowed bytes and the gate's own (a switch to h2c within the chunk): one write
+    out.own.assign(reinterpret_cast<const char*>(input.data()), prefix);
+    out.own += out.client.to_server;
+    out.bytes = bytes_of(out.own);
   }
-  if (step.close) {
-    link.closed = true;
-    link.closing_reply = std::move(step.to_client);
+  out.shown = out.bytes;
+}
+
+// The server's bytes to the client, with the gate's own frames put where it said.
+void server_chunk(GateLink& link, std::span<const std::uint8_t> bytes, Outgoing& out) {
+  http::ServerStep step = link.gate.from_server(bytes);
+  out.shown = bytes;
+  out.resume_client = step.resume_client;
+  if (step.inject.empty()) {
+    out.bytes = bytes;
+    return;
+  }
+  const std::size_t split = std::min(step.split, bytes.size());
+  out.own.reserve(bytes.size() + step.inject.size());
+  out.own.assign(reinterpret_cast<const char*>(bytes.data()), split);
+  out.own += step.inject;
+  out.own.append(reinterpret_cast<const char*>(bytes.data()) + split, bytes.size() - split);
+  out.bytes = bytes_of(out.own);
+  out.own_bytes = step.inject.size();
+}
+
+// What this direction does at the top of each round with a gate: the client side takes bytes
+// the gate released; the server side sends the gate's own frames. False: nothing to write.
+template <class Stream>
+bool gate_round(const Direction<Stream>& d, GateLink& link, Outgoing& out) {
+  if (d.from_side == EndBy::client) {
+    if (!link.wake_client_side) return false;
+    link.wake_client_side = false;
+    client_chunk(link, link.gate.from_client({}), {}, out);
+    return true;
+  }
+  link.wake_server_side = false;
+  out.own = link.gate.take_to_client();
+  if (out.own.empty()) return false;
+  out.bytes = bytes_of(out.own);
+  out.own_bytes = out.own.size();
+  return true;
+}
+
+// After `out.bytes` was written (`written`; not read when there was nothing to write): counts,
+// shows, and carries out what the gate said. A refusal that ends the connection stops the relay
+// here (the reply goes to the client after both directions stopped). False: this direction is done.
+template <class Stream>
+bool settle(const Direction<Stream>& d, GateLink* link, Outgoing& out, const tls::IoResult& written) {
+  if (!out.bytes.empty()) {
+    if (d.state.stopped) return false;
+    if (written.status != tls::IoStatus::ok) {
+      fail(d, d.to_side(), written.error.empty() ? "peer closed while receiving" : written.error);
+      return false;
+    }
+    d.delivered += out.bytes.size() - out.own_bytes;
+  }
+  if (!out.shown.empty()) d.show(out.shown);
+  if (!link) return true;
+  if (out.client_step && out.client.close) {
+    link->closed = true;
+    link->closing_reply = std::move(out.client.to_client);
     d.state.finished(EndBy::client);
     d.state.stopped = true;
     ::shutdown(d.to.socket().native_handle(), SHUT_RDWR);  // the upstream; the client still gets the reply
     boost::system::error_code ec;
     d.to.socket().cancel(ec);
-    co_return false;
+    return false;
   }
-  if (link.gate.holds_to_client()) wake_reader_of(d.to, link.wake_server_side);
-  co_return true;
-}
-
-// The server's bytes to the client, with the gate's own frames put where it said.
-template <class Stream>
-awaitable<bool> pass_server_bytes(const Direction<Stream>& d, GateLink& link, std::span<const std::uint8_t> bytes) {
-  http::ServerStep step = link.gate.from_server(bytes);
-  if (step.inject.empty()) {
-    if (!co_await write(d, bytes)) co_return false;
-  } else {
-    const std::size_t split = std::min(step.split, bytes.size());
-    std::string joined(reinterpret_cast<const char*>(bytes.data()), split);
-    joined += step.inject;
-    joined.append(reinterpret_cast<const char*>(bytes.data()) + split, bytes.size() - split);
-    if (!co_await write(d, bytes_of(joined))) co_return false;
-    d.delivered -= step.inject.size();  // the counters hold the server's bytes
-  }
-  d.show(bytes);
-  if (step.resume_client) wake_reader_of(d.to, link.wake_client_side);
-  co_return true;
-}
-
-// What this direction does at the top of each round with a gate: the client
-// side takes bytes the gate released; the server side sends the gate's own frames.
-template <class Stream>
-awaitable<bool> gate_round(const Direction<Stream>& d, GateLink& link) {
-  if (d.from_side == EndBy::client) {
-    if (!link.wake_client_side) co_return true;
-    link.wake_client_side = false;
-    co_return co_await pass_client_step(d, link, link.gate.from_client({}));
-  }
-  link.wake_server_side = false;
-  const std::string own = link.gate.take_to_client();
-  if (own.empty()) co_return true;
-  if (!co_await write(d, bytes_of(own))) co_return false;
-  d.delivered -= own.size();
-  co_return true;
+  if (out.client_step && link->gate.holds_to_client()) wake_reader_of(d.to, link->wake_server_side);
+  if (out.resume_client) wake_reader_of(d.to, link->wake_client_side);
+  return true;
 }
 
 // Reads every record already decrypted or waiting in the socket, up to one
@@ -157,7 +183,14 @@ template <class Stream>
 awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
   for (;;) {
     if (d.state.stopped) co_return;
-    if (link && !co_await gate_round(d, *link)) co_return;
+    if (link) {
+      Outgoing out;
+      if (gate_round(d, *link, out)) {
+        tls::IoResult written;
+        if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+        if (!settle(d, link, out, written)) co_return;
+      }
+    }
     {
       PooledBuffer buffer;
       const std::span<std::uint8_t> space = buffer.span();
@@ -187,14 +220,17 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link) {
         if (filled > 0) {
           const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
           control.touch();
+          Outgoing out;
           if (!link) {
-            if (!co_await write(d, bytes)) co_return;
-            d.show(bytes);
+            out.bytes = out.shown = bytes;
           } else if (d.from_side == EndBy::client) {
-            if (!co_await pass_client_step(d, *link, link->gate.from_client(bytes))) co_return;
+            client_chunk(*link, link->gate.from_client_borrowing(bytes), bytes, out);
           } else {
-            if (!co_await pass_server_bytes(d, *link, bytes)) co_return;
+            server_chunk(*link, bytes, out);
           }
+          tls::IoResult written;
+          if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+          if (!settle(d, link, out, written)) co_return;
         }
         if (end && end->status == tls::IoStatus::closed) {
           d.to.shutdown_write();

@@ -163,6 +163,33 @@ TEST(Http1RequestGate, BodiesAreNeverHeld) {
   EXPECT_TRUE(step.close);
 }
 
+// The relay's path: what goes up unchanged from the front of a chunk is named, not copied; bytes
+// the gate held (a head split over chunks) come as its own copy.
+TEST(Http1RequestGate, BorrowingNamesTheForwardedPrefixOfTheChunk) {
+  auto gate = make_http1_request_gate({}, test_policy);
+  const std::string head = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n";
+  const std::string chunk = head + "abc" + get_default.substr(0, 5);
+  const ClientStep whole = gate->from_client_borrowing(as_bytes(chunk));
+  EXPECT_EQ(whole.input_prefix, head.size() + 3);  // the partial head behind it is held
+  EXPECT_TRUE(whole.to_server.empty());
+  const ClientStep completed = gate->from_client_borrowing(as_bytes(get_default.substr(5)));
+  EXPECT_EQ(completed.input_prefix, 0u);
+  EXPECT_EQ(completed.to_server, get_default);
+  const ClientStep blocked = gate->from_client_borrowing(as_bytes(get_secret));
+  EXPECT_EQ(blocked.input_prefix, 0u);
+  EXPECT_TRUE(blocked.to_server.empty());
+  EXPECT_TRUE(blocked.close);
+}
+
+TEST(Http1RequestGate, BorrowingAfterAnUpgradePassesWholeChunks) {
+  auto gate = make_http1_request_gate({}, test_policy);
+  EXPECT_EQ(gate->from_client_borrowing(as_bytes(upgrade_ws)).input_prefix, upgrade_ws.size());
+  EXPECT_TRUE(gate->from_server(as_bytes(switching)).resume_client);
+  const ClientStep frames = gate->from_client_borrowing(as_bytes("\x81\x05hello"));
+  EXPECT_EQ(frames.input_prefix, 7u);
+  EXPECT_TRUE(frames.to_server.empty());
+}
+
 TEST(Http1RequestGate, BlockedSecondRequestForwardsExactlyTheFirst) {
   const Outcome out = replay({{true, post_chunked + get_secret + get_default}});
   EXPECT_EQ(out.to_server, post_chunked);
