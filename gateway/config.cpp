@@ -311,6 +311,13 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
         if (!c.portal_listen) fail(r.source(), k, "must be address:port, e.g. 10.10.1.1:8080 or [fd10:1::1]:8080");
       })
       .on("portal_redirect_failing_clients", flag(c.portal_redirect_failing_clients))
+      .on("block_page_text", [&](const json& x, const std::string& k) {
+        c.block_page_text = r.string(x, k);
+        if (c.block_page_text.size() > max_block_page_text_bytes ||
+            c.block_page_text.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+          fail(r.source(), k, "must be one line of at most " + std::to_string(max_block_page_text_bytes) + " bytes");
+      })
+      .on("block_page_file", opt_str(c.block_page_file))
       .on("log_level", [&](const json& x, const std::string& k) {
         c.log_level = r.choice<std::string>(
             x, k, {{"error", "error"}, {"warning", "warning"}, {"notice", "notice"}, {"info", "info"}, {"debug", "debug"}});

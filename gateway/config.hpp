@@ -119,6 +119,10 @@ struct Config {
   std::optional<Endpoint> portal_listen;    // CA onboarding page (gateway/portal); off when unset
   // Plain-HTTP requests of a client that rejected the forged certificate go to the portal (no onboard rule needed).
   bool portal_redirect_failing_clients = false;
+  // The block page (docs/configuration.md): a line of the operator's text on
+  // the built-in page, or an HTML file of the operator's that replaces it.
+  std::string block_page_text;
+  std::optional<std::string> block_page_file;
   std::string log_level = "info";           // error, warning, notice, info, debug
 
   bool is_tls_port(std::uint16_t port) const;
@@ -130,6 +134,7 @@ struct Config {
 // is a mistake or an attack on the parser.
 constexpr std::size_t max_config_file_bytes = 1u << 20;
 constexpr std::size_t max_config_depth = 16;
+constexpr std::size_t max_block_page_text_bytes = 512;
 
 Config parse_config(const std::string& json_text, const std::string& source);
 Config load_config_file(const std::string& path);

@@ -170,6 +170,8 @@ QuicRecord QuicGuard::decide_hello(const FlowKey& flow, std::uint32_t version, c
   query.port = flow.server.port;
   record.decision = policy.match(query);
   record.verdict = verdict_for(record.decision->action);
+  // A tunnelled host whose requests a request rule could decide is intercepted on TCP: no QUIC around it.
+  if (policy.requests_can_matter(query, *record.decision)) record.verdict = Verdict::drop;
   record.reason = reason_text(GuardReason::policy);
   return record;
 }

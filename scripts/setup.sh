@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libnetfilter-queue-dev libmnl-dev libnghttp2-dev libsystemd-dev
   zlib1g-dev  # gzip-compressed host lists
+  libre2-dev  # request rules' path regexes
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy  # the style (.clang-format) and the checks (.clang-tidy)
   libqrencode-dev  # the CA onboarding page's QR code

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "gateway/daemon/fd_limit.hpp"
+#include "gateway/flow/block_page.hpp"
 #include "gateway/daemon/policy_needs.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/policy/policy.hpp"
@@ -105,6 +106,14 @@ CheckReport check_config(const Config& c) {
   check_policy(c, r);
   check_ca(c, r);
   check_readable("/upstream_ca_file", c.upstream_ca_file, r);
+  if (c.block_page_file) {
+    try {
+      load_block_page(c);
+      r.ok.push_back("block_page_file: " + *c.block_page_file);
+    } catch (const ConfigError& e) {
+      r.errors.push_back(e.what());
+    }
+  }
   if (c.flow_log != "stdout") check_writable("/flow_log", c.flow_log, r);
   if (c.keylog_file) check_writable("/keylog_file", *c.keylog_file, r);
   if (c.user) {

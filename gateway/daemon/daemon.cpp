@@ -107,6 +107,7 @@ PrivilegePlan privilege_plan(const Config& config) {
 void open_services(SharedState& shared, Services& s) {
   const Config& config = shared.config;
   shared.forbidden_destinations = parse_forbidden_destinations(config.forbidden_destinations);
+  shared.block_page.store(std::make_shared<const BlockPageTemplate>(load_block_page(config)));
   prepare_interception(shared);
   if (config.pcap.active()) {
     try {
@@ -140,10 +141,21 @@ void open_services(SharedState& shared, Services& s) {
 }
 
 // SIGHUP: RELOADING=1, reopen the log, reload the policy, READY=1.
-void reload(log::FlowLog& flow_log, PolicyReloader* policy_reloader) {
+// The operator's block page, read again: one that cannot be read keeps the previous one.
+void reload_block_page(SharedState& shared) {
+  if (!shared.config.block_page_file) return;
+  try {
+    shared.block_page.store(std::make_shared<const BlockPageTemplate>(load_block_page(shared.config)));
+  } catch (const ConfigError& e) {
+    diag::error("block page not reloaded, keeping the previous one: %s", e.what());
+  }
+}
+
+void reload(SharedState& shared, PolicyReloader* policy_reloader) {
   notify::reloading();
-  flow_log.reopen();
+  shared.log.reopen();
   diag::info("SIGHUP: reopening the flow log");
+  reload_block_page(shared);
   if (policy_reloader) policy_reloader->reload();
   notify::ready();
 }
@@ -196,7 +208,7 @@ void run_control(SharedState& shared, Services& s) {
                                                                               int sig) {
     if (ec) return;
     if (sig != SIGHUP) return control.stop();
-    reload(shared.log, policy_reloader.get());
+    reload(shared, policy_reloader.get());
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);

@@ -105,6 +105,35 @@ std::optional<std::pair<policy::Decision, std::optional<std::string>>> policy_fo
   return std::pair{policy.match(q), std::nullopt};
 }
 
+// The facts' host as policy_for_tls() matched it: the SNI, or the verified certificate's names.
+policy::Query host_query(const FlowFacts& facts) {
+  policy::Query q = address_query(facts);
+  if (facts.sni) q.hosts = {*facts.sni};
+  else if (facts.upstream.state == Upstream::certificate && facts.upstream.verified) q.hosts = facts.upstream.names;
+  return q;
+}
+
+// A host the handshake's rule blocks, whose requests a rule before it may let
+// through: intercepted once the upstream proved itself, otherwise blocked; a
+// fallback never tunnels it.
+Verdict intercept_blocked_host(const FlowFacts& facts, const policy::Decision& d) {
+  const UpstreamFacts& up = facts.upstream;
+  const bool unobservable = !facts.alpn_observable || (up.state == Upstream::certificate && !up.alpn_observable);
+  if (!unobservable) {
+    switch (up.state) {
+      case Upstream::not_contacted:
+        return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, d);
+      case Upstream::unreachable:  // decide_flow() resets it, with the connect failure
+        return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
+      case Upstream::certificate:
+        if (up.verified) return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
+        break;
+      case Upstream::handshake_failed: break;
+    }
+  }
+  return respond(Response::deny, FlowAction::block, EndReason::policy, d, blocked_by(d));
+}
+
 // A TLS flow with its ClientHello read; `host` is the name the verdict used.
 Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings,
                    std::optional<std::string>& host) {
@@ -124,10 +153,16 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
   if (!decided) return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, std::nullopt);
   const policy::Decision& d = decided->first;
   host = decided->second;
+  // Request rules never match a handshake; where one comes before the rule
+  // that did, the flow is intercepted so that each request can be decided.
+  const bool requests = policy.requests_can_matter(host_query(facts), d);
   switch (d.action) {
     case policy::Action::block:
+      if (requests) return intercept_blocked_host(facts, d);
       return respond(Response::deny, FlowAction::block, EndReason::policy, d, blocked_by(d));
-    case policy::Action::tunnel: return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
+    case policy::Action::tunnel:
+      if (requests) break;  // intercepted as below, fallbacks included: the host may be tunnelled
+      return respond(Response::tunnel, FlowAction::tunnel, EndReason::policy, d);
     case policy::Action::intercept:
     case policy::Action::onboard: break;  // no page can be shown inside TLS to a client without the CA
   }

@@ -101,6 +101,10 @@ struct DecisionSettings {
 // outcome: it is reset (`unidentified`), unless settings.tunnel_unidentified.
 // A tunnel the policy itself chose for the SNI is blind: docs/policy.md says
 // what a host rule can guarantee.
+// Request rules (path, method, scheme, header edits) never match a handshake;
+// a flow whose host one of them could apply to, before the rule that decided
+// the handshake, is intercepted (a blocked host: only once a verified upstream
+// proved it, else blocked) so that its requests are decided one by one.
 Verdict decide_flow(const policy::Policy& policy, const FlowFacts& facts, DecisionSettings settings);
 
 // What the policy matches for these facts before any host is known: client

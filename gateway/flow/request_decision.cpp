@@ -37,13 +37,28 @@ namespace {
 
 RequestVerdict verdict(RequestOutcome outcome, RequestReason reason, std::optional<policy::Decision> rule,
                        std::optional<std::string> host) {
-  return RequestVerdict{outcome, reason, std::move(rule), std::move(host)};
+  return RequestVerdict{outcome, reason, std::move(rule), std::move(host), {}};
 }
 
-// Another rule would intercept this host with other settings (capture, learned bypass).
-bool other_settings(const policy::Decision& a, const std::optional<policy::Decision>& flow_rule) {
+const policy::Rule* rule_of(const policy::Policy& policy, const policy::Decision& d) {
+  return d.rule_index ? &policy.rules()[*d.rule_index] : nullptr;
+}
+
+// Another rule would intercept this host with other settings (capture, learned
+// bypass). A request rule has none: the flow's rule keeps them.
+bool other_settings(const policy::Policy& policy, const policy::Decision& a,
+                    const std::optional<policy::Decision>& flow_rule) {
   if (!flow_rule) return false;
+  if (const auto* r = rule_of(policy, a); r && r->is_request_rule()) return false;
   return a.capture != flow_rule->capture || a.learn_bypass != flow_rule->learn_bypass;
+}
+
+// Forwarded, with the edits of the rule that decided it.
+RequestVerdict allowed(const policy::Policy& policy, policy::Decision d, std::optional<std::string> host) {
+  RequestVerdict v = verdict(RequestOutcome::allow, RequestReason::policy, std::nullopt, std::move(host));
+  if (const auto* r = rule_of(policy, d)) v.header_edits = r->header_edits;
+  v.rule = std::move(d);
+  return v;
 }
 
 }  // namespace
@@ -63,7 +78,10 @@ RequestVerdict decide_request(const policy::Policy& policy, const policy::Query&
   switch (d.action) {
     case policy::Action::block: return verdict(RequestOutcome::block, RequestReason::policy, std::move(d), host);
     case policy::Action::tunnel:
-      if (path == RequestPath::intercepted_tls)
+      // A tunnelled host is intercepted where a request rule could apply to it (decide_flow()): forwarded here too.
+      if (path == RequestPath::intercepted_tls && !policy.requests_can_matter(q, d))
+        return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
+      if (path == RequestPath::intercepted_tls && other_settings(policy, d, flow_rule))
         return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
       break;
     case policy::Action::onboard:
@@ -72,14 +90,14 @@ RequestVerdict decide_request(const policy::Policy& policy, const policy::Query&
         return verdict(RequestOutcome::onboard, RequestReason::policy, std::move(d), host);
       [[fallthrough]];
     case policy::Action::intercept:
-      if (path == RequestPath::intercepted_tls && other_settings(d, flow_rule))
+      if (path == RequestPath::intercepted_tls && other_settings(policy, d, flow_rule))
         return verdict(RequestOutcome::misdirected, RequestReason::host_mismatch, std::move(d), host);
       // What the operator tunnels is left alone; what is inspected may send a failing client to the portal.
       if (path == RequestPath::http_port && client.redirect_failing && client.state == policy::CaState::failing)
         return verdict(RequestOutcome::onboard, RequestReason::ca_failing, std::move(d), host);
       break;
   }
-  return verdict(RequestOutcome::allow, RequestReason::policy, std::move(d), host);
+  return allowed(policy, std::move(d), std::move(host));
 }
 
 }  // namespace tlsgate

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/policy/client_ca.hpp"
 #include "gateway/policy/policy.hpp"
@@ -42,6 +43,8 @@ struct RequestVerdict {
   RequestReason reason = RequestReason::policy;
   std::optional<policy::Decision> rule;  // the rule that decided, when one did
   std::optional<std::string> host;       // the normalised host the policy saw
+  // allow: the deciding rule's header edits, in order (removals, then sets).
+  std::vector<policy::HeaderEdit> header_edits;
 };
 
 // The host of an authority ("Name.Example:8443", "[2001:db8::1]:80") as policy
@@ -54,8 +57,10 @@ struct ClientCa {
   bool redirect_failing = false;  // portal_redirect_failing_clients: `failing` goes to the portal without a rule
 };
 
-// `addresses`: the flow's client, server and port (hosts empty). `flow_rule`:
-// the rule the intercepted flow runs under.
+// `addresses`: the flow's client, server and port (hosts empty), and the
+// request's path, method and scheme (`request`) for request rules; without
+// them request rules do not match. `flow_rule`: the rule the intercepted flow
+// runs under.
 RequestVerdict decide_request(const policy::Policy& policy, const policy::Query& addresses, RequestPath path,
                               const std::optional<policy::Decision>& flow_rule,
                               const std::optional<std::string>& authority, ClientCa client = {});

@@ -51,6 +51,9 @@ std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<
 http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
   policy::Query addresses = addresses_;
   addresses.local_time = policy::local_minute_of_week(std::time(nullptr));  // a `when` window may have begun since
+  // The scheme is the connection's, whatever an h2 client puts in :scheme.
+  addresses.request = policy::RequestFields{policy::request_path(head.path), head.method,
+                                            path_ == RequestPath::http_port ? "http" : "https"};
   const RequestVerdict v =
       decide_request(*policy_.current(), addresses, path_, record_.verdict.rule, head.authority, client_ca());
   const std::string host = v.host.value_or(head.authority.value_or(""));
@@ -64,8 +67,9 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
   }
   log_answer(head, 403, v.reason, v.rule);
   const std::string rule = v.rule ? v.rule->rule : "(no rule: the request names no host)";
-  return http::RequestAnswer{http::RequestAction::block,
-                             block_page(host, rule, record_.flow_id, to_string(v.reason)), {}};
+  const auto page = shared_.block_page.load();
+  const BlockFacts facts{host, rule, record_.flow_id, to_string(v.reason)};
+  return http::RequestAnswer{http::RequestAction::block, block_page(page ? *page : BlockPageTemplate{}, facts), {}};
 }
 
 // Only an HTTP port's requests are onboarded: inside TLS the state is not needed.

@@ -9,6 +9,7 @@
 
 #include "gateway/capture/capture_sink.hpp"
 #include "gateway/config.hpp"
+#include "gateway/flow/block_page.hpp"
 #include "gateway/flow/flow_limits.hpp"
 #include "gateway/ip_address.hpp"
 #include "gateway/snapshot.hpp"
@@ -42,6 +43,8 @@ struct SharedState {
   std::vector<policy::Cidr> forbidden_destinations;
   // The policy in force: an immutable snapshot; a flow keeps the one it loaded.
   Snapshot<policy::Policy> policy;
+  // block_page_text and block_page_file, read at startup and on SIGHUP (unset: the built-in page).
+  Snapshot<BlockPageTemplate> block_page;
   std::unique_ptr<tls::TlsEngine> tls;              // CA, forge, caches
   std::unique_ptr<policy::LearnedBypass> bypass;       // null when learned_bypass is off
   // Whether the gateway CA works for each client, from its handshakes (onboarding, metrics).

@@ -49,7 +49,19 @@ bool addresses_cover(const Rule& a, const Rule& b) {
                                           }));
   const bool window = !a.when || a.when == b.when;
   return list_covers(a.clients, b.clients) && list_covers(a.servers, b.servers) && list_covers(ports(a), ports(b)) &&
-         groups && window;
+         groups && window && a.request.covers(b.request);
+}
+
+// Why a request rule shadowed by rules `by` never sees a request: said when one of them tunnels or blocks the flow.
+std::string request_rule_note(const std::vector<std::optional<Rule>>& rules, const Rule& shadowed,
+                              const std::vector<std::size_t>& by) {
+  if (!shadowed.is_request_rule()) return "";
+  for (const auto i : by) {
+    if (rules[i]->is_request_rule()) continue;
+    if (rules[i]->action == Action::tunnel) return ": it tunnels the flow, whose requests are then never read";
+    if (rules[i]->action == Action::block) return ": it blocks the flow before any request";
+  }
+  return "";
 }
 
 bool has_live_list(const Rule& r) {
@@ -84,7 +96,8 @@ class Linter {
     for (const auto i : hostless_) {
       if (i >= j) break;
       if (addresses_cover(*rules_[i], rule)) {
-        warn(rule_path(j), "unreachable: " + label(rules_, i) + " comes first and matches everything this rule does");
+        warn(rule_path(j), "unreachable: " + label(rules_, i) + " comes first and matches everything this rule does" +
+                               request_rule_note(rules_, rule, {i}));
         return;
       }
     }
@@ -190,7 +203,8 @@ class Linter {
       shadowers.erase(std::unique(shadowers.begin(), shadowers.end()), shadowers.end());
       std::string by;
       for (const auto i : shadowers) by += (by.empty() ? "" : ", ") + label(rules_, i);
-      warn(rule_path(j), "unreachable: every host it names is decided first by " + by);
+      warn(rule_path(j), "unreachable: every host it names is decided first by " + by +
+                             request_rule_note(rules_, rule, shadowers));
       return;
     }
     for (const auto& [k, message] : covered) warn(rule_path(j) + ".host[" + std::to_string(k) + "]", message);

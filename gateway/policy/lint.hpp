@@ -17,6 +17,9 @@ namespace tlsgate::policy {
 // earlier rules does not count as covered. Host lists: what reading skipped,
 // lists empty after parsing, a list with the same entries as an earlier one;
 // and groups no rule uses. List entries are not compared with host patterns.
+// Request rules (path, method, scheme) are covered only by rules whose request
+// matchers match every request theirs do; one shadowed by a rule that tunnels
+// or blocks its flows is said to never see a request.
 std::vector<LintFinding> lint(const std::string& json_text, const std::string& source);
 
 }  // namespace tlsgate::policy

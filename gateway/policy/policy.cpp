@@ -98,6 +98,7 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
     Rule& r = rules_[i];
     const auto index = static_cast<std::uint32_t>(i);
     for (const auto& g : r.groups) uses_macs_ = uses_macs_ || !g.macs.empty();
+    if (r.decides_requests() && (!r.has_host_matcher() || has_live_host(r))) request_rules_.push_back(index);
     if (!r.has_host_matcher()) {
       hostless_.push_back(index);
       continue;
@@ -105,6 +106,7 @@ Policy::Policy(std::vector<Rule> rules, Action default_action)
     for (const auto& p : r.hosts) index_.add(p, index);
     list_names_ += index_lists(index_, r.host_lists, index);
     if (!has_live_host(r)) continue;  // can never match: ignore for host_can_matter too
+    if (r.is_request_rule()) continue;  // never decides a handshake: request_rules_ covers it
     if (r.action == Action::onboard) onboard_host_rules_.push_back(index);
     if (r.has_address_matchers()) {
       conditional_host_rules_.push_back(index);
@@ -130,7 +132,7 @@ Decision Policy::match(const Query& q) const {
   std::size_t best = no_rule;
   for (const auto i : hostless_) {
     if (i >= best) break;
-    if (rules_[i].matches_addresses(q)) {
+    if (matches(i, q)) {
       best = i;
       break;
     }
@@ -141,7 +143,7 @@ Decision Policy::match(const Query& q) const {
     index_.for_each_match(name, [&](std::span<const std::uint32_t> candidates) {
       for (const auto i : candidates) {
         if (i >= best) break;
-        if (rules_[i].matches_addresses(q)) {
+        if (matches(i, q)) {
           best = i;
           break;
         }
@@ -153,8 +155,14 @@ Decision Policy::match(const Query& q) const {
 
 std::size_t Policy::first_hostless_match(const Query& q) const {
   for (const auto i : hostless_)
-    if (rules_[i].matches_addresses(q)) return i;
+    if (matches(i, q)) return i;
   return no_rule;
+}
+
+bool Policy::matches(std::size_t index, const Query& q) const {
+  const Rule& r = rules_[index];
+  if (!r.matches_addresses(q)) return false;
+  return !r.is_request_rule() || (q.request && r.request.matches(*q.request));
 }
 
 bool Policy::host_can_matter(const Query& q) const {
@@ -168,7 +176,30 @@ bool Policy::host_can_matter(const Query& q) const {
     if (i >= fallback) break;
     if (flow_action(rules_[i].action) != fallback_action && rules_[i].matches_addresses(q)) return true;
   }
+  for (const auto i : request_rules_) {
+    if (i >= fallback) break;
+    if (rules_[i].matches_addresses(q)) return true;
+  }
   return false;
+}
+
+bool Policy::requests_can_matter(const Query& q, const Decision& handshake) const {
+  const std::size_t bound = handshake.rule_index.value_or(no_rule);
+  for (const auto i : request_rules_) {
+    if (i >= bound) break;
+    if (!rules_[i].has_host_matcher() && rules_[i].matches_addresses(q)) return true;
+  }
+  bool found = false;
+  for (const auto& host : q.hosts) {
+    if (host.empty() || found) continue;
+    index_.for_each_match(normalize_host(host), [&](std::span<const std::uint32_t> candidates) {
+      for (const auto i : candidates) {
+        if (i >= bound || found) break;
+        found = rules_[i].decides_requests() && rules_[i].matches_addresses(q);
+      }
+    });
+  }
+  return found;
 }
 
 bool Policy::onboard_can_matter(const Query& q) const {

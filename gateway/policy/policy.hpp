@@ -18,6 +18,7 @@
 #include "gateway/policy/host_list.hpp"
 #include "gateway/policy/host_pattern.hpp"
 #include "gateway/policy/mac_address.hpp"
+#include "gateway/policy/request_matcher.hpp"
 #include "gateway/policy/time_window.hpp"
 
 namespace tlsgate::policy {
@@ -38,6 +39,8 @@ struct Query {
   std::optional<MacAddress> client_mac;
   // The local time; unset: rules with `when` do not match.
   std::optional<MinuteOfWeek> local_time;
+  // An HTTP request's path, method and scheme; unset (a handshake): request rules do not match.
+  std::optional<RequestFields> request;
 };
 
 struct Decision {
@@ -76,7 +79,13 @@ struct Rule {
   std::optional<TimeWindow> when;
   std::optional<bool> capture;  // `"capture": true|false`: decrypted pcap for its flows
   bool learn_bypass = true;     // `"learn_bypass": false`: never learned, never tunnelled by a learned entry
+  RequestMatcher request;                // `path`, `method`, `scheme`: a request rule
+  std::vector<HeaderEdit> header_edits;  // `remove_request_header`, then `set_request_header`
 
+  // Matches HTTP requests only, never a handshake.
+  bool is_request_rule() const { return !request.empty(); }
+  // Needs each request of its flows decided: a request rule, or one that edits headers.
+  bool decides_requests() const { return is_request_rule() || !header_edits.empty(); }
   bool has_host_matcher() const { return !hosts.empty() || !host_lists.empty(); }
   // Every matcher but the host: client, server, port, client group, time.
   bool matches_addresses(const Query& q) const;
@@ -101,7 +110,8 @@ class Policy {
   // A host rule matches when any of q.hosts matches it; with no hosts it does not.
   Decision match(const Query& q) const;
   // True when some rule with a host matcher could change the decision for this
-  // client/server/port (q.hosts is ignored). When false, a flow without SNI can
+  // client/server/port (q.hosts is ignored), or a rule that decides requests
+  // could apply to a request of it. When false, a flow without SNI can
   // be decided now instead of waiting for the upstream certificate's names.
   // Onboard counts as intercept here: they differ per HTTP request only, which
   // onboard_can_matter() answers.
@@ -110,6 +120,12 @@ class Policy {
   // client/server/port (q.hosts is ignored): only then need an HTTP port's
   // requests be held for the client's CA state.
   bool onboard_can_matter(const Query& q) const;
+  // True when a rule that decides requests (decides_requests()) comes before
+  // the rule that made `handshake` (the default: any) and could apply to a
+  // request of this flow: its addresses match q, and its host matcher, if it
+  // has one, matches one of q.hosts (q.request is ignored). Such a flow must
+  // be intercepted, whatever `handshake` says, so its requests can be decided.
+  bool requests_can_matter(const Query& q, const Decision& handshake) const;
   // Where the policy onboards: "rules[i]" of the first onboard rule, or
   // "default"; nullopt when nothing does (portal_listen is then not needed).
   std::optional<std::string> first_onboard() const;
@@ -127,6 +143,7 @@ class Policy {
  private:
   Decision decision_for(std::size_t index) const;
   std::size_t first_hostless_match(const Query& q) const;  // no_rule when none
+  bool matches(std::size_t index, const Query& q) const;  // every matcher but the host
 
   std::vector<Rule> rules_;
   Action default_action_;
@@ -137,6 +154,7 @@ class Policy {
   std::vector<std::uint32_t> conditional_host_rules_;
   std::array<std::size_t, 3> first_unconditional_host_rule_{};  // by flow-level action (onboard: intercept)
   std::vector<std::uint32_t> onboard_host_rules_;  // host rules that onboard, in order
+  std::vector<std::uint32_t> request_rules_;       // rules that decide requests, in order
   bool uses_macs_ = false;
   std::size_t list_names_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "gateway/policy/policy_cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,8 +26,38 @@ struct CheckOptions {
   std::optional<std::uint16_t> port;
   std::string mac;
   std::string time;  // "mon 21:30"; empty: now
+  std::string path;    // a request target; with method or scheme: decide a request
+  std::string method;  // default GET
+  std::string scheme;  // default: http on port 80, https otherwise
   bool stats = false;
 };
+
+// The request --path, --method and --scheme describe; nullopt when none was given.
+std::optional<RequestFields> request_fields(const CheckOptions& o) {
+  if (o.path.empty() && o.method.empty() && o.scheme.empty()) return std::nullopt;
+  RequestFields r;
+  r.path = request_path(o.path.empty() ? "/" : o.path);
+  r.method = o.method.empty() ? "GET" : o.method;
+  r.scheme = !o.scheme.empty() ? o.scheme : (o.port == 80 ? "http" : "https");
+  return r;
+}
+
+void print_request(const Policy& policy, const Query& q, const Decision& d) {
+  if (!q.request) {
+    const bool requests = std::any_of(policy.rules().begin(), policy.rules().end(),
+                                      [](const Rule& r) { return r.is_request_rule(); });
+    if (requests && policy.requests_can_matter(q, d))
+      std::printf("note: request rules could decide this flow's requests (it is intercepted so they can): "
+                  "give --path, --method or --scheme to check one\n");
+    return;
+  }
+  std::printf("request: %s %s %s\n", q.request->method.c_str(), q.request->scheme.c_str(), q.request->path.c_str());
+  if (!d.rule_index) return;
+  for (const auto& e : policy.rules()[*d.rule_index].header_edits) {
+    if (e.kind == HeaderEdit::Kind::set) std::printf("header: set %s: %s\n", e.name.c_str(), e.value.c_str());
+    else std::printf("header: remove %s\n", e.name.c_str());
+  }
+}
 
 // A line of /proc/self/status in MiB ("VmRSS", "VmHWM"); 0 when unreadable.
 double status_mib(const char* key) {
@@ -92,8 +123,13 @@ void run_check(const CheckOptions& o) {
   q.port = o.port;
   if (!o.mac.empty()) q.client_mac = MacAddress::parse(o.mac);  // validated by the option's check
   q.local_time = o.time.empty() ? local_minute_of_week(std::time(nullptr)) : parse_minute_of_week(o.time);
+  q.request = request_fields(o);
   const Decision d = policy->match(q);
-  std::printf("action: %s\n", std::string(to_string(d.action)).c_str());
+  // A request that goes upstream is allowed: intercept (a request rule's "allow"), or a tunnel
+  // rule's host whose flows request rules make intercepted.
+  const bool allowed = q.request && (d.action == Action::intercept ||
+                                     (d.action == Action::tunnel && policy->requests_can_matter(q, d)));
+  std::printf("action: %s\n", allowed ? "allow" : std::string(to_string(d.action)).c_str());
   if (!d.rule_index || d.rule == rule_path(*d.rule_index))
     std::printf("rule: %s\n", d.rule.c_str());
   else
@@ -107,6 +143,7 @@ void run_check(const CheckOptions& o) {
     if (rule.when)
       std::printf("when: %s (at %s)\n", rule.when->to_string().c_str(), format_minute_of_week(*q.local_time).c_str());
   }
+  print_request(*policy, q, d);
   if (q.hosts.empty() && policy->host_can_matter(q))
     std::printf("note: without a host (no SNI), host rules could still decide: the gateway waits for the "
                 "upstream certificate's names, and decides as above only if the upstream cannot be reached\n");
@@ -152,6 +189,12 @@ void add_policy_commands(CLI::App& app) {
   check->add_option("--time", o->time, "local day and time, like \"sat 21:30\" (default: now)")
       ->check(CLI::Validator(
           [](std::string& s) { return parse_minute_of_week(s) ? std::string{} : "not \"DAY HH:MM\": " + s; }, "TIME"));
+  check->add_option("--path", o->path, "an HTTP request's path (query and all: compared without the query)");
+  check->add_option("--method", o->method, "an HTTP request's method (default GET)")
+      ->check(CLI::Validator([](std::string& s) { return is_method_name(s) ? std::string{} : "not a method: " + s; },
+                             "METHOD"));
+  check->add_option("--scheme", o->scheme, "http or https (default: http for --port 80, else https)")
+      ->check(CLI::IsMember({"http", "https"}));
   check->add_flag("--stats", o->stats, "print load time, host list names and memory");
   check->callback([o] { run_check(*o); });
 

@@ -4,6 +4,7 @@
 #include "gateway/policy/json_duplicate_keys.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -212,6 +213,7 @@ class Reader {
     Rule r;
     bool ok = true;
     std::optional<Action> act;
+    bool allow = false;  // "allow": intercept, on a rule that decides requests
     for (const auto& [key, value] : v.items()) {
       const std::string p = path + "." + key;
       if (key == "name") {
@@ -219,7 +221,8 @@ class Reader {
         else r.name = value.get<std::string>();
         ok = ok && value.is_string();
       } else if (key == "action") {
-        act = action(value, p);
+        allow = value == "allow";
+        act = allow ? Action::intercept : action(value, p);
         ok = ok && act;
       } else if (key == "host") {
         ok = each(value, p, [&](const json& x, const std::string& xp) { return host(x, xp, r); }) && ok;
@@ -244,9 +247,11 @@ class Reader {
         if (!value.is_boolean()) error(p, "must be true or false");
         else r.learn_bypass = value.get<bool>();
         ok = ok && value.is_boolean();
+      } else if (const auto read = request_key(key, value, p, r)) {
+        ok = *read && ok;
       } else {
-        error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, action, capture, "
-                 "learn_bypass)");
+        error(p, "unknown key (known: name, host, host_list, client, client_group, server, port, when, path, method, "
+                 "scheme, action, set_request_header, remove_request_header, capture, learn_bypass)");
         ok = false;
       }
     }
@@ -256,10 +261,133 @@ class Reader {
     }
     if (!ok) return std::nullopt;
     r.action = *act;
+    if (!request_rule_fits(v, path, r, allow)) return std::nullopt;
     return r;
   }
 
  private:
+  // The keys of request rules and header edits; nullopt when `key` is none of them.
+  std::optional<bool> request_key(const std::string& key, const json& value, const std::string& p, Rule& r) {
+    if (key == "path")
+      return each(value, p, [&](const json& x, const std::string& xp) { return path_matcher(x, xp, r); });
+    if (key == "method")
+      return each(value, p, [&](const json& x, const std::string& xp) { return method(x, xp, r); });
+    if (key == "scheme")
+      return each(value, p, [&](const json& x, const std::string& xp) { return scheme(x, xp, r); });
+    if (key == "set_request_header") return set_headers(value, p, r);
+    if (key == "remove_request_header")
+      return each(value, p, [&](const json& x, const std::string& xp) { return remove_header(x, xp, r); });
+    return std::nullopt;
+  }
+
+  bool path_matcher(const json& v, const std::string& path, Rule& rule) {
+    std::string why;
+    std::optional<PathMatcher> m;
+    if (v.is_string()) {
+      m = PathMatcher::parse(v.get_ref<const std::string&>(), why);
+    } else if (v.is_object() && v.size() == 1 && v.contains("regex") && v["regex"].is_string()) {
+      m = PathMatcher::parse_regex(v["regex"].get_ref<const std::string&>(), why);
+    } else {
+      why = "must be a path (\"/a/b\", \"/upload/*\") or {\"regex\": \"...\"}";
+    }
+    if (!m) {
+      error(path, why);
+      return false;
+    }
+    rule.request.paths.push_back(std::move(*m));
+    return true;
+  }
+
+  bool method(const json& v, const std::string& path, Rule& rule) {
+    if (!v.is_string() || !is_method_name(v.get_ref<const std::string&>())) {
+      error(path, "must be an HTTP method in capitals, like \"GET\" or \"POST\" (methods are case-sensitive)");
+      return false;
+    }
+    rule.request.methods.push_back(v.get<std::string>());
+    return true;
+  }
+
+  bool scheme(const json& v, const std::string& path, Rule& rule) {
+    if (!v.is_string() || (v != "http" && v != "https")) {
+      error(path, "must be \"http\" (HTTP ports) or \"https\" (intercepted TLS)");
+      return false;
+    }
+    rule.request.schemes.push_back(v.get<std::string>());
+    return true;
+  }
+
+  bool set_headers(const json& v, const std::string& path, Rule& rule) {
+    if (!v.is_object() || v.empty()) {
+      error(path, "must be an object of header names and values, like {\"YouTube-Restrict\": \"Strict\"}");
+      return false;
+    }
+    bool ok = true;
+    for (const auto& [name, value] : v.items()) {
+      const std::string p = path + "." + name;
+      auto problem = header_name_problem(name);
+      if (!problem && !value.is_string()) problem = "must be a string";
+      if (!problem) problem = header_value_problem(value.get_ref<const std::string&>());
+      if (!problem && edits_header(rule, name)) problem = "is already edited by this rule";
+      if (problem) {
+        error(p, *problem);
+        ok = false;
+        continue;
+      }
+      rule.header_edits.push_back({HeaderEdit::Kind::set, name, value.get<std::string>()});
+    }
+    return ok;
+  }
+
+  bool remove_header(const json& v, const std::string& path, Rule& rule) {
+    auto problem = v.is_string() ? header_name_problem(v.get_ref<const std::string&>())
+                                 : std::optional<std::string>("must be a header name");
+    if (!problem && edits_header(rule, v.get_ref<const std::string&>())) problem = "is already edited by this rule";
+    if (problem) {
+      error(path, *problem);
+      return false;
+    }
+    // Removals go first, so that a set of the same rule is never undone by them.
+    const auto first_set = std::find_if(rule.header_edits.begin(), rule.header_edits.end(),
+                                        [](const HeaderEdit& e) { return e.kind == HeaderEdit::Kind::set; });
+    rule.header_edits.insert(first_set, {HeaderEdit::Kind::remove, v.get<std::string>(), {}});
+    return true;
+  }
+
+  static bool edits_header(const Rule& rule, std::string_view name) {
+    return std::any_of(rule.header_edits.begin(), rule.header_edits.end(), [&](const HeaderEdit& e) {
+      return e.name.size() == name.size() && std::equal(name.begin(), name.end(), e.name.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+             });
+    });
+  }
+
+  // What a rule that decides requests may say: a request cannot be tunnelled;
+  // flow settings belong to the rule that decides the handshake; edits apply
+  // to a request that goes upstream.
+  bool request_rule_fits(const json& v, const std::string& path, const Rule& r, bool allow) {
+    bool ok = true;
+    if (r.is_request_rule() && r.action == Action::tunnel) {
+      error(path + ".action", "a request cannot be tunnelled: a request rule's action is allow, block or onboard");
+      ok = false;
+    }
+    for (const char* key : {"capture", "learn_bypass"})
+      if (r.is_request_rule() && v.contains(key)) {
+        error(path + "." + key, "is a setting of the whole flow: a request rule (path, method, scheme) cannot have it");
+        ok = false;
+      }
+    if (!r.header_edits.empty() && (r.action == Action::tunnel || r.action == Action::block)) {
+      error(path + ".action", "header edits apply to requests that go upstream: the action must be allow, "
+                              "intercept or onboard");
+      ok = false;
+    }
+    if (allow && !r.decides_requests()) {
+      error(path + ".action", "\"allow\" is for rules that decide requests (path, method, scheme or header edits); "
+                              "write \"intercept\" for a whole flow");
+      ok = false;
+    }
+    return ok;
+  }
+
   bool mac(const json& v, const std::string& path, std::vector<MacAddress>& out) {
     const auto m = v.is_string() ? MacAddress::parse(v.get_ref<const std::string&>()) : std::nullopt;
     if (!m) {

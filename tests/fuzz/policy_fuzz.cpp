@@ -1,8 +1,10 @@
-// Fuzzes the policy reader with host lists, client groups and time windows.
+// Fuzzes the policy reader with host lists, client groups, time windows and
+// request rules (path, method, scheme, header edits).
 // An input is a policy JSON text, then a NUL, then the text of every host list
 // it names (the loader serves that text for any path). A policy that parses
 // is built and asked a few questions; the list text is also fed to the list
-// parser in two pieces, which must give the same entries as in one.
+// parser in two pieces, which must give the same entries as in one, and to
+// request_path(), which must give a path it leaves unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -34,8 +36,25 @@ void ask(const Policy& policy, const std::string& host, std::uint16_t minute) {
   q.local_time = static_cast<MinuteOfWeek>(minute % minutes_per_week);
   const Decision d = policy.match(q);
   if (d.rule_index && *d.rule_index >= policy.rule_count()) std::abort();
+  const bool requests = policy.requests_can_matter(q, d);
+  for (const char* target : {"/", "/secret/a?b=1", "//upload/../x", "http://a.example/%73ecret/"}) {
+    for (const char* method : {"GET", "POST"}) {
+      q.request = RequestFields{request_path(target), method, minute % 2 ? "http" : "https"};
+      const Decision r = policy.match(q);
+      if (r.rule_index && *r.rule_index >= policy.rule_count()) std::abort();
+      // A rule that decides this request before the handshake's rule must have made the flow intercepted.
+      const bool earlier = r.rule_index && (!d.rule_index || *r.rule_index < *d.rule_index);
+      if (earlier && !requests) std::abort();
+    }
+  }
+  q.request.reset();
   q.hosts.clear();
   policy.host_can_matter(q);
+}
+
+void check_request_path(std::string_view text) {
+  const std::string once = request_path(text);
+  if (once.starts_with('/') && request_path(once) != once) std::abort();
 }
 
 }  // namespace
@@ -47,6 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view list = nul == std::string_view::npos ? std::string_view{} : input.substr(nul + 1);
 
   if (entries(list, list.size() / 2) != entries(list, 0)) std::abort();
+  check_request_path(list);
 
   const HostListLoader load = [&](const std::string& path, HostListLimits limits) {
     limits.max_line_bytes = 256;

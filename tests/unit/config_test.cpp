@@ -351,3 +351,29 @@ TEST(Config, PcapAndFlowLogFormat) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+TEST(Config, BlockPageKeys) {
+  const Config none = parse_config("{}", "t.json");
+  EXPECT_EQ(none.block_page_text, "");
+  EXPECT_FALSE(none.block_page_file);
+  const Config c = parse_config(
+      R"({"block_page_text": "Questions? Call the help desk, 555-0100.", "block_page_file": "/etc/tlsgate/block.html"})",
+      "t.json");
+  EXPECT_EQ(c.block_page_text, "Questions? Call the help desk, 555-0100.");
+  EXPECT_EQ(c.block_page_file, "/etc/tlsgate/block.html");
+  for (const char* bad : {R"({"block_page_text": "two\nlines"})", R"({"block_page_text": 5})"}) {
+    try {
+      parse_config(bad, "t.json");
+      FAIL() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("/block_page_text"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(parse_config(R"({"block_page_text": ")" + std::string(513, 'x') + "\"}", "t.json"), ConfigError);
+}
+
+}  // namespace
+}  // namespace tlsgate

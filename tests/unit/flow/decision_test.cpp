@@ -448,3 +448,81 @@ TEST(DecideFlow, AnHttpPortWhereAHostRuleCouldAllowDecidesEachRequest) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+// Request rules never match a handshake, but a flow whose host one of them
+// could apply to is intercepted, so that its requests can be decided.
+const char* const request_rules_policy = R"({
+  "default": "intercept",
+  "rules": [
+    {"name": "no secret", "host": ["www.example.test", "bank.example.test"], "path": "/secret/*", "action": "block"},
+    {"name": "public part", "host": "closed.example.test", "path": "/public/*", "action": "allow"},
+    {"name": "closed", "host": "closed.example.test", "action": "block"},
+    {"name": "bank", "host": ["bank.example.test", "other-bank.example.test"], "action": "tunnel"}
+  ]
+})";
+
+TEST(DecideFlow, RequestRulesInterceptTheHostsTheyCouldApplyTo) {
+  const auto policy = policy::Policy::parse(request_rules_policy, "requests.json");
+  const auto verified = [](const char* sni) { return with_certificate(tls_facts(sni), {sni}, true); };
+  struct RequestCase {
+    const char* what;
+    FlowFacts facts;
+    Response response;
+    FlowAction action;
+    const char* rule;
+  };
+  FlowFacts closed_unverified = with_certificate(tls_facts("closed.example.test"), {"closed.example.test"}, false);
+  FlowFacts closed_spdy = tls_facts("closed.example.test");
+  closed_spdy.alpn_observable = false;
+  FlowFacts closed_learned = verified("closed.example.test");
+  closed_learned.learned_bypass = true;
+  FlowFacts closed_broken = tls_facts("closed.example.test");
+  closed_broken.upstream.state = Upstream::handshake_failed;
+  const RequestCase cases[] = {
+      {"allowed SNI, a path rule for it: intercepted", tls_facts("www.example.test"), Response::look_upstream,
+       FlowAction::intercept, "default"},
+      {"tunnelled SNI, a path rule for it: intercepted", tls_facts("bank.example.test"), Response::look_upstream,
+       FlowAction::intercept, "bank"},
+      {"... and intercepted once verified", verified("bank.example.test"), Response::intercept, FlowAction::intercept,
+       "bank"},
+      {"tunnelled SNI, no request rule for it: tunnel", tls_facts("other-bank.example.test"), Response::tunnel,
+       FlowAction::tunnel, "bank"},
+      {"blocked SNI with an allowed path: looks upstream", tls_facts("closed.example.test"), Response::look_upstream,
+       FlowAction::intercept, "closed"},
+      {"... intercepted once verified", verified("closed.example.test"), Response::intercept, FlowAction::intercept,
+       "closed"},
+      {"... blocked when the certificate does not verify", closed_unverified, Response::deny, FlowAction::block,
+       "closed"},
+      {"... blocked when the ALPN cannot be observed", closed_spdy, Response::deny, FlowAction::block, "closed"},
+      {"... never tunnelled by a learned bypass", closed_learned, Response::intercept, FlowAction::intercept, "closed"},
+      {"... blocked when the upstream TLS fails", closed_broken, Response::deny, FlowAction::block, "closed"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const Verdict v = decide_flow(policy, c.facts, {});
+    EXPECT_EQ(v.response, c.response);
+    EXPECT_EQ(v.flow.action, c.action);
+    ASSERT_TRUE(v.flow.rule);
+    EXPECT_EQ(v.flow.rule->rule, c.rule);
+  }
+}
+
+TEST(DecideFlow, RequestRulesMakeAnHttpPortDecideEachRequest) {
+  const auto policy = policy::Policy::parse(
+      R"({"default": "tunnel", "rules": [{"host": "www.example.test", "path": "/secret/*", "action": "block"}]})",
+      "requests.json");
+  FlowFacts plain = tls_facts(std::nullopt, "192.0.2.10", 80);
+  plain.kind = FlowKind::plain;
+  plain.http_port = true;
+  EXPECT_EQ(decide_flow(policy, plain, {}).response, Response::decide_requests);
+  FlowFacts garbage = tls_facts(std::nullopt);
+  garbage.kind = FlowKind::not_tls;
+  EXPECT_EQ(decide_flow(policy, garbage, {}).flow.reason, FlowReason{EndReason::unidentified})
+      << "a blind tunnel could reach the path the rule blocks";
+}
+
+}  // namespace
+}  // namespace tlsgate

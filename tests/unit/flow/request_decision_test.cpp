@@ -192,3 +192,99 @@ TEST(HostOfAuthority, StripsPortUserinfoAndBrackets) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+const char* const request_rules_policy = R"({
+  "default": "intercept",
+  "rules": [
+    {"name": "no secret", "host": ["www.example.test", "bank.example.test"], "path": "/secret/*", "action": "block"},
+    {"name": "no posts", "host": "www.example.test", "method": "POST", "scheme": "http", "action": "block"},
+    {"name": "public part", "host": "closed.example.test", "path": "/public/*", "action": "allow"},
+    {"name": "closed", "host": "closed.example.test", "action": "block"},
+    {"name": "bank", "host": ["bank.example.test", "other-bank.example.test"], "action": "tunnel"},
+    {"name": "safe", "host": "video.example.test", "remove_request_header": "X-Debug",
+     "set_request_header": {"YouTube-Restrict": "Strict"}, "action": "intercept"}
+  ]
+})";
+
+class DecideRequestRules : public ::testing::Test {
+ protected:
+  policy::Policy policy = policy::Policy::parse(request_rules_policy, "requests.json");
+
+  std::optional<policy::Decision> handshake(const char* sni) const {
+    auto q = addresses();
+    q.hosts = {sni};
+    return policy.match(q);
+  }
+  RequestVerdict in_tls(const char* sni, const char* host, const char* target, const char* method = "GET") const {
+    auto q = addresses();
+    q.request = policy::RequestFields{policy::request_path(target), method, "https"};
+    return decide_request(policy, q, RequestPath::intercepted_tls, handshake(sni), std::string(host));
+  }
+  RequestVerdict on_port_80(const char* host, const char* target, const char* method = "GET") const {
+    auto q = addresses("192.0.2.10", 80);
+    q.request = policy::RequestFields{policy::request_path(target), method, "http"};
+    return decide_request(policy, q, RequestPath::http_port, std::nullopt, std::string(host));
+  }
+};
+
+TEST_F(DecideRequestRules, APathRuleBlocksItsPathAndAllowsTheRest) {
+  struct Case {
+    const char* sni;
+    const char* host;
+    const char* target;
+    RequestOutcome outcome;
+    const char* rule;
+  };
+  const Case cases[] = {
+      {"www.example.test", "www.example.test", "/secret/", RequestOutcome::block, "no secret"},
+      {"www.example.test", "www.example.test", "/secret/a?b", RequestOutcome::block, "no secret"},
+      {"www.example.test", "www.example.test", "/./secret//a", RequestOutcome::block, "no secret"},
+      {"www.example.test", "www.example.test", "/", RequestOutcome::allow, "default"},
+      {"bank.example.test", "bank.example.test", "/secret/", RequestOutcome::block, "no secret"},
+      {"bank.example.test", "bank.example.test", "/", RequestOutcome::allow, "bank"},
+      {"www.example.test", "bank.example.test", "/", RequestOutcome::allow, "bank"},
+      {"www.example.test", "other-bank.example.test", "/", RequestOutcome::misdirected, "bank"},
+      {"closed.example.test", "closed.example.test", "/public/app.js", RequestOutcome::allow, "public part"},
+      {"closed.example.test", "closed.example.test", "/", RequestOutcome::block, "closed"},
+      {"www.example.test", "closed.example.test", "/public/app.js", RequestOutcome::allow, "public part"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.sni) + " -> " + c.host + c.target);
+    const auto v = in_tls(c.sni, c.host, c.target);
+    EXPECT_EQ(v.outcome, c.outcome);
+    ASSERT_TRUE(v.rule);
+    EXPECT_EQ(v.rule->rule, c.rule);
+    EXPECT_EQ(v.reason, c.outcome == RequestOutcome::misdirected ? RequestReason::host_mismatch : RequestReason::policy);
+  }
+}
+
+TEST_F(DecideRequestRules, MethodAndSchemeAreTheRequestsAndTheConnections) {
+  EXPECT_EQ(on_port_80("www.example.test", "/form", "POST").outcome, RequestOutcome::block);
+  EXPECT_EQ(on_port_80("www.example.test", "/form", "GET").outcome, RequestOutcome::allow);
+  EXPECT_EQ(in_tls("www.example.test", "www.example.test", "/form", "POST").outcome, RequestOutcome::allow)
+      << "the rule is for http only";
+  EXPECT_EQ(on_port_80("www.example.test", "/secret/x").outcome, RequestOutcome::block);
+  EXPECT_EQ(on_port_80("bank.example.test", "/").outcome, RequestOutcome::allow);
+}
+
+TEST_F(DecideRequestRules, AnAllowedRequestCarriesItsRulesHeaderEdits) {
+  const auto v = in_tls("video.example.test", "video.example.test", "/watch");
+  EXPECT_EQ(v.outcome, RequestOutcome::allow);
+  ASSERT_EQ(v.header_edits.size(), 2u);
+  EXPECT_EQ(v.header_edits[0], (policy::HeaderEdit{policy::HeaderEdit::Kind::remove, "X-Debug", ""}));
+  EXPECT_EQ(v.header_edits[1], (policy::HeaderEdit{policy::HeaderEdit::Kind::set, "YouTube-Restrict", "Strict"}));
+  EXPECT_TRUE(in_tls("www.example.test", "www.example.test", "/").header_edits.empty());
+}
+
+TEST_F(DecideRequestRules, WithoutRequestFieldsRequestRulesDoNotMatch) {
+  const auto v = decide_request(policy, addresses(), RequestPath::intercepted_tls, handshake("www.example.test"),
+                                std::string("www.example.test"));
+  EXPECT_EQ(v.outcome, RequestOutcome::allow);
+  EXPECT_EQ(v.rule->rule, "default");
+}
+
+}  // namespace
+}  // namespace tlsgate

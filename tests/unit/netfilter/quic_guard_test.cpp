@@ -337,3 +337,22 @@ TEST(QuicEvent, JsonLine) {
 
 }  // namespace
 }  // namespace tlsgate::netfilter
+
+namespace tlsgate::netfilter {
+namespace {
+
+// HTTP/3 would carry the requests past the rule: the host is intercepted on TCP instead.
+TEST(QuicGuard, ATunnelledHostWithARequestRuleDrops) {
+  const auto policy = policy::Policy::parse(R"({"default": "intercept", "rules": [
+      {"name": "no secret", "host": "example.com", "path": "/secret/*", "action": "block"},
+      {"name": "pass", "host": "example.com", "action": "tunnel"}]})",
+                                            "test");
+  QuicGuard guard;
+  const auto out = guard.feed(3, client, server, whole_hello_initial(), policy, t0);
+  ASSERT_EQ(out.verdicts, (std::vector<PacketVerdict>{{3, Verdict::drop}}));
+  ASSERT_EQ(out.records.size(), 1u);
+  EXPECT_EQ(out.records[0].decision->rule, "pass");
+}
+
+}  // namespace
+}  // namespace tlsgate::netfilter

@@ -167,3 +167,53 @@ TEST(Lint, GroupsAndWindowsAreNotBroaderThanTheyAre) {
 
 }  // namespace
 }  // namespace tlsgate::policy
+
+namespace tlsgate::policy {
+namespace {
+
+TEST(Lint, RequestRules) {
+  struct Case {
+    const char* what;
+    const char* rules;
+    const char* findings;
+  };
+  const Case cases[] = {
+      {"a path rule after the tunnel of its host",
+       R"({"name": "bank", "host": "bank.example", "action": "tunnel"},
+          {"host": "bank.example", "path": "/secret/*", "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: every host it names is decided first by rules[0] (\"bank\"): it "
+       "tunnels the flow, whose requests are then never read\n"},
+      {"a path rule after a block of its client",
+       R"({"client": "10.0.0.0/8", "action": "block"}, {"client": "10.1.0.0/16", "path": "/x", "action": "allow"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does: it blocks "
+       "the flow before any request\n"},
+      {"a path rule after an intercept of its host",
+       R"({"host": "a.example", "action": "intercept"}, {"host": "a.example", "path": "/x", "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: every host it names is decided first by rules[0]\n"},
+      {"a path rule before the block of its host is what it is for",
+       R"({"host": "a.example", "path": "/public/*", "action": "allow"}, {"host": "a.example", "action": "block"})", ""},
+      {"a path rule does not shadow a host rule",
+       R"({"path": "/x", "action": "block"}, {"host": "a.example", "action": "tunnel"})", ""},
+      {"a broader path rule shadows a narrower one",
+       R"({"path": "/x/*", "action": "block"}, {"path": "/x/y", "method": "GET", "action": "allow"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n"},
+      {"other methods are not shadowed",
+       R"({"path": "/x/*", "method": "POST", "action": "block"}, {"path": "/x/y", "action": "allow"})", ""},
+      {"regexes are compared as written",
+       R"({"path": {"regex": "^/a"}, "action": "block"}, {"path": {"regex": "^/a"}, "scheme": "http", "action": "block"},
+          {"path": {"regex": "^/ab"}, "action": "block"})",
+       "p.json: rules[1]: warning: unreachable: rules[0] comes first and matches everything this rule does\n"},
+      {"a request rule under a default tunnel still applies (its hosts are intercepted)",
+       R"({"host": "a.example", "path": "/x", "action": "block"})", ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    EXPECT_EQ(lint_rules(c.rules), c.findings);
+  }
+  EXPECT_EQ(text(lint(R"({"default": "tunnel", "rules": [{"host": "a.example", "path": "/x", "action": "block"}]})",
+                      "p.json")),
+            "");
+}
+
+}  // namespace
+}  // namespace tlsgate::policy
