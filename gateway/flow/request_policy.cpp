@@ -23,6 +23,17 @@ http::GateSettings gate_settings(const Config& config, RequestPath path) {
   return settings;
 }
 
+// An allowed request goes upstream with the deciding rule's header edits.
+http::RequestAnswer allowed(const RequestVerdict& v) {
+  http::RequestAnswer answer;
+  answer.header_edits.reserve(v.header_edits.size());
+  for (const policy::HeaderEdit& e : v.header_edits) {
+    const auto kind = e.kind == policy::HeaderEdit::Kind::set ? http::HeaderEdit::Kind::set : http::HeaderEdit::Kind::remove;
+    answer.header_edits.push_back({kind, e.name, e.value});
+  }
+  return answer;
+}
+
 }  // namespace
 
 RequestPolicy::RequestPolicy(SharedState& shared, FlowRecord& record, const FlowFacts& facts, RequestPath path)
@@ -58,7 +69,7 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
       decide_request(*policy_.current(), addresses, path_, record_.verdict.rule, head.authority, client_ca());
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
-    case RequestOutcome::allow: return {};
+    case RequestOutcome::allow: return allowed(v);
     case RequestOutcome::onboard: return onboard(head, v);
     case RequestOutcome::misdirected:
       log_answer(head, 421, v.reason, v.rule);
