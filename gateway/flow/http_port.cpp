@@ -56,6 +56,7 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts
   RelayTap* tap = taps ? taps->tap() : nullptr;
   RequestPolicy requests(shared, record, facts, RequestPath::http_port);
   const auto gate = requests.make_gate(std::nullopt);
+  if (taps) taps->show_header_rules(requests.header_rules());
   PlainStream client(flow.client);
 
   flow.control.enter_relay();  // waiting for a first request: only the idle timeout applies

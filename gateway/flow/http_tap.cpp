@@ -80,6 +80,8 @@ void HttpTap::log_exchanges() {
     log::HttpEventAction action;  // allow: the gate let it through
     action.would_block = would ? &*would : nullptr;
     action.scan = scan ? &*scan : nullptr;
+    const std::vector<std::string> rules = header_rules_ ? header_rules_->take(exchange) : std::vector<std::string>{};
+    action.header_rules = rules;
     try {
       log::write_http_event(line, flow, exchange, action);
     } catch (const std::bad_alloc&) {  // like submit_event: a lost line, never a lost flow

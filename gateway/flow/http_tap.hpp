@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/flow/header_rule_notes.hpp"
 #include "gateway/flow/request_decision.hpp"
 #include "gateway/log/events/http_event.hpp"
 #include "gateway/log/flow_record.hpp"
@@ -37,6 +38,9 @@ class HttpTap final : public RelayTap {
   // `http` line gets it as `scan`.
   // Bounded: once the observer stopped (or lags past max_pending_scans), they are dropped.
   void add_scan(log::HttpEventScan scan);
+  // Where the header rules applied to each request are noted (the flow's request policy, which
+  // outlives the relay); each exchange's line lists its request's.
+  void show_header_rules(HeaderRuleNotes* notes) { header_rules_ = notes; }
 
  private:
   void log_exchanges();
@@ -48,6 +52,7 @@ class HttpTap final : public RelayTap {
   std::unique_ptr<http::Observer> observer_;
   RequestPath path_;
   SnapshotView<policy::Policy> policy_;  // the policy in force at each exchange
+  HeaderRuleNotes* header_rules_ = nullptr;
   std::string community_id_;
   std::string client_ip_;
   std::string server_ip_;

@@ -185,6 +185,7 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
   if (RequestPolicy::needed(shared, facts)) {
     requests = std::make_unique<RequestPolicy>(shared, record, facts, RequestPath::intercepted_tls);
     gate = requests->make_gate(state.alpn);
+    taps.show_header_rules(requests->header_rules());
     link.emplace(*gate, [&requests](const std::string& error) { requests->parse_failed(error); });
   }
   const RelayEnd relayed =

@@ -34,6 +34,10 @@ class RelayTaps {
   ResponseScanner* scanner() { return scanner_.get(); }
   // The relay ended: flushes the observer's exchanges and closes the capture.
   void finish(bool failed, bool client_ended_first);
+  // The http events list the header rules noted there (see HttpTap).
+  void show_header_rules(HeaderRuleNotes& notes) {
+    if (http_) http_->show_header_rules(&notes);
+  }
 
  private:
   std::unique_ptr<HttpTap> http_;

@@ -23,6 +23,17 @@ http::GateSettings gate_settings(const Config& config, RequestPath path) {
   return settings;
 }
 
+// An allowed request goes upstream with the deciding rule's header edits.
+http::RequestAnswer allowed(const RequestVerdict& v) {
+  http::RequestAnswer answer;
+  answer.header_edits.reserve(v.header_edits.size());
+  for (const policy::HeaderEdit& e : v.header_edits) {
+    const auto kind = e.kind == policy::HeaderEdit::Kind::set ? http::HeaderEdit::Kind::set : http::HeaderEdit::Kind::remove;
+    answer.header_edits.push_back({kind, e.name, e.value});
+  }
+  return answer;
+}
+
 }  // namespace
 
 RequestPolicy::RequestPolicy(SharedState& shared, FlowRecord& record, const FlowFacts& facts, RequestPath path)
@@ -34,7 +45,11 @@ bool RequestPolicy::needed(SharedState& shared, const FlowFacts& facts) {
 }
 
 std::unique_ptr<http::RequestGate> RequestPolicy::make_gate(const std::optional<std::string>& alpn) {
-  auto decide = [this](const http::RequestHead& head) { return this->decide(head); };
+  auto decide = [this](const http::RequestHead& head) {
+    http::RequestAnswer answer = this->decide(head);
+    if (answer.action == http::RequestAction::forward) header_rules_.forwarded(head, answer.header_edits);
+    return answer;
+  };
   const http::GateSettings settings = gate_settings(shared_.config, path_);
   std::unique_ptr<http::RequestGate> gate;
   if (path_ == RequestPath::http_port) gate = http::make_cleartext_request_gate(settings, std::move(decide));
@@ -67,11 +82,11 @@ http::RequestAnswer RequestPolicy::decide(const http::RequestHead& head) {
       allowed_authority_ = *head.authority;
       allowed_minute_ = now;
     }
-    return {};
+    return allowed(v);
   }
   const std::string host = v.host.value_or(head.authority.value_or(""));
   switch (v.outcome) {
-    case RequestOutcome::allow: return {};
+    case RequestOutcome::allow: return allowed(v);
     case RequestOutcome::onboard: return onboard(head, v);
     case RequestOutcome::misdirected:
       log_answer(head, 421, v.reason, v.rule);

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "gateway/flow/decision.hpp"
+#include "gateway/flow/header_rule_notes.hpp"
 #include "gateway/flow/request_decision.hpp"
 #include "gateway/http/request_gate.hpp"
 #include "gateway/log/flow_record.hpp"
@@ -41,6 +42,8 @@ class RequestPolicy {
   void parse_failed(const std::string& error);
   // The relay ended: the flow line's `http.blocked` counts the requests the gateway answered itself.
   void add_to_summary();
+  // The header rules applied to each forwarded request, for its http event.
+  HeaderRuleNotes& header_rules() { return header_rules_; }
 
  private:
   http::RequestAnswer decide(const http::RequestHead& head);
@@ -65,6 +68,7 @@ class RequestPolicy {
   std::time_t minute_read_at_ = -1;  // local_minute()'s clock
   policy::MinuteOfWeek minute_{};
   std::uint64_t answered_ = 0;
+  HeaderRuleNotes header_rules_;
   const http::RequestGate* gate_ = nullptr;  // the one make_gate() made (its version, for a parse failure)
   std::string portal_url_;  // looked up at the first onboarding; empty until then
 };

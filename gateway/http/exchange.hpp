@@ -34,6 +34,7 @@ struct HttpExchange {
   std::optional<std::string> error;  // "stream reset (CANCEL)", "connection closed before response end"
   // Bookkeeping for the header caps (not logged): names + values, request and response together.
   std::size_t header_bytes = 0;
+  std::uint32_t stream_id = 0;  // h2 (not logged): joins the exchange to its request's decision
 };
 
 // The http event's exchange fields, in this order: http_version, method, scheme, authority, path,

@@ -237,6 +237,7 @@ bool H2Observer::begin_block(Direction& d, const FrameHeader& h, Bytes payload) 
       s.start = d.frame_start;
       s.exchange.http_version = "2";
       s.exchange.scheme = scheme_;
+      s.exchange.stream_id = stream_id;
       d.block_target = BlockTarget::request;
     } else if (it != streams_.end() && d.client) {
       d.block_target = BlockTarget::request_trailers;

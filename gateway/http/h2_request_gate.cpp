@@ -14,6 +14,7 @@
 #include "gateway/http/h2_answer.hpp"
 #include "gateway/http/h2_frame_writer.hpp"
 #include "gateway/http/h2_frames.hpp"
+#include "gateway/http/h2_header_edit.hpp"
 #include "gateway/http/h2_server_frames.hpp"
 #include "gateway/http/hpack_reencoder.hpp"
 #include "gateway/http/request_gate.hpp"
@@ -162,13 +163,13 @@ class H2RequestGate final : public RequestGate {
   std::size_t block_bytes_ = 0, block_fields_ = 0;
   HeadFields head_;
   RequestHead request_;  // the head decided last; reused like head_
-  std::vector<HeaderField> fields_;  // kept only when the block will be re-encoded
+  std::vector<HeaderField> fields_;  // kept when the block may be re-encoded (a request's may be edited)
 
   std::uint32_t last_client_stream_ = 0;  // the highest stream a client HEADERS opened
   std::uint32_t highest_forwarded_ = 0;   // the highest stream the upstream saw opened
   std::unordered_set<std::uint32_t> open_;  // forwarded, the client's side not ended
   std::set<std::uint32_t> answered_;        // answered by the gate, the client's side not ended
-  bool dropped_block_ = false;              // from then on client blocks are re-encoded
+  bool reencoding_ = false;  // a block was dropped or changed: from then on client blocks are re-encoded
   std::unique_ptr<HpackReencoder> reencoder_;
   std::uint32_t client_initial_window_ = default_initial_window;
   std::uint64_t window_debt_ = 0;  // injected DATA bytes the client's WINDOW_UPDATEs will credit
@@ -417,7 +418,7 @@ bool H2RequestGate::on_field(const nghttp2_nv& nv) {
     return fail("header block exceeds max_header_fields (" + std::to_string(settings_.limits.max_header_fields) +
                 ")");
   }
-  if (dropped_block_ && block_kind_ != BlockKind::dropped) {
+  if (block_kind_ == BlockKind::request || (reencoding_ && block_kind_ == BlockKind::trailers)) {
     fields_.push_back({std::string(name), std::string(value), (nv.flags & NGHTTP2_NV_FLAG_NO_INDEX) != 0});
   }
   if (block_kind_ != BlockKind::request) return true;
@@ -454,6 +455,8 @@ bool H2RequestGate::end_block() {
     }
     const RequestAnswer verdict = decide_(head);
     if (verdict.action == RequestAction::forward) {
+      // An edited block is the first the gate's own encoder writes, if none was before.
+      if (h2::apply_header_edits(fields_, verdict.header_edits)) reencoding_ = true;
       ok = forward_block();
       highest_forwarded_ = id;
       if (!block_end_stream_) open_.insert(id);
@@ -464,7 +467,7 @@ bool H2RequestGate::end_block() {
     ok = forward_block();
     if (block_end_stream_) open_.erase(id);
   } else {
-    dropped_block_ = true;
+    reencoding_ = true;
     if (block_end_stream_) answered_.erase(id);
   }
   block_raw_.clear();
@@ -472,10 +475,12 @@ bool H2RequestGate::end_block() {
   return ok;
 }
 
-// Unchanged bytes until a block was dropped; from then on the gate's own encoding.
+// Unchanged bytes until a block was dropped or changed; from then on the gate's own encoding,
+// in frames of at most 16384 bytes, which every server accepts (RFC 9113 §4.2). HEADERS and
+// CONTINUATION are not flow-controlled: a block of another length changes no window.
 bool H2RequestGate::forward_block() {
   forwarded_request_ = true;
-  if (!dropped_block_) {
+  if (!reencoding_) {
     out_->append(block_raw_);
     return true;
   }
@@ -489,7 +494,7 @@ bool H2RequestGate::forward_block() {
 }
 
 void H2RequestGate::answer(const RequestAnswer& verdict) {
-  dropped_block_ = true;
+  reencoding_ = true;
   h2::AnswerFrames frames = h2::answer_frames(block_stream_, verdict, client_initial_window_, block_end_stream_);
   to_client_.append(frames.frames);
   window_debt_ += frames.data_bytes;
@@ -527,7 +532,7 @@ void H2RequestGate::on_window_update(const FrameHeader& h) {
 
 void H2RequestGate::finish_error(ClientStep& step, const std::uint8_t* chunk_end) {
   step.error = error_;
-  if (settings_.relay_unparsed_on_error && !dropped_block_) {
+  if (settings_.relay_unparsed_on_error && !reencoding_) {
     mode_ = Mode::unparsed;
     if (!upstream_open_) {
       upstream_open_ = true;

@@ -1,7 +1,8 @@
 #pragma once
 // An HPACK encoder of the gateway's own (nghttp2 deflater, RFC 7541) for header
-// blocks it forwards after it dropped one: the upstream's decoder table then no
-// longer matches the client's encoder, so the gateway encodes from then on.
+// blocks it forwards after it dropped or changed one: the upstream's decoder
+// table then no longer matches the client's encoder, so the gateway encodes
+// from then on.
 #include <nghttp2/nghttp2.h>
 
 #include <cstdint>
@@ -14,6 +15,7 @@ namespace tlsgate::http {
 struct HeaderField {
   std::string name, value;
   bool never_index = false;  // the client sent it as never-indexed (RFC 7541 §6.2.3): keep it so
+  friend bool operator==(const HeaderField&, const HeaderField&) = default;
 };
 
 class HpackReencoder {

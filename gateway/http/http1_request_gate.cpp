@@ -1,13 +1,15 @@
 // The HTTP/1 request gate (see request_gate.hpp): each request head is held until it is
 // complete and decided; bodies are framed (never held) to find the next head; responses are
 // framed only to learn the answer to an Upgrade or CONNECT request, behind which the client's
-// bytes wait. Everything forwarded is a prefix of the client's bytes, framed exactly as the
-// gate framed it, up to the end of what was allowed.
+// bytes wait. Everything forwarded is the client's bytes, framed exactly as the gate framed
+// them, up to the end of what was allowed; only a head that header rules changed goes up
+// rewritten.
 #include <string_view>
 
 #include "gateway/http/http1_body.hpp"
 #include "gateway/http/http1_gate_response.hpp"
 #include "gateway/http/http1_head.hpp"
+#include "gateway/http/http1_header_edit.hpp"
 #include "gateway/http/http1_response_tracker.hpp"
 #include "gateway/http/request_gate.hpp"
 
@@ -47,7 +49,8 @@ class Http1RequestGate final : public RequestGate {
   enum class Next { more, stop };
 
   // Runs the client's bytes in `data` (the held bytes with the new ones appended, or the new
-  // ones alone) through the modes; forwards data[0, pos_), holds the rest.
+  // ones alone) through the modes; forwards data[0, pos_) (rewritten heads in their place),
+  // holds the rest.
   void process(std::string_view data, ClientStep& step);
   Next read_head(std::string_view data, ClientStep& step);
   Next read_body(std::string_view data, ClientStep& step);
@@ -56,12 +59,15 @@ class Http1RequestGate final : public RequestGate {
   void fill_request_head(const Head& head);
   // A parse failure at data[pos_]; data[0, valid) may still go upstream.
   void fail(std::string_view data, std::size_t valid, std::string detail, ClientStep& step);
+  // What of data[0, end) is not in the step yet.
+  std::string_view unsent(std::string_view data, std::size_t end) const { return data.substr(sent_, end - sent_); }
 
   GateSettings settings_;
   DecideRequest decide_;
   Mode mode_ = Mode::heads;
   std::string held_;     // a partial head, or the bytes behind a switch request
-  std::size_t pos_ = 0;  // in process(): everything before it is forwarded
+  std::size_t pos_ = 0;   // in process(): everything before it is forwarded
+  std::size_t sent_ = 0;  // in process(): everything before it is in the step's to_server
   HeadScanner scanner_;  // over the head at held_ / data[pos_]
   BodyFramer body_;
   bool body_switches_ = false;  // the request whose body is read asked for a switch
@@ -101,7 +107,7 @@ ClientStep Http1RequestGate::from_client_borrowing(std::span<const std::uint8_t>
 }
 
 void Http1RequestGate::process(std::string_view data, ClientStep& step) {
-  pos_ = 0;
+  pos_ = sent_ = 0;
   Next next = Next::more;
   while (next == Next::more) {
     switch (mode_) {
@@ -114,11 +120,15 @@ void Http1RequestGate::process(std::string_view data, ClientStep& step) {
     }
   }
   if (mode_ == Mode::h2 || mode_ == Mode::closed) return;  // the step was completed there
+  if (data.data() != held_.data() && sent_ == 0) {
+    step.input_prefix = pos_;  // the caller's bytes: forwarded as they are
+    held_.assign(data.substr(pos_));
+    return;
+  }
+  step.to_server.append(unsent(data, pos_));  // after a rewritten head, or out of held_
   if (data.data() == held_.data()) {
-    step.to_server.assign(data.substr(0, pos_));
     held_.erase(0, pos_);
   } else {
-    step.input_prefix = pos_;  // the caller's bytes: forwarded as they are
     held_.assign(data.substr(pos_));
   }
 }
@@ -144,12 +154,17 @@ Http1RequestGate::Next Http1RequestGate::read_head(std::string_view data, Client
   fill_request_head(head.value);
   const RequestAnswer answer = decide_(request_);
   if (answer.action != RequestAction::forward) {
-    step.to_server.assign(data.substr(0, pos_));
+    step.to_server.append(unsent(data, pos_));
     step.to_client = http1_gate_response(answer, request_.version);
     step.close = true;
     mode_ = Mode::closed;
     held_ = {};
     return Next::stop;
+  }
+  if (!answer.header_edits.empty()) {
+    step.to_server.append(unsent(data, pos_));
+    append_edited_head(rest.substr(0, scan.value), scanner_.start(), answer.header_edits, step.to_server);
+    sent_ = pos_ + scan.value;
   }
   pos_ += scan.value;
   scanner_ = HeadScanner{};
@@ -199,7 +214,7 @@ Http1RequestGate::Next Http1RequestGate::await_answer(std::string_view data, Cli
   mode_ = Mode::h2;
   const std::string_view rest = data.substr(pos_);
   ClientStep inner = h2_->from_client({reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()});
-  step.to_server.assign(data.substr(0, pos_)).append(inner.to_server);
+  step.to_server.append(unsent(data, pos_)).append(inner.to_server);
   step.to_client = std::move(inner.to_client);
   step.close = inner.close;
   step.error = std::move(inner.error);
@@ -234,7 +249,7 @@ void Http1RequestGate::fail(std::string_view data, std::size_t valid, std::strin
   }
   pos_ = valid;
   mode_ = Mode::closed;
-  step.to_server.assign(data.substr(0, valid));
+  step.to_server.append(unsent(data, valid));
   step.to_client = http1_inspect_error_response();
   step.close = true;
   held_ = {};

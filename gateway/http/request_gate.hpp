@@ -2,7 +2,8 @@
 // The request gate: sits in an HTTP relay and holds each request head until
 // the caller has decided it, so no byte of a request reaches the upstream
 // before its head was allowed. Pure: bytes in, bytes out; the decision is the
-// caller's (a callback that reads the policy), the framing is the gate's.
+// caller's (a callback that reads the policy), the framing is the gate's. An
+// allowed head may go up with header rules' edits applied (RequestAnswer).
 //
 // - HTTP/1.x: request bodies are framed (Content-Length, chunked) to find the
 //   next head; a blocked request is answered with the caller's page and the
@@ -13,8 +14,8 @@
 // - HTTP/2: the client's header blocks are HPACK-decoded; a blocked stream's
 //   HEADERS never go upstream, the client gets a response of the gate's own on
 //   that stream, put between the server's frames. Once a header block was
-//   dropped the gate re-encodes every later client block with an encoder of
-//   its own, so the upstream's HPACK state stays right.
+//   dropped or edited the gate re-encodes every later client block with an
+//   encoder of its own, so the upstream's HPACK state stays right.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "gateway/http/exchange.hpp"
 
@@ -47,10 +49,21 @@ enum class RequestAction {
   redirect,     // answer 302 to `location` (`page` as its body), never forward
 };
 
+// A change to a forwarded request's header fields (a policy's header rule). `set`: every field
+// of that name (compared case-insensitively) is replaced by one with `value`, or one is appended;
+// `remove`: every field of that name is dropped (`value` unused). The gate never edits framing
+// or hop-by-hop fields (header_edit.hpp: the policy refuses such a rule; a gate skips it).
+struct HeaderEdit {
+  enum class Kind { set, remove } kind = Kind::set;
+  std::string name;
+  std::string value;
+};
+
 struct RequestAnswer {
   RequestAction action = RequestAction::forward;
   std::string page;      // text/html body of the gate's response (block, misdirected, redirect)
   std::string location;  // redirect only
+  std::vector<HeaderEdit> header_edits{};  // forward only: applied in order before the head moves
 };
 
 // Called once per request head, synchronously, before anything of it moves.

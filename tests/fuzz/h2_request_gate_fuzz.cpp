@@ -1,9 +1,11 @@
 // Fuzzes the HTTP/2 request gate. Input: an options byte (bit 0 relay unparsed on error, bits 1-2
 // header limit, bit 3 no client preface), a count n and n decision bytes (each request head takes the next one, cycling:
-// forward, block, misdirected, redirect), then records [direction (bit 0: server)][u16 BE length]
+// forward, block, misdirected, redirect; a forward with bit 4 carries header rules, with bit 5
+// also ones the gate must refuse), then records [direction (bit 0: server)][u16 BE length]
 // [bytes]; the client preface is sent first (unless bit 3). Checked: what goes upstream is whole h2 frames (a
 // DATA or other non-header frame may be cut at the end) whose header blocks all decode with an
-// inflater playing the upstream, and nothing of an answered stream; the gate's frames for the client
+// inflater playing the upstream, and nothing of an answered stream; an edited request's block
+// carries the set field once and no removed one; the gate's frames for the client
 // go only where the server's bytes end a frame outside a header block, and decode on the client
 // side without touching its HPACK table.
 #include <cstddef>
@@ -25,6 +27,28 @@ namespace {
 
 void check(bool ok) {
   if (!ok) std::abort();
+}
+
+// Header rules of a forwarded answer: a set and a remove, and (`refused`) edits of fields no
+// rule may touch, which the gate skips.
+std::vector<HeaderEdit> fuzz_edits(bool refused) {
+  using Kind = HeaderEdit::Kind;
+  std::vector<HeaderEdit> edits = {{Kind::remove, "Accept", ""}, {Kind::set, "X-Tlsgate-Fuzz", "7f3a"}};
+  if (refused) {
+    edits.insert(edits.begin(), {{Kind::set, ":authority", "evil.test"}, {Kind::set, "Host", "evil.test"},
+                                 {Kind::remove, ":path", ""}, {Kind::set, "X-Bad", "a\r\nb"}});
+  }
+  return edits;
+}
+
+// The request block of an edited stream: the rules' field once, no removed one.
+bool edited_as_asked(const wire::Fields& fields) {
+  int set = 0;
+  for (const auto& [name, value] : fields) {
+    if (name == "accept" || name == "x-bad") return false;
+    if (name == "x-tlsgate-fuzz") set += value == "7f3a" ? 1 : 2;
+  }
+  return set == 1;
 }
 
 // The server's bytes so far end a frame, outside any header block.
@@ -70,12 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::size_t header_limits[] = {64 * 1024, 1024, 100, 8 * 1024};
   settings.limits.max_header_bytes = header_limits[(options >> 1) & 3];
   std::size_t next = 0;
-  std::set<std::uint32_t> answered;
+  std::set<std::uint32_t> answered, edited;
   auto gate = make_h2_request_gate(settings, [&](const RequestHead& head) {
     check(head.version == "2" && head.stream_id % 2 == 1);
     const std::uint8_t pick = decisions.empty() ? 0 : decisions[next++ % decisions.size()];
     RequestAnswer answer{static_cast<RequestAction>(pick % 4), std::string(pick % 64, 'p'), "/elsewhere"};
     if (answer.action != RequestAction::forward) answered.insert(head.stream_id);
+    if (answer.action == RequestAction::forward && (pick & 0x10) != 0) {
+      answer.header_edits = fuzz_edits((pick & 0x20) != 0);
+      edited.insert(head.stream_id);
+    }
     return answer;
   });
 
@@ -129,7 +157,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   wire::Decoder upstream(64 * 1024);
   const wire::Walk up = wire::walk(upstream_frames, upstream, 1 << 24);
   check(up.ok);
-  for (const wire::Block& b : up.blocks) check(!answered.contains(b.stream));
+  std::set<std::uint32_t> seen;
+  for (const wire::Block& b : up.blocks) {
+    check(!answered.contains(b.stream));
+    if (seen.insert(b.stream).second && edited.contains(b.stream)) check(edited_as_asked(b.fields));
+  }
   for (const wire::Frame& f : up.others) check(f.type != 0x0 || !answered.contains(f.stream));
 
   // Client side: the gate's frames alone, decoded by a fresh client decoder.

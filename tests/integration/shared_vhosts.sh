@@ -10,6 +10,7 @@
 #
 #   $work, $log, $policy        the test's directory, its flow log, the policy file
 #   marker[VHOST]               the text only VHOST's index page holds
+#                               (each access log line ends with yt=YouTube-Restrict xff=X-Forwarded-For as received)
 #   served VHOST CASE / not_served VHOST CASE   VHOST's log has (not) a request for ?case=CASE
 #   secret_log_empty            nothing reached secret (its log is emptied after the lab checks)
 #   syn80                       new TCP connections to the server's port 80 so far
@@ -74,7 +75,7 @@ error_log $work/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
   types { text/html html; image/png png; }
-  log_format probe 'sni=\$ssl_server_name port=\$server_port conn=\$connection status=\$status "\$request" proto=\$server_protocol alpn=\$ssl_alpn_protocol';
+  log_format probe 'sni=\$ssl_server_name port=\$server_port conn=\$connection status=\$status "\$request" proto=\$server_protocol alpn=\$ssl_alpn_protocol yt=\$http_youtube_restrict xff=\$http_x_forwarded_for';
   client_body_temp_path $work/nginx/body;
   proxy_temp_path $work/nginx/proxy;
   fastcgi_temp_path $work/nginx/fastcgi;

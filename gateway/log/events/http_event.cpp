@@ -92,6 +92,15 @@ void write_http_event(std::string& out, const HttpEventFlow& flow, const http::H
   if (!action.reason.empty()) string_field(out, "reason", action.reason);
   if (action.rule) string_field(out, "rule", *action.rule);
   if (action.would_block) string_field(out, "would_block", *action.would_block);
+  if (!action.header_rules.empty()) {
+    append_key(out, "header_rules");
+    out.push_back('[');
+    for (std::size_t i = 0; i < action.header_rules.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_string(out, action.header_rules[i]);
+    }
+    out.push_back(']');
+  }
   string_field(out, "http_version", e.http_version);
   string_field(out, "method", e.method);
   string_field(out, "scheme", e.scheme);

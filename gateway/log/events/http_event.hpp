@@ -2,8 +2,9 @@
 // The `"event":"http"` line of one finished exchange, written straight into a
 // string (no JSON tree for the event): the same bytes as building it with
 // nlohmann (event, ts, flow_id, community_id, client, server, sni, action
-// [, reason, rule, would_block], then http::append_json's fields[, scan]) and dumping it.
+// [, reason, rule, would_block, header_rules], then http::append_json's fields[, scan]) and dumping it.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,9 @@ struct HttpEventAction {
   // A `"mode": "log"` rule that would have blocked the request (policy::Decision::would_block).
   const std::string* would_block = nullptr;
   const HttpEventScan* scan = nullptr;  // the response's content scan, when the rule scans
+  // With allow: the header rules applied to the forwarded request ("set YouTube-Restrict");
+  // written as `header_rules` when there are any.
+  std::span<const std::string> header_rules{};
 };
 
 // Clears `out` and writes the line (no trailing newline) into it; keeps its capacity.

@@ -36,9 +36,18 @@ std::string data(std::uint32_t stream, const std::string& bytes, std::uint8_t fl
   return frame(data_type, flags, stream, bytes);
 }
 
-// Policy of the tests: hosts named "blocked...", "wrong..." and "moved..." are answered.
+const std::vector<HeaderEdit> safe_search = {{HeaderEdit::Kind::set, "YouTube-Restrict", "Strict"},
+                                             {HeaderEdit::Kind::remove, "X-Forwarded-For", ""}};
+const std::string big_value(20000, 'v');  // past one 16384-byte frame even Huffman-coded
+
+// Policy of the tests: hosts named "blocked...", "wrong..." and "moved..." are answered; header
+// rules apply to "edit..." (safe_search), "absent..." (removes a field no request has) and
+// "big..." (sets a field too large for one frame).
 RequestAnswer policy(const RequestHead& head) {
   const std::string host = head.authority.value_or("");
+  if (host.starts_with("edit")) return {RequestAction::forward, "", "", safe_search};
+  if (host.starts_with("absent")) return {RequestAction::forward, "", "", {{HeaderEdit::Kind::remove, "X-Absent", ""}}};
+  if (host.starts_with("big")) return {RequestAction::forward, "", "", {{HeaderEdit::Kind::set, "X-Big", big_value}}};
   if (host.starts_with("blocked")) return {RequestAction::block, "<p>blocked</p>", ""};
   if (host.starts_with("wrong")) return {RequestAction::misdirected, "<p>misdirected</p>", ""};
   if (host.starts_with("moved")) return {RequestAction::redirect, "<p>moved</p>", "https://portal.test/x"};
@@ -450,6 +459,90 @@ TEST(H2RequestGate, ServerSettingsBoundTheReencoderAndFrameSize) {
 
 namespace tlsgate::http {
 namespace {
+
+// A rewritten block is the first the gate's own encoder writes: the upstream's table is reset
+// with it, and the client's 50 further blocks, which index entries of the edited one, still
+// decode right at the upstream, edited where a rule applies and as sent elsewhere.
+TEST(H2RequestGate, HeaderRulesReencodeAndLaterStreamsDecode) {
+  Encoder enc;
+  const Fields common = {{"user-agent", "browser/1"}, {"x-forwarded-for", "10.0.0.1"}, {"accept", "image/*"}};
+  std::vector<Fields> sent, want;
+  std::string in = preface + settings({{0x4, 1 << 20}});
+  for (std::uint32_t i = 0; i < 52; ++i) {
+    const bool edited = i % 2 == 1;
+    const std::string path = "/img/" + std::to_string(i);
+    Fields fields = request(edited ? "edit.test" : "a.test", path, common);
+    if (i == 1) fields.emplace_back("youtube-restrict", "Off");
+    sent.push_back(fields);
+    want.push_back(edited ? request("edit.test", path, {{"user-agent", "browser/1"}, {"accept", "image/*"},
+                                                        {"youtube-restrict", "Strict"}})
+                          : fields);
+    const bool with_body = i == 3;
+    in += headers(2 * i + 1, enc.encode(fields), with_body ? 0 : end_stream);
+    if (with_body) in += data(2 * i + 1, "posted", end_stream);
+  }
+  const std::string first_frame = headers(1, Encoder().encode(sent[0]));
+  for (const auto& cuts : chunkings(in.size())) {
+    Harness run;
+    run.client(in, cuts);
+    ASSERT_TRUE(run.errors.empty()) << run.errors[0];
+    EXPECT_EQ(run.heads.size(), 52u);
+    const std::string up = after_preface(run.to_server);
+    EXPECT_EQ(up.substr(settings({{0x4, 1 << 20}}).size(), first_frame.size()), first_frame);  // before any edit: as sent
+    Decoder upstream;
+    const Walk w = walk(up, upstream);
+    ASSERT_TRUE(w.ok);
+    ASSERT_EQ(w.blocks.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(w.blocks[i].stream, 2 * i + 1);
+      EXPECT_EQ(w.blocks[i].fields, want[i]) << i;
+      EXPECT_EQ(w.blocks[i].end_stream, i != 3);
+    }
+    ASSERT_EQ(w.others.size(), 2u);  // SETTINGS and the DATA
+    EXPECT_EQ(w.others[1].payload, "posted");
+    EXPECT_EQ(run.gate->take_to_client(), "");
+  }
+}
+
+TEST(H2RequestGate, AnEditThatChangesNothingForwardsTheClientsBytes) {
+  Encoder enc;
+  std::string in = preface + headers(1, enc.encode(request("absent.test", "/", {{"x-forwarded-for", "1"}})));
+  in += headers(3, enc.encode(request("a.test", "/", {{"x-forwarded-for", "1"}})));
+  Harness run;
+  run.client(in);
+  ASSERT_TRUE(run.errors.empty()) << run.errors[0];
+  EXPECT_EQ(run.to_server, in);
+}
+
+// A block that grows past one frame goes up as HEADERS + CONTINUATION, none larger than 16384
+// bytes even where the server allows more, with its priority and END_STREAM.
+TEST(H2RequestGate, AnEditedBlockPastAFrameIsSplit) {
+  Encoder enc;
+  const std::string prio("\x00\x00\x00\x00\x10", 5);
+  std::string in = preface + frame(headers_type, priority | end_stream | end_headers, 1,
+                                   prio + enc.encode(request("big.test", "/", {{"x-big", "small"}})));
+  in += headers(3, enc.encode(request("a.test", "/next", {{"x-big", "small"}})));
+  for (const auto& cuts : chunkings(in.size())) {
+    Harness run;
+    run.server(settings({{0x5, 1 << 20}}));
+    run.client(in, cuts);
+    ASSERT_TRUE(run.errors.empty()) << run.errors[0];
+    const auto fs = frames(after_preface(run.to_server));
+    ASSERT_TRUE(fs);
+    ASSERT_GE(fs->size(), 3u);
+    EXPECT_EQ((*fs)[0].type, headers_type);
+    EXPECT_EQ((*fs)[0].flags, priority | end_stream);
+    EXPECT_EQ((*fs)[1].type, continuation_type);
+    Decoder upstream;
+    const Walk w = walk(after_preface(run.to_server), upstream, 16384);
+    ASSERT_TRUE(w.ok);
+    ASSERT_EQ(w.blocks.size(), 2u);
+    EXPECT_EQ(w.blocks[0].priority, prio);
+    EXPECT_TRUE(w.blocks[0].end_stream);
+    EXPECT_EQ(w.blocks[0].fields, request("big.test", "/", {{"x-big", big_value}}));
+    EXPECT_EQ(w.blocks[1].fields, request("a.test", "/next", {{"x-big", "small"}}));
+  }
+}
 
 // The server's SETTINGS must be the first frame the client gets: an answer to a
 // stream blocked before the server spoke waits for it, then follows it.

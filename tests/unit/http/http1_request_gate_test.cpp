@@ -17,6 +17,8 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 }
 
 const std::string blocked_page = "<p>blocked by rule secret</p>";
+const std::vector<HeaderEdit> safe_search = {{HeaderEdit::Kind::set, "YouTube-Restrict", "Strict"},
+                                             {HeaderEdit::Kind::remove, "X-Forwarded-For", ""}};
 
 // secret.example.test is blocked, moved.example.test redirected, tunnel.example.test misdirected.
 RequestAnswer test_policy(const RequestHead& head) {
@@ -24,6 +26,7 @@ RequestAnswer test_policy(const RequestHead& head) {
   if (host.starts_with("secret.example.test")) return {RequestAction::block, blocked_page, ""};
   if (host == "moved.example.test") return {RequestAction::redirect, "moved", "https://portal.test/"};
   if (host == "tunnel.example.test") return {RequestAction::misdirected, "elsewhere", ""};
+  if (host == "edit.example.test") return {RequestAction::forward, "", "", safe_search};
   return {};
 }
 
@@ -119,6 +122,15 @@ const std::string upgrade_ws =
 const std::string switching =
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
 const std::string ok_empty = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+// Requests the header rules of edit.example.test apply to, and what goes upstream of them.
+const std::string edited_post =
+    "POST /a HTTP/1.1\r\nHost: edit.example.test\r\nX-Forwarded-For: 10.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+    "youtube-restrict: Off\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+const std::string edited_post_up =
+    "POST /a HTTP/1.1\r\nHost: edit.example.test\r\nTransfer-Encoding: chunked\r\nYouTube-Restrict: Strict\r\n\r\n"
+    "5\r\nhello\r\n0\r\n\r\n";
+const std::string edited_get = "GET /b HTTP/1.1\r\nHost: edit.example.test\r\n\r\n";
+const std::string edited_get_up = "GET /b HTTP/1.1\r\nHost: edit.example.test\r\nYouTube-Restrict: Strict\r\n\r\n";
 
 TEST(Http1RequestGate, KeepAliveWithBodiesForwardsEveryByte) {
   const std::string all = get_default + post_length + post_chunked + "\r\n" + get_default;
@@ -464,6 +476,53 @@ TEST(Http1RequestGate, EveryChunkingGivesTheSameResult) {
     const Outcome out = replay({{true, first.substr(0, at)}, {true, first.substr(at)}});
     EXPECT_EQ(out.to_server, first) << at;
     EXPECT_EQ(out.heads.size(), 3u) << at;
+  }
+}
+
+// Header rules rewrite the heads they apply to; bodies, other hosts' heads and pipelined
+// requests around them move as sent, at every chunking.
+TEST(Http1RequestGate, HeaderRulesRewriteHeadsAtEveryChunking) {
+  const std::string in = get_default + edited_post + post_length + "\r\n" + edited_get + get_default;
+  const std::string want = get_default + edited_post_up + post_length + "\r\n" + edited_get_up + get_default;
+  std::vector<Splitter> splitters = {whole, bytewise};
+  for (unsigned seed = 1; seed <= 50; ++seed) splitters.push_back(random_splits(seed));
+  for (const Splitter& split : splitters) {
+    const Outcome out = replay({{true, in}}, {}, split);
+    EXPECT_EQ(out.to_server, want);
+    EXPECT_EQ(out.heads.size(), 5u);
+    EXPECT_EQ(out.errors, 0);
+    EXPECT_FALSE(out.close);
+  }
+  for (std::size_t at = 1; at < in.size(); ++at) {
+    const Outcome out = replay({{true, in.substr(0, at)}, {true, in.substr(at)}});
+    EXPECT_EQ(out.to_server, want) << at;
+  }
+}
+
+TEST(Http1RequestGate, AnEditedHeadThenARefusalOrAnError) {
+  const Outcome blocked = replay({{true, edited_get + get_secret + get_default}});
+  EXPECT_EQ(blocked.to_server, edited_get_up);
+  EXPECT_TRUE(blocked.close);
+  const std::string bad = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+  const Outcome failed = replay({{true, edited_post + bad}});
+  EXPECT_EQ(failed.to_server, edited_post_up);
+  EXPECT_EQ(failed.errors, 1);
+  EXPECT_TRUE(failed.close);
+  GateSettings unparsed;
+  unparsed.relay_unparsed_on_error = true;
+  const Outcome relayed = replay({{true, edited_get + bad + "tail"}}, unparsed);
+  EXPECT_EQ(relayed.to_server, edited_get_up + bad + "tail");
+  EXPECT_FALSE(relayed.close);
+}
+
+// A switch request's head is rewritten too; the bytes held behind it are not.
+TEST(Http1RequestGate, AnEditedUpgradeRequest) {
+  const std::string ws = "GET /chat HTTP/1.1\r\nHost: edit.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  const std::string ws_up = "GET /chat HTTP/1.1\r\nHost: edit.example.test\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\nYouTube-Restrict: Strict\r\n\r\n";
+  for (const Splitter& split : {Splitter(whole), Splitter(bytewise), random_splits(5)}) {
+    const Outcome out = replay({{true, ws + "frames"}, {false, switching}, {true, "more"}}, {}, split);
+    EXPECT_EQ(out.to_server, ws_up + "frames" + "more");
   }
 }
 

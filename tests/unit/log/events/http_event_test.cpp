@@ -23,6 +23,7 @@ std::string reference(const HttpEventFlow& f, http::HttpExchange e, const HttpEv
   if (!a.reason.empty()) line["reason"] = std::string(a.reason);
   if (a.rule) line["rule"] = *a.rule;
   if (a.would_block) line["would_block"] = *a.would_block;
+  for (const std::string& r : a.header_rules) line["header_rules"].push_back(r);
   http::append_json(line, std::move(e));
   return line.dump(-1, ' ', false, replace);
 }
@@ -147,6 +148,21 @@ TEST(HttpEvent, AForwardedRequestNamesTheLogModeRuleThatWouldHaveBlockedIt) {
   EXPECT_EQ(parsed["would_block"], would);
   write_http_event(out, flow, e);
   EXPECT_FALSE(nlohmann::json::parse(out).contains("would_block"));
+TEST(HttpEvent, AForwardedRequestListsItsHeaderRules) {
+  const http::HttpExchange e = exchange();
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 7, "1:abc+/=", "10.10.1.2", 54321, "10.10.2.2", 443, nullptr};
+  const std::vector<std::string> one = {"set YouTube-Restrict"};
+  const std::vector<std::string> two = {"set YouTube-Restrict", "remove X-\"Forwarded\"-For\xff"};
+  std::string out;
+  for (const auto* rules : {&one, &two}) {
+    HttpEventAction action;
+    action.header_rules = *rules;
+    write_http_event(out, flow, e, action);
+    EXPECT_EQ(out, reference(flow, e, action));
+    EXPECT_EQ(nlohmann::json::parse(out)["header_rules"].size(), rules->size());
+  }
+  write_http_event(out, flow, e);
+  EXPECT_FALSE(nlohmann::json::parse(out).contains("header_rules"));
 }
 
 TEST(JsonLine, StringsMatchNlohmann) {
