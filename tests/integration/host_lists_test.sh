@@ -77,12 +77,12 @@ check "client group by MAC: the real issuer" grep -q "Public Root CA" <<<"$(issu
 write_policy "02:00:00:00:00:01" lists/ads.txt
 before=$(event_count policy)
 kill -HUP "$TLSGATE_PID"
-check "SIGHUP: a policy event" wait_events $((before + 1)) policy
+check "SIGHUP: a policy event" wait_until 30 "a policy event (a 1,000,000-name list reloads)" events_at_least $((before + 1)) policy
 check_eq "$(issuer_seen www.example.test)" "CN=tlsgate CA" "a group with another MAC: www intercepted"
 write_policy "$client_mac" lists/missing.txt
 before=$(event_count policy)
 kill -HUP "$TLSGATE_PID"
-check "SIGHUP with a missing list: a policy event" wait_events $((before + 1)) policy
+check "SIGHUP with a missing list: a policy event" wait_until 30 "a policy event" events_at_least $((before + 1)) policy
 bad=$(grep '"event":"policy"' "$log" | tail -n 1)
 check_eq "$(jq -r .ok <<<"$bad")" false "missing list: policy event ok=false"
 check "missing list: the error names the file ($(jq -r .error <<<"$bad"))" \
