@@ -51,10 +51,10 @@ struct Decision {
   std::optional<std::size_t> rule_index;
   std::optional<bool> capture;  // the rule's `capture`: write the flow to pcap (unset: the config's default)
   bool learn_bypass = true;     // false: its hosts stay inspected, whatever the learned-bypass table says
+  std::shared_ptr<const icap::ScanConfig> scan{};  // the rule's `scan`: bodies go to an ICAP service; null: none
   // The first `"mode": "log"` rule (named like `rule`) that matched before the
   // deciding rule: it would have blocked. Unset when the decision is a block.
   std::optional<std::string> would_block{};
-  std::shared_ptr<const icap::ScanConfig> scan;  // the rule's `scan`: bodies go to an ICAP service; null: none
 };
 
 // `"mode"` of a rule: enforced, or only logged (a block rule watched before it is turned on).

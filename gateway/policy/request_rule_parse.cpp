@@ -1,5 +1,7 @@
 #include "gateway/policy/request_rule_parse.hpp"
 
+#include "gateway/http/header_edit.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -74,6 +76,7 @@ class RequestKeys {
       if (!problem && !value.is_string()) problem = "must be a string";
       if (!problem) problem = header_value_problem(value.get_ref<const std::string&>());
       if (!problem && edits_header(rule, name)) problem = "is already edited by this rule";
+      if (!problem) problem = gate_refuses({http::HeaderEdit::Kind::set, name, value.get<std::string>()});
       if (problem) {
         error(p, *problem);
         ok = false;
@@ -88,6 +91,7 @@ class RequestKeys {
     auto problem = v.is_string() ? header_name_problem(v.get_ref<const std::string&>())
                                  : std::optional<std::string>("must be a header name");
     if (!problem && edits_header(rule, v.get_ref<const std::string&>())) problem = "is already edited by this rule";
+    if (!problem) problem = gate_refuses({http::HeaderEdit::Kind::remove, v.get<std::string>(), {}});
     if (problem) {
       error(path, *problem);
       return false;
@@ -97,6 +101,12 @@ class RequestKeys {
                                         [](const HeaderEdit& e) { return e.kind == HeaderEdit::Kind::set; });
     rule.header_edits.insert(first_set, {HeaderEdit::Kind::remove, v.get<std::string>(), {}});
     return true;
+  }
+
+  // What the gates would refuse to apply is refused here too, so a rule that loads is one they apply.
+  static std::optional<std::string> gate_refuses(const http::HeaderEdit& edit) {
+    if (auto why = http::header_edit_error(edit)) return "the gateway cannot apply this edit: " + *why;
+    return std::nullopt;
   }
 
   static bool edits_header(const Rule& rule, std::string_view name) {

@@ -108,9 +108,11 @@ void ResponseScanner::carry_out(const ScanDisposition& d, const ScanStep& step, 
     out_ += d.reply;
   } else {
     const std::string why = d.result == "infected" ? "infected: " + d.threat : "no scan verdict: " + d.detail;
-    out_ += http::http1_gate_response(
-        {http::RequestAction::block, block_page(host_of(step.request_head), context_.rule, context_.flow_id, why), {}},
-        "1.1");
+    const std::string host(host_of(step.request_head));
+    const BlockFacts facts{host, context_.rule, context_.flow_id, why};
+    const http::RequestAnswer answer{http::RequestAction::block,
+                                     block_page(context_.page ? *context_.page : BlockPageTemplate{}, facts), {}};
+    out_ += http::http1_gate_response(answer, "1.1");
   }
   closing_ = closing_ || !d.deliver;
   if (context_.metrics) context_.metrics->scan(d.result, d.deliver);

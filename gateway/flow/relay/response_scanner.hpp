@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "gateway/asio.hpp"
+#include "gateway/flow/block_page.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
 #include "gateway/flow/relay/scan_disposition.hpp"
 #include "gateway/http/http1_scan_framer.hpp"
@@ -46,6 +47,7 @@ class ResponseScanner final : public RelayTap {
     metrics::Metrics* metrics = nullptr;
     HttpTap* http = nullptr;     // gets each response's scan; null when HTTP inspection is off
     RelayTap* next = nullptr;    // the flow's other taps; may be null
+    std::shared_ptr<const BlockPageTemplate> page;  // the operator's block page; null: the built-in one
   };
   ResponseScanner(std::shared_ptr<const icap::ScanConfig> config, std::shared_ptr<icap::IcapClient> client,
                   const http::HttpLimits& limits, Context context);

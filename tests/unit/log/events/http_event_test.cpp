@@ -148,6 +148,8 @@ TEST(HttpEvent, AForwardedRequestNamesTheLogModeRuleThatWouldHaveBlockedIt) {
   EXPECT_EQ(parsed["would_block"], would);
   write_http_event(out, flow, e);
   EXPECT_FALSE(nlohmann::json::parse(out).contains("would_block"));
+}
+
 TEST(HttpEvent, AForwardedRequestListsItsHeaderRules) {
   const http::HttpExchange e = exchange();
   const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 7, "1:abc+/=", "10.10.1.2", 54321, "10.10.2.2", 443, nullptr};
