@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 namespace tlsgate::policy {
@@ -52,18 +53,9 @@ class Reader {
     out_.warnings.push_back({LintFinding::Severity::warning, where(source_, path), message});
   }
 
-  // A single value or an array of them: calls `item(value, path)` for each.
-  // Empty arrays are an error: a matcher that matches nothing is a mistake.
   template <class F>
   bool each(const json& v, const std::string& path, F&& item) {
-    if (!v.is_array()) return item(v, path);
-    if (v.empty()) {
-      error(path, "must not be an empty list (leave the key out to match anything)");
-      return false;
-    }
-    bool ok = true;
-    for (std::size_t i = 0; i < v.size(); ++i) ok = item(v[i], path + "[" + std::to_string(i) + "]") && ok;
-    return ok;
+    return each_listed(v, path, report_, std::forward<F>(item));
   }
 
   bool host(const json& v, const std::string& path, Rule& rule) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace tlsgate::policy {
 namespace {
@@ -120,17 +121,9 @@ class RequestKeys {
  private:
   void error(const std::string& path, const std::string& message) const { error_(path, message); }
 
-  // A single value or a non-empty array of them, as policy_parse reads lists.
   template <class F>
   bool each(const json& v, const std::string& path, F&& item) {
-    if (!v.is_array()) return item(v, path);
-    if (v.empty()) {
-      error(path, "must not be an empty list (leave the key out to match anything)");
-      return false;
-    }
-    bool ok = true;
-    for (std::size_t i = 0; i < v.size(); ++i) ok = item(v[i], path + "[" + std::to_string(i) + "]") && ok;
-    return ok;
+    return each_listed(v, path, error_, std::forward<F>(item));
   }
 
   const ReportError& error_;
