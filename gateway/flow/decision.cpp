@@ -113,24 +113,34 @@ policy::Query host_query(const FlowFacts& facts) {
   return q;
 }
 
+// The client's or the upstream's ALPN cannot be read: interception could not
+// offer the same protocols.
+bool alpn_unobservable(const FlowFacts& facts) {
+  return !facts.alpn_observable ||
+         (facts.upstream.state == Upstream::certificate && !facts.upstream.alpn_observable);
+}
+
+// Interception as far as the upstream allows it: look at it first, intercept
+// when it is unreachable (decide_flow() resets it, with the connect failure) or
+// verified; nullopt when its certificate failed or its handshake did.
+std::optional<Verdict> intercept_as_upstream_allows(const UpstreamFacts& up, const policy::Decision& d) {
+  switch (up.state) {
+    case Upstream::not_contacted: return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, d);
+    case Upstream::unreachable: return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
+    case Upstream::certificate:
+      if (up.verified) return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
+      return std::nullopt;
+    case Upstream::handshake_failed: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // A host the handshake's rule blocks, whose requests a rule before it may let
 // through: intercepted once the upstream proved itself, otherwise blocked; a
 // fallback never tunnels it.
 Verdict intercept_blocked_host(const FlowFacts& facts, const policy::Decision& d) {
-  const UpstreamFacts& up = facts.upstream;
-  const bool unobservable = !facts.alpn_observable || (up.state == Upstream::certificate && !up.alpn_observable);
-  if (!unobservable) {
-    switch (up.state) {
-      case Upstream::not_contacted:
-        return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, d);
-      case Upstream::unreachable:  // decide_flow() resets it, with the connect failure
-        return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
-      case Upstream::certificate:
-        if (up.verified) return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
-        break;
-      case Upstream::handshake_failed: break;
-    }
-  }
+  if (!alpn_unobservable(facts))
+    if (auto v = intercept_as_upstream_allows(facts.upstream, d)) return *v;
   return respond(Response::deny, FlowAction::block, EndReason::policy, d, blocked_by(d));
 }
 
@@ -168,8 +178,7 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
   }
   // A rule with learn_bypass false stays inspected, even under an entry learned before it said so.
   const bool learned = facts.learned_bypass && d.learn_bypass;
-  const bool unobservable =
-      !facts.alpn_observable || (up.state == Upstream::certificate && !up.alpn_observable);
+  const bool unobservable = alpn_unobservable(facts);
   if (learned || unobservable) {
     // A tunnel the policy did not ask for: the SNI alone must not carry the
     // flow past a block rule, so the certificate's names are looked at first
@@ -179,22 +188,15 @@ Verdict decide_tls(const policy::Policy& policy, const FlowFacts& facts, Decisio
       return respond(Response::look_upstream, FlowAction::tunnel, why, d);
     return respond(Response::tunnel, FlowAction::tunnel, why, d);
   }
-  switch (up.state) {
-    case Upstream::not_contacted:
-      return respond(Response::look_upstream, FlowAction::intercept, EndReason::policy, d);
-    case Upstream::unreachable:  // decide_flow() resets it, with the connect failure
-      return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
-    case Upstream::certificate:
-      if (up.verified) return respond(Response::intercept, FlowAction::intercept, EndReason::policy, d);
-      // Never forge a trusted certificate for it: the client sees the real one, or nothing.
-      if (settings.reject_invalid_upstream)
-        return respond(Response::bad_certificate, FlowAction::reject, EndReason::upstream_cert_invalid, d,
-                       "upstream certificate failed verification");
-      return respond(Response::tunnel, FlowAction::tunnel, EndReason::upstream_cert_invalid, d);
-    case Upstream::handshake_failed:
-      return respond(Response::tunnel, FlowAction::tunnel, EndReason::upstream_handshake_failed, d);
-  }
-  return respond(Response::reset, FlowAction::reject, EndReason::internal_error, d, "no verdict");
+  if (auto v = intercept_as_upstream_allows(up, d)) return *v;
+  if (up.state == Upstream::handshake_failed)
+    return respond(Response::tunnel, FlowAction::tunnel, EndReason::upstream_handshake_failed, d);
+  // A certificate that failed verification: never forge a trusted certificate
+  // for it, the client sees the real one, or nothing.
+  if (settings.reject_invalid_upstream)
+    return respond(Response::bad_certificate, FlowAction::reject, EndReason::upstream_cert_invalid, d,
+                   "upstream certificate failed verification");
+  return respond(Response::tunnel, FlowAction::tunnel, EndReason::upstream_cert_invalid, d);
 }
 
 // The host is proven when a certificate that verified backs it.
