@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 namespace tlsgate {
 namespace {
@@ -162,6 +163,21 @@ void parse_quic_guard(const json& v, const std::string& path, const Reader& r, Q
       .run();
 }
 
+void parse_icap(const json& v, const std::string& path, const Reader& r, IcapClientConfig& icap) {
+  const auto milliseconds = [&r](std::chrono::milliseconds& field, std::uint64_t min, std::uint64_t max) {
+    return [&field, &r, min, max](const json& x, const std::string& k) {
+      field = std::chrono::milliseconds(r.integer(x, k, min, max));
+    };
+  };
+  ObjectReader(v, r.source(), path)
+      .on("max_connections",
+          [&](const json& x, const std::string& k) { icap.max_connections = static_cast<unsigned>(r.integer(x, k, 1, 256)); })
+      .on("connect_timeout_ms", milliseconds(icap.connect_timeout, 10, 60000))
+      .on("scan_timeout_ms", milliseconds(icap.scan_timeout, 100, 600000))
+      .on("max_preview_bytes", [&](const json& x, const std::string& k) { icap.max_preview_bytes = r.integer(x, k, 0, 1u << 20); })
+      .run();
+}
+
 // "127.0.0.1:57012" or "[::1]:57012"
 Endpoint listen_endpoint(const json& v, const std::string& key, const Reader& r) {
   const auto endpoint = parse_host_port(r.string(v, key));
@@ -297,6 +313,7 @@ void parse_top(const json& doc, Config& c, const Reader& r) {
       .on("http_redact", flag(c.http_redact))
       .on("quic_guard", [&](const json& x, const std::string& k) { parse_quic_guard(x, k, r, c.quic_guard); })
       .on("pcap", [&](const json& x, const std::string& k) { parse_pcap(x, k, r, c.pcap); })
+      .on("icap", [&](const json& x, const std::string& k) { parse_icap(x, k, r, c.icap); })
       // Operations
       .on("user", opt_str(c.user))
       .on("metrics_listen", [&](const json& x, const std::string& k) {
@@ -356,6 +373,8 @@ bool Config::is_tls_port(std::uint16_t port) const {
 bool Config::is_http_port(std::uint16_t port) const {
   return std::find(http_ports.begin(), http_ports.end(), port) != http_ports.end();
 }
+
+unsigned Config::worker_threads() const { return workers ? workers : std::max(1u, std::thread::hardware_concurrency()); }
 
 Config parse_config(const std::string& json_text, const std::string& source) {
   if (json_text.size() > max_config_file_bytes)

@@ -51,6 +51,14 @@ struct QuicGuardConfig {
   std::chrono::seconds decided_ttl{60};
 };
 
+// The ICAP clients of content scanning (policy rules' `scan`); one pool per service and worker thread.
+struct IcapClientConfig {
+  unsigned max_connections = 4;  // per service and worker thread; the service's Max-Connections lowers it
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds scan_timeout{30000};  // one whole scan, waiting for a connection included
+  std::size_t max_preview_bytes = 64 * 1024;      // caps the Preview a service asks for
+};
+
 struct Config {
   std::vector<ListenerConfig> listeners{ListenerConfig{}};
   unsigned workers = 0;  // 0: one per core
@@ -112,6 +120,7 @@ struct Config {
   bool http_redact = true;
   QuicGuardConfig quic_guard;
   CaptureConfig pcap;  // decrypted traffic as pcap files and PCAP-over-IP
+  IcapClientConfig icap;
   // Operations (daemon/startup, metrics): see docs/configuration.md.
   std::optional<std::string> user;          // started as root: run as this user once set up
   std::optional<Endpoint> metrics_listen;   // Prometheus /metrics and /health; off when unset
@@ -127,6 +136,7 @@ struct Config {
 
   bool is_tls_port(std::uint16_t port) const;
   bool is_http_port(std::uint16_t port) const;
+  unsigned worker_threads() const;  // `workers`, or one per core when 0
 };
 
 // Parses JSON text; `source` names the file in error messages.

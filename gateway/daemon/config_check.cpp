@@ -125,7 +125,7 @@ CheckReport check_config(const Config& c) {
   if (c.metrics_listen)
     r.ok.push_back("metrics_listen: [" + c.metrics_listen->ip.to_string() + "]:" + std::to_string(c.metrics_listen->port));
   // The daemon raises its soft limit to the hard one; a service gets LimitNOFILE instead.
-  r.ok.push_back(fit_max_flows(c.max_flows, hard_file_limit(), descriptor_reserve(c, worker_count(c))).note +
+  r.ok.push_back(fit_max_flows(c.max_flows, hard_file_limit(), descriptor_reserve(c, c.worker_threads())).note +
                  " (this shell's hard limit; under systemd, LimitNOFILE)");
   return r;
 }

@@ -117,7 +117,7 @@ void open_services(SharedState& shared, Services& s) {
     }
     shared.capture = s.capture.get();
   }
-  const unsigned count = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned count = config.worker_threads();
   for (unsigned i = 0; i < count; ++i) {
     s.workers.push_back(std::make_unique<Worker>(shared));
     s.workers.back()->open_listeners();
@@ -247,7 +247,7 @@ int run_daemon(const Config& configured) {
   // A full gateway refuses at max_flows, before any accept or socket fails with EMFILE.
   Config config = configured;
   const FlowBudget budget =
-      fit_max_flows(config.max_flows, file_limit(), descriptor_reserve(config, worker_count(config)));
+      fit_max_flows(config.max_flows, file_limit(), descriptor_reserve(config, config.worker_threads()));
   config.max_flows = budget.max_flows;
   if (budget.lowered) diag::warning("%s", budget.note.c_str());
   else diag::info("%s", budget.note.c_str());

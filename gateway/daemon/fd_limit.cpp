@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 namespace tlsgate {
 namespace {
@@ -40,10 +39,6 @@ std::optional<std::size_t> hard_file_limit() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return std::nullopt;
   return limit_value(lim.rlim_max);
-}
-
-unsigned worker_count(const Config& config) {
-  return config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::size_t descriptor_reserve(const Config& config, unsigned workers) {

@@ -43,7 +43,4 @@ struct FlowBudget {
 // `reserve`, at descriptors_per_flow each; at least 1. Pure.
 FlowBudget fit_max_flows(std::size_t configured, std::optional<std::size_t> limit, std::size_t reserve);
 
-// The worker count `config` asks for (0: one per core).
-unsigned worker_count(const Config& config);
-
 }  // namespace tlsgate

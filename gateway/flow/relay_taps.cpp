@@ -25,7 +25,7 @@ void RelayTaps::scan_responses(SharedState& shared, const FlowRecord& record, co
   limits.max_header_fields = shared.config.http_max_header_fields;
   ResponseScanner::Context context{record.verdict.rule->rule, record.flow_id, &shared.metrics, http_.get(), tee_.get(),
                                    shared.block_page.load()};
-  scanner_ = std::make_unique<ResponseScanner>(config, icap_client_for(std::move(executor), config->service), limits,
+  scanner_ = std::make_unique<ResponseScanner>(config, icap_client_for(std::move(executor), config->service, shared.config), limits,
                                                std::move(context));
 }
 

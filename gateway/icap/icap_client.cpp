@@ -114,15 +114,17 @@ ScanResult failed(std::string detail) {
 }  // namespace
 
 IcapClient::IcapClient(asio::any_io_executor executor, ServiceUri service, ClientLimits limits)
-    : executor_(executor), service_(std::move(service)), limits_(limits), slot_freed_(executor) {
+    : executor_(executor), service_(std::move(service)), limits_(limits), slot_freed_(executor), options_done_(executor) {
   slot_freed_.expires_at(Clock::time_point::max());
+  options_done_.expires_at(Clock::time_point::max());
 }
 
 IcapClient::~IcapClient() = default;
 
 unsigned IcapClient::capacity() const {
   unsigned n = std::max(1u, limits_.max_connections);
-  if (options_ && options_->max_connections) n = std::min(n, *options_->max_connections);
+  if (options_ && options_->max_connections)
+    n = std::min(n, std::max(1u, *options_->max_connections / std::max(1u, limits_.service_share)));
   return n;
 }
 
@@ -208,7 +210,20 @@ awaitable<OptionsResult> IcapClient::fetch_options() {
 
 awaitable<OptionsResult> IcapClient::current_options() {
   if (options_ && Clock::now() < options_expiry_) co_return OptionsResult{options_, {}};
-  co_return co_await refresh_options();
+  if (fetching_options_) {
+    // Scans that start while OPTIONS are on their way wait for that answer: one OPTIONS
+    // exchange, and no connection opened before the service's Max-Connections is known.
+    co_await options_done_.async_wait(use_tuple);
+    if (co_await cancelled()) co_return OptionsResult{std::nullopt, "cancelled while waiting for the ICAP OPTIONS"};
+    if (options_ && Clock::now() < options_expiry_) co_return OptionsResult{options_, {}};
+    co_return OptionsResult{std::nullopt, options_error_};
+  }
+  fetching_options_ = true;
+  auto result = co_await refresh_options();
+  fetching_options_ = false;
+  options_error_ = result.error;
+  options_done_.cancel();  // wakes every waiter
+  co_return result;
 }
 
 awaitable<IcapClient::Exchange> IcapClient::exchange(Connection& connection, const ScanRequest& request,

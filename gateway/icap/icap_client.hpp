@@ -24,9 +24,11 @@
 namespace tlsgate::icap {
 
 struct ClientLimits {
-  // Connections of this client (per worker thread); the service's
-  // Max-Connections lowers it, shared by its clients as the caller divides it.
+  // Connections of this client (per worker thread). The service's
+  // Max-Connections lowers it: divided among the `service_share` clients the
+  // process has for the service (one per worker thread), at least one each.
   unsigned max_connections = 4;
+  unsigned service_share = 1;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds scan_timeout{30000};  // one whole scan, waiting for a connection included
   std::size_t max_preview_bytes = 64 * 1024;      // caps the Preview the server asks for
@@ -101,6 +103,9 @@ class IcapClient {
   unsigned open_ = 0;              // connections in use or idle
   asio::steady_timer slot_freed_;  // never expires: cancel_one() wakes one waiter for a connection
   std::optional<IcapOptions> options_;
+  bool fetching_options_ = false;
+  asio::steady_timer options_done_;  // never expires: cancel() wakes the scans waiting for OPTIONS
+  std::string options_error_;        // why the last fetch gave none
   std::chrono::steady_clock::time_point options_expiry_{};
   std::size_t connections_opened_ = 0;
   std::size_t options_fetched_ = 0;

@@ -13,6 +13,8 @@
 #    a host without scan keeps being served.
 #  - A client offering h2 to a scanning host gets HTTP/1.1 (and its download scanned); other
 #    hosts keep h2.
+#  - Reloaded to scan www with a service that accepts connections and never answers: the
+#    config's icap.scan_timeout_ms (5 s) ends the scan, on_error block.
 #  - A bad `scan` object is refused at load, naming the key. Metrics count scans by result.
 # Every log line is validated against the schema.
 set -uo pipefail
@@ -24,7 +26,8 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 metrics=127.0.0.1:19110
-trap 'scanner_down; rm -rf "$work"; lab_cleanup' EXIT
+hung_pid=""
+trap '[[ -n $hung_pid ]] && kill "$hung_pid" 2>/dev/null; scanner_down; rm -rf "$work"; lab_cleanup' EXIT
 
 scanner_up "$work/scanner" "$SERVER_IP4" 1344 "$NS_SERVER" || exit 1
 www="$LAB_DIR/www"
@@ -59,7 +62,7 @@ out=$("$TLSGATE_BIN" policy check --policy "$work/bad.json" --host www.example.t
 check "load: scan on a tunnel rule is refused ($out)" grep -q 'rules\[1\]\.scan: needs action "intercept"' <<<"$out"
 
 test_config policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" learned_bypass:=false \
-  http_ports:='[80]' metrics_listen="$metrics" >"$work/config.json"
+  http_ports:='[80]' metrics_listen="$metrics" icap:='{"scan_timeout_ms": 5000}' >"$work/config.json"
 rules_install --mode redirect --ports 443,80 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json" || exit 1
 trust="$work/trust.pem"
@@ -167,6 +170,27 @@ line=$(get unscanned https://example.test/small)
 check_eq "$(status unscanned)" 200 "c-icap stopped: a host without scan is served"
 check "c-icap stopped: its event has no scan" test "$(field '.scan // "none"' "$(http_event "$(field .flow_id "$line")" /small)")" = none
 check "tlsgate still running" kill -0 "$TLSGATE_PID"
+
+# --- an ICAP server that accepts and never answers: the scan ends at icap.scan_timeout_ms
+# (`ip netns exec` execs python, so $! is the listener's own PID)
+ip netns exec "$NS_SERVER" python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("'"$SERVER_IP4"'", 1345)); s.listen(64); time.sleep(300)' &
+hung_pid=$!
+scanner_wait 10 "the hung listener" ip netns exec "$NS_SERVER" bash -c "ss -Hltn 'sport = :1345' | grep -q LISTEN" || exit 1
+jq --arg service "icap://$SERVER_IP4:1345/avscan" '.rules[0].scan.service = $service' "$policy" >"$work/hung.json"
+cp "$work/hung.json" "$policy"
+check "reload: www now scans with the silent service" "$TLSGATE_BIN" policy reload --config "$work/config.json"
+line=$(get hung https://www.example.test/small)
+ev=$(http_event "$(field .flow_id "$line")" /small)
+check_eq "$(status hung)" 403 "a silent ICAP service, on_error block: 403"
+check_eq "$(scan_of "$ev")" "error - block" "a silent ICAP service: http event scan error"
+check "a silent ICAP service: ended by icap.scan_timeout_ms ($(field .scan.detail "$ev"))" \
+  grep -q "within 5000 ms" <<<"$(field '.scan.detail // ""' "$ev")"
+kill "$hung_pid" 2>/dev/null
+wait "$hung_pid" 2>/dev/null
+hung_pid=""
 
 stop_tlsgate
 validate_log "$log"

@@ -291,6 +291,27 @@ TEST(Config, TooBigOrTooDeepIsRefusedBeforeParsing) {
   }
 }
 
+TEST(Config, IcapClientLimits) {
+  const Config d = parse_config("{}", "test.json");
+  EXPECT_EQ(d.icap.max_connections, 4u);
+  EXPECT_EQ(d.icap.connect_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(d.icap.scan_timeout, std::chrono::milliseconds(30000));
+  EXPECT_EQ(d.icap.max_preview_bytes, 65536u);
+  const Config c = parse_config(
+      R"({"icap": {"max_connections": 16, "connect_timeout_ms": 500, "scan_timeout_ms": 120000, "max_preview_bytes": 0}})",
+      "test.json");
+  EXPECT_EQ(c.icap.max_connections, 16u);
+  EXPECT_EQ(c.icap.connect_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.icap.scan_timeout, std::chrono::milliseconds(120000));
+  EXPECT_EQ(c.icap.max_preview_bytes, 0u);
+  for (const char* bad : {R"({"icap": {"max_connections": 0}})", R"({"icap": {"scan_timeout_ms": 5}})",
+                          R"({"icap": {"connect_timeout_ms": "2s"}})", R"({"icap": {"preview": 4}})",
+                          R"({"icap": []})"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(parse_config(bad, "test.json"), ConfigError);
+  }
+}
+
 TEST(Config, HardeningKeys) {
   const Config d = parse_config("{}", "test.json");
   EXPECT_EQ(d.client_ipv6_prefix, 64u);

@@ -6,12 +6,15 @@
 #include <memory>
 
 #include "gateway/asio.hpp"
+#include "gateway/config.hpp"
 #include "gateway/icap/icap_client.hpp"
 #include "gateway/icap/service_uri.hpp"
 
 namespace tlsgate {
 
-// `executor`: the calling thread's io_context (the flow's executor).
-std::shared_ptr<icap::IcapClient> icap_client_for(asio::any_io_executor executor, const icap::ServiceUri& service);
+// `executor`: the calling thread's io_context (the flow's executor). `config`: its `icap`
+// limits, and the worker count that shares each service's Max-Connections.
+std::shared_ptr<icap::IcapClient> icap_client_for(asio::any_io_executor executor, const icap::ServiceUri& service,
+                                                  const Config& config);
 
 }  // namespace tlsgate

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <functional>
 #include <string>
+#include <tuple>
 
 namespace tlsgate::icap {
 namespace {
@@ -75,17 +76,40 @@ ScanRequest download(std::string body) {
   return r;
 }
 
-// Runs the requests in turn against a server that follows `script`.
-Run scan_with(Script script, std::vector<ScanRequest> requests) {
+// All requests at once: each scan in its own coroutine.
+awaitable<void> scan_together(IcapClient& client, std::vector<ScanRequest> requests, Run& run, tcp::acceptor& acceptor) {
+  auto executor = co_await asio::this_coro::executor;
+  std::size_t left = requests.size();
+  asio::steady_timer all_done(executor, std::chrono::steady_clock::time_point::max());
+  for (auto& r : requests) {
+    asio::co_spawn(
+        executor,
+        [&, request = std::move(r)]() mutable -> awaitable<void> {
+          run.results.push_back(co_await client.scan(std::move(request)));
+          if (--left == 0) all_done.cancel();
+        },
+        asio::detached);
+  }
+  if (left > 0) co_await all_done.async_wait(use_tuple);
+  run.connections_opened = client.connections_opened();
+  client.close_idle_connections();
+  acceptor.close();
+}
+
+// Runs the requests against a server that follows `script`: in turn, or all at once.
+Run scan_with(Script script, std::vector<ScanRequest> requests, ClientLimits limits = {}, bool together = false) {
   asio::io_context io(1);
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   std::string error;
   auto service =
       parse_service_uri("icap://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/avscan", error);
-  IcapClient client(io.get_executor(), *service);
+  IcapClient client(io.get_executor(), *service, limits);
   Run run;
   asio::co_spawn(io, accept_all(acceptor, script), asio::detached);
-  asio::co_spawn(io, scan_all(client, std::move(requests), run, acceptor), asio::detached);
+  asio::co_spawn(io,
+                 together ? scan_together(client, std::move(requests), run, acceptor)
+                          : scan_all(client, std::move(requests), run, acceptor),
+                 asio::detached);
   io.run();
   return run;
 }
@@ -148,6 +172,29 @@ TEST(IcapClient, ConnectionCloseIsHonoured) {
   EXPECT_EQ(run.results[1].verdict.outcome, ScanOutcome::clean);
   EXPECT_EQ(run.connections_opened, 2u);  // the OPTIONS connection, reused once, then a new one
   EXPECT_EQ(connections, 2);
+}
+
+// The service's Max-Connections is the whole process's: each worker thread's client gets its share.
+TEST(IcapClient, MaxConnectionsIsSharedByTheWorkersClients) {
+  const std::string options =
+      "ICAP/1.0 200 OK\r\nMethods: RESPMOD\r\nISTag: \"t\"\r\nMax-Connections: 6\r\nAllow: 204\r\n"
+      "Encapsulated: null-body=0\r\n\r\n";
+  const auto script = [&](const std::string& request, int) -> Answer {
+    return {is_options(request) ? options : "ICAP/1.0 204 No Content\r\n\r\n"};
+  };
+  const auto eight = [] { return std::vector<ScanRequest>(8, download("abc")); };
+  for (const auto& [share, own_limit, expected] :
+       {std::tuple{1u, 16u, 6u}, std::tuple{3u, 16u, 2u}, std::tuple{4u, 16u, 1u}, std::tuple{8u, 16u, 1u},
+        std::tuple{1u, 4u, 4u}}) {
+    SCOPED_TRACE("share " + std::to_string(share) + ", max_connections " + std::to_string(own_limit));
+    ClientLimits limits;
+    limits.max_connections = own_limit;
+    limits.service_share = share;
+    const auto run = scan_with(script, eight(), limits, true);
+    ASSERT_EQ(run.results.size(), 8u);
+    for (const auto& r : run.results) EXPECT_EQ(r.verdict.outcome, ScanOutcome::clean) << r.verdict.detail;
+    EXPECT_EQ(run.connections_opened, expected);
+  }
 }
 
 TEST(IcapClient, WrongAnswersAreErrors) {
