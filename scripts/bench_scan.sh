@@ -48,7 +48,10 @@ read -r sn sm sp < <(stats "$work/scanned")
 read -r un um up < <(stats "$work/unscanned")
 echo "1 MiB download over intercepted HTTP/1.1, $n each (ms):"
 printf '  %-10s fetched %4s  median %8s  p90 %8s\n' scanned "$sn" "$sm" "$sp" unscanned "$un" "$um" "$up"
-awk -v a="$sm" -v b="$um" 'BEGIN {if (a != "-" && b != "-") printf "  scanning adds %.1f ms at the median\n", a - b}'
+awk -v a="$sm" -v b="$um" -v pa="$sp" -v pb="$up" 'BEGIN {
+  if (a != "-" && b != "-" && b > 0)
+    printf "  scanning adds %.1f ms at the median: %.2fx the unscanned median (p90 %.2fx)\n", a - b, a / b, pa / pb }'
+echo "  load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 scans=$(jq -s '[.[] | select(.event == "http" and .scan.result == "clean")] | length' "$log" 2>/dev/null)
 echo "  clean scans logged: ${scans:-0} (of $n)"
 stop_tlsgate
