@@ -130,8 +130,22 @@ table inet tg_request_policy {
 NFT
 syn80() { in_server nft list chain inet tg_request_policy input | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
 
-served() { grep -qF "case=$2 " "$work/nginx/$1.log"; }
-not_served() { ! served "$@"; }
+# nginx writes a request's access log line after the response went out, so a client can have
+# its answer a moment before the line exists (seen under load): wait for it, up to 3 s. A request
+# that must not arrive gets a short grace for a late line, then its absence is the answer.
+logged() { grep -qF "case=$2 " "$work/nginx/$1.log"; }
+served() {
+  local i
+  for ((i = 0; i < 30; i++)); do
+    logged "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+not_served() {
+  sleep 0.1
+  ! logged "$@"
+}
 secret_log_empty() { [[ ! -s $work/nginx/secret.log ]]; }
 direct() {  # VHOST PORT SCHEME: straight to nginx, VHOST's page arrives and its own log has the request
   in_client curl -sS -m 5 --cacert "$PUBLIC_CA_CERT" "$3://$1.example.test:$2/?case=lab-$1-$2" | grep -q "${marker[$1]}" &&
