@@ -1,10 +1,10 @@
 #include "gateway/daemon/control_plane.hpp"
 
-#include <boost/asio/post.hpp>
 #include <cstdio>
 #include <iterator>
 #include <string>
 
+#include "gateway/daemon/ask_workers.hpp"
 #include "gateway/daemon/control_socket.hpp"
 #include "gateway/daemon/bypass_control.hpp"
 #include "gateway/daemon/flow_listing.hpp"
@@ -18,9 +18,6 @@ namespace {
 constexpr auto tick = std::chrono::milliseconds(250);
 constexpr auto save_interval = std::chrono::seconds(5);
 constexpr auto sweep_interval = std::chrono::seconds(5);
-// A worker that has not listed its flows by then is left out of the reply
-// (a stalled worker is what the heartbeat and /health report).
-constexpr auto worker_answer_timeout = std::chrono::seconds(2);
 
 // Saves; a failure is printed once per distinct message (not every interval).
 void save(policy::LearnedBypass& bypass, std::string& last_error) {
@@ -55,37 +52,18 @@ awaitable<void> bypass_upkeep(policy::LearnedBypass& bypass) {
   }
 }
 
-// The answers of the workers, filled on the control thread only.
-struct Gathering {
-  FlowsGathered gathered;
-  asio::steady_timer* done = nullptr;  // null once the asker stopped waiting
-};
-
-// Each worker lists its flows on its own thread and posts the list back here:
-// the data path takes no lock, and the control thread alone touches `gathering`.
 awaitable<std::string> list_flows(std::vector<FlowSource> workers, FlowsRequest request) {
-  const auto control = co_await asio::this_coro::executor;
-  asio::steady_timer done(control);
-  done.expires_after(worker_answer_timeout);
-  auto gathering = std::make_shared<Gathering>();
-  gathering->gathered.workers = workers.size();
-  gathering->done = &done;
-  for (const FlowSource& worker : workers) {
-    asio::post(*worker.io, [gathering, control, flows = worker.flows, request] {
-      FlowList list = flows->snapshot(request.older_than, request.limit);
-      asio::post(control, [gathering, list = std::move(list)]() mutable {
-        if (!gathering->done) return;  // too late
-        FlowsGathered& g = gathering->gathered;
-        g.running += list.running;
-        g.older += list.older;
-        std::move(list.oldest.begin(), list.oldest.end(), std::back_inserter(g.flows));
-        if (++g.answered == g.workers) gathering->done->cancel();
-      });
-    });
-  }
-  if (!workers.empty()) co_await done.async_wait(use_tuple);
-  gathering->done = nullptr;
-  co_return flows_reply(std::move(gathering->gathered), request.limit);
+  FlowsGathered gathered;
+  gathered.workers = workers.size();
+  const auto ask = [request](FlowRegistry& flows) { return flows.snapshot(request.older_than, request.limit); };
+  const auto take = [&gathered](FlowList list) {
+    gathered.running += list.running;
+    gathered.older += list.older;
+    std::move(list.oldest.begin(), list.oldest.end(), std::back_inserter(gathered.flows));
+  };
+  awaitable<std::size_t> asking = ask_every_worker(workers, ask, take);  // named: see STYLE.md, GCC 12
+  gathered.answered = co_await std::move(asking);
+  co_return flows_reply(std::move(gathered), request.limit);
 }
 
 std::string error_reply(const std::string& why) {
