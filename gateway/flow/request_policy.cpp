@@ -26,11 +26,7 @@ http::GateSettings gate_settings(const Config& config, RequestPath path) {
 // An allowed request goes upstream with the deciding rule's header edits.
 http::RequestAnswer allowed(const RequestVerdict& v) {
   http::RequestAnswer answer;
-  answer.header_edits.reserve(v.header_edits.size());
-  for (const policy::HeaderEdit& e : v.header_edits) {
-    const auto kind = e.kind == policy::HeaderEdit::Kind::set ? http::HeaderEdit::Kind::set : http::HeaderEdit::Kind::remove;
-    answer.header_edits.push_back({kind, e.name, e.value});
-  }
+  answer.header_edits = v.header_edits;
   return answer;
 }
 

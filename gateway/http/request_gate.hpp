@@ -57,6 +57,7 @@ struct HeaderEdit {
   enum class Kind { set, remove } kind = Kind::set;
   std::string name;
   std::string value;
+  bool operator==(const HeaderEdit&) const = default;
 };
 
 struct RequestAnswer {

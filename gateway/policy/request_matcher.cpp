@@ -196,31 +196,6 @@ bool RequestMatcher::covers(const RequestMatcher& other) const {
   return paths_covered && list_covers(methods, other.methods) && list_covers(schemes, other.schemes);
 }
 
-std::optional<std::string> header_name_problem(std::string_view name) {
-  if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar))
-    return "must be a header field name (letters, digits and !#$%&'*+-.^_`|~)";
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
-  // Framing, routing and hop-by-hop fields (RFC 9110 7.6.1, RFC 9113 8.2.2): the gates never edit them either.
-  static constexpr std::array<std::string_view, 10> framing = {
-      "host",       "content-length",   "transfer-encoding", "connection", "upgrade", "te",
-      "keep-alive", "proxy-connection", "trailer",           "http2-settings"};
-  if (std::find(framing.begin(), framing.end(), lower) != framing.end())
-    return "\"" + std::string(name) + "\" frames or routes the request: the policy cannot change it";
-  return std::nullopt;
-}
-
-std::optional<std::string> header_value_problem(std::string_view value) {
-  if (value.size() > max_header_value_bytes)
-    return "must be at most " + std::to_string(max_header_value_bytes) + " bytes";
-  // RFC 9110 5.5: no control characters but HTAB; RFC 9113 8.2.1: no whitespace at either end.
-  if (std::any_of(value.begin(), value.end(), [](char c) { return (c >= 0 && c < 0x20 && c != '\t') || c == 0x7f; }))
-    return "must not contain control characters (CR, LF, NUL, ...)";
-  if (!value.empty() && (value.front() == ' ' || value.front() == '\t' || value.back() == ' ' || value.back() == '\t'))
-    return "must not start or end with whitespace";
-  return std::nullopt;
-}
-
 bool is_method_name(std::string_view method) {
   return !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
     return is_tchar(c) && !(c >= 'a' && c <= 'z');

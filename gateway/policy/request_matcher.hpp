@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/http/request_gate.hpp"
+
 namespace re2 {
 class RE2;
 }
@@ -73,25 +75,10 @@ struct RequestMatcher {
   bool covers(const RequestMatcher& other) const;
 };
 
-// One header edit of a rule: `set_request_header` replaces every field of
-// that name with one (or adds it), `remove_request_header` removes them all.
-// Names compare without regard to case.
-struct HeaderEdit {
-  enum class Kind { set, remove };
-  Kind kind = Kind::set;
-  std::string name;   // as written in the policy
-  std::string value;  // set only
-  bool operator==(const HeaderEdit&) const = default;
-};
-
-// Why a header name cannot be edited by policy, or nullopt when it can: not a
-// token (RFC 9110 5.1), a pseudo-header, or a field that frames or routes the
-// request, or is hop-by-hop (Host, Content-Length, Transfer-Encoding, Connection, ...).
-std::optional<std::string> header_name_problem(std::string_view name);
-// Why a value cannot be sent, or nullopt: a control character (CR, LF, NUL,
-// ...; HTAB is fine), whitespace at either end, or more than max_header_value_bytes.
-std::optional<std::string> header_value_problem(std::string_view value);
-constexpr std::size_t max_header_value_bytes = 4096;
+// One header edit of a rule (`set_request_header`, `remove_request_header`), as the gates
+// apply it; the policy refuses at load what a gate would refuse (http/header_edit.hpp).
+using HeaderEdit = http::HeaderEdit;
+constexpr std::size_t max_header_value_bytes = 4096;  // a `set_request_header` value
 
 // A method name as RFC 9110 9.1 spells it (a token); lower-case letters are
 // refused, since methods are case-sensitive and servers know them upper-case.
