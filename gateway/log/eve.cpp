@@ -102,7 +102,7 @@ ordered_json flow_event(const ordered_json& native) {
   flow["state"] = "closed";
   const ordered_json& by = at(native, {"end", "by"});
   flow["reason"] = by == "shutdown" ? "shutdown" : by == "timeout" ? "timeout" : "forced";
-  flow["alerted"] = false;
+  flow["alerted"] = at(native, {"reason"}) == "content_blocked";  // a scan withheld infected content
   out["flow"] = std::move(flow);
   if (proto == "tls") out["tls"] = tls_object(native);
   out["tlsgate"] = keep(native, {"action", "reason", "policy", "end", "duration_ms", "proto", "host", "sni", "tls",
@@ -147,7 +147,8 @@ ordered_json http_event(const ordered_json& native) {
                     {"category", "Malware"},
                     {"severity", 1}};
   }
-  ordered_json extra = keep(native, {"scheme", "sni", "action", "reason", "rule", "timings", "error", "scan"});
+  ordered_json extra = keep(native, {"scheme", "sni", "action", "reason", "rule", "would_block", "header_rules", "timings",
+                                     "error", "scan"});
   extra["request"] = keep(at(native, {"request"}), {"body_bytes", "content_type"});
   out["tlsgate"] = std::move(extra);
   return out;

@@ -134,12 +134,6 @@ TEST(Eve, GarbageDoesNotThrow) {
   EXPECT_NO_THROW(to_eve(ordered_json::parse(R"({"event":"quic","client":{"ip":"nope","port":-1}})")));
 }
 
-}  // namespace
-}  // namespace tlsgate::log
-
-namespace tlsgate::log {
-namespace {
-
 TEST(Eve, InfectedContentIsAnAlert) {
   auto native = ordered_json::parse(native_http);
   native["scan"] = {{"service", "icap://127.0.0.1:1344/avscan"}, {"result", "infected"}, {"threat", "Eicar"}, {"ms", 3}};
@@ -153,6 +147,27 @@ TEST(Eve, InfectedContentIsAnAlert) {
   eve = to_eve(native);
   EXPECT_FALSE(eve.contains("alert"));
   EXPECT_EQ(eve["tlsgate"]["scan"]["result"], "clean");
+}
+
+// A flow whose infected content was withheld is "alerted", as Suricata marks a flow with an alert.
+TEST(Eve, AFlowThatWithheldInfectedContentIsAlerted) {
+  auto native = ordered_json::parse(native_tls_flow);
+  EXPECT_EQ(to_eve(native)["flow"]["alerted"], false);
+  native["reason"] = "content_blocked";
+  EXPECT_EQ(to_eve(native)["flow"]["alerted"], true);
+}
+
+TEST(Eve, RequestPolicyFactsStayUnderTlsgate) {
+  auto native = ordered_json::parse(native_http);
+  native["action"] = "allow";
+  native["rule"] = "safe search";
+  native["would_block"] = "watch social";
+  native["header_rules"] = {"set YouTube-Restrict", "remove X-Forwarded-For"};
+  const auto eve = to_eve(native);
+  EXPECT_EQ(eve["tlsgate"]["action"], "allow");
+  EXPECT_EQ(eve["tlsgate"]["rule"], "safe search");
+  EXPECT_EQ(eve["tlsgate"]["would_block"], "watch social");
+  EXPECT_EQ(eve["tlsgate"]["header_rules"], native["header_rules"]);
 }
 
 }  // namespace
