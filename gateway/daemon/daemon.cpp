@@ -17,6 +17,7 @@
 #include "gateway/daemon/policy_reloader.hpp"
 #include "gateway/daemon/privileges.hpp"
 #include "gateway/daemon/quic_guard_host.hpp"
+#include "gateway/daemon/scan_services_probe.hpp"
 #include "gateway/daemon/startup.hpp"
 #include "gateway/daemon/worker.hpp"
 #include "gateway/diag.hpp"
@@ -218,6 +219,7 @@ void run_control(SharedState& shared, Services& s) {
   const auto control_plane = start_control_plane(control, shared, std::move(flow_sources), policy_reloader.get());
 
   for (auto& w : s.workers) w->start();
+  if (const auto policy = shared.policy.load()) probe_scan_services(control, *policy, shared.config);
   if (s.quic_guard) s.quic_guard->start();
   if (s.metrics) s.metrics->start();
   if (s.portal) s.portal->start();

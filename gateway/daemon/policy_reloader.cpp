@@ -11,6 +11,7 @@
 
 #include "gateway/daemon/policy_needs.hpp"
 #include "gateway/daemon/reload_flows.hpp"
+#include "gateway/daemon/scan_services_probe.hpp"
 #include "gateway/diag.hpp"
 #include "gateway/flow/reload_decision.hpp"
 #include "gateway/log/events/policy_event.hpp"
@@ -74,6 +75,7 @@ std::shared_ptr<const policy::Policy> PolicyReloader::install(std::chrono::syste
   }
   shared_.policy.store(fresh);
   shared_.metrics.policy_reload(true);
+  probe_scan_services(io_, *fresh, shared_.config);
   return fresh;
 }
 

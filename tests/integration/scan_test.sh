@@ -65,6 +65,10 @@ test_config policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" learned_byp
   http_ports:='[80]' metrics_listen="$metrics" icap:='{"scan_timeout_ms": 5000}' >"$work/config.json"
 rules_install --mode redirect --ports 443,80 --lan-if "$GW_LAN_IF"
 start_tlsgate "$work/config.json" || exit 1
+# At start the gateway asks each scan service for its OPTIONS and says on stderr how it went.
+check "start: stderr says the scan service is ready, naming its rules" wait_until 10 "the ICAP probe line" \
+  grep -q "ICAP service $SCANNER_SERVICE ready: methods .*RESPMOD.*(for rules\[0\] (scan www), rules\[1\] (scan api)" \
+  "$TLSGATE_STDERR"
 trust="$work/trust.pem"
 cat "$PUBLIC_CA_CERT" "$work/state/ca.crt" >"$trust"
 
@@ -182,6 +186,9 @@ scanner_wait 10 "the hung listener" ip netns exec "$NS_SERVER" bash -c "ss -Hltn
 jq --arg service "icap://$SERVER_IP4:1345/avscan" '.rules[0].scan.service = $service' "$policy" >"$work/hung.json"
 cp "$work/hung.json" "$policy"
 check "reload: www now scans with the silent service" "$TLSGATE_BIN" policy reload --config "$work/config.json"
+check "reload: stderr names the silent service and the rule that follows on_error" wait_until 15 "the probe's warning" \
+  grep -q "ICAP service icap://$SERVER_IP4:1345/avscan: no OPTIONS (.*within 5000 ms); the scans of rules\[0\] (scan www) follow their on_error" \
+  "$TLSGATE_STDERR"
 line=$(get hung https://www.example.test/small)
 ev=$(http_event "$(field .flow_id "$line")" /small)
 check_eq "$(status hung)" 403 "a silent ICAP service, on_error block: 403"

@@ -12,6 +12,10 @@
 
 namespace tlsgate {
 
+// The config's `icap` limits as a client's; each service's Max-Connections is shared by the
+// worker threads' clients.
+icap::ClientLimits icap_client_limits(const Config& config);
+
 // `executor`: the calling thread's io_context (the flow's executor). `config`: its `icap`
 // limits, and the worker count that shares each service's Max-Connections.
 std::shared_ptr<icap::IcapClient> icap_client_for(asio::any_io_executor executor, const icap::ServiceUri& service,
