@@ -11,6 +11,8 @@
 namespace tlsgate {
 namespace {
 
+constexpr std::size_t max_pending_scans = 256;  // per direction: as many as the observer's pipelined exchanges
+
 http::HttpLimits limits_of(const Config& config) {
   http::HttpLimits limits;
   limits.max_header_bytes = config.http_max_header_bytes;
@@ -73,13 +75,21 @@ void HttpTap::log_exchanges() {
                                   record_.server.port, sni};
     const std::optional<std::string> would = would_block(exchange);
     std::optional<log::HttpEventScan> scan;
-    if (!scans_.empty() && exchange.http_version != "2") {
-      scan = std::move(scans_.front());
-      scans_.pop_front();
+    std::optional<log::HttpEventScan> request_scan;
+    if (exchange.http_version != "2") {
+      if (!scans_.empty()) {
+        scan = std::move(scans_.front());
+        scans_.pop_front();
+      }
+      if (!request_scans_.empty()) {
+        request_scan = std::move(request_scans_.front());
+        request_scans_.pop_front();
+      }
     }
     log::HttpEventAction action;  // allow: the gate let it through
     action.would_block = would ? &*would : nullptr;
     action.scan = scan ? &*scan : nullptr;
+    action.request_scan = request_scan ? &*request_scan : nullptr;
     const std::vector<std::string> rules = header_rules_ ? header_rules_->take(exchange) : std::vector<std::string>{};
     action.header_rules = rules;
     try {
@@ -109,9 +119,13 @@ std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchan
 }
 
 void HttpTap::add_scan(log::HttpEventScan scan) {
-  constexpr std::size_t max_pending_scans = 256;  // as many as the observer's pipelined exchanges
   if (observer_->failed() || scans_.size() >= max_pending_scans) return;
   scans_.push_back(std::move(scan));
+}
+
+void HttpTap::add_request_scan(std::optional<log::HttpEventScan> scan) {
+  if (observer_->failed() || request_scans_.size() >= max_pending_scans) return;
+  request_scans_.push_back(std::move(scan));
 }
 
 void HttpTap::finish() {

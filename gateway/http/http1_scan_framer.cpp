@@ -1,31 +1,12 @@
 // Response framing for content scanning; see http1_scan_framer.hpp.
 #include "gateway/http/http1_scan_framer.hpp"
 
-#include "gateway/http/http1_dechunk.hpp"
+#include <utility>
+
 #include "gateway/http/http1_response_tracker.hpp"
 
 namespace tlsgate::http::h1 {
 namespace {
-
-// The value of the first field `name` (lowercase) in a complete, already validated head.
-std::string_view field_value(std::string_view head, std::string_view name) {
-  std::size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos && pos + 2 < head.size()) {
-    const std::size_t start = pos + 2;
-    const std::size_t end = head.find("\r\n", start);
-    if (end == std::string_view::npos || end == start) break;
-    const std::string_view line = head.substr(start, end - start);
-    const std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos && token_equals(line.substr(0, colon), name)) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-      return value;
-    }
-    pos = end;
-  }
-  return {};
-}
 
 void forward(std::vector<ScanStep>& out, std::string_view bytes) {
   if (bytes.empty()) return;
@@ -100,25 +81,30 @@ void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out)
       case State::passthrough:
         forward(out, rest);
         return;
-      case State::pass_body:
-      case State::hold_body: {
+      case State::pass_body: {
         const BodyStep step = body_.consume(rest);
-        if (state_ == State::pass_body) forward(out, rest.substr(0, step.used));
-        else held_.append(rest.substr(0, step.used));
+        forward(out, rest.substr(0, step.used));
         pos += step.used;
         if (!step.error.empty()) {
           give_up("http1 response: " + step.error, bytes.substr(pos), true, out);
           return;
         }
-        if (state_ == State::hold_body && held_.size() - held_body_start_ > settings_.max_body_bytes) {
+        if (step.done) state_ = State::head;
+        break;
+      }
+      case State::hold_body: {
+        const BodyStep step = hold_.consume(rest);
+        pos += step.used;
+        if (!step.error.empty()) {
+          give_up("http1 response: " + step.error, bytes.substr(pos), true, out);
+          return;
+        }
+        if (hold_.body_bytes() > settings_.max_body_bytes) {
           give_up("body past max_bytes (" + std::to_string(settings_.max_body_bytes) + ")", {}, false, out);
           if (step.done && state_ == State::pass_body) state_ = State::head;
           continue;
         }
-        if (step.done) {
-          if (state_ == State::hold_body) hold_done(out);
-          else state_ = State::head;
-        }
+        if (step.done) hold_done(out);
         break;
       }
       case State::head: {
@@ -184,7 +170,7 @@ void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head,
   if (status == 204 || status == 304 || request.head) framing = {};
   body_ = BodyFramer(framing, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
   if (framing.kind == BodyKind::none || (framing.kind == BodyKind::length && framing.length == 0)) {
-    out.push_back({ScanStepKind::skipped, {}, {}, {}, {}, "no body"});
+    out.push_back({ScanStepKind::skipped, {}, {}, {}, {}, "no body", true});
     forward(out, head_bytes);
     state_ = State::head;
     return;
@@ -196,11 +182,7 @@ void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head,
     state_ = State::pass_body;
     return;
   }
-  held_.assign(head_bytes);
-  held_body_start_ = held_.size();
-  held_chunked_ = framing.kind == BodyKind::chunked;
-  held_until_close_ = framing.kind == BodyKind::until_close;
-  held_request_head_ = request.head_text;
+  hold_.start(head_bytes, true, framing, request.head_text, settings_.limits);
   state_ = State::hold_body;
   if (framing.kind == BodyKind::length && framing.length > settings_.max_body_bytes) {
     give_up("body of " + std::to_string(framing.length) + " bytes past max_bytes (" +
@@ -210,24 +192,17 @@ void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head,
 }
 
 void ScanFramer::hold_done(std::vector<ScanStep>& out) {
+  auto held = hold_.complete();
+  if (!held) {
+    give_up("http1 response: chunked body could not be decoded", {}, false, out);
+    return;
+  }
   ScanStep step;
   step.kind = ScanStepKind::scan;
-  step.head = held_.substr(0, held_body_start_);
-  const std::string_view body = std::string_view(held_).substr(held_body_start_);
-  if (held_chunked_) {
-    auto payload = dechunk(body);
-    if (!payload) {
-      give_up("http1 response: chunked body could not be decoded", {}, false, out);
-      return;
-    }
-    step.body = std::move(*payload);
-  } else {
-    step.body.assign(body);
-  }
-  step.request_head = std::move(held_request_head_);
-  step.bytes = std::move(held_);
-  held_.clear();
-  held_request_head_.clear();
+  step.bytes = std::move(held->bytes);
+  step.head = std::move(held->head);
+  step.body = std::move(held->body);
+  step.request_head = std::move(held->request_head);
   state_ = State::head;
   out.push_back(std::move(step));
 }
@@ -236,9 +211,12 @@ void ScanFramer::give_up(std::string reason, std::string_view rest, bool unframa
   ScanStep step;
   step.kind = ScanStepKind::overflow;
   step.reason = std::move(reason);
-  step.bytes = std::move(held_);
-  held_.clear();
-  held_request_head_.clear();
+  if (hold_.holding()) {
+    body_ = hold_.framer();  // the rest of the body may pass from where the hold stopped
+    step.bytes = hold_.take_bytes();
+  } else {
+    step.bytes = std::exchange(held_, {});
+  }
   if (!settings_.pass_on_overflow) {
     step.bytes.clear();  // never delivered: the caller ends the connection
     out.push_back(std::move(step));
@@ -252,7 +230,7 @@ void ScanFramer::give_up(std::string reason, std::string_view rest, bool unframa
 }
 
 void ScanFramer::server_closed(std::vector<ScanStep>& out) {
-  if (state_ == State::hold_body && held_until_close_) {
+  if (state_ == State::hold_body && hold_.until_close()) {
     hold_done(out);
   } else if (state_ == State::hold_body || (state_ == State::head && !held_.empty())) {
     give_up("closed before the response ended", {}, true, out);

@@ -15,6 +15,7 @@
 #include "gateway/http/exchange.hpp"
 #include "gateway/http/http1_body.hpp"
 #include "gateway/http/http1_head.hpp"
+#include "gateway/http/http1_held_message.hpp"
 
 namespace tlsgate::http::h1 {
 
@@ -35,7 +36,8 @@ enum class ScanStepKind {
   overflow,  // no verdict is possible (`reason`): `bytes` is what was held; see pass_on_overflow
 };
 
-// One step; every final response gives exactly one skipped, scan or overflow step.
+// One step; every final response (every request, for RequestScanFramer) gives exactly one
+// skipped, scan or overflow step.
 struct ScanStep {
   ScanStepKind kind = ScanStepKind::forward;
   std::string bytes;
@@ -43,6 +45,7 @@ struct ScanStep {
   std::string body;          // scan: the payload
   std::string request_head;  // scan: the request's start line and Host, as an HTTP head ("" when unknown)
   std::string reason;        // skipped, overflow: why, one line
+  bool no_body = false;      // skipped: the message has no body (reason "no body")
 };
 
 class ScanFramer {
@@ -75,13 +78,10 @@ class ScanFramer {
 
   ScanFramerSettings settings_;
   State state_ = State::head;
-  std::string held_;  // a partial response head, or the held response as sent
-  std::size_t held_body_start_ = 0;
-  bool held_chunked_ = false;
-  bool held_until_close_ = false;
-  std::string held_request_head_;
+  std::string held_;  // a partial response head (or one given up on)
+  HeldMessage hold_;  // the response held for its scan
   HeadScanner scanner_;
-  BodyFramer body_;
+  BodyFramer body_;   // a body passed as it comes
 
   // The client side: requests framed to learn what their responses look like.
   std::deque<Request> requests_;
