@@ -210,7 +210,11 @@ template <class Stream>
 awaitable<bool> send_scanned(const Direction<Stream>& d, GateLink* link, RequestScanner& scanner, Outgoing& out) {
   const ScannedRequest scanned = co_await scanner.scan_client_bytes(out.bytes);
   if (d.state.stopped) co_return false;
-  out.bytes = out.shown = scanned.to_server;
+  out.bytes = scanned.to_server;
+  // Shown before the write: a held request goes in one large write, and the server may answer
+  // (100 Continue first) before it completes; the observers must see the request first.
+  if (!out.bytes.empty()) d.show(out.bytes);
+  out.shown = {};
   tls::IoResult written;
   if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
   if (!settle(d, link, out, written)) co_return false;
@@ -231,7 +235,8 @@ awaitable<bool> flush_scanned(const Direction<Stream>& d, GateLink* link, Reques
   const ScannedRequest scanned = co_await scanner.client_closed();
   if (d.state.stopped) co_return false;
   Outgoing out;
-  out.bytes = out.shown = scanned.to_server;
+  out.bytes = scanned.to_server;
+  if (!out.bytes.empty()) d.show(out.bytes);  // before the write, as in send_scanned
   tls::IoResult written;
   if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
   co_return settle(d, link, out, written);
