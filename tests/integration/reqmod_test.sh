@@ -13,6 +13,8 @@
 #  - api.example.test (reqmod only, on_error allow, max_bytes 1 MiB): 5 MiB is past max_bytes and
 #    forwarded unscanned, byte-identical; a client offering h2 gets HTTP/1.1.
 #  - port 80: an EICAR upload blocked, a clean one forwarded.
+#  - behind a request gate (a blocking host rule loaded by SIGHUP): the same, the gate first; on
+#    port 80 the first request of a connection too.
 #  - c-icap stopped: www blocks, api forwards, each with the error on its line.
 # Every client connection ends in exactly one flow line; every log line matches the schema.
 set -uo pipefail
@@ -194,6 +196,32 @@ check "metrics: clean uploads counted" \
   test "$(metric 'tlsgate_scans_total{method="reqmod",result="clean",delivered="yes"}')" -ge 5
 check "metrics: responses counted apart" \
   test "$(metric 'tlsgate_scans_total{method="respmod",result="clean",delivered="yes"}')" -ge 1
+
+# --- with a request gate in front (a host rule that blocks makes every request answer to the
+# policy): the scanner sees what the gate forwards; on port 80 the first request, too
+jq '.rules += [{"name": "no evil", "host": ["evil.example.test"], "action": "block"}]' "$policy" >"$work/gated.json"
+mv "$work/gated.json" "$policy"
+kill -HUP "$TLSGATE_PID"
+check "policy reloaded with a blocking host rule" wait_events 1 policy '.ok == true'
+line=$(upload gated-eicar https://www.example.test/upload?case=gated-eicar "$SCANNER_EICAR")
+ev=$(http_event "$(field .flow_id "$line")" "/upload?case=gated-eicar")
+check_eq "$(status gated-eicar)" 403 "behind the gate, EICAR POST: 403"
+check "behind the gate, EICAR POST: nginx never saw it" never_reached "case=gated-eicar"
+check_eq "$(request_scan_of "$ev")" "infected $SCANNER_EICAR_THREAT -" "behind the gate, EICAR POST: request_scan infected"
+head -c $((2 << 20)) /dev/urandom >"$work/gated.bin"
+line=$(upload gated-clean https://www.example.test/upload?case=gated-clean "$work/gated.bin" -H 'Transfer-Encoding: chunked')
+check_eq "$(status gated-clean)" 200 "behind the gate, clean 2 MiB chunked POST: 200"
+check_eq "$(arrived "$work/gated.bin")" 1 "behind the gate, clean 2 MiB chunked POST: byte-identical"
+line=$(upload gated-plain http://www.example.test/upload?case=gated-plain "$SCANNER_EICAR")
+ev=$(http_event "$(field .flow_id "$line")" "/upload?case=gated-plain")
+check_eq "$(status gated-plain)" 403 "port 80 behind the gate, EICAR as the first request: 403"
+check "port 80 behind the gate, EICAR: nginx never saw it" never_reached "case=gated-plain"
+check_eq "$(request_scan_of "$ev")" "infected $SCANNER_EICAR_THREAT -" "port 80 behind the gate, EICAR: request_scan infected"
+check_eq "$(field .reason "$line")" content_blocked "port 80 behind the gate, EICAR: flow reason content_blocked"
+head -c 200000 /dev/urandom >"$work/gated-plain.bin"
+line=$(upload gated-plain-clean http://www.example.test/upload?case=gated-plain-clean "$work/gated-plain.bin")
+check_eq "$(status gated-plain-clean)" 200 "port 80 behind the gate, clean 200 KB POST: 200"
+check_eq "$(arrived "$work/gated-plain.bin")" 1 "port 80 behind the gate, clean 200 KB POST: byte-identical"
 
 # --- the ICAP server stops: on_error decides, the gateway keeps serving
 scanner_stop_icap
