@@ -31,7 +31,7 @@ void RelayTaps::scan_responses(SharedState& shared, const FlowRecord& record, co
                                                std::move(context));
 }
 
-void RelayTaps::scan_requests(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
+void RelayTaps::scan_requests(SharedState& shared, FlowRecord& record, const std::optional<std::string>& alpn,
                               asio::any_io_executor executor) {
   if (!record.verdict.rule || !record.verdict.rule->scan || !record.verdict.rule->scan->reqmod) return;
   if (alpn == "h2") return;  // HTTP/2 uploads are not scanned (docs/scanning.md)
@@ -48,6 +48,7 @@ void RelayTaps::scan_requests(SharedState& shared, const FlowRecord& record, con
 
 void RelayTaps::finish(bool failed, bool client_ended_first) {
   if (http_) http_->finish();
+  if (request_scanner_) request_scanner_->add_to_summary();
   if (capture_) capture_->finish(failed, client_ended_first);
 }
 

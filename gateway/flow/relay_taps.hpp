@@ -32,7 +32,7 @@ class RelayTaps {
                       asio::any_io_executor executor);
   // When the flow's rule scans uploads (reqmod; the client speaks HTTP/1), makes a request
   // scanner for the relay's client direction. `alpn`: nullopt on an HTTP port.
-  void scan_requests(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
+  void scan_requests(SharedState& shared, FlowRecord& record, const std::optional<std::string>& alpn,
                      asio::any_io_executor executor);
   // The tap to hand the relay: null when nothing watches.
   RelayTap* tap() { return scanner_ ? scanner_.get() : tee_.get(); }

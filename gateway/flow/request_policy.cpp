@@ -136,7 +136,7 @@ void RequestPolicy::parse_failed(const std::string& error) {
 void RequestPolicy::add_to_summary() {
   if (answered_ == 0) return;
   if (!record_.http) record_.http = HttpSummary{};
-  record_.http->blocked = answered_;
+  record_.http->blocked += answered_;
 }
 
 void RequestPolicy::log_answer(const http::RequestHead& head, int status, RequestReason reason,

@@ -119,6 +119,7 @@ check_eq "$(request_scan_of "$ev")" "infected $SCANNER_EICAR_THREAT -" "EICAR PO
 check_eq "$(field '[.action, .reason, .rule, .status, .method, .authority] | join(" ")' "$ev")" \
   "block content_blocked scan www 403 POST www.example.test" "EICAR POST: http line block / content_blocked, 403"
 check_eq "$(field .reason "$line")" content_blocked "EICAR POST: flow reason content_blocked"
+check_eq "$(field .http.blocked "$line")" 1 "EICAR POST: the flow line counts it in http.blocked"
 
 signed_before=$(arrived "$SCANNER_SIGNED")
 line=$(upload signed https://www.example.test/upload?case=signed "$SCANNER_SIGNED" -H 'Transfer-Encoding: chunked')

@@ -70,6 +70,12 @@ void RequestScanner::carry_out(const ScanOutcome& outcome, const ScanStep& step)
   log_withheld(step, scan);
 }
 
+void RequestScanner::add_to_summary() {
+  if (!closing_ || !context_.record) return;
+  if (!context_.record->http) context_.record->http = HttpSummary{};
+  ++context_.record->http->blocked;
+}
+
 void RequestScanner::log_withheld(const ScanStep& step, const log::HttpEventScan& scan) const {
   if (!context_.shared || !context_.record) return;
   // The framer's request line and Host: "METHOD TARGET HTTP/1.1\r\nHost: HOST\r\n\r\n".

@@ -42,7 +42,7 @@ class RequestScanner {
     ScanStageContext stage;
     HttpTap* http = nullptr;  // gets each forwarded request's scan; null when HTTP inspection is off
     SharedState* shared = nullptr;  // the withheld request's own `http` line goes to its log
-    const FlowRecord* record = nullptr;  // the flow's facts for that line; outlives the scanner
+    FlowRecord* record = nullptr;  // the flow's facts for that line, and its `http.blocked`; outlives the scanner
     std::string scheme;  // that line's scheme: https (intercepted TLS) or http
   };
   RequestScanner(std::shared_ptr<const icap::ScanConfig> config, std::shared_ptr<icap::IcapClient> client,
@@ -55,6 +55,9 @@ class RequestScanner {
   awaitable<ScannedRequest> client_closed();
   // The client's answer once a request was withheld (close).
   const std::string& reply() const { return reply_; }
+  // The relay ended, after the observer's summary: a withheld request counts in the flow
+  // line's `http.blocked` (requests the gateway answered itself).
+  void add_to_summary();
 
  private:
   awaitable<ScannedRequest> carry_out(std::vector<http::h1::ScanStep> steps);
