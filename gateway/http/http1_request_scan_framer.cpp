@@ -41,7 +41,7 @@ void RequestScanFramer::from_client(std::string_view bytes, std::vector<ScanStep
         forward(out, rest.substr(0, step.used));
         pos += step.used;
         if (!step.error.empty()) {
-          give_up("http1 request: " + step.error, bytes.substr(pos), true, out);
+          give_up("http1 request: " + step.error, {}, bytes.substr(pos), true, out);
           return;
         }
         if (step.done) request_done();
@@ -51,11 +51,11 @@ void RequestScanFramer::from_client(std::string_view bytes, std::vector<ScanStep
         const BodyStep step = hold_.consume(rest);
         pos += step.used;
         if (!step.error.empty()) {
-          give_up("http1 request: " + step.error, bytes.substr(pos), true, out);
+          give_up("http1 request: " + step.error, {}, bytes.substr(pos), true, out);
           return;
         }
         if (hold_.body_bytes() > settings_.max_body_bytes) {
-          give_up("body past max_bytes (" + std::to_string(settings_.max_body_bytes) + ")", {}, false, out);
+          give_up("body past max_bytes (" + std::to_string(settings_.max_body_bytes) + ")", {}, {}, false, out);
           if (step.done && state_ == State::pass_body) request_done();
           continue;
         }
@@ -63,53 +63,44 @@ void RequestScanFramer::from_client(std::string_view bytes, std::vector<ScanStep
         break;
       }
       case State::head: {
-        const std::size_t held_before = held_.size();
-        std::string_view data = rest;
-        if (held_before > 0) {
-          held_.append(rest);
-          data = held_;
-        }
-        if (first_head_) {
-          // HTTP/2 with prior knowledge (h2c on an HTTP port) is not read: it passes unscanned.
-          constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-          const std::size_t n = std::min(data.size(), h2_preface.size());
-          if (data.substr(0, n) == h2_preface.substr(0, n)) {
-            if (n < h2_preface.size()) {
-              if (held_before == 0) held_.assign(data);
-              return;
-            }
-            forward(out, std::exchange(held_, {}));
-            if (held_before == 0) forward(out, rest);
-            state_ = State::passthrough;
-            return;
-          }
-          first_head_ = false;
-        }
-        const auto scan = scanner_.scan(data, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
-        if (scan.is_need_more()) {
-          if (held_before == 0) held_.assign(data);
+        if (first_head_ && starts_h2(rest, out)) return;
+        PartialHead::Read read = head_.read(rest, settings_.limits);
+        if (read.status == PartialHead::Status::need_more) return;
+        if (read.status == PartialHead::Status::error) {
+          give_up("http1 request: " + read.detail, head_.take(), {}, true, out);
           return;
         }
-        if (scan.is_error()) {
-          give_up("http1 request: " + scan.detail, held_before > 0 ? std::string_view{} : rest, true, out);
-          return;
-        }
-        std::string head_bytes(data.substr(0, scan.value));
-        const std::size_t start = scanner_.start();
-        pos += scan.value - held_before;
-        held_.clear();
-        scanner_ = HeadScanner{};
-        const auto head = parse_request_head(head_bytes, start);
+        pos += read.used;
+        const auto head = parse_request_head(read.head, read.start);
         if (head.is_error()) {
-          held_ = std::move(head_bytes);
-          give_up(std::string("http1 request: ") + head.detail, bytes.substr(pos), true, out);
+          give_up(std::string("http1 request: ") + head.detail, std::move(read.head), bytes.substr(pos), true, out);
           return;
         }
-        on_request_head(head_bytes, head.value, out);
+        on_request_head(read.head, head.value, out);
         break;
       }
     }
   }
+}
+
+bool RequestScanFramer::starts_h2(std::string_view bytes, std::vector<ScanStep>& out) {
+  // HTTP/2 with prior knowledge (h2c on an HTTP port) begins with its preface: it passes unread.
+  constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const std::size_t seen = head_.held().size();
+  const std::string_view more = bytes.substr(0, h2_preface.size() - std::min(seen, h2_preface.size()));
+  const bool matches = h2_preface.starts_with(head_.held()) && h2_preface.substr(seen).starts_with(more);
+  if (!matches) {
+    first_head_ = false;
+    return false;
+  }
+  if (seen + more.size() < h2_preface.size()) {  // so far a preface, or the start of one
+    head_.keep(bytes);
+    return true;
+  }
+  forward(out, head_.take());
+  forward(out, bytes);
+  state_ = State::passthrough;
+  return true;
 }
 
 void RequestScanFramer::on_request_head(std::string_view head_bytes, const Head& head, std::vector<ScanStep>& out) {
@@ -133,14 +124,14 @@ void RequestScanFramer::on_request_head(std::string_view head_bytes, const Head&
   if (framing.kind == BodyKind::length && framing.length > settings_.max_body_bytes) {
     give_up("body of " + std::to_string(framing.length) + " bytes past max_bytes (" +
                 std::to_string(settings_.max_body_bytes) + ")",
-            {}, false, out);
+            {}, {}, false, out);
   }
 }
 
 void RequestScanFramer::hold_done(std::vector<ScanStep>& out) {
   auto held = hold_.complete();
   if (!held) {
-    give_up("http1 request: chunked body could not be decoded", {}, false, out);
+    give_up("http1 request: chunked body could not be decoded", {}, {}, false, out);
     if (state_ == State::pass_body) request_done();  // the body had ended
     return;
   }
@@ -154,7 +145,7 @@ void RequestScanFramer::hold_done(std::vector<ScanStep>& out) {
   request_done();
 }
 
-void RequestScanFramer::give_up(std::string reason, std::string_view rest, bool unframable,
+void RequestScanFramer::give_up(std::string reason, std::string unread, std::string_view rest, bool unframable,
                                 std::vector<ScanStep>& out) {
   ScanStep step;
   step.kind = ScanStepKind::overflow;
@@ -163,9 +154,8 @@ void RequestScanFramer::give_up(std::string reason, std::string_view rest, bool 
     body_ = hold_.framer();  // the rest of the body may pass from where the hold stopped
     step.request_head = hold_.request_head();
     step.bytes = hold_.take_bytes();
-  } else {
-    step.bytes = std::exchange(held_, {});
   }
+  step.bytes += unread;
   if (!settings_.pass_on_overflow) {
     step.bytes.clear();  // never forwarded: the caller ends the connection
     out.push_back(std::move(step));
@@ -179,8 +169,8 @@ void RequestScanFramer::give_up(std::string reason, std::string_view rest, bool 
 }
 
 void RequestScanFramer::client_closed(std::vector<ScanStep>& out) {
-  if (state_ == State::hold_body || (state_ == State::head && !held_.empty())) {
-    give_up("closed before the request ended", {}, true, out);
+  if (state_ == State::hold_body || (state_ == State::head && head_.holding())) {
+    give_up("closed before the request ended", head_.take(), {}, true, out);
   }
 }
 

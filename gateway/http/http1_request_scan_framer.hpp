@@ -12,6 +12,7 @@
 #include "gateway/http/http1_body.hpp"
 #include "gateway/http/http1_head.hpp"
 #include "gateway/http/http1_held_message.hpp"
+#include "gateway/http/http1_partial_head.hpp"
 #include "gateway/http/http1_scan_framer.hpp"
 
 namespace tlsgate::http::h1 {
@@ -37,14 +38,18 @@ class RequestScanFramer {
   void hold_done(std::vector<ScanStep>& out);
   // A request's body ended (or it had none): the next head, or passthrough after a switch request.
   void request_done() { state_ = switches_ ? State::passthrough : State::head; }
-  // No verdict for what is held (and `rest`, not framed): an overflow step, then the rest of the
-  // request (everything, when `unframable`) passes, or nothing more does.
-  void give_up(std::string reason, std::string_view rest, bool unframable, std::vector<ScanStep>& out);
+  // The client's first bytes are (so far) the h2 preface: true when they were taken (held, or
+  // forwarded with everything after them unread).
+  bool starts_h2(std::string_view bytes, std::vector<ScanStep>& out);
+  // No verdict for what is held (the request held, then `unread`, then `rest`: not framed): an
+  // overflow step, then the rest of the request (everything, when `unframable`) passes, or
+  // nothing more does.
+  void give_up(std::string reason, std::string unread, std::string_view rest, bool unframable,
+               std::vector<ScanStep>& out);
 
   ScanFramerSettings settings_;
   State state_ = State::head;
-  std::string held_;  // a partial request head
-  HeadScanner scanner_;
+  PartialHead head_;  // a request head not complete yet
   HeldMessage hold_;  // the request held for its scan
   BodyFramer body_;   // a body passed as it comes
   bool first_head_ = true;  // nothing read yet: an h2 preface would say HTTP/2

@@ -28,26 +28,15 @@ void ScanFramer::from_client(std::string_view bytes) {
       if (step.done) client_in_body_ = false;
       continue;
     }
-    const std::size_t held_before = client_held_.size();
-    std::string_view data = bytes.substr(pos);
-    if (held_before > 0) {
-      client_held_.append(data);
-      data = client_held_;
-    }
-    const auto scan = client_scanner_.scan(data, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
-    if (scan.is_need_more()) {
-      if (held_before == 0) client_held_.assign(data);
-      return;
-    }
-    if (scan.is_error()) {
+    const PartialHead::Read read = client_head_.read(bytes.substr(pos), settings_.limits);
+    if (read.status == PartialHead::Status::need_more) return;
+    if (read.status == PartialHead::Status::error) {
+      client_head_.take();
       client_stopped_ = requests_lost_ = true;
       return;
     }
-    const std::string head_bytes(data.substr(0, scan.value));
-    const auto head = parse_request_head(head_bytes, client_scanner_.start());
-    pos += scan.value - held_before;
-    client_held_.clear();
-    client_scanner_ = HeadScanner{};
+    const auto head = parse_request_head(read.head, read.start);
+    pos += read.used;
     if (!head.is_complete() || requests_.size() >= max_pending_requests) {
       client_stopped_ = requests_lost_ = true;
       return;
@@ -86,7 +75,7 @@ void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out)
         forward(out, rest.substr(0, step.used));
         pos += step.used;
         if (!step.error.empty()) {
-          give_up("http1 response: " + step.error, bytes.substr(pos), true, out);
+          give_up("http1 response: " + step.error, {}, bytes.substr(pos), true, out);
           return;
         }
         if (step.done) state_ = State::head;
@@ -96,11 +85,11 @@ void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out)
         const BodyStep step = hold_.consume(rest);
         pos += step.used;
         if (!step.error.empty()) {
-          give_up("http1 response: " + step.error, bytes.substr(pos), true, out);
+          give_up("http1 response: " + step.error, {}, bytes.substr(pos), true, out);
           return;
         }
         if (hold_.body_bytes() > settings_.max_body_bytes) {
-          give_up("body past max_bytes (" + std::to_string(settings_.max_body_bytes) + ")", {}, false, out);
+          give_up("body past max_bytes (" + std::to_string(settings_.max_body_bytes) + ")", {}, {}, false, out);
           if (step.done && state_ == State::pass_body) state_ = State::head;
           continue;
         }
@@ -108,33 +97,19 @@ void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out)
         break;
       }
       case State::head: {
-        const std::size_t held_before = held_.size();
-        std::string_view data = rest;
-        if (held_before > 0) {
-          held_.append(rest);
-          data = held_;
-        }
-        const auto scan = scanner_.scan(data, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
-        if (scan.is_need_more()) {
-          if (held_before == 0) held_.assign(data);
+        PartialHead::Read read = head_.read(rest, settings_.limits);
+        if (read.status == PartialHead::Status::need_more) return;
+        if (read.status == PartialHead::Status::error) {
+          give_up("http1 response: " + read.detail, head_.take(), {}, true, out);
           return;
         }
-        if (scan.is_error()) {
-          give_up("http1 response: " + scan.detail, held_before > 0 ? std::string_view{} : rest, true, out);
-          return;
-        }
-        std::string head_bytes(data.substr(0, scan.value));
-        const std::size_t start = scanner_.start();
-        pos += scan.value - held_before;
-        held_.clear();
-        scanner_ = HeadScanner{};
-        const auto head = parse_response_head(head_bytes, start);
+        pos += read.used;
+        const auto head = parse_response_head(read.head, read.start);
         if (head.is_error()) {
-          held_ = std::move(head_bytes);
-          give_up(std::string("http1 response: ") + head.detail, bytes.substr(pos), true, out);
+          give_up(std::string("http1 response: ") + head.detail, std::move(read.head), bytes.substr(pos), true, out);
           return;
         }
-        on_response_head(head_bytes, head.value, out);
+        on_response_head(read.head, head.value, out);
         break;
       }
     }
@@ -144,14 +119,12 @@ void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out)
 void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head, std::vector<ScanStep>& out) {
   const int status = head.response.status;
   if (requests_.empty() && requests_lost_) {
-    held_.assign(head_bytes);
-    give_up("http1 requests could not be framed", {}, true, out);
+    give_up("http1 requests could not be framed", std::string(head_bytes), {}, true, out);
     return;
   }
   const Request request = requests_.empty() ? Request{} : requests_.front();
   if (status == 101 && !request.upgrade) {
-    held_.assign(head_bytes);
-    give_up("http1 response: 101 to a request without Upgrade", {}, true, out);
+    give_up("http1 response: 101 to a request without Upgrade", std::string(head_bytes), {}, true, out);
     return;
   }
   if (status == 101 || (request.connect && status >= 200 && status < 300)) {
@@ -187,14 +160,14 @@ void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head,
   if (framing.kind == BodyKind::length && framing.length > settings_.max_body_bytes) {
     give_up("body of " + std::to_string(framing.length) + " bytes past max_bytes (" +
                 std::to_string(settings_.max_body_bytes) + ")",
-            {}, false, out);
+            {}, {}, false, out);
   }
 }
 
 void ScanFramer::hold_done(std::vector<ScanStep>& out) {
   auto held = hold_.complete();
   if (!held) {
-    give_up("http1 response: chunked body could not be decoded", {}, false, out);
+    give_up("http1 response: chunked body could not be decoded", {}, {}, false, out);
     return;
   }
   ScanStep step;
@@ -207,16 +180,16 @@ void ScanFramer::hold_done(std::vector<ScanStep>& out) {
   out.push_back(std::move(step));
 }
 
-void ScanFramer::give_up(std::string reason, std::string_view rest, bool unframable, std::vector<ScanStep>& out) {
+void ScanFramer::give_up(std::string reason, std::string unread, std::string_view rest, bool unframable,
+                         std::vector<ScanStep>& out) {
   ScanStep step;
   step.kind = ScanStepKind::overflow;
   step.reason = std::move(reason);
   if (hold_.holding()) {
     body_ = hold_.framer();  // the rest of the body may pass from where the hold stopped
     step.bytes = hold_.take_bytes();
-  } else {
-    step.bytes = std::exchange(held_, {});
   }
+  step.bytes += unread;
   if (!settings_.pass_on_overflow) {
     step.bytes.clear();  // never delivered: the caller ends the connection
     out.push_back(std::move(step));
@@ -232,8 +205,8 @@ void ScanFramer::give_up(std::string reason, std::string_view rest, bool unframa
 void ScanFramer::server_closed(std::vector<ScanStep>& out) {
   if (state_ == State::hold_body && hold_.until_close()) {
     hold_done(out);
-  } else if (state_ == State::hold_body || (state_ == State::head && !held_.empty())) {
-    give_up("closed before the response ended", {}, true, out);
+  } else if (state_ == State::hold_body || (state_ == State::head && head_.holding())) {
+    give_up("closed before the response ended", head_.take(), {}, true, out);
   }
 }
 

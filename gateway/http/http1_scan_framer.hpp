@@ -16,6 +16,7 @@
 #include "gateway/http/http1_body.hpp"
 #include "gateway/http/http1_head.hpp"
 #include "gateway/http/http1_held_message.hpp"
+#include "gateway/http/http1_partial_head.hpp"
 
 namespace tlsgate::http::h1 {
 
@@ -71,22 +72,22 @@ class ScanFramer {
 
   void on_response_head(std::string_view head_bytes, const Head& head, std::vector<ScanStep>& out);
   void hold_done(std::vector<ScanStep>& out);
-  // No verdict for what is held (and `rest`, not framed): an overflow step, then the rest of
-  // the response (everything, when `unframable`) passes, or nothing more does.
-  void give_up(std::string reason, std::string_view rest, bool unframable, std::vector<ScanStep>& out);
+  // No verdict for what is held (the response held, then `unread`, then `rest`: not framed): an
+  // overflow step, then the rest of the response (everything, when `unframable`) passes, or
+  // nothing more does.
+  void give_up(std::string reason, std::string unread, std::string_view rest, bool unframable,
+               std::vector<ScanStep>& out);
   void request_head(const Head& head);  // a framed request: its response is expected
 
   ScanFramerSettings settings_;
   State state_ = State::head;
-  std::string held_;  // a partial response head (or one given up on)
+  PartialHead head_;  // a response head not complete yet
   HeldMessage hold_;  // the response held for its scan
-  HeadScanner scanner_;
   BodyFramer body_;   // a body passed as it comes
 
   // The client side: requests framed to learn what their responses look like.
   std::deque<Request> requests_;
-  std::string client_held_;  // a partial request head
-  HeadScanner client_scanner_;
+  PartialHead client_head_;
   BodyFramer client_body_;
   bool client_in_body_ = false;
   bool client_stopped_ = false;  // after a switch request, or bytes that cannot be framed
