@@ -30,44 +30,36 @@ RequestScanner::RequestScanner(std::shared_ptr<const icap::ScanConfig> config,
 awaitable<ScannedRequest> RequestScanner::scan_client_bytes(std::span<const std::uint8_t> bytes) {
   std::vector<ScanStep> steps;
   if (!closing_) framer_.from_client({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, steps);
-  co_return co_await carry_out(std::move(steps));
+  co_return co_await run(std::move(steps));
 }
 
 awaitable<ScannedRequest> RequestScanner::client_closed() {
   std::vector<ScanStep> steps;
   if (!closing_) framer_.client_closed(steps);
-  co_return co_await carry_out(std::move(steps));
+  co_return co_await run(std::move(steps));
 }
 
-awaitable<ScannedRequest> RequestScanner::carry_out(std::vector<ScanStep> steps) {
+awaitable<ScannedRequest> RequestScanner::run(std::vector<ScanStep> steps) {
   out_.clear();
-  for (auto& step : steps) {
-    if (closing_) break;
-    if (step.kind == ScanStepKind::forward) {
-      out_ += step.bytes;
-      continue;
-    }
-    const ScanOutcome outcome = co_await stage_.outcome(step);
-    carry_out(outcome, step);
-  }
+  if (!closing_) closing_ = !co_await stage_.carry_out(std::move(steps), out_, *this);
   co_return ScannedRequest{{reinterpret_cast<const std::uint8_t*>(out_.data()), out_.size()}, closing_};
 }
 
-void RequestScanner::carry_out(const ScanOutcome& outcome, const ScanStep& step) {
+bool RequestScanner::carry_out(const ScanOutcome& outcome, const ScanStep& step, std::string& out) {
   const ScanDisposition& d = outcome.disposition;
   if (step.kind == ScanStepKind::skipped && step.no_body) {  // a request without a body: nothing to say
     if (context_.http) context_.http->add_request_scan(std::nullopt);
-    return;
+    return true;
   }
   log::HttpEventScan scan = stage_.report(outcome);
   if (d.deliver) {
-    out_ += step.bytes;  // skipped: empty, its bytes come as forward steps
+    out += step.bytes;  // skipped: empty, its bytes come as forward steps
     if (context_.http) context_.http->add_request_scan(std::move(scan));
-    return;
+    return true;
   }
-  closing_ = true;
   reply_ = stage_.reply(d, step);
   log_withheld(step, scan);
+  return false;
 }
 
 void RequestScanner::add_to_summary() {

@@ -36,7 +36,7 @@ struct ScannedRequest {
   bool close = false;  // then end the connection: a request was withheld, reply() goes to the client last
 };
 
-class RequestScanner {
+class RequestScanner final : private ScanStage::Outcomes {
  public:
   struct Context {
     ScanStageContext stage;
@@ -60,10 +60,10 @@ class RequestScanner {
   void add_to_summary();
 
  private:
-  awaitable<ScannedRequest> carry_out(std::vector<http::h1::ScanStep> steps);
-  // One request's outcome: its bytes to out_, or the reply (a withheld request ends the
-  // connection); then the metric and its `http` line's `request_scan`.
-  void carry_out(const ScanOutcome& outcome, const http::h1::ScanStep& step);
+  awaitable<ScannedRequest> run(std::vector<http::h1::ScanStep> steps);
+  // One request's outcome: its bytes to `out`, or the reply for the client (a withheld request
+  // ends the connection); then the metric and its `http` line's `request_scan`.
+  bool carry_out(const ScanOutcome& outcome, const http::h1::ScanStep& step, std::string& out) override;
   void log_withheld(const http::h1::ScanStep& step, const log::HttpEventScan& scan) const;
 
   ScanStage stage_;

@@ -5,7 +5,6 @@
 namespace tlsgate {
 
 using http::h1::ScanStep;
-using http::h1::ScanStepKind;
 
 ResponseScanner::ResponseScanner(std::shared_ptr<const icap::ScanConfig> config,
                                  std::shared_ptr<icap::IcapClient> client, const http::HttpLimits& limits,
@@ -28,35 +27,27 @@ void ResponseScanner::from_server(std::span<const std::uint8_t> bytes) {
 awaitable<ScannedBytes> ResponseScanner::scan_server_bytes(std::span<const std::uint8_t> bytes) {
   std::vector<ScanStep> steps;
   if (!closing_) framer_.from_server({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, steps);
-  co_return co_await carry_out(std::move(steps));
+  co_return co_await run(std::move(steps));
 }
 
 awaitable<ScannedBytes> ResponseScanner::server_closed() {
   std::vector<ScanStep> steps;
   if (!closing_) framer_.server_closed(steps);
-  co_return co_await carry_out(std::move(steps));
+  co_return co_await run(std::move(steps));
 }
 
-awaitable<ScannedBytes> ResponseScanner::carry_out(std::vector<ScanStep> steps) {
+awaitable<ScannedBytes> ResponseScanner::run(std::vector<ScanStep> steps) {
   out_.clear();
-  for (auto& step : steps) {
-    if (closing_) break;
-    if (step.kind == ScanStepKind::forward) {
-      out_ += step.bytes;
-      continue;
-    }
-    const ScanOutcome outcome = co_await stage_.outcome(step);
-    carry_out(outcome, step);
-  }
+  if (!closing_) closing_ = !co_await stage_.carry_out(std::move(steps), out_, *this);
   co_return ScannedBytes{{reinterpret_cast<const std::uint8_t*>(out_.data()), out_.size()}, closing_};
 }
 
-void ResponseScanner::carry_out(const ScanOutcome& outcome, const ScanStep& step) {
+bool ResponseScanner::carry_out(const ScanOutcome& outcome, const ScanStep& step, std::string& out) {
   const ScanDisposition& d = outcome.disposition;
-  out_ += d.deliver ? step.bytes : stage_.reply(d, step);  // skipped: empty, its bytes come as forward steps
-  closing_ = closing_ || !d.deliver;
+  out += d.deliver ? step.bytes : stage_.reply(d, step);  // skipped: empty, its bytes come as forward steps
   log::HttpEventScan scan = stage_.report(outcome);
   if (http_) http_->add_scan(std::move(scan));
+  return d.deliver;
 }
 
 }  // namespace tlsgate

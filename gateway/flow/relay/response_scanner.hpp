@@ -36,7 +36,7 @@ struct ScannedBytes {
   bool close = false;                       // then end the connection: content was withheld
 };
 
-class ResponseScanner final : public RelayTap {
+class ResponseScanner final : public RelayTap, private ScanStage::Outcomes {
  public:
   struct Context {
     std::string rule;            // the deciding rule's name (block page)
@@ -60,10 +60,10 @@ class ResponseScanner final : public RelayTap {
   void from_server(std::span<const std::uint8_t> bytes) override;
 
  private:
-  awaitable<ScannedBytes> carry_out(std::vector<http::h1::ScanStep> steps);
-  // One response's outcome: its bytes or the reply to out_ (a withheld response ends the
-  // connection), then the metric and its `http` line's `scan`.
-  void carry_out(const ScanOutcome& outcome, const http::h1::ScanStep& step);
+  awaitable<ScannedBytes> run(std::vector<http::h1::ScanStep> steps);
+  // One response's outcome: its bytes or the reply (a withheld response ends the connection),
+  // then the metric and its `http` line's `scan`.
+  bool carry_out(const ScanOutcome& outcome, const http::h1::ScanStep& step, std::string& out) override;
 
   ScanStage stage_;
   HttpTap* http_;

@@ -30,6 +30,18 @@ http::h1::ScanFramerSettings ScanStage::framer_settings(const http::HttpLimits& 
   return s;
 }
 
+awaitable<bool> ScanStage::carry_out(std::vector<ScanStep> steps, std::string& out, Outcomes& outcomes) {
+  for (auto& step : steps) {
+    if (step.kind == ScanStepKind::forward) {
+      out += step.bytes;
+      continue;
+    }
+    const ScanOutcome o = co_await outcome(step);
+    if (!outcomes.carry_out(o, step, out)) co_return false;
+  }
+  co_return true;
+}
+
 awaitable<ScanOutcome> ScanStage::outcome(ScanStep& step) {
   ScanOutcome out;
   switch (step.kind) {

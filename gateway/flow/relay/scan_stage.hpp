@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/asio.hpp"
 #include "gateway/flow/block_page.hpp"
@@ -37,6 +38,15 @@ struct ScanOutcome {
 
 class ScanStage {
  public:
+  // What a scanner does with each message's outcome.
+  class Outcomes {
+   public:
+    virtual ~Outcomes() = default;
+    // Appends what now goes on to `out` (the message's bytes, or a reply in the same direction).
+    // False: the connection ends after `out`, and the steps after this one are dropped.
+    virtual bool carry_out(const ScanOutcome& outcome, const http::h1::ScanStep& step, std::string& out) = 0;
+  };
+
   // `kind`: RESPMOD scans responses, REQMOD request bodies.
   ScanStage(std::shared_ptr<const icap::ScanConfig> config, std::shared_ptr<icap::IcapClient> client,
             icap::ScanKind kind, ScanStageContext context);
@@ -44,6 +54,10 @@ class ScanStage {
   // The framer's settings: the rule's max_bytes, on_error and content types; `limits` for heads.
   http::h1::ScanFramerSettings framer_settings(const http::HttpLimits& limits) const;
 
+  // A framer's steps in order: forwarded bytes to `out`, each message's outcome (a scan step's
+  // body sent to the ICAP service) to `outcomes`. False once one ended the connection. The stage,
+  // `out` and `outcomes` must outlive the call.
+  awaitable<bool> carry_out(std::vector<http::h1::ScanStep> steps, std::string& out, Outcomes& outcomes);
   // The outcome of a step that ends a message (skipped, overflow, scan); a scan step's body is
   // sent to the ICAP service (moved out of it). The stage must outlive the call.
   awaitable<ScanOutcome> outcome(http::h1::ScanStep& step);
