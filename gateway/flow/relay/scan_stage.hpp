@@ -12,7 +12,7 @@
 #include "gateway/asio.hpp"
 #include "gateway/flow/block_page.hpp"
 #include "gateway/flow/relay/scan_disposition.hpp"
-#include "gateway/http/http1_scan_framer.hpp"
+#include "gateway/http/http1_scan_step.hpp"
 #include "gateway/icap/icap_client.hpp"
 #include "gateway/icap/scan_config.hpp"
 #include "gateway/log/events/http_event.hpp"
