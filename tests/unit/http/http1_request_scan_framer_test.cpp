@@ -7,30 +7,14 @@
 #include <vector>
 
 #include "gateway/http/http1_request_scan_framer.hpp"
+#include "tests/support/scan_steps.hpp"
 
 namespace tlsgate::http::h1 {
 namespace {
 
-ScanFramerSettings settings(std::size_t max_body_bytes = 1024, bool pass_on_overflow = false) {
-  ScanFramerSettings s;
-  s.max_body_bytes = max_body_bytes;
-  s.pass_on_overflow = pass_on_overflow;
-  s.scans_content_type = [](std::string_view type) { return !type.starts_with("image/"); };
-  return s;
-}
-
-// Steps with adjacent forwards joined, so different splits compare equal.
-std::vector<ScanStep> joined(const std::vector<ScanStep>& steps) {
-  std::vector<ScanStep> out;
-  for (const auto& s : steps) {
-    if (s.kind == ScanStepKind::forward && !out.empty() && out.back().kind == ScanStepKind::forward) {
-      out.back().bytes += s.bytes;
-    } else if (s.kind != ScanStepKind::forward || !s.bytes.empty()) {
-      out.push_back(s);
-    }
-  }
-  return out;
-}
+using test::joined;
+using test::kinds;
+using test::scan_settings;
 
 // The client's bytes split at `split`, then the close when `closed`.
 std::vector<ScanStep> run(ScanFramerSettings s, const std::string& requests, std::size_t split, bool closed = false) {
@@ -40,20 +24,6 @@ std::vector<ScanStep> run(ScanFramerSettings s, const std::string& requests, std
   framer.from_client(std::string_view(requests).substr(split), out);
   if (closed) framer.client_closed(out);
   return joined(out);
-}
-
-std::string kinds(const std::vector<ScanStep>& steps) {
-  std::string out;
-  for (const auto& s : steps) {
-    if (!out.empty()) out += ",";
-    switch (s.kind) {
-      case ScanStepKind::forward: out += "forward"; break;
-      case ScanStepKind::skipped: out += s.no_body ? "no_body" : "skipped"; break;
-      case ScanStepKind::scan: out += "scan"; break;
-      case ScanStepKind::overflow: out += "overflow"; break;
-    }
-  }
-  return out;
 }
 
 const std::string get = "GET /a HTTP/1.1\r\nHost: files.test\r\n\r\n";
@@ -66,7 +36,7 @@ TEST(RequestScanFramer, HeldWholeAtEverySplit) {
   const std::string requests = get + post_head + "hello" + chunked_head + chunks + get;
   for (std::size_t split = 0; split <= requests.size(); ++split) {
     SCOPED_TRACE(split);
-    const auto steps = run(settings(), requests, split);
+    const auto steps = run(scan_settings(), requests, split);
     ASSERT_EQ(kinds(steps), "no_body,forward,scan,scan,no_body,forward");
     EXPECT_EQ(steps[1].bytes, get);
     EXPECT_EQ(steps[2].head, post_head);  // the whole head goes to the ICAP service
@@ -101,7 +71,7 @@ TEST(RequestScanFramer, WhatPassesAtOnce) {
     SCOPED_TRACE(c.name);
     for (std::size_t split = 0; split <= c.requests.size(); ++split) {
       SCOPED_TRACE(split);
-      const auto steps = run(settings(), c.requests, split);
+      const auto steps = run(scan_settings(), c.requests, split);
       EXPECT_EQ(kinds(steps), c.kinds);
       std::string forwarded;
       for (const auto& s : steps) forwarded += s.bytes;
@@ -111,14 +81,14 @@ TEST(RequestScanFramer, WhatPassesAtOnce) {
 }
 
 TEST(RequestScanFramer, CutShort) {
-  auto steps = run(settings(), post_head + "hel", 10, true);
+  auto steps = run(scan_settings(), post_head + "hel", 10, true);
   ASSERT_EQ(kinds(steps), "overflow");
   EXPECT_EQ(steps[0].reason, "closed before the request ended");
   EXPECT_EQ(steps[0].bytes, "");  // blocking: nothing of it is forwarded
-  steps = run(settings(1024, true), post_head + "hel", 10, true);
+  steps = run(scan_settings(1024, true), post_head + "hel", 10, true);
   ASSERT_EQ(kinds(steps), "overflow");
   EXPECT_EQ(steps[0].bytes, post_head + "hel");  // allowing: what came goes on
-  steps = run(settings(), get, get.size(), true);
+  steps = run(scan_settings(), get, get.size(), true);
   EXPECT_EQ(kinds(steps), "no_body,forward");  // a close between requests is no overflow
 }
 
@@ -126,7 +96,7 @@ TEST(RequestScanFramer, PastTheBoundBlocks) {
   const std::string big = "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n01234567890123456789";
   for (std::size_t split = 0; split <= big.size(); ++split) {
     SCOPED_TRACE(split);
-    RequestScanFramer framer(settings(10, false));
+    RequestScanFramer framer(scan_settings(10, false));
     std::vector<ScanStep> out;
     framer.from_client(std::string_view(big).substr(0, split), out);
     framer.from_client(std::string_view(big).substr(split), out);
@@ -143,7 +113,7 @@ TEST(RequestScanFramer, PastTheBoundPasses) {
   const std::string requests = chunked_head + body + post_head + "hello";
   for (std::size_t split = 0; split <= requests.size(); ++split) {
     SCOPED_TRACE(split);
-    const auto steps = run(settings(16, true), requests, split);
+    const auto steps = run(scan_settings(16, true), requests, split);
     ASSERT_GE(steps.size(), 2u);
     EXPECT_EQ(steps.front().kind, ScanStepKind::overflow);
     EXPECT_EQ(steps.front().reason, "body past max_bytes (16)");
@@ -157,13 +127,13 @@ TEST(RequestScanFramer, PastTheBoundPasses) {
 
 TEST(RequestScanFramer, UnframableRequest) {
   const std::string bad = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!";
-  auto steps = run(settings(1024, true), bad + get, bad.size());
+  auto steps = run(scan_settings(1024, true), bad + get, bad.size());
   ASSERT_EQ(kinds(steps), "overflow,forward");
   EXPECT_EQ(steps[0].bytes + steps[1].bytes, bad + get);  // passes unscanned, as on_error allow says
-  steps = run(settings(1024, false), bad, bad.size());
+  steps = run(scan_settings(1024, false), bad, bad.size());
   ASSERT_EQ(kinds(steps), "overflow");
   EXPECT_EQ(steps[0].bytes, "");
-  steps = run(settings(1024, false), post_head + "hello" + chunked_head + "zz\r\n", 0);
+  steps = run(scan_settings(1024, false), post_head + "hello" + chunked_head + "zz\r\n", 0);
   ASSERT_EQ(kinds(steps), "scan,overflow");  // a broken chunk size: the held request is given up on
   EXPECT_EQ(steps[1].bytes, "");
 }
