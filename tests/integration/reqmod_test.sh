@@ -191,6 +191,23 @@ check_eq "$(arrived "$work/plain.bin")" 1 "port 80, clean POST: nginx got it byt
 check_eq "$(request_scan_of "$(http_event "$(field .flow_id "$line")" "/upload?case=plain-clean")")" "clean - -" \
   "port 80, clean POST: request_scan clean"
 
+# a client that leaves in the middle of its upload: under on_error block nothing of it goes on
+before=$(flow_count_settled)
+client_ran
+in_client "$PYTHON" -c '
+import socket, time
+s = socket.create_connection(("www.example.test", 80), timeout=10)
+s.sendall(b"POST /upload?case=cut HTTP/1.1\r\nHost: www.example.test\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+time.sleep(0.5)
+s.close()
+'
+line=$(flow_after "$before")
+ev=$(http_event "$(field .flow_id "$line")" "/upload?case=cut")
+check "cut short: nginx never saw it" never_reached "case=cut"
+check_eq "$(field '[.action, .reason, (.status | tostring), .request_scan.result, .request_scan.on_error, .request_scan.detail] | join(" ")' "$ev")" \
+  "block content_blocked null error block closed before the request ended" \
+  "cut short: its line says withheld, no status, closed before the request ended"
+
 check "metrics: infected uploads counted" \
   test "$(metric 'tlsgate_scans_total{method="reqmod",result="infected",delivered="no"}')" -ge 5
 check "metrics: clean uploads counted" \

@@ -35,6 +35,7 @@ awaitable<ScannedRequest> RequestScanner::scan_client_bytes(std::span<const std:
 
 awaitable<ScannedRequest> RequestScanner::client_closed() {
   std::vector<ScanStep> steps;
+  client_gone_ = true;
   if (!closing_) framer_.client_closed(steps);
   co_return co_await run(std::move(steps));
 }
@@ -57,13 +58,13 @@ bool RequestScanner::carry_out(const ScanOutcome& outcome, const ScanStep& step,
     if (context_.http) context_.http->add_request_scan(std::move(scan));
     return true;
   }
-  reply_ = stage_.reply(d, step);
+  if (!client_gone_) reply_ = stage_.reply(d, step);  // else nobody is left to answer
   log_withheld(step, scan);
   return false;
 }
 
 void RequestScanner::add_to_summary() {
-  if (!closing_ || !context_.record) return;
+  if (reply_.empty() || !context_.record) return;
   if (!context_.record->http) context_.record->http = HttpSummary{};
   ++context_.record->http->blocked;
 }
@@ -82,7 +83,7 @@ void RequestScanner::log_withheld(const ScanStep& step, const log::HttpEventScan
   }
   e.scheme = context_.scheme;
   e.authority = host_of(step.request_head);
-  e.status = status_of(reply_);
+  if (!reply_.empty()) e.status = status_of(reply_);
   log::HttpEventAction action;
   action.action = "block";
   action.reason = "content_blocked";

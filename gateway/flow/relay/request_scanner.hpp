@@ -51,12 +51,13 @@ class RequestScanner final : private ScanStage::Outcomes {
   // The client's bytes as the gate forwards them; what may go upstream now. Awaits the
   // verdicts of requests these bytes complete.
   awaitable<ScannedRequest> scan_client_bytes(std::span<const std::uint8_t> bytes);
-  // The client closed: a request cut short follows on_error (allow: what was held goes on).
+  // The client closed: a request cut short follows on_error (allow: what was held goes on;
+  // block: its `http` line says so, without a status: no answer is sent).
   awaitable<ScannedRequest> client_closed();
   // The client's answer once a request was withheld (close).
   const std::string& reply() const { return reply_; }
-  // The relay ended, after the observer's summary: a withheld request counts in the flow
-  // line's `http.blocked` (requests the gateway answered itself).
+  // The relay ended, after the observer's summary: a withheld request the client was answered
+  // for counts in the flow line's `http.blocked` (requests the gateway answered itself).
   void add_to_summary();
 
  private:
@@ -70,8 +71,9 @@ class RequestScanner final : private ScanStage::Outcomes {
   Context context_;
   http::h1::RequestScanFramer framer_;
   std::string out_;
-  std::string reply_;
+  std::string reply_;  // empty when the client had gone: a request it left unfinished
   bool closing_ = false;
+  bool client_gone_ = false;
 };
 
 }  // namespace tlsgate
