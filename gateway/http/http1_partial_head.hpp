@@ -25,9 +25,6 @@ class PartialHead {
   // complete starts afresh for the next head.
   Read read(std::string_view bytes, const HttpLimits& limits);
   bool holding() const { return !held_.empty(); }
-  const std::string& held() const { return held_; }
-  // Holds `bytes` unread (they may be no head at all): the next read() scans them first.
-  void keep(std::string_view bytes) { held_.append(bytes); }
   // What is held, and starts afresh.
   std::string take();
 

@@ -22,15 +22,41 @@ RequestScanFramer::RequestScanFramer(ScanFramerSettings settings)
     : settings_(std::move(settings)), body_(settings_, "request") {}
 
 void RequestScanFramer::from_client(std::string_view bytes, std::vector<ScanStep>& out) {
+  if (!first_bytes_) {
+    frame(bytes, out);
+    return;
+  }
+  // HTTP/2 with prior knowledge (h2c on an HTTP port) begins with its preface: it passes unread.
+  constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const std::size_t n = std::min(bytes.size(), h2_preface.size() - preface_.size());
+  if (h2_preface.substr(preface_.size(), n) == bytes.substr(0, n)) {
+    if (preface_.size() + n < h2_preface.size()) {  // so far the start of a preface: all of `bytes`
+      preface_.append(bytes);
+      return;
+    }
+    first_bytes_ = false;
+    forward(out, std::exchange(preface_, {}));
+    forward(out, bytes);
+    body_.pass_unread();
+    return;
+  }
+  first_bytes_ = false;
+  if (preface_.empty()) {
+    frame(bytes, out);
+    return;
+  }
+  const std::string all = std::exchange(preface_, {}).append(bytes);
+  frame(all, out);
+}
+
+void RequestScanFramer::frame(std::string_view bytes, std::vector<ScanStep>& out) {
   std::size_t pos = 0;
   while (pos < bytes.size()) {
     if (!body_.at_head()) {
       body_.consume(bytes, pos, out);
       continue;
     }
-    const std::string_view rest = bytes.substr(pos);
-    if (first_head_ && starts_h2(rest, out)) return;
-    PartialHead::Read read = head_.read(rest, settings_.limits);
+    PartialHead::Read read = head_.read(bytes.substr(pos), settings_.limits);
     if (read.status == PartialHead::Status::need_more) return;
     if (read.status == PartialHead::Status::error) {
       body_.give_up("http1 request: " + read.detail, head_.take(), {}, true, out);
@@ -48,25 +74,8 @@ void RequestScanFramer::from_client(std::string_view bytes, std::vector<ScanStep
   }
 }
 
-bool RequestScanFramer::starts_h2(std::string_view bytes, std::vector<ScanStep>& out) {
-  // HTTP/2 with prior knowledge (h2c on an HTTP port) begins with its preface: it passes unread.
-  constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  const std::size_t seen = head_.held().size();
-  const std::string_view more = bytes.substr(0, h2_preface.size() - std::min(seen, h2_preface.size()));
-  if (!h2_preface.starts_with(head_.held()) || !h2_preface.substr(seen).starts_with(more)) {
-    first_head_ = false;
-    return false;
-  }
-  if (seen + more.size() < h2_preface.size()) {  // so far a preface, or the start of one
-    head_.keep(bytes);
-    return true;
-  }
-  forward(out, head_.take());
-  forward(out, bytes);
-  body_.pass_unread();
-  return true;
+void RequestScanFramer::client_closed(std::vector<ScanStep>& out) {
+  body_.closed(head_.holding() ? head_.take() : std::exchange(preface_, {}), out);
 }
-
-void RequestScanFramer::client_closed(std::vector<ScanStep>& out) { body_.closed(head_.take(), out); }
 
 }  // namespace tlsgate::http::h1

@@ -33,14 +33,14 @@ class RequestScanFramer {
   bool stopped() const { return body_.stopped(); }
 
  private:
-  // The client's first bytes are (so far) the h2 preface: true when they were taken (held, or
-  // forwarded with everything after them unread).
-  bool starts_h2(std::string_view bytes, std::vector<ScanStep>& out);
+  // The bytes after the h2 check: heads, bodies.
+  void frame(std::string_view bytes, std::vector<ScanStep>& out);
 
   ScanFramerSettings settings_;
   PartialHead head_;  // a request head not complete yet
   ScanBody body_;     // the request after its head
-  bool first_head_ = true;  // nothing read yet: an h2 preface would say HTTP/2
+  bool first_bytes_ = true;  // still the connection's first bytes: an h2 preface would say HTTP/2
+  std::string preface_;     // the first bytes while they are the start of an h2 preface
 };
 
 }  // namespace tlsgate::http::h1
