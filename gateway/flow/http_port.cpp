@@ -112,8 +112,8 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts
   if (tap) tap->from_client(first_bytes);
 
   GateLink link(*gate, [&requests](const std::string& error) { requests.parse_failed(error); });
-  const RelayEnd out = co_await bridge(client, upstream, record, flow.control, tap, &link,
-                                       taps ? taps->scanner() : nullptr, uploads);
+  const RelayEnd out =
+      co_await bridge(client, upstream, record, flow.control, tap, &link, taps ? taps->scanner() : nullptr, uploads);
   finish(out.error.has_value(), out.first_end == EndBy::client);
   end = FlowEnd{out.first_end, out.error, out.cause};
   if (out.reset) {

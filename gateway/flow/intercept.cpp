@@ -189,9 +189,8 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
     taps.show_header_rules(requests->header_rules());
     link.emplace(*gate, [&requests](const std::string& error) { requests->parse_failed(error); });
   }
-  const RelayEnd relayed =
-      co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(), link ? &*link : nullptr,
-                      taps.scanner(), taps.request_scanner());
+  const RelayEnd relayed = co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(),
+                                           link ? &*link : nullptr, taps.scanner(), taps.request_scanner());
   taps.finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
   if (requests) requests->add_to_summary();
   FlowEnd end{relayed.first_end, relayed.error, relayed.cause};

@@ -42,8 +42,8 @@ void RelayTaps::scan_requests(SharedState& shared, FlowRecord& record, const std
   RequestScanner::Context context{
       ScanStageContext{record.verdict.rule->rule, record.flow_id, &shared.metrics, shared.block_page.load()},
       http_.get(), &shared, &record, scheme_};
-  request_scanner_ = std::make_unique<RequestScanner>(
-      config, icap_client_for(std::move(executor), config->service), limits, std::move(context));
+  request_scanner_ = std::make_unique<RequestScanner>(config, icap_client_for(std::move(executor), config->service),
+                                                      limits, std::move(context));
 }
 
 void RelayTaps::finish(bool failed, bool client_ended_first) {

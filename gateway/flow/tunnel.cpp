@@ -24,7 +24,8 @@ awaitable<FlowEnd> connect_and_relay(FlowContext& flow, RelayTaps* taps) {
   }
   flow.control.touch();
   RelayEnd out;
-  if (taps && (taps->scanner() || taps->request_scanner())) {  // scanned bodies wait for their verdicts: relayed in user space
+  // Scanned bodies wait for their verdicts: relayed in user space.
+  if (taps && (taps->scanner() || taps->request_scanner())) {
     PlainStream client(flow.client);
     PlainStream upstream(flow.upstream);
     out = co_await bridge(client, upstream, flow.record, flow.control, taps->tap(), nullptr, taps->scanner(),

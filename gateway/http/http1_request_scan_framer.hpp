@@ -37,10 +37,10 @@ class RequestScanFramer {
   void frame(std::string_view bytes, std::vector<ScanStep>& out);
 
   ScanFramerSettings settings_;
-  PartialHead head_;  // a request head not complete yet
-  ScanBody body_;     // the request after its head
+  PartialHead head_;         // a request head not complete yet
+  ScanBody body_;            // the request after its head
   bool first_bytes_ = true;  // still the connection's first bytes: an h2 preface would say HTTP/2
-  std::string preface_;     // the first bytes while they are the start of an h2 preface
+  std::string preface_;      // the first bytes while they are the start of an h2 preface
 };
 
 }  // namespace tlsgate::http::h1

@@ -43,11 +43,8 @@ void ScanBody::message(std::string_view head, BodyFraming framing, std::string r
 void ScanBody::consume(std::string_view bytes, std::size_t& pos, std::vector<ScanStep>& out) {
   const std::string_view rest = bytes.substr(pos);
   switch (state_) {
-    case State::head:
-      return;
-    case State::stopped:
-      pos = bytes.size();
-      return;
+    case State::head: return;
+    case State::stopped: pos = bytes.size(); return;
     case State::passthrough:
       forward(out, rest);
       pos = bytes.size();

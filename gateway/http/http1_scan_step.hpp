@@ -32,13 +32,13 @@ enum class ScanStepKind {
 struct ScanStep {
   ScanStepKind kind = ScanStepKind::forward;
   std::string bytes;
-  std::string head;          // scan: the message's head, final CRLF included
-  std::string body;          // scan: the payload
+  std::string head;  // scan: the message's head, final CRLF included
+  std::string body;  // scan: the payload
   // scan, and overflow of a held message: the request's start line and Host, as an HTTP head
   // ("" when unknown)
   std::string request_head;
-  std::string reason;        // skipped, overflow: why, one line
-  bool no_body = false;      // skipped: the message has no body (reason "no body")
+  std::string reason;    // skipped, overflow: why, one line
+  bool no_body = false;  // skipped: the message has no body (reason "no body")
 };
 
 }  // namespace tlsgate::http::h1

@@ -148,7 +148,8 @@ std::vector<Family> Metrics::collect() const {
                        "Plain-HTTP requests sent to the CA onboarding portal (302), never forwarded", "counter",
                        {value(load(onboard_redirects_))}));
   out.push_back(family("tlsgate_scans_total",
-                       "Bodies through content scanning (ICAP): responses (respmod) and uploads (reqmod), by result and whether they went on",
+                       "Bodies through content scanning (ICAP): responses (respmod) and uploads (reqmod), by result "
+                       "and whether they went on",
                        "counter", scans_.samples()));
   for (const auto& s : sources_) out.push_back(family(s.name, s.help, s.type, s.read()));
   return out;

@@ -20,9 +20,8 @@ int status_of(std::string_view response) {
 
 }  // namespace
 
-RequestScanner::RequestScanner(std::shared_ptr<const icap::ScanConfig> config,
-                               std::shared_ptr<icap::IcapClient> client, const http::HttpLimits& limits,
-                               Context context)
+RequestScanner::RequestScanner(std::shared_ptr<const icap::ScanConfig> config, std::shared_ptr<icap::IcapClient> client,
+                               const http::HttpLimits& limits, Context context)
     : stage_(std::move(config), std::move(client), icap::ScanKind::reqmod, context.stage),
       context_(std::move(context)),
       framer_(stage_.framer_settings(limits)) {}

@@ -40,10 +40,10 @@ class RequestScanner final : private ScanStage::Outcomes {
  public:
   struct Context {
     ScanStageContext stage;
-    HttpTap* http = nullptr;  // gets each forwarded request's scan; null when HTTP inspection is off
+    HttpTap* http = nullptr;        // gets each forwarded request's scan; null when HTTP inspection is off
     SharedState* shared = nullptr;  // the withheld request's own `http` line goes to its log
-    FlowRecord* record = nullptr;  // the flow's facts for that line, and its `http.blocked`; outlives the scanner
-    std::string scheme;  // that line's scheme: https (intercepted TLS) or http
+    FlowRecord* record = nullptr;   // the flow's facts for that line, and its `http.blocked`; outlives the scanner
+    std::string scheme;             // that line's scheme: https (intercepted TLS) or http
   };
   RequestScanner(std::shared_ptr<const icap::ScanConfig> config, std::shared_ptr<icap::IcapClient> client,
                  const http::HttpLimits& limits, Context context);

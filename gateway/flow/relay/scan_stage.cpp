@@ -55,8 +55,7 @@ awaitable<ScanOutcome> ScanStage::outcome(ScanStep& step) {
       // The framer already holds back what follows when on_error blocks.
       out.disposition = without_verdict(step.reason, config_->on_error);
       co_return out;
-    case ScanStepKind::scan:
-      break;
+    case ScanStepKind::scan: break;
   }
   icap::ScanRequest request;
   request.kind = kind_;
@@ -78,14 +77,15 @@ std::string ScanStage::reply(const ScanDisposition& d, const ScanStep& step) con
   const std::string why = d.result == "infected" ? "infected: " + d.threat : "no scan verdict: " + d.detail;
   const std::string host(host_of(step.request_head));
   const BlockFacts facts{host, context_.rule, context_.flow_id, why};
-  const http::RequestAnswer answer{http::RequestAction::block,
-                                   block_page(context_.page ? *context_.page : BlockPageTemplate{}, facts), {}};
+  const http::RequestAnswer answer{
+      http::RequestAction::block, block_page(context_.page ? *context_.page : BlockPageTemplate{}, facts), {}};
   return http::http1_gate_response(answer, "1.1");
 }
 
 log::HttpEventScan ScanStage::report(const ScanOutcome& o) const {
   const ScanDisposition& d = o.disposition;
-  if (context_.metrics) context_.metrics->scan(kind_ == icap::ScanKind::respmod ? "respmod" : "reqmod", d.result, d.deliver);
+  if (context_.metrics)
+    context_.metrics->scan(kind_ == icap::ScanKind::respmod ? "respmod" : "reqmod", d.result, d.deliver);
   log::HttpEventScan scan;
   scan.service = client_->service().uri();
   scan.result = d.result;

@@ -66,7 +66,8 @@ TEST(RequestScanFramer, WhatPassesAtOnce) {
       {"after an Upgrade request, unread", upgrade + post_head + "hello", "no_body,forward"},
       {"CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n" + post_head + "hello", "no_body,forward"},
       {"h2 with prior knowledge", std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0", 33), "forward"},
-      {"the start of an h2 preface, then HTTP/1", "PRI /x HTTP/1.1\r\nHost: a\r\n\r\n" + get, "no_body,forward,no_body,forward"},
+      {"the start of an h2 preface, then HTTP/1", "PRI /x HTTP/1.1\r\nHost: a\r\n\r\n" + get,
+       "no_body,forward,no_body,forward"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

@@ -123,8 +123,10 @@ TEST(Metrics, ScansByMethod) {
   m.scan("reqmod", "infected", false);
   m.scan("reqmod", "infected", false);
   const auto all = m.collect();
-  EXPECT_EQ(value_of(all, "tlsgate_scans_total", {{"method", "reqmod"}, {"result", "infected"}, {"delivered", "no"}}), 2);
-  EXPECT_EQ(value_of(all, "tlsgate_scans_total", {{"method", "respmod"}, {"result", "clean"}, {"delivered", "yes"}}), 1);
+  EXPECT_EQ(value_of(all, "tlsgate_scans_total", {{"method", "reqmod"}, {"result", "infected"}, {"delivered", "no"}}),
+            2);
+  EXPECT_EQ(value_of(all, "tlsgate_scans_total", {{"method", "respmod"}, {"result", "clean"}, {"delivered", "yes"}}),
+            1);
   EXPECT_NE(m.render_text().find("tlsgate_scans_total{method=\"reqmod\",result=\"infected\",delivered=\"no\"} 2\n"),
             std::string::npos);
 }
