@@ -7,10 +7,11 @@
 namespace tlsgate::http::h1 {
 namespace {
 
-// The request line and Host, as a head (the block page's host, the scan's description).
+// The request line and Host, as a head (the block page's host, the withheld request's line).
 std::string request_line_and_host(const Head& head) {
   std::string out;
-  out.append(head.request.method).append(" ").append(head.request.target).append(" HTTP/1.1\r\n");
+  out.append(head.request.method).append(" ").append(head.request.target);
+  out.append(head.request.minor_version == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   if (head.host) out.append("Host: ").append(*head.host).append("\r\n");
   out += "\r\n";
   return out;

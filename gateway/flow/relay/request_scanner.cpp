@@ -70,11 +70,11 @@ void RequestScanner::add_to_summary() {
 
 void RequestScanner::log_withheld(const ScanStep& step, const log::HttpEventScan& scan) const {
   if (!context_.shared || !context_.record) return;
-  // The framer's request line and Host: "METHOD TARGET HTTP/1.1\r\nHost: HOST\r\n\r\n".
+  // The framer's request line and Host: "METHOD TARGET HTTP/1.x\r\nHost: HOST\r\n\r\n".
   const std::string_view line = std::string_view(step.request_head).substr(0, step.request_head.find("\r\n"));
   const std::size_t space = line.find(' ');
   http::HttpExchange e;
-  e.http_version = "1.1";
+  e.http_version = line.ends_with("HTTP/1.0") ? "1.0" : "1.1";
   if (space != std::string_view::npos) {
     e.method = line.substr(0, space);
     const std::string_view rest = line.substr(space + 1);

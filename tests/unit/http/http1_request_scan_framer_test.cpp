@@ -94,6 +94,12 @@ TEST(RequestScanFramer, CutShort) {
   EXPECT_EQ(kinds(steps), "no_body,forward");  // a close between requests is no overflow
 }
 
+TEST(RequestScanFramer, HttpVersionKept) {
+  const auto steps = run(scan_settings(), "PUT /f HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi", 0);
+  ASSERT_EQ(kinds(steps), "scan");
+  EXPECT_EQ(steps[0].request_head, "PUT /f HTTP/1.0\r\n\r\n");  // no Host: none given
+}
+
 TEST(RequestScanFramer, PastTheBoundBlocks) {
   const std::string big = "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n01234567890123456789";
   for (std::size_t split = 0; split <= big.size(); ++split) {
