@@ -104,6 +104,8 @@ check_eq "$(request_scan_of "$ev")" "clean - -" "clean 3 MiB chunked POST: reque
 # after its own wait (curl: 1 s); the server's 100 still reaches it.
 line=$(upload expect https://www.example.test/upload?case=expect "$work/small.bin" -H 'Expect: 100-continue')
 check_eq "$(status expect)" 200 "Expect: 100-continue: 200"
+expect_s=$(sed -n 's/.*time=//p' "$work/expect.out")
+check "Expect: 100-continue: done after curl's own wait, no hang (${expect_s} s)" awk -v t="$expect_s" 'BEGIN { exit !(t < 10) }'
 check_eq "$(arrived "$work/small.bin")" 1 "Expect: 100-continue: nginx got the body"
 check_eq "$(request_scan_of "$(http_event "$(field .flow_id "$line")" "/upload?case=expect")")" "clean - -" \
   "Expect: 100-continue: request_scan clean"
