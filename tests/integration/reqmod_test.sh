@@ -16,6 +16,7 @@
 #  - behind a request gate (a blocking host rule loaded by SIGHUP): the same, the gate first; on
 #    port 80 the first request of a connection too.
 #  - c-icap stopped: www blocks, api forwards, each with the error on its line.
+#  - flow_log_format eve: an infected upload's http line is an alert, and matches the EVE schema.
 # Every client connection ends in exactly one flow line; every log line matches the schema.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -266,4 +267,24 @@ settle
 check_eq "$(flow_count)" "$(wc -l <"$work/clients")" "every client connection ended in exactly one flow line"
 stop_tlsgate
 validate_log "$log"
+
+# --- EVE: an infected upload is an alert
+scanner_start_icap
+eve="$work/eve.jsonl"
+test_config flow_log="$eve" flow_log_format=eve policy_file="$policy" upstream_ca_file="$PUBLIC_CA_CERT" \
+  learned_bypass:=false http_ports:='[80]' >"$work/config-eve.json"
+start_tlsgate "$work/config-eve.json" || exit 1
+in_client curl -sS -m 30 --http1.1 --cacert "$trust" -o /dev/null -H 'Content-Type: application/octet-stream' \
+  --data-binary @"$SCANNER_EICAR" "https://www.example.test/upload?case=eve" >/dev/null 2>&1
+eve_alert() { jq -c 'select(.event_type == "http" and .http.url == "/upload?case=eve")' "$eve" 2>/dev/null | grep -q alert; }
+wait_until 10 "the upload's EVE http line" eve_alert || true
+stop_tlsgate
+alert=$(jq -c 'select(.event_type == "http" and .http.url == "/upload?case=eve") | .alert' "$eve")
+check_eq "$(jq -r '[.action, .signature, .category] | join(" | ")' <<<"$alert")" \
+  "blocked | tlsgate content scan: $SCANNER_EICAR_THREAT | Malware" "EVE: the infected upload is an alert"
+if "$PYTHON" "$SOURCE_DIR/tests/integration/validate_log.py" "$SOURCE_DIR/docs/eve.schema.json" "$eve"; then
+  pass "every EVE line matches docs/eve.schema.json"
+else
+  fail "EVE lines match docs/eve.schema.json"
+fi
 finish
