@@ -51,28 +51,14 @@ void RequestScanFramer::from_client(std::string_view bytes, std::vector<ScanStep
 }
 
 void RequestScanFramer::frame(std::string_view bytes, std::vector<ScanStep>& out) {
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    if (!body_.at_head()) {
-      body_.consume(bytes, pos, out);
-      continue;
-    }
-    PartialHead::Read read = head_.read(bytes.substr(pos), settings_.limits);
-    if (read.status == PartialHead::Status::need_more) return;
-    if (read.status == PartialHead::Status::error) {
-      body_.give_up("http1 request: " + read.detail, head_.take(), {}, true, out);
-      return;
-    }
-    pos += read.used;
-    const auto head = parse_request_head(read.head, read.start);
-    if (head.is_error()) {
-      body_.give_up(std::string("http1 request: ") + head.detail, std::move(read.head), bytes.substr(pos), true, out);
-      return;
-    }
-    // What follows a switch request may be another protocol: it passes unread.
-    const bool switches = head.value.upgrade.has_value() || head.value.request.method == "CONNECT";
-    body_.message(read.head, head.value.body, request_line_and_host(head.value), switches, out);
-  }
+  body_.frame(
+      bytes, head_, parse_request_head,
+      [this, &out](std::string_view head_bytes, const Head& head) {
+        // What follows a switch request may be another protocol: it passes unread.
+        const bool switches = head.upgrade.has_value() || head.request.method == "CONNECT";
+        body_.message(head_bytes, head.body, request_line_and_host(head), switches, out);
+      },
+      out);
 }
 
 void RequestScanFramer::client_closed(std::vector<ScanStep>& out) {

@@ -52,26 +52,9 @@ void ScanFramer::request_head(const Head& head) {
 }
 
 void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out) {
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    if (!body_.at_head()) {
-      body_.consume(bytes, pos, out);
-      continue;
-    }
-    PartialHead::Read read = head_.read(bytes.substr(pos), settings_.limits);
-    if (read.status == PartialHead::Status::need_more) return;
-    if (read.status == PartialHead::Status::error) {
-      body_.give_up("http1 response: " + read.detail, head_.take(), {}, true, out);
-      return;
-    }
-    pos += read.used;
-    const auto head = parse_response_head(read.head, read.start);
-    if (head.is_error()) {
-      body_.give_up(std::string("http1 response: ") + head.detail, std::move(read.head), bytes.substr(pos), true, out);
-      return;
-    }
-    on_response_head(read.head, head.value, out);
-  }
+  body_.frame(
+      bytes, head_, parse_response_head,
+      [this, &out](std::string_view head_bytes, const Head& head) { on_response_head(head_bytes, head, out); }, out);
 }
 
 void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head, std::vector<ScanStep>& out) {
