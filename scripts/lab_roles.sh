@@ -84,6 +84,22 @@ make_content() {
   sha256sum "$dir/www/large" | cut -d' ' -f1 >"$dir/www/large.sha256"
 }
 
+# An upload sink: nginx keeps each request body to /upload in DIR/nginx/uploads (one file per
+# request, as received), and answers through its port-80 /echo.
+upload_location() {
+  local dir=$1
+  cat <<EOF
+    location /upload {
+      client_max_body_size 64m;
+      client_body_in_file_only on;
+      client_body_temp_path $dir/nginx/uploads;
+      proxy_pass_request_body off;  # kept here; /echo answers without it
+      proxy_set_header Content-Length "";
+      proxy_pass http://10.10.2.2:80/echo;
+    }
+EOF
+}
+
 # One server block per certificate; good hosts share 10.10.2.2 and are told apart by SNI.
 tls_server_block() {
   local dir=$1 listen4=$2 listen6=$3 names=$4 stem=$5 port
@@ -96,6 +112,7 @@ tls_server_block() {
     ssl_certificate $dir/pki/$stem.crt;
     ssl_certificate_key $dir/pki/$stem.key;
     root $dir/www;
+$(upload_location "$dir")
     location /ws {  # WebSocket: tests bring their own echo server on 127.0.0.1:9001
       proxy_pass http://127.0.0.1:9001;
       proxy_http_version 1.1;
@@ -135,6 +152,7 @@ http {
     listen [fd10:2::2]:80 default_server;
     root $dir/www;
     location = /echo { return 200 "\$request_method \$request_uri\n"; }
+$(upload_location "$dir")
   }
   server {
     listen 10.10.2.2:8080 http2;

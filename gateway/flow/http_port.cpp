@@ -52,6 +52,7 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts
   if (record.verdict.action == FlowAction::intercept) {
     taps.emplace(shared, record);
     taps->scan_responses(shared, record, std::nullopt, flow.client.get_executor());
+    taps->scan_requests(shared, record, std::nullopt, flow.client.get_executor());
   }
   RelayTap* tap = taps ? taps->tap() : nullptr;
   RequestPolicy requests(shared, record, facts, RequestPath::http_port);
@@ -89,18 +90,30 @@ awaitable<FlowEnd> serve_http_requests(FlowContext& flow, const FlowFacts& facts
   }
   flow.control.touch();
   PlainStream upstream(flow.upstream);
-  const auto sent = co_await upstream.write_all(bytes_of(first->to_server));
+  RequestScanner* uploads = taps ? taps->request_scanner() : nullptr;
+  std::span<const std::uint8_t> first_bytes = bytes_of(first->to_server);
+  if (uploads) {  // the first request's body, too, waits for its verdict
+    const ScannedRequest scanned = co_await uploads->scan_client_bytes(first_bytes);
+    if (scanned.close) {
+      co_await client.write_all(bytes_of(uploads->reply()));
+      client.shutdown_write();
+      finish(false, true);
+      co_return FlowEnd{EndBy::client, std::nullopt, EndReason::content_blocked};
+    }
+    first_bytes = scanned.to_server;
+  }
+  const auto sent = co_await upstream.write_all(first_bytes);
   if (sent.status != tls::IoStatus::ok) {
     reset_socket(flow.client);
     finish(true, false);
     co_return FlowEnd{EndBy::server, sent.error, std::nullopt};
   }
-  record.from_client += first->to_server.size();
-  if (tap) tap->from_client(bytes_of(first->to_server));
+  record.from_client += first_bytes.size();
+  if (tap) tap->from_client(first_bytes);
 
   GateLink link(*gate, [&requests](const std::string& error) { requests.parse_failed(error); });
   const RelayEnd out =
-      co_await bridge(client, upstream, record, flow.control, tap, &link, taps ? taps->scanner() : nullptr);
+      co_await bridge(client, upstream, record, flow.control, tap, &link, taps ? taps->scanner() : nullptr, uploads);
   finish(out.error.has_value(), out.first_end == EndBy::client);
   end = FlowEnd{out.first_end, out.error, out.cause};
   if (out.reset) {

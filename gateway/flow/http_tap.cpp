@@ -1,5 +1,6 @@
 #include "gateway/flow/http_tap.hpp"
 
+#include "gateway/flow/http_limits.hpp"
 #include "gateway/log/community_id.hpp"
 #include "gateway/log/events/fields.hpp"
 #include "gateway/log/events/http_event.hpp"
@@ -11,15 +12,7 @@
 namespace tlsgate {
 namespace {
 
-http::HttpLimits limits_of(const Config& config) {
-  http::HttpLimits limits;
-  limits.max_header_bytes = config.http_max_header_bytes;
-  limits.max_header_fields = config.http_max_header_fields;
-  limits.max_exchange_header_bytes = config.http_max_exchange_header_bytes;
-  limits.body_capture_bytes = config.http_body_capture_bytes;
-  limits.redact = config.http_redact;
-  return limits;
-}
+constexpr std::size_t max_pending_scans = 256;  // per direction: as many as the observer's pipelined exchanges
 
 }  // namespace
 
@@ -36,14 +29,14 @@ HttpTap::HttpTap(SharedState& shared, FlowRecord& record, std::unique_ptr<http::
 
 std::unique_ptr<HttpTap> HttpTap::for_tls(SharedState& shared, FlowRecord& record, const std::string& alpn) {
   if (!shared.config.http_inspect) return nullptr;
-  const auto limits = limits_of(shared.config);
+  const auto limits = http_limits(shared.config);
   auto observer = alpn == "h2" ? http::make_h2_observer(limits, "https") : http::make_http1_observer(limits, "https");
   return std::make_unique<HttpTap>(shared, record, std::move(observer), RequestPath::intercepted_tls);
 }
 
 std::unique_ptr<HttpTap> HttpTap::for_cleartext(SharedState& shared, FlowRecord& record) {
   if (!shared.config.http_inspect) return nullptr;
-  return std::make_unique<HttpTap>(shared, record, http::make_cleartext_observer(limits_of(shared.config)),
+  return std::make_unique<HttpTap>(shared, record, http::make_cleartext_observer(http_limits(shared.config)),
                                    RequestPath::http_port);
 }
 
@@ -73,13 +66,21 @@ void HttpTap::log_exchanges() {
                                   record_.server.port, sni};
     const std::optional<std::string> would = would_block(exchange);
     std::optional<log::HttpEventScan> scan;
-    if (!scans_.empty() && exchange.http_version != "2") {
-      scan = std::move(scans_.front());
-      scans_.pop_front();
+    std::optional<log::HttpEventScan> request_scan;
+    if (exchange.http_version != "2") {
+      if (!scans_.empty()) {
+        scan = std::move(scans_.front());
+        scans_.pop_front();
+      }
+      if (!request_scans_.empty()) {
+        request_scan = std::move(request_scans_.front());
+        request_scans_.pop_front();
+      }
     }
     log::HttpEventAction action;  // allow: the gate let it through
     action.would_block = would ? &*would : nullptr;
     action.scan = scan ? &*scan : nullptr;
+    action.request_scan = request_scan ? &*request_scan : nullptr;
     const std::vector<std::string> rules = header_rules_ ? header_rules_->take(exchange) : std::vector<std::string>{};
     action.header_rules = rules;
     try {
@@ -109,9 +110,13 @@ std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchan
 }
 
 void HttpTap::add_scan(log::HttpEventScan scan) {
-  constexpr std::size_t max_pending_scans = 256;  // as many as the observer's pipelined exchanges
   if (observer_->failed() || scans_.size() >= max_pending_scans) return;
   scans_.push_back(std::move(scan));
+}
+
+void HttpTap::add_request_scan(std::optional<log::HttpEventScan> scan) {
+  if (observer_->failed() || request_scans_.size() >= max_pending_scans) return;
+  request_scans_.push_back(std::move(scan));
 }
 
 void HttpTap::finish() {

@@ -6,6 +6,7 @@
 // decided again (decide_request) to mark the ones such a rule would have blocked.
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/flow/header_rule_notes.hpp"
@@ -38,6 +39,9 @@ class HttpTap final : public RelayTap {
   // `http` line gets it as `scan`.
   // Bounded: once the observer stopped (or lags past max_pending_scans), they are dropped.
   void add_scan(log::HttpEventScan scan);
+  // The content scan of the next HTTP/1 request forwarded (REQMOD), in request order; nullopt for
+  // a request without a body (its line gets no `request_scan`). Bounded as add_scan.
+  void add_request_scan(std::optional<log::HttpEventScan> scan);
   // Where the header rules applied to each request are noted (the flow's request policy, which
   // outlives the relay); each exchange's line lists its request's.
   void show_header_rules(HeaderRuleNotes* notes) { header_rules_ = notes; }
@@ -57,6 +61,7 @@ class HttpTap final : public RelayTap {
   std::string client_ip_;
   std::string server_ip_;
   std::deque<log::HttpEventScan> scans_;  // reported, their exchanges not yet logged
+  std::deque<std::optional<log::HttpEventScan>> request_scans_;  // the same, for requests
 };
 
 }  // namespace tlsgate

@@ -105,11 +105,11 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   const std::string server_ip = record.server.ip.to_string();
   leg.session_key = std::make_unique<const std::string>(facts.sni.value_or("") + '|' + server_ip + ':' +
                                                         std::to_string(record.server.port));
-  // Content scanning reads HTTP/1 responses only: where the rule known so far scans, h2 is not
-  // offered upstream, so both legs speak HTTP/1.1 (the client gets the upstream's choice).
+  // Content scanning reads HTTP/1 only (responses and uploads): where the rule known so far scans,
+  // h2 is not offered upstream, so both legs speak HTTP/1.1 (the client gets the upstream's choice).
   std::vector<std::string> alpn = facts.alpn;
   const auto& rule = record.verdict.rule;
-  if (rule && rule->scan && rule->scan->respmod) std::erase(alpn, "h2");
+  if (rule && rule->scan && (rule->scan->respmod || rule->scan->reqmod)) std::erase(alpn, "h2");
   auto stream = std::make_unique<tls::TlsStream>(
       flow.upstream, flow.shared.tls->new_upstream_ssl(facts.sni, server_ip, *leg.session_key, alpn));
   flow.control.enter(FlowPhase::upstream_handshake, config.connect_timeout);
@@ -178,6 +178,7 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
 
   RelayTaps taps(shared, record, state.alpn);
   taps.scan_responses(shared, record, state.alpn, flow.client.get_executor());
+  taps.scan_requests(shared, record, state.alpn, flow.client.get_executor());
   // Where a host rule could refuse a request, each request answers to the policy before it moves.
   std::unique_ptr<RequestPolicy> requests;
   std::unique_ptr<http::RequestGate> gate;
@@ -188,9 +189,8 @@ awaitable<FlowEnd> intercept(FlowContext& flow, const FlowFacts& facts, Upstream
     taps.show_header_rules(requests->header_rules());
     link.emplace(*gate, [&requests](const std::string& error) { requests->parse_failed(error); });
   }
-  const RelayEnd relayed =
-      co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(), link ? &*link : nullptr,
-                      taps.scanner());
+  const RelayEnd relayed = co_await bridge(client, *upstream.stream, record, flow.control, taps.tap(),
+                                           link ? &*link : nullptr, taps.scanner(), taps.request_scanner());
   taps.finish(relayed.error.has_value(), relayed.first_end == EndBy::client);
   if (requests) requests->add_to_summary();
   FlowEnd end{relayed.first_end, relayed.error, relayed.cause};

@@ -1,7 +1,8 @@
 #pragma once
 // Everything that watches one relay's bytes: the HTTP observer (http events)
 // and the decrypted capture (pcap), joined into the one tap the relay calls;
-// and, when the flow's rule scans content, the response scanner in front.
+// and, when the flow's rule scans content, the response scanner in front (and the request
+// scanner the relay's client direction uses).
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include "gateway/asio.hpp"
 #include "gateway/capture/flow_capture.hpp"
 #include "gateway/flow/http_tap.hpp"
+#include "gateway/flow/relay/request_scanner.hpp"
 #include "gateway/flow/relay/response_scanner.hpp"
 
 namespace tlsgate {
@@ -28,10 +30,16 @@ class RelayTaps {
   // a response scanner in front of the taps. `executor`: the flow's.
   void scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
                       asio::any_io_executor executor);
+  // When the flow's rule scans uploads (reqmod; the client speaks HTTP/1), makes a request
+  // scanner for the relay's client direction. `alpn`: nullopt on an HTTP port.
+  void scan_requests(SharedState& shared, FlowRecord& record, const std::optional<std::string>& alpn,
+                     asio::any_io_executor executor);
   // The tap to hand the relay: null when nothing watches.
   RelayTap* tap() { return scanner_ ? scanner_.get() : tee_.get(); }
   // The scanner to hand the relay; null when the flow is not scanned.
   ResponseScanner* scanner() { return scanner_.get(); }
+  // The request scanner to hand the relay; null when uploads are not scanned.
+  RequestScanner* request_scanner() { return request_scanner_.get(); }
   // The relay ended: flushes the observer's exchanges and closes the capture.
   void finish(bool failed, bool client_ended_first);
   // The http events list the header rules noted there (see HttpTap).
@@ -43,7 +51,9 @@ class RelayTaps {
   std::unique_ptr<HttpTap> http_;
   std::unique_ptr<capture::FlowCapture> capture_;
   TeeTap tee_;
+  std::string scheme_;  // the requests' scheme: https (intercepted TLS) or http
   std::unique_ptr<ResponseScanner> scanner_;
+  std::unique_ptr<RequestScanner> request_scanner_;
 };
 
 }  // namespace tlsgate

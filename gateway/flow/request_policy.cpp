@@ -2,11 +2,11 @@
 
 #include <ctime>
 
+#include "gateway/flow/answered_request_line.hpp"
 #include "gateway/flow/block_page.hpp"
+#include "gateway/flow/http_limits.hpp"
 #include "gateway/flow/portal_redirect.hpp"
 #include "gateway/flow/shared_state.hpp"
-#include "gateway/log/community_id.hpp"
-#include "gateway/log/events/fields.hpp"
 #include "gateway/log/events/http_event.hpp"
 #include "gateway/policy/time_window.hpp"
 
@@ -15,8 +15,7 @@ namespace {
 
 http::GateSettings gate_settings(const Config& config, RequestPath path) {
   http::GateSettings settings;
-  settings.limits.max_header_bytes = config.http_max_header_bytes;
-  settings.limits.max_header_fields = config.http_max_header_fields;
+  settings.limits = http_limits(config);
   settings.scheme = path == RequestPath::http_port ? "http" : "https";
   settings.relay_unparsed_on_error = false;  // gates exist only where a host rule could matter
   settings.first_request_opens_upstream = path == RequestPath::http_port;
@@ -133,7 +132,7 @@ void RequestPolicy::parse_failed(const std::string& error) {
 void RequestPolicy::add_to_summary() {
   if (answered_ == 0) return;
   if (!record_.http) record_.http = HttpSummary{};
-  record_.http->blocked = answered_;
+  record_.http->blocked += answered_;
 }
 
 void RequestPolicy::log_answer(const http::RequestHead& head, int status, RequestReason reason,
@@ -146,18 +145,9 @@ void RequestPolicy::log_answer(const http::RequestHead& head, int status, Reques
   e.authority = head.authority.value_or("");
   e.path = head.path;
   e.status = status;
-  const std::string ts = log::rfc3339_utc(std::chrono::system_clock::now());
-  const std::string community_id = log::community_id(record_.client, record_.server, log::ip_proto_tcp);
-  const std::string client_ip = record_.client.ip.to_string();
-  const std::string server_ip = record_.server.ip.to_string();
-  const std::string* sni = record_.hello && record_.hello->sni ? &*record_.hello->sni : nullptr;
-  const log::HttpEventFlow flow{ts,         record_.flow_id,     community_id, client_ip, record_.client.port,
-                                server_ip, record_.server.port, sni};
   const std::string* would_block = rule && rule->would_block ? &*rule->would_block : nullptr;
   const log::HttpEventAction answer{action, to_string(reason), rule ? &rule->rule : nullptr, would_block};
-  std::string line;
-  log::write_http_event(line, flow, e, answer);
-  shared_.log.submit_serialized_event(line);
+  log_answered_request(shared_, record_, e, answer);
 }
 
 }  // namespace tlsgate

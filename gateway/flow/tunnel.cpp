@@ -24,10 +24,12 @@ awaitable<FlowEnd> connect_and_relay(FlowContext& flow, RelayTaps* taps) {
   }
   flow.control.touch();
   RelayEnd out;
-  if (taps && taps->scanner()) {  // scanned responses wait for their verdicts: relayed in user space
+  // Scanned bodies wait for their verdicts: relayed in user space.
+  if (taps && (taps->scanner() || taps->request_scanner())) {
     PlainStream client(flow.client);
     PlainStream upstream(flow.upstream);
-    out = co_await bridge(client, upstream, flow.record, flow.control, taps->tap(), nullptr, taps->scanner());
+    out = co_await bridge(client, upstream, flow.record, flow.control, taps->tap(), nullptr, taps->scanner(),
+                          taps->request_scanner());
   } else {
     out = co_await splice_tunnel(flow.client, flow.upstream, flow.record, flow.control, taps ? taps->tap() : nullptr);
   }
@@ -52,6 +54,7 @@ awaitable<FlowEnd> tunnel(FlowContext& flow) {
 awaitable<FlowEnd> observe(FlowContext& flow) {
   RelayTaps taps(flow.shared, flow.record);
   taps.scan_responses(flow.shared, flow.record, std::nullopt, flow.client.get_executor());
+  taps.scan_requests(flow.shared, flow.record, std::nullopt, flow.client.get_executor());
   FlowEnd end = co_await connect_and_relay(flow, &taps);
   co_return end;
 }

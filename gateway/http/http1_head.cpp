@@ -285,4 +285,23 @@ ParseResult<Head, HeadError> parse_response_head(std::string_view bytes, std::si
   return parse_head(bytes, start, false);
 }
 
+std::string_view field_value(std::string_view head, std::string_view name) {
+  std::size_t pos = head.find("\r\n");
+  while (pos != std::string_view::npos && pos + 2 < head.size()) {
+    const std::size_t start = pos + 2;
+    const std::size_t end = head.find("\r\n", start);
+    if (end == std::string_view::npos || end == start) break;
+    const std::string_view line = head.substr(start, end - start);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos && token_equals(line.substr(0, colon), name)) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      return value;
+    }
+    pos = end;
+  }
+  return {};
+}
+
 }  // namespace tlsgate::http::h1

@@ -79,6 +79,10 @@ ParseResult<Head, HeadError> parse_response_head(std::string_view bytes, std::si
 // A short text for an error (the detail of a parse failure).
 const char* describe(HeadError error);
 
+// The value of the first field `name` (lowercase) in a complete head that parsed (OWS trimmed);
+// empty when there is none.
+std::string_view field_value(std::string_view head, std::string_view name);
+
 // Case-insensitive comparison of an ASCII token with a lowercase one.
 bool token_equals(std::string_view value, std::string_view lowercase);
 

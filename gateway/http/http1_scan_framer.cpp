@@ -1,41 +1,13 @@
 // Response framing for content scanning; see http1_scan_framer.hpp.
 #include "gateway/http/http1_scan_framer.hpp"
 
-#include "gateway/http/http1_dechunk.hpp"
+#include <utility>
+
 #include "gateway/http/http1_response_tracker.hpp"
 
 namespace tlsgate::http::h1 {
-namespace {
 
-// The value of the first field `name` (lowercase) in a complete, already validated head.
-std::string_view field_value(std::string_view head, std::string_view name) {
-  std::size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos && pos + 2 < head.size()) {
-    const std::size_t start = pos + 2;
-    const std::size_t end = head.find("\r\n", start);
-    if (end == std::string_view::npos || end == start) break;
-    const std::string_view line = head.substr(start, end - start);
-    const std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos && token_equals(line.substr(0, colon), name)) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-      return value;
-    }
-    pos = end;
-  }
-  return {};
-}
-
-void forward(std::vector<ScanStep>& out, std::string_view bytes) {
-  if (bytes.empty()) return;
-  if (out.empty() || out.back().kind != ScanStepKind::forward) out.push_back(ScanStep{});
-  out.back().bytes.append(bytes);
-}
-
-}  // namespace
-
-ScanFramer::ScanFramer(ScanFramerSettings settings) : settings_(std::move(settings)) {}
+ScanFramer::ScanFramer(ScanFramerSettings settings) : settings_(std::move(settings)), body_(settings_, "response") {}
 
 void ScanFramer::from_client(std::string_view bytes) {
   std::size_t pos = 0;
@@ -47,26 +19,15 @@ void ScanFramer::from_client(std::string_view bytes) {
       if (step.done) client_in_body_ = false;
       continue;
     }
-    const std::size_t held_before = client_held_.size();
-    std::string_view data = bytes.substr(pos);
-    if (held_before > 0) {
-      client_held_.append(data);
-      data = client_held_;
-    }
-    const auto scan = client_scanner_.scan(data, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
-    if (scan.is_need_more()) {
-      if (held_before == 0) client_held_.assign(data);
-      return;
-    }
-    if (scan.is_error()) {
+    const PartialHead::Read read = client_head_.read(bytes.substr(pos), settings_.limits);
+    if (read.status == PartialHead::Status::need_more) return;
+    if (read.status == PartialHead::Status::error) {
+      client_head_.take();
       client_stopped_ = requests_lost_ = true;
       return;
     }
-    const std::string head_bytes(data.substr(0, scan.value));
-    const auto head = parse_request_head(head_bytes, client_scanner_.start());
-    pos += scan.value - held_before;
-    client_held_.clear();
-    client_scanner_ = HeadScanner{};
+    const auto head = parse_request_head(read.head, read.start);
+    pos += read.used;
     if (!head.is_complete() || requests_.size() >= max_pending_requests) {
       client_stopped_ = requests_lost_ = true;
       return;
@@ -91,86 +52,25 @@ void ScanFramer::request_head(const Head& head) {
 }
 
 void ScanFramer::from_server(std::string_view bytes, std::vector<ScanStep>& out) {
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    const std::string_view rest = bytes.substr(pos);
-    switch (state_) {
-      case State::stopped:
-        return;
-      case State::passthrough:
-        forward(out, rest);
-        return;
-      case State::pass_body:
-      case State::hold_body: {
-        const BodyStep step = body_.consume(rest);
-        if (state_ == State::pass_body) forward(out, rest.substr(0, step.used));
-        else held_.append(rest.substr(0, step.used));
-        pos += step.used;
-        if (!step.error.empty()) {
-          give_up("http1 response: " + step.error, bytes.substr(pos), true, out);
-          return;
-        }
-        if (state_ == State::hold_body && held_.size() - held_body_start_ > settings_.max_body_bytes) {
-          give_up("body past max_bytes (" + std::to_string(settings_.max_body_bytes) + ")", {}, false, out);
-          if (step.done && state_ == State::pass_body) state_ = State::head;
-          continue;
-        }
-        if (step.done) {
-          if (state_ == State::hold_body) hold_done(out);
-          else state_ = State::head;
-        }
-        break;
-      }
-      case State::head: {
-        const std::size_t held_before = held_.size();
-        std::string_view data = rest;
-        if (held_before > 0) {
-          held_.append(rest);
-          data = held_;
-        }
-        const auto scan = scanner_.scan(data, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
-        if (scan.is_need_more()) {
-          if (held_before == 0) held_.assign(data);
-          return;
-        }
-        if (scan.is_error()) {
-          give_up("http1 response: " + scan.detail, held_before > 0 ? std::string_view{} : rest, true, out);
-          return;
-        }
-        std::string head_bytes(data.substr(0, scan.value));
-        const std::size_t start = scanner_.start();
-        pos += scan.value - held_before;
-        held_.clear();
-        scanner_ = HeadScanner{};
-        const auto head = parse_response_head(head_bytes, start);
-        if (head.is_error()) {
-          held_ = std::move(head_bytes);
-          give_up(std::string("http1 response: ") + head.detail, bytes.substr(pos), true, out);
-          return;
-        }
-        on_response_head(head_bytes, head.value, out);
-        break;
-      }
-    }
-  }
+  body_.frame(
+      bytes, head_, parse_response_head,
+      [this, &out](std::string_view head_bytes, const Head& head) { on_response_head(head_bytes, head, out); }, out);
 }
 
 void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head, std::vector<ScanStep>& out) {
   const int status = head.response.status;
   if (requests_.empty() && requests_lost_) {
-    held_.assign(head_bytes);
-    give_up("http1 requests could not be framed", {}, true, out);
+    body_.give_up("http1 requests could not be framed", std::string(head_bytes), {}, true, out);
     return;
   }
   const Request request = requests_.empty() ? Request{} : requests_.front();
   if (status == 101 && !request.upgrade) {
-    held_.assign(head_bytes);
-    give_up("http1 response: 101 to a request without Upgrade", {}, true, out);
+    body_.give_up("http1 response: 101 to a request without Upgrade", std::string(head_bytes), {}, true, out);
     return;
   }
   if (status == 101 || (request.connect && status >= 200 && status < 300)) {
     forward(out, head_bytes);  // another protocol follows: not scanned
-    state_ = State::passthrough;
+    body_.pass_unread();
     return;
   }
   if (status < 200) {  // interim: the final response follows
@@ -182,81 +82,9 @@ void ScanFramer::on_response_head(std::string_view head_bytes, const Head& head,
   if (request.upgrade || request.connect) requests_lost_ = true;
   BodyFraming framing = head.body;
   if (status == 204 || status == 304 || request.head) framing = {};
-  body_ = BodyFramer(framing, settings_.limits.max_header_bytes, settings_.limits.max_header_fields);
-  if (framing.kind == BodyKind::none || (framing.kind == BodyKind::length && framing.length == 0)) {
-    out.push_back({ScanStepKind::skipped, {}, {}, {}, {}, "no body"});
-    forward(out, head_bytes);
-    state_ = State::head;
-    return;
-  }
-  const std::string_view content_type = field_value(head_bytes, "content-type");
-  if (settings_.scans_content_type && !settings_.scans_content_type(content_type)) {
-    out.push_back({ScanStepKind::skipped, {}, {}, {}, {}, "content type not scanned"});
-    forward(out, head_bytes);
-    state_ = State::pass_body;
-    return;
-  }
-  held_.assign(head_bytes);
-  held_body_start_ = held_.size();
-  held_chunked_ = framing.kind == BodyKind::chunked;
-  held_until_close_ = framing.kind == BodyKind::until_close;
-  held_request_head_ = request.head_text;
-  state_ = State::hold_body;
-  if (framing.kind == BodyKind::length && framing.length > settings_.max_body_bytes) {
-    give_up("body of " + std::to_string(framing.length) + " bytes past max_bytes (" +
-                std::to_string(settings_.max_body_bytes) + ")",
-            {}, false, out);
-  }
+  body_.message(head_bytes, framing, request.head_text, false, out);
 }
 
-void ScanFramer::hold_done(std::vector<ScanStep>& out) {
-  ScanStep step;
-  step.kind = ScanStepKind::scan;
-  step.head = held_.substr(0, held_body_start_);
-  const std::string_view body = std::string_view(held_).substr(held_body_start_);
-  if (held_chunked_) {
-    auto payload = dechunk(body);
-    if (!payload) {
-      give_up("http1 response: chunked body could not be decoded", {}, false, out);
-      return;
-    }
-    step.body = std::move(*payload);
-  } else {
-    step.body.assign(body);
-  }
-  step.request_head = std::move(held_request_head_);
-  step.bytes = std::move(held_);
-  held_.clear();
-  held_request_head_.clear();
-  state_ = State::head;
-  out.push_back(std::move(step));
-}
-
-void ScanFramer::give_up(std::string reason, std::string_view rest, bool unframable, std::vector<ScanStep>& out) {
-  ScanStep step;
-  step.kind = ScanStepKind::overflow;
-  step.reason = std::move(reason);
-  step.bytes = std::move(held_);
-  held_.clear();
-  held_request_head_.clear();
-  if (!settings_.pass_on_overflow) {
-    step.bytes.clear();  // never delivered: the caller ends the connection
-    out.push_back(std::move(step));
-    state_ = State::stopped;
-    return;
-  }
-  step.bytes.append(rest);
-  out.push_back(std::move(step));
-  // The rest of this response passes as it comes; after bytes that cannot be framed, everything.
-  state_ = unframable ? State::passthrough : State::pass_body;
-}
-
-void ScanFramer::server_closed(std::vector<ScanStep>& out) {
-  if (state_ == State::hold_body && held_until_close_) {
-    hold_done(out);
-  } else if (state_ == State::hold_body || (state_ == State::head && !held_.empty())) {
-    give_up("closed before the response ended", {}, true, out);
-  }
-}
+void ScanFramer::server_closed(std::vector<ScanStep>& out) { body_.closed(head_.take(), out); }
 
 }  // namespace tlsgate::http::h1

@@ -138,17 +138,20 @@ ordered_json http_event(const ordered_json& native) {
   http["request_headers"] = header_list(at(native, {"request", "headers"}));
   http["response_headers"] = header_list(at(native, {"response", "headers"}));
   out["http"] = std::move(http);
-  // Infected content is an alert in Suricata's shape, so EVE consumers see it where they look.
-  const ordered_json& scan = at(native, {"scan"});
-  if (at(scan, {"result"}) == "infected") {
+  // Infected content (a download, or an upload) is an alert in Suricata's shape, so EVE consumers
+  // see it where they look.
+  for (const char* key : {"request_scan", "scan"}) {
+    const ordered_json& scan = at(native, {key});
+    if (at(scan, {"result"}) != "infected") continue;
     const ordered_json& threat = at(scan, {"threat"});
     out["alert"] = {{"action", "blocked"},
                     {"signature", "tlsgate content scan: " + (threat.is_string() ? threat.get<std::string>() : "")},
                     {"category", "Malware"},
                     {"severity", 1}};
+    break;
   }
   ordered_json extra = keep(native, {"scheme", "sni", "action", "reason", "rule", "would_block", "header_rules", "timings",
-                                     "error", "scan"});
+                                     "error", "scan", "request_scan"});
   extra["request"] = keep(at(native, {"request"}), {"body_bytes", "content_type"});
   out["tlsgate"] = std::move(extra);
   return out;

@@ -102,9 +102,9 @@ void Metrics::quic_verdict(bool accept) noexcept {
   }
 }
 
-void Metrics::scan(std::string_view result, bool delivered) noexcept {
+void Metrics::scan(std::string_view method, std::string_view result, bool delivered) noexcept {
   try {
-    scans_.add({result, delivered ? "yes" : "no"});
+    scans_.add({method, result, delivered ? "yes" : "no"});
   } catch (...) {
   }
 }
@@ -148,7 +148,8 @@ std::vector<Family> Metrics::collect() const {
                        "Plain-HTTP requests sent to the CA onboarding portal (302), never forwarded", "counter",
                        {value(load(onboard_redirects_))}));
   out.push_back(family("tlsgate_scans_total",
-                       "Response bodies through content scanning (ICAP), by result and whether the client got them",
+                       "Bodies through content scanning (ICAP): responses (respmod) and uploads (reqmod), by result "
+                       "and whether they went on",
                        "counter", scans_.samples()));
   for (const auto& s : sources_) out.push_back(family(s.name, s.help, s.type, s.read()));
   return out;

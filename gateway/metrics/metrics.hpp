@@ -79,9 +79,10 @@ class Metrics {
   void quic_verdict(bool accept) noexcept;
   // One plain-HTTP request answered with a redirect to the CA onboarding portal.
   void onboard_redirect() noexcept { onboard_redirects_.fetch_add(1, std::memory_order_relaxed); }
-  // One response body through content scanning: result clean, infected, error or skipped;
-  // `delivered`: whether the client got it (error: the rule's on_error).
-  void scan(std::string_view result, bool delivered) noexcept;
+  // One body through content scanning: `method` respmod (a response) or reqmod (a request's
+  // body); result clean, infected, error or skipped; `delivered`: whether it went on to the
+  // client (respmod) or the server (reqmod) (error: the rule's on_error).
+  void scan(std::string_view method, std::string_view result, bool delivered) noexcept;
 
   // Read at every scrape (thread-safe callers only); register before serving.
   using GaugeSource = std::function<std::vector<Sample>()>;
@@ -104,7 +105,7 @@ class Metrics {
   CounterFamily policy_reloads_{{"result"}};
   CounterFamily quic_verdicts_{{"verdict"}};
   CounterFamily inspection_stopped_{{"why"}};
-  CounterFamily scans_{{"result", "delivered"}};
+  CounterFamily scans_{{"method", "result", "delivered"}};
   std::atomic<std::uint64_t> forged_hits_{0};
   std::atomic<std::uint64_t> forged_misses_{0};
   std::atomic<std::uint64_t> upstream_resumed_{0};

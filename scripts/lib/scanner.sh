@@ -11,6 +11,7 @@
 #                                   SCANNER_EICAR (the EICAR test file), SCANNER_SIGNED (a generated
 #                                   file the custom database names), SCANNER_CLAMD_PID, SCANNER_ICAP_PID
 #   scanner_stop_icap               stop c-icap only (clamd keeps running)
+#   scanner_start_icap              start c-icap again after scanner_stop_icap
 #   scanner_down                    stop both; safe to call twice or after a failed scanner_up
 #
 # What the service's OPTIONS answer says (c-icap's own defaults: 1024, none, 3600):
@@ -116,11 +117,15 @@ scanner_up() {
   clamd --config-file="$SCANNER_DIR/clamd.conf" >/dev/null 2>&1 &
   SCANNER_CLAMD_PID=$!
   scanner_wait 60 "clamd's socket (log: $SCANNER_DIR/clamd.log)" scanner_clamd_ready || return 1
+  scanner_start_icap
+}
+
+scanner_start_icap() {
   # `ip netns exec` execs c-icap, so $! is c-icap's own PID.
   if [[ -n $SCANNER_NETNS ]]; then
-    ip netns exec "$SCANNER_NETNS" c-icap -N -f "$SCANNER_DIR/c-icap.conf" >"$SCANNER_DIR/c-icap.out" 2>&1 &
+    ip netns exec "$SCANNER_NETNS" c-icap -N -f "$SCANNER_DIR/c-icap.conf" >>"$SCANNER_DIR/c-icap.out" 2>&1 &
   else
-    c-icap -N -f "$SCANNER_DIR/c-icap.conf" >"$SCANNER_DIR/c-icap.out" 2>&1 &
+    c-icap -N -f "$SCANNER_DIR/c-icap.conf" >>"$SCANNER_DIR/c-icap.out" 2>&1 &
   fi
   SCANNER_ICAP_PID=$!
   scanner_wait 30 "c-icap on port $SCANNER_PORT (log: $SCANNER_DIR/c-icap-server.log)" scanner_icap_ready

@@ -155,8 +155,8 @@ check_eq "$(status plain)" 403 "port 80, EICAR: 403"
 check "port 80, EICAR: the test string never arrives" bash -c "! grep -qF 'EICAR-STANDARD-ANTIVIRUS' '$work/plain.body'"
 check_eq "$(scan_of "$ev")" "infected $SCANNER_EICAR_THREAT -" "port 80, EICAR: http event scan infected"
 
-check "metrics: infected scans counted" test "$(metric 'tlsgate_scans_total{result="infected",delivered="no"}')" -ge 4
-check "metrics: clean scans counted" test "$(metric 'tlsgate_scans_total{result="clean",delivered="yes"}')" -ge 2
+check "metrics: infected scans counted" test "$(metric 'tlsgate_scans_total{method="respmod",result="infected",delivered="no"}')" -ge 4
+check "metrics: clean scans counted" test "$(metric 'tlsgate_scans_total{method="respmod",result="clean",delivered="yes"}')" -ge 2
 
 # --- the ICAP server stops: on_error decides, the gateway keeps serving
 scanner_stop_icap

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/flow/flow_watch.hpp"
+#include "gateway/flow/relay/request_scanner.hpp"
 #include "gateway/flow/relay/response_scanner.hpp"
 
 namespace tlsgate {
@@ -202,19 +203,63 @@ awaitable<bool> pass_scanned(const Direction<Stream>& d, GateLink* link, Scanned
   co_return false;
 }
 
+// The client's bytes the gate let through (`out`), after content scanning of uploads: what the
+// request scanner released goes upstream; when it withheld a request, the relay ends and its
+// reply is the last thing the client gets (written once both directions stopped).
+template <class Stream>
+awaitable<bool> send_scanned(const Direction<Stream>& d, GateLink* link, RequestScanner& scanner, Outgoing& out) {
+  const ScannedRequest scanned = co_await scanner.scan_client_bytes(out.bytes);
+  if (d.state.stopped) co_return false;
+  out.bytes = scanned.to_server;
+  // Shown before the write: a held request goes in one large write, and the server may answer
+  // (100 Continue first) before it completes; the observers must see the request first.
+  if (!out.bytes.empty()) d.show(out.bytes);
+  out.shown = {};
+  tls::IoResult written;
+  if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+  if (!settle(d, link, out, written)) co_return false;
+  if (!scanned.close) co_return true;
+  d.state.finished(EndBy::client);
+  d.state.end.cause = EndReason::content_blocked;
+  d.state.stopped = true;
+  ::shutdown(d.to.socket().native_handle(), SHUT_RDWR);  // the upstream; the client still gets the reply
+  boost::system::error_code ec;
+  d.to.socket().cancel(ec);  // the server direction's wait
+  co_return false;
+}
+
+// The client closed: a request it left unfinished follows on_error (what allow lets through goes
+// upstream). False: the relay ends here.
+template <class Stream>
+awaitable<bool> flush_scanned(const Direction<Stream>& d, GateLink* link, RequestScanner& scanner) {
+  const ScannedRequest scanned = co_await scanner.client_closed();
+  if (d.state.stopped) co_return false;
+  Outgoing out;
+  out.bytes = scanned.to_server;
+  if (!out.bytes.empty()) d.show(out.bytes);  // before the write, as in send_scanned
+  tls::IoResult written;
+  if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+  co_return settle(d, link, out, written);
+}
+
 // Reads every record already decrypted or waiting in the socket, up to one
 // buffer, and forwards them with one write (one record, one send): a burst
 // of records costs one write per direction, not one per record.
 template <class Stream>
-awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, ResponseScanner* scanner) {
+awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, ResponseScanner* scanner,
+                     RequestScanner* uploads) {
   for (;;) {
     if (d.state.stopped) co_return;
     if (link) {
       Outgoing out;
       if (gate_round(d, *link, out)) {
-        tls::IoResult written;
-        if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
-        if (!settle(d, link, out, written)) co_return;
+        if (uploads) {  // the client side of a flow whose rule scans uploads
+          if (!co_await send_scanned(d, link, *uploads, out)) co_return;
+        } else {
+          tls::IoResult written;
+          if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+          if (!settle(d, link, out, written)) co_return;
+        }
       }
     }
     {
@@ -257,13 +302,18 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Re
             } else {
               server_chunk(*link, bytes, out);
             }
-            tls::IoResult written;
-            if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
-            if (!settle(d, link, out, written)) co_return;
+            if (uploads) {  // the client side of a flow whose rule scans uploads: held until their verdicts
+              if (!co_await send_scanned(d, link, *uploads, out)) co_return;
+            } else {
+              tls::IoResult written;
+              if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
+              if (!settle(d, link, out, written)) co_return;
+            }
           }
         }
         if (end && end->status == tls::IoStatus::closed) {
           if (scanner && !co_await pass_scanned(d, link, co_await scanner->server_closed())) co_return;
+          if (uploads && !co_await flush_scanned(d, link, *uploads)) co_return;
           d.to.shutdown_write();
           d.state.finished(d.from_side);
           co_return;
@@ -285,17 +335,22 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Re
 
 template <class Stream>
 awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& record, FlowWatch& control, RelayTap* tap,
-                               GateLink* link, ResponseScanner* scanner) {
+                               GateLink* link, ResponseScanner* scanner, RequestScanner* uploads) {
   control.enter_relay();
   RelayState state;
-  co_await (
-      pump(Direction<Stream>{client, upstream, EndBy::client, record.from_client, tap, state}, control, link, nullptr) &&
-      pump(Direction<Stream>{upstream, client, EndBy::server, record.to_client, tap, state}, control, link, scanner));
+  co_await (pump(Direction<Stream>{client, upstream, EndBy::client, record.from_client, tap, state}, control, link,
+                 nullptr, uploads) &&
+            pump(Direction<Stream>{upstream, client, EndBy::server, record.to_client, tap, state}, control, link,
+                 scanner, nullptr));
   if (link && link->closed) {
     // A refused request: its reply is the last thing the client gets.
     if (!link->closing_reply.empty()) co_await client.write_all(bytes_of(link->closing_reply));
     client.shutdown_write();
     state.end.cause = EndReason::request_blocked;
+  } else if (uploads && state.end.cause == EndReason::content_blocked && !uploads->reply().empty()) {
+    // A withheld upload: the scanner's reply is the last thing the client gets.
+    co_await client.write_all(bytes_of(uploads->reply()));
+    client.shutdown_write();
   }
   co_return state.end;
 }
@@ -303,13 +358,13 @@ awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& rec
 }  // namespace
 
 awaitable<RelayEnd> bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner) {
-  co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner);
+                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner, RequestScanner* uploads) {
+  co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner, uploads);
 }
 
 awaitable<RelayEnd> bridge(PlainStream& client, PlainStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner) {
-  co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner);
+                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner, RequestScanner* uploads) {
+  co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner, uploads);
 }
 
 }  // namespace tlsgate

@@ -22,7 +22,7 @@
 #include "gateway/asio.hpp"
 #include "gateway/flow/block_page.hpp"
 #include "gateway/flow/relay/relay_tap.hpp"
-#include "gateway/flow/relay/scan_disposition.hpp"
+#include "gateway/flow/relay/scan_stage.hpp"
 #include "gateway/http/http1_scan_framer.hpp"
 #include "gateway/icap/icap_client.hpp"
 #include "gateway/icap/scan_config.hpp"
@@ -30,16 +30,13 @@
 namespace tlsgate {
 
 class HttpTap;
-namespace metrics {
-class Metrics;
-}
 
 struct ScannedBytes {
   std::span<const std::uint8_t> to_client;  // write these now (valid until the next call)
   bool close = false;                       // then end the connection: content was withheld
 };
 
-class ResponseScanner final : public RelayTap {
+class ResponseScanner final : public RelayTap, private ScanStage::Outcomes {
  public:
   struct Context {
     std::string rule;            // the deciding rule's name (block page)
@@ -63,15 +60,14 @@ class ResponseScanner final : public RelayTap {
   void from_server(std::span<const std::uint8_t> bytes) override;
 
  private:
-  awaitable<ScannedBytes> carry_out(std::vector<http::h1::ScanStep> steps);
-  awaitable<void> scan(http::h1::ScanStep& step);
-  // One response's outcome: its bytes or the reply to out_ (a withheld response ends the
-  // connection), then the metric and its `http` line's `scan`.
-  void carry_out(const ScanDisposition& disposition, const http::h1::ScanStep& step, std::uint64_t ms);
+  awaitable<ScannedBytes> run(std::vector<http::h1::ScanStep> steps);
+  // One response's outcome: its bytes or the reply (a withheld response ends the connection),
+  // then the metric and its `http` line's `scan`.
+  bool carry_out(const ScanOutcome& outcome, const http::h1::ScanStep& step, std::string& out) override;
 
-  std::shared_ptr<const icap::ScanConfig> config_;
-  std::shared_ptr<icap::IcapClient> client_;
-  Context context_;
+  ScanStage stage_;
+  HttpTap* http_;
+  RelayTap* next_;
   http::h1::ScanFramer framer_;
   std::string out_;
   bool closing_ = false;

@@ -58,8 +58,8 @@ void message(std::string& out, std::string_view key, const http::HeaderFields& f
 }
 
 // {"service","result","threat"(null unless infected),"ms"[,"detail"][,"on_error"]}
-void scan_field(std::string& out, const HttpEventScan& scan) {
-  append_key(out, "scan");
+void scan_field(std::string& out, std::string_view key, const HttpEventScan& scan) {
+  append_key(out, key);
   out.push_back('{');
   append_key(out, "service", true);
   append_string(out, scan.service);
@@ -118,7 +118,8 @@ void write_http_event(std::string& out, const HttpEventFlow& flow, const http::H
   value_or_null(out, e.ms_to_end, append_double);
   out.push_back('}');
   if (e.error) string_field(out, "error", *e.error);
-  if (action.scan) scan_field(out, *action.scan);
+  if (action.scan) scan_field(out, "scan", *action.scan);
+  if (action.request_scan) scan_field(out, "request_scan", *action.request_scan);
   out.push_back('}');
 }
 

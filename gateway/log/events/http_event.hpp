@@ -2,7 +2,8 @@
 // The `"event":"http"` line of one finished exchange, written straight into a
 // string (no JSON tree for the event): the same bytes as building it with
 // nlohmann (event, ts, flow_id, community_id, client, server, sni, action
-// [, reason, rule, would_block, header_rules], then http::append_json's fields[, scan]) and dumping it.
+// [, reason, rule, would_block, header_rules], then http::append_json's fields[, scan][, request_scan])
+// and dumping it.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -25,7 +26,7 @@ struct HttpEventFlow {
   const std::string* sni = nullptr;  // the ClientHello's server name; nullptr: null
 };
 
-// A content scan of the exchange's body (the `scan` field).
+// A content scan of one of the exchange's bodies (the `scan` and `request_scan` fields).
 struct HttpEventScan {
   std::string service;  // icap://...
   std::string result;   // clean, infected, error, skipped
@@ -44,6 +45,7 @@ struct HttpEventAction {
   // A `"mode": "log"` rule that would have blocked the request (policy::Decision::would_block).
   const std::string* would_block = nullptr;
   const HttpEventScan* scan = nullptr;  // the response's content scan, when the rule scans
+  const HttpEventScan* request_scan = nullptr;  // the request body's (REQMOD), when the rule scans uploads
   // With allow: the header rules applied to the forwarded request ("set YouTube-Restrict");
   // written as `header_rules` when there are any.
   std::span<const std::string> header_rules{};

@@ -7,30 +7,14 @@
 #include <vector>
 
 #include "gateway/http/http1_scan_framer.hpp"
+#include "tests/support/scan_steps.hpp"
 
 namespace tlsgate::http::h1 {
 namespace {
 
-ScanFramerSettings settings(std::size_t max_body_bytes = 1024, bool pass_on_overflow = false) {
-  ScanFramerSettings s;
-  s.max_body_bytes = max_body_bytes;
-  s.pass_on_overflow = pass_on_overflow;
-  s.scans_content_type = [](std::string_view type) { return !type.starts_with("image/"); };
-  return s;
-}
-
-// Steps with adjacent forwards joined, so different splits compare equal.
-std::vector<ScanStep> joined(const std::vector<ScanStep>& steps) {
-  std::vector<ScanStep> out;
-  for (const auto& s : steps) {
-    if (s.kind == ScanStepKind::forward && !out.empty() && out.back().kind == ScanStepKind::forward) {
-      out.back().bytes += s.bytes;
-    } else if (s.kind != ScanStepKind::forward || !s.bytes.empty()) {
-      out.push_back(s);
-    }
-  }
-  return out;
-}
+using test::joined;
+using test::kinds;
+using test::scan_settings;
 
 // Requests, then the server's bytes split at `split`, then the close when `closed`.
 std::vector<ScanStep> run(ScanFramerSettings s, const std::string& requests, const std::string& responses,
@@ -44,20 +28,6 @@ std::vector<ScanStep> run(ScanFramerSettings s, const std::string& requests, con
   return joined(out);
 }
 
-std::string kinds(const std::vector<ScanStep>& steps) {
-  std::string out;
-  for (const auto& s : steps) {
-    if (!out.empty()) out += ",";
-    switch (s.kind) {
-      case ScanStepKind::forward: out += "forward"; break;
-      case ScanStepKind::skipped: out += "skipped"; break;
-      case ScanStepKind::scan: out += "scan"; break;
-      case ScanStepKind::overflow: out += "overflow"; break;
-    }
-  }
-  return out;
-}
-
 const std::string get = "GET /file HTTP/1.1\r\nHost: files.test\r\n\r\n";
 const std::string ok_head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 5\r\n\r\n";
 const std::string chunked_head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -67,7 +37,7 @@ TEST(ScanFramer, HeldWholeAtEverySplit) {
   const std::string responses = ok_head + "hello" + chunked_head + chunked;
   for (std::size_t split = 0; split <= responses.size(); ++split) {
     SCOPED_TRACE(split);
-    const auto steps = run(settings(), get + get, responses, split);
+    const auto steps = run(scan_settings(), get + get, responses, split);
     ASSERT_EQ(kinds(steps), "scan,scan");
     EXPECT_EQ(steps[0].head, ok_head);
     EXPECT_EQ(steps[0].body, "hello");
@@ -89,9 +59,9 @@ struct PassCase {
 TEST(ScanFramer, WhatPassesAtOnce) {
   const std::string image = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 3\r\n\r\nabc";
   const PassCase cases[] = {
-      {"HEAD has no body", "HEAD /f HTTP/1.1\r\nHost: a\r\n\r\n", ok_head, "skipped,forward", "no body"},
-      {"204", get, "HTTP/1.1 204 No Content\r\n\r\n", "skipped,forward", "no body"},
-      {"304 with a length", get, "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", "skipped,forward",
+      {"HEAD has no body", "HEAD /f HTTP/1.1\r\nHost: a\r\n\r\n", ok_head, "no_body,forward", "no body"},
+      {"204", get, "HTTP/1.1 204 No Content\r\n\r\n", "no_body,forward", "no body"},
+      {"304 with a length", get, "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", "no_body,forward",
        "no body"},
       {"content type not scanned", get, image, "skipped,forward", "content type not scanned"},
       {"interim then final", get, "HTTP/1.1 100 Continue\r\n\r\n" + ok_head + "hello", "forward,scan", ""},
@@ -100,7 +70,7 @@ TEST(ScanFramer, WhatPassesAtOnce) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    const auto steps = run(settings(), c.requests, c.responses, c.responses.size());
+    const auto steps = run(scan_settings(), c.requests, c.responses, c.responses.size());
     EXPECT_EQ(kinds(steps), c.kinds);
     std::string forwarded;
     for (const auto& s : steps) forwarded += s.bytes;
@@ -113,15 +83,15 @@ TEST(ScanFramer, WhatPassesAtOnce) {
 
 TEST(ScanFramer, BodyThatEndsWithTheConnection) {
   const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close";
-  auto steps = run(settings(), get, response, 20);
+  auto steps = run(scan_settings(), get, response, 20);
   EXPECT_EQ(kinds(steps), "");  // held until the server closes
-  steps = run(settings(), get, response, 20, true);
+  steps = run(scan_settings(), get, response, 20, true);
   ASSERT_EQ(kinds(steps), "scan");
   EXPECT_EQ(steps[0].body, "until close");
 }
 
 TEST(ScanFramer, CutShort) {
-  const auto steps = run(settings(), get, ok_head + "hel", 10, true);
+  const auto steps = run(scan_settings(), get, ok_head + "hel", 10, true);
   ASSERT_EQ(kinds(steps), "overflow");
   EXPECT_EQ(steps[0].reason, "closed before the response ended");
   EXPECT_EQ(steps[0].bytes, "");  // blocking: nothing of it is delivered
@@ -131,7 +101,7 @@ TEST(ScanFramer, PastTheBoundBlocks) {
   const std::string big = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789";
   for (std::size_t split = 0; split <= big.size(); ++split) {
     SCOPED_TRACE(split);
-    ScanFramer framer(settings(10, false));
+    ScanFramer framer(scan_settings(10, false));
     framer.from_client(get + get);
     std::vector<ScanStep> out;
     framer.from_server(std::string_view(big).substr(0, split), out);
@@ -148,7 +118,7 @@ TEST(ScanFramer, PastTheBoundPasses) {
   const std::string responses = chunked_head + chunks + ok_head + "hello";
   for (std::size_t split = 0; split <= responses.size(); ++split) {
     SCOPED_TRACE(split);
-    const auto steps = run(settings(16, true), get + get, responses, split);
+    const auto steps = run(scan_settings(16, true), get + get, responses, split);
     ASSERT_GE(steps.size(), 2u);
     EXPECT_EQ(steps.front().kind, ScanStepKind::overflow);
     EXPECT_EQ(steps.front().reason, "body past max_bytes (16)");
@@ -162,10 +132,10 @@ TEST(ScanFramer, PastTheBoundPasses) {
 
 TEST(ScanFramer, UnframableResponse) {
   const std::string bad = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!";
-  auto steps = run(settings(1024, true), get, bad, bad.size());
+  auto steps = run(scan_settings(1024, true), get, bad, bad.size());
   ASSERT_EQ(kinds(steps), "overflow");
   EXPECT_EQ(steps[0].bytes, bad);  // passes unscanned, as on_error allow says
-  steps = run(settings(1024, false), get, bad, bad.size());
+  steps = run(scan_settings(1024, false), get, bad, bad.size());
   ASSERT_EQ(kinds(steps), "overflow");
   EXPECT_EQ(steps[0].bytes, "");
 }
@@ -173,8 +143,8 @@ TEST(ScanFramer, UnframableResponse) {
 TEST(ScanFramer, ResponsesAfterARefusedSwitchAreNotGuessed) {
   const std::string upgrade = "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n";
   const std::string refused = "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n";
-  const auto steps = run(settings(1024, true), upgrade + get, refused + ok_head + "hello", 0);
-  ASSERT_EQ(kinds(steps), "skipped,forward,overflow,forward");
+  const auto steps = run(scan_settings(1024, true), upgrade + get, refused + ok_head + "hello", 0);
+  ASSERT_EQ(kinds(steps), "no_body,forward,overflow,forward");
   EXPECT_EQ(steps[2].reason, "http1 requests could not be framed");
   EXPECT_EQ(steps[2].bytes + steps[3].bytes, ok_head + "hello");
 }

@@ -170,5 +170,21 @@ TEST(Eve, RequestPolicyFactsStayUnderTlsgate) {
   EXPECT_EQ(eve["tlsgate"]["header_rules"], native["header_rules"]);
 }
 
+TEST(Eve, InfectedUploadIsAnAlert) {
+  auto native = ordered_json::parse(native_http);
+  native["action"] = "block";
+  native["reason"] = "content_blocked";
+  native["request_scan"] = {
+      {"service", "icap://127.0.0.1:1344/avscan"}, {"result", "infected"}, {"threat", "Signed"}, {"ms", 4}};
+  auto eve = to_eve(native);
+  EXPECT_EQ(eve["alert"]["action"], "blocked");
+  EXPECT_EQ(eve["alert"]["signature"], "tlsgate content scan: Signed");
+  EXPECT_EQ(eve["tlsgate"]["request_scan"]["threat"], "Signed");
+  EXPECT_EQ(eve["tlsgate"]["reason"], "content_blocked");
+  native["request_scan"]["result"] = "clean";
+  native["request_scan"]["threat"] = nullptr;
+  EXPECT_FALSE(to_eve(native).contains("alert"));
+}
+
 }  // namespace
 }  // namespace tlsgate::log

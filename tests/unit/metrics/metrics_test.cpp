@@ -117,6 +117,20 @@ TEST(Metrics, ReloadsQuicAndGauges) {
   EXPECT_NE(m.render_text().find("# TYPE tlsgate_test_gauge gauge\ntlsgate_test_gauge 42\n"), std::string::npos);
 }
 
+TEST(Metrics, ScansByMethod) {
+  Metrics m;
+  m.scan("respmod", "clean", true);
+  m.scan("reqmod", "infected", false);
+  m.scan("reqmod", "infected", false);
+  const auto all = m.collect();
+  EXPECT_EQ(value_of(all, "tlsgate_scans_total", {{"method", "reqmod"}, {"result", "infected"}, {"delivered", "no"}}),
+            2);
+  EXPECT_EQ(value_of(all, "tlsgate_scans_total", {{"method", "respmod"}, {"result", "clean"}, {"delivered", "yes"}}),
+            1);
+  EXPECT_NE(m.render_text().find("tlsgate_scans_total{method=\"reqmod\",result=\"infected\",delivered=\"no\"} 2\n"),
+            std::string::npos);
+}
+
 TEST(CounterFamily, CardinalityIsBounded) {
   CounterFamily family({"reason"});
   for (std::size_t i = 0; i < CounterFamily::max_series + 10; ++i) family.add({std::to_string(i)});

@@ -215,5 +215,26 @@ TEST(HttpEvent, ScanFieldLast) {
   }
 }
 
+TEST(HttpEvent, RequestScanAfterScan) {
+  const http::HttpExchange e = exchange();
+  const HttpEventFlow flow{"2026-12-05T17:00:00.123Z", 7, "1:abc+/=", "10.10.1.2", 54321, "10.10.2.2", 443, nullptr};
+  const HttpEventScan response{"icap://127.0.0.1:1344/avscan", "skipped", "", 0, "no body", ""};
+  const HttpEventScan upload{"icap://127.0.0.1:1344/avscan", "infected", "Eicar", 9, "", ""};
+  HttpEventAction action;
+  action.request_scan = &upload;
+  std::string out;
+  write_http_event(out, flow, e, action);
+  auto parsed = nlohmann::ordered_json::parse(out);
+  EXPECT_EQ(std::prev(parsed.end()).key(), "request_scan");
+  EXPECT_EQ(parsed["request_scan"]["threat"], "Eicar");
+  EXPECT_FALSE(parsed.contains("scan"));
+  action.scan = &response;
+  write_http_event(out, flow, e, action);
+  parsed = nlohmann::ordered_json::parse(out);
+  EXPECT_EQ(std::prev(parsed.end()).key(), "request_scan");
+  EXPECT_EQ(std::prev(parsed.end(), 2).key(), "scan");
+  EXPECT_EQ(parsed["scan"]["detail"], "no body");
+}
+
 }  // namespace
 }  // namespace tlsgate::log
