@@ -1,7 +1,8 @@
 #pragma once
 // What a policy needs from the config, which the policy file alone cannot say:
 // an onboard rule (or default) sends clients to the CA onboarding portal, so it
-// needs portal_listen. Checked at startup, at every reload and by `config check`.
+// needs portal_listen; a scan rule needs icap.scan_timeout_ms below
+// idle_timeout_s. Checked at startup, at every reload and by `config check`.
 #include <string>
 
 #include "gateway/config.hpp"

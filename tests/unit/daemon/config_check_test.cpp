@@ -86,5 +86,22 @@ TEST_F(ConfigCheck, AnOnboardRuleNeedsThePortal) {
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
 }
 
+TEST_F(ConfigCheck, AScanRuleNeedsScansShorterThanTheIdleTimeout) {
+  std::ofstream(path("policy.json")) << R"({"default": "intercept", "rules": [
+      {"port": 80, "action": "tunnel"},
+      {"name": "av", "port": 443, "action": "intercept", "scan": {"service": "icap://127.0.0.1:1344/avscan"}}]})";
+  config_.policy_file = path("policy.json");
+  config_.idle_timeout = std::chrono::seconds(20);
+  auto r = check_config(config_);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors.front(), "/policy_file: " + path("policy.json") +
+                                  ": rules[1].scan: the config's icap.scan_timeout_ms (30000) is not below "
+                                  "idle_timeout_s (20): a flow waiting for a verdict moves no bytes and would be "
+                                  "closed as idle");
+  config_.icap.scan_timeout = std::chrono::seconds(10);
+  r = check_config(config_);
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+}
+
 }  // namespace
 }  // namespace tlsgate
