@@ -1,5 +1,6 @@
 #include "gateway/flow/relay_taps.hpp"
 
+#include "gateway/flow/relay/h2_response_scanner.hpp"
 #include "gateway/flow/relay/icap_clients.hpp"
 #include "gateway/flow/shared_state.hpp"
 
@@ -18,15 +19,18 @@ RelayTaps::RelayTaps(SharedState& shared, FlowRecord& record)
 void RelayTaps::scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
                                asio::any_io_executor executor) {
   if (!record.verdict.rule || !record.verdict.rule->scan || !record.verdict.rule->scan->respmod) return;
-  if (alpn == "h2") return;  // HTTP/2 responses are not scanned yet (docs/scanning.md)
   const auto& config = record.verdict.rule->scan;
   http::HttpLimits limits;
   limits.max_header_bytes = shared.config.http_max_header_bytes;
   limits.max_header_fields = shared.config.http_max_header_fields;
-  ResponseScanner::Context context{record.verdict.rule->rule, record.flow_id, &shared.metrics, http_.get(), tee_.get(),
-                                   shared.block_page.load()};
-  scanner_ = std::make_unique<ResponseScanner>(config, icap_client_for(std::move(executor), config->service), limits,
-                                               std::move(context));
+  ScanContext context{record.verdict.rule->rule, record.flow_id, &shared.metrics, http_.get(), tee_.get(),
+                      shared.block_page.load()};
+  auto client = icap_client_for(std::move(executor), config->service);
+  if (alpn == "h2") {
+    scanner_ = std::make_unique<H2ResponseScanner>(config, std::move(client), limits, std::move(context));
+  } else {
+    scanner_ = std::make_unique<ResponseScanner>(config, std::move(client), limits, std::move(context));
+  }
 }
 
 void RelayTaps::finish(bool failed, bool client_ended_first) {

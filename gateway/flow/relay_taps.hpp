@@ -24,14 +24,14 @@ class RelayTaps {
   RelayTaps(const RelayTaps&) = delete;
   RelayTaps& operator=(const RelayTaps&) = delete;
 
-  // When the flow's rule scans responses (and the client speaks HTTP/1: `alpn` not h2), puts
-  // a response scanner in front of the taps. `executor`: the flow's.
+  // When the flow's rule scans responses, puts a response scanner in front of the taps: HTTP/2
+  // when `alpn` is h2, else HTTP/1. `executor`: the flow's.
   void scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
                       asio::any_io_executor executor);
   // The tap to hand the relay: null when nothing watches.
   RelayTap* tap() { return scanner_ ? scanner_.get() : tee_.get(); }
   // The scanner to hand the relay; null when the flow is not scanned.
-  ResponseScanner* scanner() { return scanner_.get(); }
+  ServerScanner* scanner() { return scanner_.get(); }
   // The relay ended: flushes the observer's exchanges and closes the capture.
   void finish(bool failed, bool client_ended_first);
   // The http events list the header rules noted there (see HttpTap).
@@ -43,7 +43,7 @@ class RelayTaps {
   std::unique_ptr<HttpTap> http_;
   std::unique_ptr<capture::FlowCapture> capture_;
   TeeTap tee_;
-  std::unique_ptr<ResponseScanner> scanner_;
+  std::unique_ptr<ServerScanner> scanner_;
 };
 
 }  // namespace tlsgate

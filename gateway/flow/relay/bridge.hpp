@@ -11,7 +11,8 @@
 // request head waits for its decision, the gate's own answers reach the client
 // between the server's frames, and a refused HTTP/1 request ends the relay
 // with the gate's reply written to the client last. With a response scanner,
-// the server's bytes wait for it (see response_scanner.hpp).
+// the server's bytes wait for it (see server_scanner.hpp), and its own frames for the
+// server go out from the client direction, between the client's frames.
 #include <functional>
 #include <string>
 
@@ -25,7 +26,7 @@
 namespace tlsgate {
 
 struct FlowWatch;
-class ResponseScanner;
+class ServerScanner;
 
 // What a gated relay shares with its two directions. Single thread.
 struct GateLink {
@@ -42,8 +43,8 @@ struct GateLink {
 // `scanner`: the server's bytes go through content scanning first (the flow's rule scans);
 // it must also be (in front of) the tap, to see the requests.
 awaitable<RelayEnd> bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate = nullptr, ResponseScanner* scanner = nullptr);
+                           RelayTap* tap, GateLink* gate = nullptr, ServerScanner* scanner = nullptr);
 awaitable<RelayEnd> bridge(PlainStream& client, PlainStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner = nullptr);
+                           RelayTap* tap, GateLink* gate, ServerScanner* scanner = nullptr);
 
 }  // namespace tlsgate

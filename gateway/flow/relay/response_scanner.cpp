@@ -3,8 +3,8 @@
 #include "gateway/flow/block_page.hpp"
 #include "gateway/flow/http_tap.hpp"
 #include "gateway/flow/relay/scan_disposition.hpp"
+#include "gateway/flow/relay/scan_report.hpp"
 #include "gateway/http/http1_gate_response.hpp"
-#include "gateway/metrics/metrics.hpp"
 
 namespace tlsgate {
 namespace {
@@ -92,12 +92,8 @@ awaitable<ScannedBytes> ResponseScanner::carry_out(std::vector<ScanStep> steps) 
 }
 
 awaitable<void> ResponseScanner::scan(ScanStep& step) {
-  icap::ScanRequest request;
-  request.kind = icap::ScanKind::respmod;
-  request.request_head = step.request_head;
-  request.response_head = step.head;
-  request.body = std::move(step.body);
-  const icap::ScanResult result = co_await client_->scan(std::move(request));
+  const icap::ScanResult result =
+      co_await scan_response(client_, step.request_head, step.head, std::move(step.body));
   carry_out(disposition_of(result.verdict, config_->on_error), step, static_cast<std::uint64_t>(result.elapsed.count()));
 }
 
@@ -115,16 +111,7 @@ void ResponseScanner::carry_out(const ScanDisposition& d, const ScanStep& step, 
     out_ += http::http1_gate_response(answer, "1.1");
   }
   closing_ = closing_ || !d.deliver;
-  if (context_.metrics) context_.metrics->scan(d.result, d.deliver);
-  if (!context_.http) return;
-  log::HttpEventScan scan;
-  scan.service = client_->service().uri();
-  scan.result = d.result;
-  scan.threat = d.threat;
-  scan.ms = ms;
-  scan.detail = d.detail;
-  scan.on_error = d.on_error;
-  context_.http->add_scan(std::move(scan));
+  report_scan(context_, *client_, d, ms);
 }
 
 }  // namespace tlsgate
