@@ -535,7 +535,9 @@ void ScanFramer::give_up(std::uint32_t id, Stream& s, std::string reason, std::v
   if (settings_.pass_on_overflow) {
     step.bytes = std::move(s.held);
     held_total_ -= step.bytes.size();
+    step.bytes += s.trailers;  // a trailer block cut short by a framing failure: the rest follows unframed
     s.held.clear();
+    s.trailers.clear();
     s.held_flow = 0;
     s.mode = Mode::pass;
     if (s.server_ended) erase(id);
