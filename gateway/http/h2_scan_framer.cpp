@@ -304,18 +304,11 @@ void ScanFramer::from_server(std::span<const std::uint8_t> bytes, std::vector<Sc
         fail("h2: the client's frames could not be followed", out);
         continue;
       }
-      const std::size_t start = pos;
-      const std::size_t had = s.header_have;
-      if (!begin_frame(s, bytes, pos)) return;
+      if (!begin_frame(s, bytes, pos)) return;  // a partial frame header is kept, not yet routed
       server_header(out);
       if (stopped_) return;
-      // The header's bytes: some may have come in an earlier call.
-      std::array<std::uint8_t, frame_header_bytes> header{};
-      std::copy_n(s.header_buf.begin(), had, header.begin());
-      std::copy(bytes.begin() + static_cast<std::ptrdiff_t>(start), bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-                header.begin() + had);
       if (passthrough_) route_ = Route::forward;
-      emit(header, out);
+      emit(s.header_buf, out);
     }
     const auto piece = next_piece(s, bytes, pos, max_kept_bytes());
     emit(piece, out);

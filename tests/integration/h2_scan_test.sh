@@ -11,6 +11,8 @@
 #  - api.example.test (on_error allow, max_bytes 1 MiB): the 5 MiB file is delivered unscanned.
 #  - c-icap stopped: www resets, api delivers, each with the error on its event.
 #  - example.test scans uploads (reqmod): h2 is not offered upstream, both legs speak HTTP/1.1.
+#  - Headless Chromium loads a www page over one h2 connection: 20 scanned images, a clean
+#    2 MiB text that arrives whole, and EICAR, whose request fails.
 # Every log line is validated against the schema.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +23,8 @@ lab_up
 work=$(mktemp -d)
 log="$work/flows.jsonl"
 metrics=127.0.0.1:19111
-trap 'scanner_down; rm -rf "$work"; lab_cleanup' EXIT
+chromium_pgid=""
+trap '[[ -n $chromium_pgid ]] && kill -KILL -- "-$chromium_pgid" 2>/dev/null; scanner_down; rm -rf "$work"; lab_cleanup' EXIT
 
 scanner_up "$work/scanner" "$SERVER_IP4" 1344 "$NS_SERVER" || exit 1
 www="$LAB_DIR/www"
@@ -145,6 +148,49 @@ check "small client window: the event says why ($(field .scan.detail "$ev"))" \
 # --- a rule that scans uploads keeps h2 off (uploads are scanned in HTTP/1 only)
 line=$(get reqmod https://example.test/small)
 check_eq "$(alpn_of "$line")" "http/1.1 http/1.1" "a rule with reqmod: HTTP/1.1 on both legs"
+
+# --- headless Chromium: one page over h2, its images and a clean text scanned, EICAR failing
+head -c $((3 << 19)) /dev/urandom | base64 -w 0 >"$www/clean-2m.txt"  # 2 MiB of text
+cp "$SMALL_FILE" "$www/tiny.png"
+{
+  echo '<!doctype html><html><head><script>'
+  echo 'function get(path) { const x = new XMLHttpRequest(); try { x.open("GET", path, false); x.send();'
+  echo '  return x.status + " " + x.responseText.length; } catch (e) { return "failed"; } }'
+  echo '</script></head><body>'
+  for i in $(seq 1 20); do echo "<img src=\"/tiny.png?i=$i\">"; done
+  echo '<p id="clean"><script>document.write(get("/clean-2m.txt"))</script></p>'
+  echo '<p id="eicar"><script>document.write(get("/eicar.com"))</script></p>'
+  echo '</body></html>'
+} >"$www/scan.html"
+home="$work/home"
+mkdir -p "$home/.pki/nssdb"
+certutil -d "sql:$home/.pki/nssdb" -N --empty-password
+certutil -d "sql:$home/.pki/nssdb" -A -t "C,," -n tlsgate -i "$work/state/ca.crt"
+settle
+before=$(wc -l <"$log")
+setsid ip netns exec "$NS_CLIENT" env HOME="$home" chromium --headless=new --no-sandbox --disable-gpu \
+  --no-first-run --no-default-browser-check --disable-background-networking --disable-sync \
+  --disable-component-update --user-data-dir="$work/chromium-profile" --dump-dom \
+  "https://www.example.test/scan.html" >"$work/dom.html" 2>"$work/chromium.err" &
+chromium_pgid=$!  # setsid in a non-interactive shell does not fork: the PID leads the group
+wait_until --every 0.1 60 "chromium to finish" process_gone "$chromium_pgid" || true
+kill -KILL -- "-$chromium_pgid" 2>/dev/null || true
+wait "$chromium_pgid" 2>/dev/null || true
+kill -KILL -- "-$chromium_pgid" 2>/dev/null || true  # children that outlived their parent
+chromium_pgid=""
+settle
+paragraph() { sed -n "s/.*<p id=\"$1\">[^<]*<script>.*<\/script>\([^<]*\)<.*/\1/p" "$work/dom.html"; }
+if ! grep -q '<p id="eicar">' "$work/dom.html"; then sed 's/^/#   chromium: /' "$work/chromium.err" | tail -n 20; fi
+check_eq "$(paragraph clean)" "200 $(wc -c <"$www/clean-2m.txt")" "browser: the clean 2 MiB text arrived whole"
+check_eq "$(paragraph eicar)" failed "browser: the EICAR request failed"
+new=$(tail -n +"$((before + 1))" "$log")
+check_eq "$(jq -r 'select(.event == "http" and .http_version == "2") | .path + " " + (.scan.result // "-")' <<<"$new" |
+  sort | uniq -c | awk '{print $1, $2, $3}' | grep -c '^1 /tiny.png?i=[0-9]* clean$')" 20 \
+  "browser: each of the 20 images scanned clean over h2"
+check_eq "$(scan_of "$(jq -c 'select(.event == "http" and .path == "/eicar.com")' <<<"$new" | head -n 1)")" \
+  "infected $SCANNER_EICAR_THREAT -" "browser: EICAR logged infected"
+check_eq "$(jq -r 'select(.event == "http" and (.path | startswith("/tiny.png"))) | .flow_id' <<<"$new" | sort -u | wc -l)" \
+  1 "browser: the images came over one connection"
 
 check "metrics: infected scans counted" test "$(metric 'tlsgate_scans_total{result="infected",delivered="no"}')" -ge 3
 check "metrics: clean scans counted" test "$(metric 'tlsgate_scans_total{result="clean",delivered="yes"}')" -ge 2
