@@ -515,6 +515,8 @@ std::string ScanFramer::verdict(std::uint32_t id, bool deliver) {
     to_client = std::move(s->trailers);
     to_client += reset_frame(id, withheld_error);
     unreturned_ += s->held_flow;
+    drop(id);  // whatever a faulty server sends on it after its end never reaches the client
+    return to_client;
   }
   erase(id);
   return to_client;
