@@ -8,7 +8,9 @@
 #    clean stream: the clean one completes; an 8 MiB file (past max_bytes) is reset; a client
 #    whose stream window (64 KiB, nghttp's default) is smaller than the body gets on_error
 #    at once instead of a stall.
-#  - api.example.test (on_error allow, max_bytes 1 MiB): the 5 MiB file is delivered unscanned.
+#  - api.example.test (on_error allow, max_bytes 1 MiB, a request rule: the request gate in front):
+#    on one connection the gate's 403, EICAR reset (infected is never delivered, whatever
+#    on_error says) and a clean stream; the 5 MiB file is delivered unscanned.
 #  - c-icap stopped: www resets, api delivers, each with the error on its event.
 #  - example.test scans uploads (reqmod): h2 is not offered upstream, both legs speak HTTP/1.1.
 #  - Headless Chromium loads a www page over one h2 connection: 20 scanned images, a clean
@@ -39,6 +41,7 @@ cat >"$policy" <<JSON
 {
   "default": "intercept",
   "rules": [
+    {"name": "no secret", "host": ["api.example.test"], "path": ["/secret.txt"], "action": "block"},
     {"name": "scan www", "host": ["www.example.test"], "action": "intercept",
      "scan": {"service": "$SCANNER_SERVICE", "max_bytes": 6291456, "on_error": "block"}},
     {"name": "scan api", "host": ["api.example.test"], "action": "intercept",
@@ -118,6 +121,25 @@ check "two streams: nothing of the infected one delivered" \
   bash -c "! grep -qF 'EICAR-STANDARD-ANTIVIRUS' '$work/par-eicar.body' 2>/dev/null"
 check_eq "$(scan_of "$(http_event "$id" /eicar.com)")" "infected $SCANNER_EICAR_THREAT -" "two streams: eicar infected"
 check_eq "$(scan_of "$(http_event "$id" /clean-5m.bin)")" "clean - -" "two streams: the other clean"
+
+# --- with the request gate: its answer, a reset and a clean stream on one connection
+before=$(flow_count_settled)
+in_client curl -sS -m 60 --http2 --parallel --cacert "$trust" -w '%{url_effective} %{http_code}\n' \
+  -o "$work/gate-secret.body" https://api.example.test/secret.txt \
+  -o "$work/gate-eicar.body" https://api.example.test/eicar.com \
+  -o "$work/gate-small.body" https://api.example.test/small >"$work/gate.out" 2>&1
+line=$(flow_after "$before")
+id=$(field .flow_id "$line")
+check_eq "$(alpn_of "$line")" "h2 h2" "gate: h2 on both legs"
+check_eq "$(events http ".flow_id == $id" | wc -l)" 3 "gate: three streams on one connection"
+check_eq "$(field '[.action, .rule] | join(" ")' "$(http_event "$id" /secret.txt)")" "block no secret" \
+  "gate: the request rule's block answered by the gate"
+check "gate: the client got its 403" grep -q 'secret.txt 403' "$work/gate.out"
+check "gate: nothing of EICAR delivered" bash -c "! grep -qF 'EICAR-STANDARD-ANTIVIRUS' '$work/gate-eicar.body' 2>/dev/null"
+check "gate: EICAR's stream reset ($(grep -m1 curl: "$work/gate.out"))" grep -q INTERNAL_ERROR "$work/gate.out"
+check_eq "$(scan_of "$(http_event "$id" /eicar.com)")" "infected $SCANNER_EICAR_THREAT -" "gate: eicar infected"
+check "gate: the clean stream arrived intact" cmp -s "$www/small" "$work/gate-small.body"
+check_eq "$(scan_of "$(http_event "$id" /small)")" "clean - -" "gate: the clean stream scanned clean"
 
 # --- past max_bytes (6 MiB) under on_error block: reset, and the event says why
 line=$(get big https://www.example.test/big-8m.bin)
