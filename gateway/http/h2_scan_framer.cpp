@@ -286,6 +286,9 @@ void ScanFramer::emit(std::span<const std::uint8_t> bytes, std::vector<ScanStep>
     case Route::hold_trailers:
       if (Stream* s = find(route_stream_)) s->trailers.append(chars(bytes));
       return;
+    case Route::after_body:
+      if (Stream* s = find(route_stream_)) s->after_body.append(chars(bytes));
+      return;
     case Route::drop:
       return;
   }
@@ -346,6 +349,12 @@ void ScanFramer::server_header(std::vector<ScanStep>& out) {
       return;
     case FrameType::rst_stream: {
       Stream* st = find(h.stream_id);
+      // After a complete response (RFC 9113 §8.1: NO_ERROR stops the request's upload), it follows
+      // the body awaiting its verdict.
+      if (st && st->mode == Mode::scanning) {
+        route_ = Route::after_body;
+        return;
+      }
       if (st) st->server_ended = true;
       if (st && st->mode == Mode::hold) give_up(h.stream_id, *st, "stream reset by the server before the body ended", out);
       if (dropped(h.stream_id)) route_ = Route::drop;  // the client already got our reset
@@ -370,6 +379,13 @@ void ScanFramer::server_data_header(std::vector<ScanStep>& out) {
   const bool ends = h.has(flag::end_stream);
   connection_sent_ += h.length;
   Stream* s = find(id);
+  // Withheld, or ended and awaiting its verdict (then DATA is the server's error): never
+  // before, or instead of, the verdict.
+  if (dropped(id) || (s && s->mode == Mode::scanning)) {
+    route_ = Route::drop;
+    unreturned_ += h.length;
+    return;
+  }
   if (s) s->sent += h.length;
   if (s && s->mode == Mode::hold) {
     const std::size_t frame = frame_header_bytes + h.length;
@@ -392,7 +408,7 @@ void ScanFramer::server_data_header(std::vector<ScanStep>& out) {
   if (s && s->mode == Mode::hold) {
     route_ = Route::hold;
     s->held_flow += h.length;
-  } else if (!s && dropped(id)) {
+  } else if (dropped(id)) {
     route_ = Route::drop;
     unreturned_ += h.length;
   }
@@ -427,7 +443,8 @@ void ScanFramer::server_end(std::vector<ScanStep>& out) {
       }
       if (!s.block_push) {
         response_block(s.block_stream, std::move(*fields), s.block_end_stream, out);
-      } else if (!find(s.block_stream) && streams_.size() < max_streams) {
+      } else if (s.block_stream % 2 == 0 && s.block_stream > highest_pushed_stream_ && streams_.size() < max_streams) {
+        highest_pushed_stream_ = s.block_stream;  // a stream id is never used twice (RFC 9113 §5.1.1)
         RequestFacts facts = request_facts(*fields);
         streams_[s.block_stream].request_head = std::move(facts.head);
       }
@@ -501,6 +518,9 @@ void ScanFramer::complete(std::uint32_t id, Stream& s, std::vector<ScanStep>& ou
 std::string ScanFramer::verdict(std::uint32_t id, bool deliver) {
   Stream* s = find(id);
   if (!s || s->mode != Mode::scanning) return {};
+  // The rest of a frame that follows the body, still arriving, goes (or not) the same way.
+  const bool after_body_arriving = server_.in_frame && route_stream_ == id && route_ == Route::after_body;
+  if (after_body_arriving) route_ = deliver && !s->client_reset ? Route::forward : Route::drop;
   std::string to_client;
   if (s->client_reset) {
     unreturned_ += s->held_flow;
@@ -508,6 +528,7 @@ std::string ScanFramer::verdict(std::uint32_t id, bool deliver) {
   } else if (deliver) {
     to_client = std::move(s->held);
     to_client += s->trailers;
+    to_client += s->after_body;
   } else {
     // Trailers close the stream (END_STREAM): sent without it, they only reach the client's
     // HPACK decoder (a malformed message, a stream error), and the reset ends the stream.

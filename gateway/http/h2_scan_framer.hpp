@@ -90,7 +90,8 @@ class ScanFramer {
  private:
   // undecided: no final response yet; drop: withheld, its trailer block still arriving.
   enum class Mode { undecided, pass, hold, scanning, drop };
-  enum class Route { forward, hold, hold_trailers, drop };
+  // after_body: a frame that must follow a body awaiting its verdict (the server's RST_STREAM).
+  enum class Route { forward, hold, hold_trailers, after_body, drop };
   struct Stream {
     Mode mode = Mode::undecided;
     bool connect = false;        // the request is a CONNECT: its DATA is a tunnel
@@ -100,6 +101,7 @@ class ScanFramer {
     std::string response_head;
     std::string held;            // DATA frames as sent
     std::string trailers;        // a held body's trailer frames
+    std::string after_body;      // frames that follow them (delivered only with the body)
     std::uint64_t held_flow = 0;  // flow-controlled bytes in `held`
     std::int64_t sent = 0;       // flow-controlled bytes the server sent on the stream
     std::int64_t updates = 0;    // the client's WINDOW_UPDATE increments for it
@@ -166,6 +168,7 @@ class ScanFramer {
   std::uint64_t unreturned_ = 0;                // dropped DATA bytes not yet returned to the server
   std::vector<std::uint32_t> dropped_;           // recently withheld streams, oldest first
   std::uint32_t highest_client_stream_ = 0;
+  std::uint32_t highest_pushed_stream_ = 0;
   std::string to_server_;
   bool passthrough_ = false;
   bool stopped_ = false;

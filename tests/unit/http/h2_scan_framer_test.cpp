@@ -339,6 +339,29 @@ TEST(H2ScanFramer, TrailersFollowTheHeldBodyOrGoWithoutEndStreamBeforeTheReset) 
   }
 }
 
+TEST(H2ScanFramer, TheServersResetAfterACompleteResponseFollowsTheBody) {
+  for (const bool infected : {false, true}) {
+    SCOPED_TRACE(infected ? "infected" : "clean");
+    Conversation c;
+    c.request(1, "/early-answer");
+    c.response(1, ok());
+    c.body(1, infected ? eicar : "fine", true);
+    c.server += wire::frame(rst, 0, 1, std::string(4, '\0'));  // NO_ERROR: stop the upload
+    c.request(3, "/next");
+    c.response(3, {{":status", "204"}}, true);
+    const Result r = run_every_split(settings(), c);
+    const ClientView v = client_view(r.to_client);
+    EXPECT_TRUE(v.ok);
+    if (!infected) {
+      EXPECT_EQ(r.to_client, c.server);
+    } else {
+      EXPECT_FALSE(v.bodies.contains(1));
+      EXPECT_EQ(v.resets.at(1), 0x2u);  // ours, not the server's NO_ERROR
+      EXPECT_EQ(v.blocks, (std::vector<std::uint32_t>{1, 3}));
+    }
+  }
+}
+
 TEST(H2ScanFramer, AStreamTheClientResetsIsDroppedAndItsWindowReturned) {
   ScanFramer framer(settings());
   Conversation c;
