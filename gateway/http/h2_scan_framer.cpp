@@ -193,33 +193,36 @@ void ScanFramer::client_end(std::vector<ScanStep>& out) {
       else if (Stream* s = find(h.stream_id)) s->updates += increment;
       return;
     }
-    case FrameType::rst_stream: {
-      Stream* s = find(h.stream_id);
-      if (!s) return;
-      if (s->mode == Mode::scanning) {
-        s->client_reset = true;  // verdict() returns its window
-      } else if (s->mode == Mode::hold) {
-        out.push_back({ScanStepKind::skipped, h.stream_id, {}, {}, {}, {}, "stream reset by the client"});
-        unreturned_ += s->held_flow;
-        const bool trailers_arriving = route_stream_ == h.stream_id && block_route_ == Route::hold_trailers &&
-                                       server_.block_frame_stream != 0;
-        if (trailers_arriving) {
-          held_total_ -= s->held.size();
-          s->held.clear();
-          s->held_flow = 0;
-          s->mode = Mode::drop;  // its trailer block still goes to the client's HPACK decoder
-        } else {
-          if (route_stream_ == h.stream_id && route_ == Route::hold) route_ = Route::drop;
-          erase(h.stream_id);
-        }
-        // Its DATA still in flight: the client, having reset the stream, ignores it and returns its window.
-      } else if (s->mode != Mode::drop) {
-        erase(h.stream_id);
-      }
+    case FrameType::rst_stream:
+      client_reset(h.stream_id, out);
       return;
-    }
     default:
       return;
+  }
+}
+
+void ScanFramer::client_reset(std::uint32_t id, std::vector<ScanStep>& out) {
+  Stream* s = find(id);
+  if (!s) return;
+  if (s->mode == Mode::scanning) {
+    s->client_reset = true;  // verdict() returns its window
+  } else if (s->mode == Mode::hold) {
+    out.push_back({ScanStepKind::skipped, id, {}, {}, {}, {}, "stream reset by the client"});
+    unreturned_ += s->held_flow;
+    const bool trailers_arriving =
+        route_stream_ == id && block_route_ == Route::hold_trailers && server_.block_frame_stream != 0;
+    if (trailers_arriving) {
+      held_total_ -= s->held.size();
+      s->held.clear();
+      s->held_flow = 0;
+      s->mode = Mode::drop;  // its trailer block still goes to the client's HPACK decoder
+    } else {
+      if (route_stream_ == id && route_ == Route::hold) route_ = Route::drop;
+      erase(id);
+    }
+    // Its DATA still in flight: the client, having reset the stream, ignores it and returns its window.
+  } else if (s->mode != Mode::drop) {
+    erase(id);
   }
 }
 

@@ -136,6 +136,7 @@ class ScanFramer {
   void response_block(std::uint32_t id, HeaderFields fields, bool end_stream, std::vector<ScanStep>& out);
   void client_end(std::vector<ScanStep>& out);
   void client_settings(std::string_view payload);
+  void client_reset(std::uint32_t id, std::vector<ScanStep>& out);
 
   Stream* find(std::uint32_t id);
   void erase(std::uint32_t id);
