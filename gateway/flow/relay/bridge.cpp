@@ -181,6 +181,7 @@ bool settle(const Direction<Stream>& d, GateLink* link, Outgoing& out, const tls
 // between the client's frames. False: this direction is done.
 template <class Stream>
 awaitable<bool> scanner_round(const Direction<Stream>& d, ServerScanner& scanner) {
+  if (d.state.stopped) co_return false;
   if (!scanner.to_server_ready()) co_return true;
   const std::string frames = scanner.take_to_server();
   const tls::IoResult written = co_await d.to.write_all(bytes_of(frames));
@@ -298,7 +299,7 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Se
       }
     }
     if (!co_await d.from.wait_readable()) {
-      // Cancelled: the other direction woke this one for the gate, or the relay is ending.
+      // Cancelled: the other direction woke this one for the gate or the scanner, or the relay is ending.
       bool woken = link && (from_client ? link->wake_client_side : link->wake_server_side);
       if (scanner && from_client) woken = std::exchange(scanner->wake_client_side, false) || woken;
       if (woken && !d.state.stopped) continue;
