@@ -426,7 +426,7 @@ void ScanFramer::server_end(std::vector<ScanStep>& out) {
       if (!h.has(flag::end_stream) || !st) return;
       st->server_ended = true;
       if (st->mode == Mode::hold) complete(h.stream_id, *st, out);
-      else erase(h.stream_id);
+      else if (st->mode != Mode::scanning) erase(h.stream_id);  // scanning: kept for its verdict
       return;
     }
     case FrameType::headers:
@@ -481,6 +481,7 @@ void ScanFramer::response_block(std::uint32_t id, HeaderFields fields, bool end_
     complete(id, *s, out);
     return;
   }
+  if (s->mode == Mode::scanning) return;  // the server's error after its END_STREAM: kept for the verdict
   if (s->mode != Mode::undecided) {
     if (end_stream) erase(id);
     return;
