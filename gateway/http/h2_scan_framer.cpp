@@ -346,9 +346,9 @@ void ScanFramer::server_header(std::vector<ScanStep>& out) {
       s.keep = true;
       block_route_ = route_;
       return;
-    case FrameType::continuation:
+    case FrameType::continuation:  // a stray one (no block open) is the server's error: it passes
       s.keep = true;
-      route_ = block_route_;
+      if (s.block_frame_stream != 0) route_ = block_route_;
       return;
     case FrameType::rst_stream: {
       Stream* st = find(h.stream_id);
