@@ -301,24 +301,21 @@ void ScanFramer::from_server(std::span<const std::uint8_t> bytes, std::vector<Sc
   std::size_t pos = 0;
   while (pos < bytes.size() && !stopped_) {
     Side& s = server_;
-    if (passthrough_) {
-      forward(out, chars(bytes.subspan(pos)));
-      return;
-    }
     if (!s.in_frame) {
-      if (s.header_have == 0 && s.block_frame_stream == 0 && client_lost_) {
+      if (s.header_have == 0 && s.block_frame_stream == 0 && client_lost_ && !passthrough_) {
         fail("h2: the client's frames could not be followed", out);
         continue;
       }
       if (!begin_frame(s, bytes, pos)) return;  // a partial frame header is kept, not yet routed
+      const bool failed_before = passthrough_;
       server_header(out);
       if (stopped_) return;
-      if (passthrough_) route_ = Route::forward;
+      if (passthrough_ && !failed_before) route_ = Route::forward;  // the frame it failed at
       emit(s.header_buf, out);
     }
     const auto piece = next_piece(s, bytes, pos, max_kept_bytes());
     emit(piece, out);
-    if (!s.in_frame) server_end(out);
+    if (!s.in_frame && !passthrough_) server_end(out);
   }
 }
 
@@ -327,6 +324,14 @@ void ScanFramer::server_header(std::vector<ScanStep>& out) {
   const FrameHeader& h = s.header;
   route_ = Route::forward;
   route_stream_ = h.stream_id;
+  if (passthrough_) {  // unscanned now, but what was withheld stays so
+    const Stream* st = find(h.stream_id);
+    if (h.type == FrameType::data && (dropped(h.stream_id) || (st && st->mode == Mode::scanning))) {
+      route_ = Route::drop;
+      unreturned_ += h.length;
+    }
+    return;
+  }
   if (s.block_frame_stream != 0 && (h.type != FrameType::continuation || h.stream_id != s.block_frame_stream)) {
     fail("h2: the server interrupted a header block", out);
     return;

@@ -146,7 +146,8 @@ class ScanFramer {
   // Gives up every held body still arriving except `keep`'s.
   void give_up_unfinished(std::uint32_t keep, const std::string& reason, std::vector<ScanStep>& out);
   // The server's bytes cannot be framed: every held body is given up; then everything passes
-  // (pass_on_overflow) or nothing more does.
+  // unscanned (pass_on_overflow: frames are still split, and withheld streams' DATA dropped) or
+  // nothing more does.
   void fail(const std::string& reason, std::vector<ScanStep>& out);
   // Stream `id` is withheld: its later DATA is dropped (and returned to the server's window).
   void drop(std::uint32_t id);
