@@ -593,6 +593,15 @@ void ScanFramer::give_up_unfinished(std::uint32_t keep, const std::string& reaso
 
 void ScanFramer::fail(const std::string& reason, std::vector<ScanStep>& out) {
   give_up_unfinished(0, reason, out);
+  // A trailer block of a stream the client reset, cut short: what came of it goes on as it was.
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (it->second.mode != Mode::drop) {
+      ++it;
+      continue;
+    }
+    forward(out, it->second.trailers);
+    it = streams_.erase(it);
+  }
   if (settings_.pass_on_overflow) passthrough_ = true;
   else stopped_ = true;
 }
