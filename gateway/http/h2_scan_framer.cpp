@@ -210,7 +210,8 @@ void ScanFramer::client_reset(std::uint32_t id, std::vector<ScanStep>& out) {
     out.push_back({ScanStepKind::skipped, id, {}, {}, {}, {}, "stream reset by the client"});
     unreturned_ += s->held_flow;
     const bool trailers_arriving =
-        route_stream_ == id && block_route_ == Route::hold_trailers && server_.block_frame_stream != 0;
+        (server_.in_frame && route_ == Route::hold_trailers && route_stream_ == id) ||
+        (server_.block_frame_stream == id && block_route_ == Route::hold_trailers);
     if (trailers_arriving) {
       held_total_ -= s->held.size();
       s->held.clear();
