@@ -8,59 +8,20 @@
 namespace tlsgate::http::h2 {
 namespace {
 
-constexpr std::size_t max_streams = 1024;
 constexpr std::size_t max_dropped_streams = 256;  // enough for the frames in flight after a reset
 constexpr std::size_t max_control_bytes = 16 * 1024;
 constexpr std::uint16_t settings_header_table_size = 0x1;
-constexpr std::uint16_t settings_initial_window_size = 0x4;
 // Toward the client, a withheld response is the gateway's failure, not a cancel it asked for:
 // clients report it as an error and do not retry as they may after REFUSED_STREAM.
 constexpr std::uint32_t withheld_error = 0x2;  // INTERNAL_ERROR
 constexpr std::uint32_t cancel_error = 0x8;    // CANCEL: toward the server, the response is not wanted
 constexpr std::int64_t initial_connection_window = 65535;
 
-std::string_view chars(std::span<const std::uint8_t> bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-std::span<const std::uint8_t> octets(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// Takes frame header bytes at `pos`; true once the 9 are in and the frame has begun.
-template <class Side>
-bool begin_frame(Side& side, std::span<const std::uint8_t> bytes, std::size_t& pos) {
-  const std::size_t take = std::min(frame_header_bytes - side.header_have, bytes.size() - pos);
-  std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(pos), take, side.header_buf.begin() + side.header_have);
-  side.header_have += take;
-  pos += take;
-  if (side.header_have < frame_header_bytes) return false;
-  side.header_have = 0;
-  side.header = parse_frame_header(side.header_buf);
-  side.left = side.header.length;
-  side.in_frame = true;
-  side.keep = false;
-  side.payload.clear();
-  return true;
-}
-
-// The current frame's next piece at `pos`; kept (up to `limit`) when the frame is read.
-template <class Side>
-std::span<const std::uint8_t> next_piece(Side& side, std::span<const std::uint8_t> bytes, std::size_t& pos,
-                                         std::size_t limit) {
-  const std::size_t take = std::min<std::size_t>(side.left, bytes.size() - pos);
-  const auto piece = bytes.subspan(pos, take);
-  pos += take;
-  side.left -= static_cast<std::uint32_t>(take);
-  if (side.keep) side.payload.append(chars(piece.first(std::min(take, limit - std::min(limit, side.payload.size())))));
-  if (side.left == 0) side.in_frame = false;
-  return piece;
-}
-
 // The data of DATA frames as sent: frame headers, pad lengths and padding removed.
 std::string payload_of(std::string_view frames) {
   std::string out;
   while (frames.size() >= frame_header_bytes) {
-    const auto header = parse_frame_header(octets(frames).first<frame_header_bytes>());
+    const auto header = parse_frame_header(as_octets(frames).first<frame_header_bytes>());
     std::string_view p = frames.substr(frame_header_bytes, header.length);
     frames.remove_prefix(std::min(frames.size(), frame_header_bytes + header.length));
     if (header.has(flag::padded)) {
@@ -127,171 +88,24 @@ std::string ScanFramer::take_to_server() {
   return frames;
 }
 
-// --- the client's bytes: requests, windows, resets
-
-void ScanFramer::from_client(std::span<const std::uint8_t> bytes, std::vector<ScanStep>& out) {
-  if (client_lost_) return;
-  if (client_preface_left_ > 0) {
-    const std::size_t done = client_preface.size() - client_preface_left_;
-    const std::size_t take = std::min(client_preface_left_, bytes.size());
-    if (chars(bytes.first(take)) != client_preface.substr(done, take)) {
-      client_lost_ = true;
-      return;
-    }
-    client_preface_left_ -= take;
-    bytes = bytes.subspan(take);
-  }
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    Side& c = client_;
-    if (!c.in_frame) {
-      if (!begin_frame(c, bytes, pos)) return;
-      const FrameType t = c.header.type;
-      c.keep = t == FrameType::headers || t == FrameType::continuation || t == FrameType::settings ||
-               t == FrameType::window_update || t == FrameType::rst_stream;
-    }
-    next_piece(c, bytes, pos, max_kept_bytes());
-    if (!c.in_frame) client_end(out);
-  }
-}
-
-void ScanFramer::client_end(std::vector<ScanStep>& out) {
-  const FrameHeader& h = client_.header;
-  const std::string_view p = client_.payload;
-  switch (h.type) {
-    case FrameType::headers:
-    case FrameType::continuation: {
-      if (!add_to_block(client_)) return;
-      const std::uint32_t id = client_.block_stream;
-      std::optional<HeaderFields> fields;
-      if (!client_.decoder_lost && !client_.block_too_big) {
-        fields = client_.decoder.decode(octets(client_.block), settings_.limits.max_header_bytes);
-        if (!fields) client_.decoder_lost = true;  // request heads unknown from now on
-      }
-      client_.block.clear();
-      if (id <= highest_client_stream_ || id % 2 == 0) return;  // trailers, or not a request
-      highest_client_stream_ = id;
-      if (streams_.size() >= max_streams) {
-        client_lost_ = true;  // its response could not be told from one the client reset
-        return;
-      }
-      Stream& s = streams_[id];
-      if (fields) {
-        RequestFacts facts = request_facts(*fields);
-        s.request_head = std::move(facts.head);
-        s.connect = facts.connect;
-      }
-      return;
-    }
-    case FrameType::settings:
-      if (!h.has(flag::ack)) client_settings(p);
-      return;
-    case FrameType::window_update: {
-      if (p.size() < 4) return;
-      const auto increment = static_cast<std::int64_t>(read_u32(octets(p)) & 0x7fffffffu);
-      if (h.stream_id == 0) connection_updates_ += increment;
-      else if (Stream* s = find(h.stream_id)) s->updates += increment;
-      return;
-    }
-    case FrameType::rst_stream:
-      client_reset(h.stream_id, out);
-      return;
-    default:
-      return;
-  }
-}
-
-void ScanFramer::client_reset(std::uint32_t id, std::vector<ScanStep>& out) {
-  Stream* s = find(id);
-  if (!s) return;
-  if (s->mode == Mode::scanning) {
-    s->client_reset = true;  // verdict() returns its window
-  } else if (s->mode == Mode::hold) {
-    out.push_back({ScanStepKind::skipped, id, {}, {}, {}, {}, "stream reset by the client"});
-    unreturned_ += s->held_flow;
-    const bool trailers_arriving =
-        (server_.in_frame && route_ == Route::hold_trailers && route_stream_ == id) ||
-        (server_.block_frame_stream == id && block_route_ == Route::hold_trailers);
-    if (trailers_arriving) {
-      held_total_ -= s->held.size();
-      s->held.clear();
-      s->held_flow = 0;
-      s->mode = Mode::drop;  // its trailer block still goes to the client's HPACK decoder
-    } else {
-      if (route_stream_ == id && route_ == Route::hold) route_ = Route::drop;
-      erase(id);
-    }
-    // Its DATA still in flight: the client, having reset the stream, ignores it and returns its window.
-  } else if (s->mode != Mode::drop) {
-    erase(id);
-  }
-}
-
-void ScanFramer::client_settings(std::string_view p) {
-  for (std::size_t i = 0; i + 6 <= p.size(); i += 6) {
-    const auto id = static_cast<std::uint16_t>((std::uint8_t(p[i]) << 8) | std::uint8_t(p[i + 1]));
-    const std::uint32_t value = read_u32(octets(p.substr(i + 2, 4)));
-    // The client's table size bounds the server's encoder: the decoder of the server's blocks may grow.
-    if (id == settings_header_table_size) server_.decoder.allow_table(value);
-    if (id == settings_initial_window_size && value <= 0x7fffffffu) client_initial_window_ = value;
-  }
-}
-
-bool ScanFramer::add_to_block(Side& side) {
-  const FrameHeader& h = side.header;
-  std::string_view p = side.payload;
-  if (side.payload.size() < h.length) side.block_too_big = true;  // cut at max_kept_bytes()
-  if (h.type == FrameType::continuation) {
-    if (side.block_frame_stream == 0) return false;  // a stray CONTINUATION: the peer's error
-  } else {
-    side.block.clear();
-    side.block_too_big = side.payload.size() < h.length;
-    side.block_frame_stream = h.stream_id;
-    side.block_stream = h.stream_id;
-    side.block_push = h.type == FrameType::push_promise;
-    side.block_end_stream = h.type == FrameType::headers && h.has(flag::end_stream);
-    std::size_t pad = 0;
-    if (h.has(flag::padded)) {
-      if (p.empty()) return side.block_too_big = true;
-      pad = std::uint8_t(p[0]);
-      p.remove_prefix(1);
-    }
-    if (side.block_push) {
-      if (p.size() < 4) return side.block_too_big = true;
-      side.block_stream = read_u32(octets(p)) & 0x7fffffffu;
-      p.remove_prefix(4);
-    } else if (h.has(flag::priority)) {
-      if (p.size() < 5) return side.block_too_big = true;
-      p.remove_prefix(5);
-    }
-    if (pad > p.size()) return side.block_too_big = true;
-    p.remove_suffix(pad);
-  }
-  if (side.block.size() + p.size() > max_kept_bytes()) side.block_too_big = true;
-  if (!side.block_too_big) side.block.append(p);
-  if (!h.has(flag::end_headers)) return false;
-  side.block_frame_stream = 0;
-  return true;
-}
-
 // --- the server's bytes
 
 void ScanFramer::emit(std::span<const std::uint8_t> bytes, std::vector<ScanStep>& out) {
   switch (route_) {
     case Route::forward:
-      forward(out, chars(bytes));
+      forward(out, as_chars(bytes));
       return;
     case Route::hold:
       if (Stream* s = find(route_stream_); s && s->mode == Mode::hold) {
-        s->held.append(chars(bytes));
+        s->held.append(as_chars(bytes));
         held_total_ += bytes.size();
       }
       return;
     case Route::hold_trailers:
-      if (Stream* s = find(route_stream_)) s->trailers.append(chars(bytes));
+      if (Stream* s = find(route_stream_)) s->trailers.append(as_chars(bytes));
       return;
     case Route::after_body:
-      if (Stream* s = find(route_stream_)) s->after_body.append(chars(bytes));
+      if (Stream* s = find(route_stream_)) s->after_body.append(as_chars(bytes));
       return;
     case Route::drop:
       return;
@@ -307,14 +121,14 @@ void ScanFramer::from_server(std::span<const std::uint8_t> bytes, std::vector<Sc
         fail("h2: the client's frames could not be followed", out);
         continue;
       }
-      if (!begin_frame(s, bytes, pos)) return;  // a partial frame header is kept, not yet routed
+      if (!s.begin(bytes, pos)) return;  // a partial frame header is kept, not yet routed
       const bool failed_before = passthrough_;
       server_header(out);
       if (stopped_) return;
       if (passthrough_ && !failed_before) route_ = Route::forward;  // the frame it failed at
       emit(s.header_buf, out);
     }
-    const auto piece = next_piece(s, bytes, pos, max_kept_bytes());
+    const auto piece = s.next_piece(bytes, pos, max_kept_bytes());
     emit(piece, out);
     if (!s.in_frame && !passthrough_) server_end(out);
   }
@@ -438,13 +252,13 @@ void ScanFramer::server_end(std::vector<ScanStep>& out) {
     case FrameType::headers:
     case FrameType::push_promise:
     case FrameType::continuation: {
-      if (!add_to_block(s)) return;
+      if (!s.add_to_block(max_kept_bytes())) return;
       if (s.block_too_big) {
         fail("h2: a header block past max_header_bytes (" + std::to_string(settings_.limits.max_header_bytes) + ")",
              out);
         return;
       }
-      auto fields = s.decoder.decode(octets(s.block), settings_.limits.max_header_bytes);
+      auto fields = s.decoder.decode(as_octets(s.block), settings_.limits.max_header_bytes);
       s.block.clear();
       if (!fields) {
         fail("h2: a header block of the server does not decode", out);
@@ -462,7 +276,7 @@ void ScanFramer::server_end(std::vector<ScanStep>& out) {
     case FrameType::settings:
       // The server's table size bounds the client's encoder.
       for (std::size_t i = 0; i + 6 <= s.payload.size(); i += 6) {
-        const auto entry = octets(s.payload).subspan(i, 6);
+        const auto entry = as_octets(s.payload).subspan(i, 6);
         if (((entry[0] << 8) | entry[1]) == settings_header_table_size) client_.decoder.allow_table(read_u32(entry.subspan(2)));
       }
       return;

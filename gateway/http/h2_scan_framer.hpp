@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "gateway/http/exchange.hpp"
+#include "gateway/http/h2_frame_reader.hpp"
 #include "gateway/http/h2_frames.hpp"
 #include "gateway/http/h2_scan_heads.hpp"
 
@@ -106,29 +107,15 @@ class ScanFramer {
     std::int64_t sent = 0;       // flow-controlled bytes the server sent on the stream
     std::int64_t updates = 0;    // the client's WINDOW_UPDATE increments for it
   };
-  // One direction's frame reader.
-  struct Side {
-    std::array<std::uint8_t, frame_header_bytes> header_buf{};
-    std::size_t header_have = 0;
-    FrameHeader header{};
-    std::uint32_t left = 0;
-    bool in_frame = false;
-    bool keep = false;        // the current frame's payload is read
-    std::string payload;      // ... up to max_kept_bytes()
-    std::string block;        // the header block in progress
-    std::uint32_t block_frame_stream = 0;  // 0: none open
-    std::uint32_t block_stream = 0;        // the stream it describes (the promised one for PUSH_PROMISE)
-    bool block_end_stream = false;
-    bool block_push = false;
-    bool block_too_big = false;
+  // One direction's frames and its HPACK decoder state.
+  struct Side : FrameReader {
     BlockDecoder decoder;
     bool decoder_lost = false;
-    bool at_boundary() const { return !in_frame && header_have == 0 && block_frame_stream == 0; }
   };
 
+
+  static constexpr std::size_t max_streams = 1024;  // tracked at once
   std::size_t max_kept_bytes() const;
-  // A HEADERS / PUSH_PROMISE / CONTINUATION payload joins the block; true once it is complete.
-  bool add_to_block(Side& side);
 
   void server_header(std::vector<ScanStep>& out);
   void server_data_header(std::vector<ScanStep>& out);
