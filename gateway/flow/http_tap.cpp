@@ -67,7 +67,12 @@ void HttpTap::log_exchanges() {
     const std::optional<std::string> would = would_block(exchange);
     std::optional<log::HttpEventScan> scan;
     std::optional<log::HttpEventScan> request_scan;
-    if (exchange.http_version != "2") {
+    if (exchange.http_version == "2") {
+      if (const auto it = stream_scans_.find(exchange.stream_id); it != stream_scans_.end()) {
+        scan = std::move(it->second);
+        stream_scans_.erase(it);
+      }
+    } else {
       if (!scans_.empty()) {
         scan = std::move(scans_.front());
         scans_.pop_front();
@@ -109,9 +114,13 @@ std::optional<std::string> HttpTap::would_block(const http::HttpExchange& exchan
   return v.rule->would_block;
 }
 
-void HttpTap::add_scan(log::HttpEventScan scan) {
-  if (observer_->failed() || scans_.size() >= max_pending_scans) return;
-  scans_.push_back(std::move(scan));
+void HttpTap::add_scan(log::HttpEventScan scan, std::uint32_t stream_id) {
+  if (observer_->failed()) return;
+  if (stream_id == 0) {
+    if (scans_.size() < max_pending_scans) scans_.push_back(std::move(scan));
+  } else if (stream_scans_.size() < 2 * max_pending_scans || stream_scans_.contains(stream_id)) {
+    stream_scans_[stream_id] = std::move(scan);  // h2: as many as its open streams
+  }
 }
 
 void HttpTap::add_request_scan(std::optional<log::HttpEventScan> scan) {

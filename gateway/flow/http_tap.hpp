@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "gateway/flow/header_rule_notes.hpp"
 #include "gateway/flow/request_decision.hpp"
@@ -35,10 +36,10 @@ class HttpTap final : public RelayTap {
   void from_server(std::span<const std::uint8_t> bytes) override;
   // The connection ended: flushes open exchanges and fills the flow line's summary.
   void finish();
-  // The content scan of the next HTTP/1 response, in response order: its exchange's
-  // `http` line gets it as `scan`.
+  // The content scan of a response: its exchange's `http` line gets it as `scan`. HTTP/1
+  // (`stream_id` 0): the next response's, in response order; h2: that stream's.
   // Bounded: once the observer stopped (or lags past max_pending_scans), they are dropped.
-  void add_scan(log::HttpEventScan scan);
+  void add_scan(log::HttpEventScan scan, std::uint32_t stream_id = 0);
   // The content scan of the next HTTP/1 request forwarded (REQMOD), in request order; nullopt for
   // a request without a body (its line gets no `request_scan`). Bounded as add_scan.
   void add_request_scan(std::optional<log::HttpEventScan> scan);
@@ -62,6 +63,7 @@ class HttpTap final : public RelayTap {
   std::string server_ip_;
   std::deque<log::HttpEventScan> scans_;  // reported, their exchanges not yet logged
   std::deque<std::optional<log::HttpEventScan>> request_scans_;  // the same, for requests
+  std::unordered_map<std::uint32_t, log::HttpEventScan> stream_scans_;  // the same, h2, by stream
 };
 
 }  // namespace tlsgate

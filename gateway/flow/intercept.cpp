@@ -105,11 +105,11 @@ awaitable<UpstreamLeg> look_upstream(FlowContext& flow, FlowFacts& facts) {
   const std::string server_ip = record.server.ip.to_string();
   leg.session_key = std::make_unique<const std::string>(facts.sni.value_or("") + '|' + server_ip + ':' +
                                                         std::to_string(record.server.port));
-  // Content scanning reads HTTP/1 only (responses and uploads): where the rule known so far scans,
-  // h2 is not offered upstream, so both legs speak HTTP/1.1 (the client gets the upstream's choice).
+  // Uploads are scanned in HTTP/1 requests only: where the rule known so far scans them, h2 is
+  // not offered upstream, so both legs speak HTTP/1.1 (the client gets the upstream's choice).
   std::vector<std::string> alpn = facts.alpn;
   const auto& rule = record.verdict.rule;
-  if (rule && rule->scan && (rule->scan->respmod || rule->scan->reqmod)) std::erase(alpn, "h2");
+  if (rule && rule->scan && rule->scan->reqmod) std::erase(alpn, "h2");
   auto stream = std::make_unique<tls::TlsStream>(
       flow.upstream, flow.shared.tls->new_upstream_ssl(facts.sni, server_ip, *leg.session_key, alpn));
   flow.control.enter(FlowPhase::upstream_handshake, config.connect_timeout);

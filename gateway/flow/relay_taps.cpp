@@ -1,6 +1,7 @@
 #include "gateway/flow/relay_taps.hpp"
 
 #include "gateway/flow/http_limits.hpp"
+#include "gateway/flow/relay/h2_response_scanner.hpp"
 #include "gateway/flow/relay/icap_clients.hpp"
 #include "gateway/flow/shared_state.hpp"
 
@@ -21,13 +22,16 @@ RelayTaps::RelayTaps(SharedState& shared, FlowRecord& record)
 void RelayTaps::scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
                                asio::any_io_executor executor) {
   if (!record.verdict.rule || !record.verdict.rule->scan || !record.verdict.rule->scan->respmod) return;
-  if (alpn == "h2") return;  // HTTP/2 responses are not scanned yet (docs/scanning.md)
   const auto& config = record.verdict.rule->scan;
   const http::HttpLimits limits = http_limits(shared.config);
-  ResponseScanner::Context context{record.verdict.rule->rule, record.flow_id, &shared.metrics, http_.get(), tee_.get(),
-                                   shared.block_page.load()};
-  scanner_ = std::make_unique<ResponseScanner>(config, icap_client_for(std::move(executor), config->service, shared.config), limits,
-                                               std::move(context));
+  ScanContext context{record.verdict.rule->rule, record.flow_id, &shared.metrics, http_.get(), tee_.get(),
+                      shared.block_page.load()};
+  auto client = icap_client_for(std::move(executor), config->service, shared.config);
+  if (alpn == "h2") {
+    scanner_ = std::make_unique<H2ResponseScanner>(config, std::move(client), limits, std::move(context));
+  } else {
+    scanner_ = std::make_unique<ResponseScanner>(config, std::move(client), limits, std::move(context));
+  }
 }
 
 void RelayTaps::scan_requests(SharedState& shared, FlowRecord& record, const std::optional<std::string>& alpn,

@@ -26,8 +26,8 @@ class RelayTaps {
   RelayTaps(const RelayTaps&) = delete;
   RelayTaps& operator=(const RelayTaps&) = delete;
 
-  // When the flow's rule scans responses (and the client speaks HTTP/1: `alpn` not h2), puts
-  // a response scanner in front of the taps. `executor`: the flow's.
+  // When the flow's rule scans responses, puts a response scanner in front of the taps: HTTP/2
+  // when `alpn` is h2, else HTTP/1. `executor`: the flow's.
   void scan_responses(SharedState& shared, const FlowRecord& record, const std::optional<std::string>& alpn,
                       asio::any_io_executor executor);
   // When the flow's rule scans uploads (reqmod; the client speaks HTTP/1), makes a request
@@ -37,7 +37,7 @@ class RelayTaps {
   // The tap to hand the relay: null when nothing watches.
   RelayTap* tap() { return scanner_ ? scanner_.get() : tee_.get(); }
   // The scanner to hand the relay; null when the flow is not scanned.
-  ResponseScanner* scanner() { return scanner_.get(); }
+  ServerScanner* scanner() { return scanner_.get(); }
   // The request scanner to hand the relay; null when uploads are not scanned.
   RequestScanner* request_scanner() { return request_scanner_.get(); }
   // The relay ended: flushes the observer's exchanges and closes the capture.
@@ -52,7 +52,7 @@ class RelayTaps {
   std::unique_ptr<capture::FlowCapture> capture_;
   TeeTap tee_;
   std::string scheme_;  // the requests' scheme: https (intercepted TLS) or http
-  std::unique_ptr<ResponseScanner> scanner_;
+  std::unique_ptr<ServerScanner> scanner_;
   std::unique_ptr<RequestScanner> request_scanner_;
 };
 

@@ -11,8 +11,7 @@
 #    delivered unscanned, byte-identical, the event saying so.
 #  - c-icap stopped mid-test: www blocks, api delivers, each with the error on its event, and
 #    a host without scan keeps being served.
-#  - A client offering h2 to a scanning host gets HTTP/1.1 (and its download scanned); other
-#    hosts keep h2.
+#  - (HTTP/2 responses: h2_scan_test.sh.)
 #  - Reloaded to scan www with a service that accepts connections and never answers: the
 #    config's icap.scan_timeout_ms (5 s) ends the scan, on_error block.
 #  - A bad `scan` object is refused at load, naming the key. Metrics count scans by result.
@@ -122,15 +121,6 @@ check_eq "$(status keepalive)" "200 403" "keep-alive: 200, then 403 on the same 
 check "keep-alive: the clean file arrived intact" cmp -s "$www/small" "$work/keepalive.body"
 check_eq "$(scan_of "$(http_event "$id" /small)")" "clean - -" "keep-alive: the first response scanned clean"
 check_eq "$(scan_of "$(http_event "$id" /eicar.com)")" "infected $SCANNER_EICAR_THREAT -" "keep-alive: the second infected"
-
-# a client offering h2: a scanning rule's flow speaks HTTP/1.1 (h2 is not offered upstream), and is scanned
-line=$(get h2 https://www.example.test/eicar.com --http2)
-ev=$(http_event "$(field .flow_id "$line")" /eicar.com)
-check_eq "$(field .tls.client.negotiated.alpn "$line")" http/1.1 "client offering h2: HTTP/1.1 negotiated"
-check_eq "$(status h2)" 403 "client offering h2, EICAR: 403"
-check_eq "$(scan_of "$ev")" "infected $SCANNER_EICAR_THREAT -" "client offering h2, EICAR: http event scan infected"
-line=$(get h2-unscanned https://example.test/small --http2)
-check_eq "$(field .tls.client.negotiated.alpn "$line")" h2 "a host without scan keeps h2"
 
 # past max_bytes (6 MiB) under on_error block: blocked, and the event says why
 line=$(get big https://www.example.test/big-8m.bin)

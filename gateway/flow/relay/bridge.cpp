@@ -9,7 +9,7 @@
 
 #include "gateway/flow/flow_watch.hpp"
 #include "gateway/flow/relay/request_scanner.hpp"
-#include "gateway/flow/relay/response_scanner.hpp"
+#include "gateway/flow/relay/server_scanner.hpp"
 
 namespace tlsgate {
 namespace {
@@ -178,10 +178,27 @@ bool settle(const Direction<Stream>& d, GateLink* link, Outgoing& out, const tls
   return true;
 }
 
+// The client direction writes the scanner's own frames for the server (see ServerScanner)
+// between the client's frames. False: this direction is done.
+template <class Stream>
+awaitable<bool> scanner_round(const Direction<Stream>& d, ServerScanner& scanner) {
+  if (d.state.stopped) co_return false;
+  if (!scanner.to_server_ready()) co_return true;
+  const std::string frames = scanner.take_to_server();
+  const tls::IoResult written = co_await d.to.write_all(bytes_of(frames));
+  if (d.state.stopped) co_return false;
+  if (written.status != tls::IoStatus::ok) {
+    fail(d, d.to_side(), written.error.empty() ? "peer closed while receiving" : written.error);
+    co_return false;
+  }
+  co_return true;
+}
+
 // The server's bytes after content scanning: what the scanner released goes on as the
 // server's; when it withheld content, its reply is the last thing the client gets.
 template <class Stream>
-awaitable<bool> pass_scanned(const Direction<Stream>& d, GateLink* link, ScannedBytes scanned) {
+awaitable<bool> pass_scanned(const Direction<Stream>& d, GateLink* link, ServerScanner& scanner,
+                             ScannedBytes scanned) {
   if (d.state.stopped) co_return false;
   Outgoing out;
   if (link && !scanned.to_client.empty()) {
@@ -192,6 +209,7 @@ awaitable<bool> pass_scanned(const Direction<Stream>& d, GateLink* link, Scanned
   tls::IoResult written;
   if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
   if (!settle(d, link, out, written)) co_return false;
+  if (scanner.to_server_ready()) wake_reader_of(d.to, scanner.wake_client_side);
   if (!scanned.close) co_return true;
   d.state.finished(EndBy::server);
   d.state.end.cause = EndReason::content_blocked;
@@ -245,11 +263,15 @@ awaitable<bool> flush_scanned(const Direction<Stream>& d, GateLink* link, Reques
 // Reads every record already decrypted or waiting in the socket, up to one
 // buffer, and forwards them with one write (one record, one send): a burst
 // of records costs one write per direction, not one per record.
+// `scanner`: on the server side, the server's bytes go through it; on the client side, its own
+// frames for the server go out between the client's.
 template <class Stream>
-awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, ResponseScanner* scanner,
+awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, ServerScanner* scanner,
                      RequestScanner* uploads) {
+  const bool from_client = d.from_side == EndBy::client;
   for (;;) {
     if (d.state.stopped) co_return;
+    if (scanner && from_client && !co_await scanner_round(d, *scanner)) co_return;
     if (link) {
       Outgoing out;
       if (gate_round(d, *link, out)) {
@@ -291,8 +313,8 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Re
         if (filled > 0) {
           const auto bytes = std::span<const std::uint8_t>(space.data(), filled);
           control.touch();
-          if (scanner) {  // the server side of a flow whose rule scans: bytes wait for their verdicts
-            if (!co_await pass_scanned(d, link, co_await scanner->scan_server_bytes(bytes))) co_return;
+          if (scanner && !from_client) {  // a flow whose rule scans: the server's bytes wait for their verdicts
+            if (!co_await pass_scanned(d, link, *scanner, co_await scanner->scan_server_bytes(bytes))) co_return;
           } else {
             Outgoing out;
             if (!link) {
@@ -309,10 +331,12 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Re
               if (!out.bytes.empty()) written = co_await d.to.write_all(out.bytes);
               if (!settle(d, link, out, written)) co_return;
             }
+            if (scanner && !co_await scanner_round(d, *scanner)) co_return;
           }
         }
         if (end && end->status == tls::IoStatus::closed) {
-          if (scanner && !co_await pass_scanned(d, link, co_await scanner->server_closed())) co_return;
+          if (scanner && !from_client && !co_await pass_scanned(d, link, *scanner, co_await scanner->server_closed()))
+            co_return;
           if (uploads && !co_await flush_scanned(d, link, *uploads)) co_return;
           d.to.shutdown_write();
           d.state.finished(d.from_side);
@@ -325,8 +349,9 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Re
       }
     }
     if (!co_await d.from.wait_readable()) {
-      // Cancelled: the other direction woke this one for the gate, or the relay is ending.
-      const bool woken = link && (d.from_side == EndBy::client ? link->wake_client_side : link->wake_server_side);
+      // Cancelled: the other direction woke this one for the gate or the scanner, or the relay is ending.
+      bool woken = link && (from_client ? link->wake_client_side : link->wake_server_side);
+      if (scanner && from_client) woken = std::exchange(scanner->wake_client_side, false) || woken;
       if (woken && !d.state.stopped) continue;
       co_return;
     }
@@ -335,11 +360,11 @@ awaitable<void> pump(Direction<Stream> d, FlowWatch& control, GateLink* link, Re
 
 template <class Stream>
 awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& record, FlowWatch& control, RelayTap* tap,
-                               GateLink* link, ResponseScanner* scanner, RequestScanner* uploads) {
+                               GateLink* link, ServerScanner* scanner, RequestScanner* uploads) {
   control.enter_relay();
   RelayState state;
   co_await (pump(Direction<Stream>{client, upstream, EndBy::client, record.from_client, tap, state}, control, link,
-                 nullptr, uploads) &&
+                 scanner, uploads) &&
             pump(Direction<Stream>{upstream, client, EndBy::server, record.to_client, tap, state}, control, link,
                  scanner, nullptr));
   if (link && link->closed) {
@@ -358,12 +383,12 @@ awaitable<RelayEnd> run_bridge(Stream& client, Stream& upstream, FlowRecord& rec
 }  // namespace
 
 awaitable<RelayEnd> bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner, RequestScanner* uploads) {
+                           RelayTap* tap, GateLink* gate, ServerScanner* scanner, RequestScanner* uploads) {
   co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner, uploads);
 }
 
 awaitable<RelayEnd> bridge(PlainStream& client, PlainStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner, RequestScanner* uploads) {
+                           RelayTap* tap, GateLink* gate, ServerScanner* scanner, RequestScanner* uploads) {
   co_return co_await run_bridge(client, upstream, record, control, tap, gate, scanner, uploads);
 }
 

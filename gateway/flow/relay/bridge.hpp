@@ -11,8 +11,9 @@
 // request head waits for its decision, the gate's own answers reach the client
 // between the server's frames, and a refused HTTP/1 request ends the relay
 // with the gate's reply written to the client last. With a response scanner,
-// the server's bytes wait for it (see response_scanner.hpp); with a request scanner, the
-// client's bytes after the gate do (request_scanner.hpp).
+// the server's bytes wait for it (see server_scanner.hpp), and its own frames for the
+// server go out from the client direction, between the client's frames; with a request
+// scanner, the client's bytes after the gate wait for it (request_scanner.hpp).
 #include <functional>
 #include <string>
 
@@ -27,7 +28,7 @@ namespace tlsgate {
 
 struct FlowWatch;
 class RequestScanner;
-class ResponseScanner;
+class ServerScanner;
 
 // What a gated relay shares with its two directions. Single thread.
 struct GateLink {
@@ -45,10 +46,10 @@ struct GateLink {
 // it must also be (in front of) the tap, to see the requests. `uploads`: the client's bytes, as
 // the gate lets them through, go through content scanning of request bodies before they move.
 awaitable<RelayEnd> bridge(tls::TlsStream& client, tls::TlsStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate = nullptr, ResponseScanner* scanner = nullptr,
+                           RelayTap* tap, GateLink* gate = nullptr, ServerScanner* scanner = nullptr,
                            RequestScanner* uploads = nullptr);
 awaitable<RelayEnd> bridge(PlainStream& client, PlainStream& upstream, FlowRecord& record, FlowWatch& control,
-                           RelayTap* tap, GateLink* gate, ResponseScanner* scanner = nullptr,
+                           RelayTap* tap, GateLink* gate, ServerScanner* scanner = nullptr,
                            RequestScanner* uploads = nullptr);
 
 }  // namespace tlsgate

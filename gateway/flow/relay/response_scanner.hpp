@@ -21,39 +21,25 @@
 
 #include "gateway/asio.hpp"
 #include "gateway/flow/block_page.hpp"
-#include "gateway/flow/relay/relay_tap.hpp"
 #include "gateway/flow/relay/scan_stage.hpp"
+#include "gateway/flow/relay/server_scanner.hpp"
 #include "gateway/http/http1_scan_framer.hpp"
 #include "gateway/icap/icap_client.hpp"
 #include "gateway/icap/scan_config.hpp"
 
 namespace tlsgate {
 
-class HttpTap;
-
-struct ScannedBytes {
-  std::span<const std::uint8_t> to_client;  // write these now (valid until the next call)
-  bool close = false;                       // then end the connection: content was withheld
-};
-
-class ResponseScanner final : public RelayTap, private ScanStage::Outcomes {
+class ResponseScanner final : public ServerScanner, private ScanStage::Outcomes {
  public:
-  struct Context {
-    std::string rule;            // the deciding rule's name (block page)
-    std::uint64_t flow_id = 0;   // block page
-    metrics::Metrics* metrics = nullptr;
-    HttpTap* http = nullptr;     // gets each response's scan; null when HTTP inspection is off
-    RelayTap* next = nullptr;    // the flow's other taps; may be null
-    std::shared_ptr<const BlockPageTemplate> page;  // the operator's block page; null: the built-in one
-  };
+  using Context = ScanContext;
   ResponseScanner(std::shared_ptr<const icap::ScanConfig> config, std::shared_ptr<icap::IcapClient> client,
                   const http::HttpLimits& limits, Context context);
 
   // The server's bytes; what may go to the client now. Awaits the verdicts of responses
   // these bytes complete.
-  awaitable<ScannedBytes> scan_server_bytes(std::span<const std::uint8_t> bytes);
+  awaitable<ScannedBytes> scan_server_bytes(std::span<const std::uint8_t> bytes) override;
   // The server closed: a body that ends with the connection is scanned now.
-  awaitable<ScannedBytes> server_closed();
+  awaitable<ScannedBytes> server_closed() override;
 
   // As the relay's tap: the client's bytes frame the requests; everything goes on to `next`.
   void from_client(std::span<const std::uint8_t> bytes) override;

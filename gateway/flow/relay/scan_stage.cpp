@@ -1,5 +1,6 @@
 #include "gateway/flow/relay/scan_stage.hpp"
 
+#include "gateway/flow/relay/scan_report.hpp"
 #include "gateway/http/http1_gate_response.hpp"
 #include "gateway/metrics/metrics.hpp"
 
@@ -86,14 +87,7 @@ log::HttpEventScan ScanStage::report(const ScanOutcome& o) const {
   const ScanDisposition& d = o.disposition;
   if (context_.metrics)
     context_.metrics->scan(kind_ == icap::ScanKind::respmod ? "respmod" : "reqmod", d.result, d.deliver);
-  log::HttpEventScan scan;
-  scan.service = client_->service().uri();
-  scan.result = d.result;
-  scan.threat = d.threat;
-  scan.ms = o.ms;
-  scan.detail = d.detail;
-  scan.on_error = d.on_error;
-  return scan;
+  return scan_event(*client_, d, o.ms);
 }
 
 }  // namespace tlsgate
