@@ -214,8 +214,8 @@ check_eq "$(scan_of "$(jq -c 'select(.event == "http" and .path == "/eicar.com")
 check_eq "$(jq -r 'select(.event == "http" and (.path | startswith("/tiny.png"))) | .flow_id' <<<"$new" | sort -u | wc -l)" \
   1 "browser: the images came over one connection"
 
-check "metrics: infected scans counted" test "$(metric 'tlsgate_scans_total{result="infected",delivered="no"}')" -ge 3
-check "metrics: clean scans counted" test "$(metric 'tlsgate_scans_total{result="clean",delivered="yes"}')" -ge 2
+check "metrics: infected scans counted" test "$(metric 'tlsgate_scans_total{method="respmod",result="infected",delivered="no"}')" -ge 3
+check "metrics: clean scans counted" test "$(metric 'tlsgate_scans_total{method="respmod",result="clean",delivered="yes"}')" -ge 2
 
 # --- the ICAP server stops: on_error decides, the gateway keeps serving
 scanner_stop_icap
