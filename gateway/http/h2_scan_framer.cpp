@@ -125,7 +125,7 @@ void ScanFramer::from_server(std::span<const std::uint8_t> bytes, std::vector<Sc
       const bool failed_before = passthrough_;
       server_header(out);
       if (stopped_) return;
-      if (passthrough_ && !failed_before) route_ = Route::forward;  // the frame it failed at
+      if (passthrough_ && !failed_before) passthrough_route();  // the frame it failed at, as every one after it
       emit(s.header_buf, out);
     }
     const auto piece = s.next_piece(bytes, pos, max_kept_bytes());
@@ -139,12 +139,8 @@ void ScanFramer::server_header(std::vector<ScanStep>& out) {
   const FrameHeader& h = s.header;
   route_ = Route::forward;
   route_stream_ = h.stream_id;
-  if (passthrough_) {  // unscanned now, but what was withheld stays so
-    const Stream* st = find(h.stream_id);
-    if (h.type == FrameType::data && (dropped(h.stream_id) || (st && st->mode == Mode::scanning))) {
-      route_ = Route::drop;
-      unreturned_ += h.length;
-    }
+  if (passthrough_) {
+    passthrough_route();
     return;
   }
   if (s.block_frame_stream != 0 && (h.type != FrameType::continuation || h.stream_id != s.block_frame_stream)) {
@@ -193,6 +189,17 @@ void ScanFramer::server_header(std::vector<ScanStep>& out) {
       return;
     default:
       return;
+  }
+}
+
+void ScanFramer::passthrough_route() {
+  // Unscanned now, but what was withheld stays so: a withheld or awaited stream's DATA is dropped.
+  const FrameHeader& h = server_.header;
+  const Stream* st = find(h.stream_id);
+  route_ = Route::forward;
+  if (h.type == FrameType::data && (dropped(h.stream_id) || (st && st->mode == Mode::scanning))) {
+    route_ = Route::drop;
+    unreturned_ += h.length;
   }
 }
 

@@ -118,6 +118,8 @@ class ScanFramer {
   std::size_t max_kept_bytes() const;
 
   void server_header(std::vector<ScanStep>& out);
+  // After a framing failure under pass_on_overflow: the route of the frame whose header was read.
+  void passthrough_route();
   void server_data_header(std::vector<ScanStep>& out);
   void server_end(std::vector<ScanStep>& out);
   void response_block(std::uint32_t id, HeaderFields fields, bool end_stream, std::vector<ScanStep>& out);
