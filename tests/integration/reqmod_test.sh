@@ -158,7 +158,9 @@ check_eq "$(field '.request_scan // "none"' "$ev")" none "GET: no request_scan"
 check_eq "$(field .scan.result "$ev")" clean "GET: its response scanned (scan)"
 
 # --- past max_bytes: on_error block (www, 6 MiB) and allow (api, 1 MiB)
-line=$(upload big https://www.example.test/upload?case=big "$work/big-8m.bin" -H 'Expect:')
+# (curl's own Expect: 100-continue: the 403 comes before any body byte. A client that sends the body
+# without waiting may get a reset instead of the page: the gateway closes without draining it.)
+line=$(upload big https://www.example.test/upload?case=big "$work/big-8m.bin")
 ev=$(http_event "$(field .flow_id "$line")" "/upload?case=big")
 check_eq "$(status big)" 403 "8 MiB past max_bytes, on_error block: 403"
 check "8 MiB past max_bytes: tlsgate's block page" grep -qi 'tlsgate' "$work/big.body"
